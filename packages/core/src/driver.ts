@@ -1,0 +1,148 @@
+import type { LockDriver } from './lock.js';
+import type { ClusterObservation, ObserveScope, Phase } from './observation.js';
+import type { ClusterSpec, DeletionPolicy } from './spec/cluster-spec.js';
+
+export interface DriverCallOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * What a driver can do. Core branches on these flags, never on a driver's name, and raises a
+ * `BerthCapabilityError` when a strategy needs a flag that is false.
+ */
+export interface DriverCapabilities {
+  /** Instances report their boot phase (the `berth:phase` tag). Default true. */
+  readonly phaseReporting: boolean;
+  /**
+   * Launch lifecycle hooks hold new instances in `Pending:Wait` until the bootstrap completes
+   * the action. False on the local emulator (moto), where instances go straight to InService.
+   */
+  readonly lifecycleHooks: boolean;
+  /** `waitForChange` is implemented; otherwise the controller polls `observe`. Default false. */
+  readonly changeNotifications: boolean;
+  /** Spot instances and interruption notices. Default false. */
+  readonly spot: boolean;
+  /** `snapshotVolume` works. Default true. */
+  readonly snapshots: boolean;
+  /** `resizeVolume` works. Default true. */
+  readonly volumeResize: boolean;
+  /** The backend enforces single-attach and same-AZ rules for ENIs and volumes. Default true. */
+  readonly attachmentRules: boolean;
+}
+
+export const DEFAULT_CAPABILITIES: DriverCapabilities = Object.freeze({
+  phaseReporting: true,
+  lifecycleHooks: true,
+  changeNotifications: false,
+  spot: false,
+  snapshots: true,
+  volumeResize: true,
+  attachmentRules: true,
+});
+
+export interface ObserveOptions extends DriverCallOptions {
+  /** `instances`: groups and instances only (cheaper, used while waiting). Default `full`. */
+  readonly scope?: ObserveScope;
+}
+
+export type ResourceKind =
+  | 'network-interface'
+  | 'volume'
+  | 'launch-template'
+  | 'launch-template-version'
+  | 'auto-scaling-group'
+  | 'lifecycle-hook'
+  | 'dns-record';
+
+export interface ResourceChange {
+  readonly resource: ResourceKind;
+  readonly action: 'created' | 'updated' | 'unchanged' | 'deleted' | 'retained' | 'snapshotted';
+  readonly id: string;
+  readonly detail?: string;
+}
+
+export interface EnsureNodeResult {
+  readonly nodeId: string;
+  readonly revision: string;
+  readonly changes: readonly ResourceChange[];
+}
+
+export interface DeleteNodeResult {
+  readonly nodeId: string;
+  readonly changes: readonly ResourceChange[];
+  /** Set when the policy was `snapshot`. */
+  readonly snapshotId: string | null;
+}
+
+export interface DnsRecordSet {
+  readonly name: string;
+  readonly values: readonly string[];
+}
+
+/** One notification of something that changed, from `waitForChange`. */
+export interface ClusterChange {
+  readonly atMs: number;
+  readonly nodeId: string;
+  readonly instanceId: string | null;
+  readonly kind: 'lifecycle' | 'phase' | 'launch-failed' | 'terminated';
+  /** The new lifecycle state, the phase, or the error. */
+  readonly detail: string;
+  readonly phase?: Phase;
+}
+
+/**
+ * The seam between Berth and a cloud. A driver speaks cloud, not strategy: idempotent async
+ * methods over plain data. Core wraps every driver in a {@link RuntimeDriver} that adds
+ * retries, rate limiting, timeouts, abort handling and call accounting.
+ */
+export interface Driver {
+  readonly name: string;
+  readonly capabilities: DriverCapabilities;
+
+  /** One consistent snapshot of the cluster, in a number of API calls that does not grow with the node count. */
+  observe(spec: ClusterSpec, options?: ObserveOptions): Promise<ClusterObservation>;
+
+  /** Creates or updates the node's ENI, volume, launch template version, group with hook, and DNS record. Idempotent. */
+  ensureNode(spec: ClusterSpec, nodeId: string, options?: DriverCallOptions): Promise<EnsureNodeResult>;
+
+  /** Terminates the instance in its group without decrementing capacity, so the group launches a replacement. */
+  replaceInstance(spec: ClusterSpec, nodeId: string, instanceId: string, options?: DriverCallOptions): Promise<void>;
+
+  completeLifecycle(
+    spec: ClusterSpec,
+    nodeId: string,
+    instanceId: string,
+    result: 'CONTINUE' | 'ABANDON',
+    options?: DriverCallOptions,
+  ): Promise<void>;
+
+  /** UPSERTs the given A records in the spec's hosted zone, in one atomic batch. */
+  setDns(spec: ClusterSpec, records: readonly DnsRecordSet[], options?: DriverCallOptions): Promise<void>;
+
+  snapshotVolume(
+    spec: ClusterSpec,
+    nodeId: string,
+    options?: DriverCallOptions & { readonly description?: string; readonly wait?: boolean },
+  ): Promise<{ readonly snapshotId: string }>;
+
+  /** Grows the node's data volume (EBS volumes only grow). */
+  resizeVolume(spec: ClusterSpec, nodeId: string, sizeGiB: number, options?: DriverCallOptions): Promise<void>;
+
+  /** Deletes the node's group, template, ENI and records; the volume per `policy` (default: the spec's). */
+  deleteNode(
+    spec: ClusterSpec,
+    nodeId: string,
+    options?: DriverCallOptions & { readonly policy?: DeletionPolicy },
+  ): Promise<DeleteNodeResult>;
+
+  readonly lock: LockDriver;
+
+  /**
+   * Resolves with the changes since the last call (at least one), or with `[]` after
+   * `timeoutMs`. Only when `capabilities.changeNotifications` is true.
+   */
+  waitForChange?(spec: ClusterSpec, options: DriverCallOptions & { readonly timeoutMs: number }): Promise<readonly ClusterChange[]>;
+
+  /** Cloud API calls made so far, by API operation name (e.g. `DescribeInstances`). */
+  apiCallCounts?(): Readonly<Record<string, number>>;
+}

@@ -1,0 +1,27 @@
+import type { ClusterObservation } from './observation.js';
+import type { ClusterSpec } from './spec/cluster-spec.js';
+
+export interface HookContext {
+  readonly spec: ClusterSpec;
+  /** The latest observation the controller has. */
+  readonly observation: ClusterObservation;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Application-level gates the controller calls during a roll. All optional; a hook that
+ * throws halts the roll before any further node is touched.
+ */
+export interface RollHooks {
+  /** Whether this node leads the application now; the leader is replaced last. */
+  isLeader?(nodeId: string, ctx: HookContext): boolean | Promise<boolean>;
+  /** Called before a node's instance is terminated: drain it, step a leader down... */
+  beforeReplace?(nodeId: string, ctx: HookContext): void | Promise<void>;
+  /** Called once the node's new instance is InService and healthy. */
+  afterReplace?(nodeId: string, ctx: HookContext): void | Promise<void>;
+  /**
+   * The application's own verdict (Kafka: no under-replicated partitions; MongoDB: a primary
+   * and caught-up secondaries). Gates every batch and follows every replacement.
+   */
+  clusterHealthy?(ctx: HookContext): boolean | Promise<boolean>;
+}

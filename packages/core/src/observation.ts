@@ -1,0 +1,125 @@
+/**
+ * One consistent snapshot of a cluster as the cloud reports it. Plain readonly data: no SDK
+ * types cross this line.
+ */
+
+/** How far an instance has come in its boot, as it reports it (a tag on the instance). */
+export type Phase = 'launching' | 'attaching' | 'mounting' | 'configuring' | 'joining' | 'healthy' | 'in-service' | 'failed';
+
+export const PHASE_ORDER: readonly Phase[] = ['launching', 'attaching', 'mounting', 'configuring', 'joining', 'healthy', 'in-service'];
+
+/** Auto Scaling lifecycle states (DescribeAutoScalingGroups), plus `Detached` for instances seen outside the group. */
+export type LifecycleState =
+  | 'Pending'
+  | 'Pending:Wait'
+  | 'Pending:Proceed'
+  | 'InService'
+  | 'Terminating'
+  | 'Terminating:Wait'
+  | 'Terminating:Proceed'
+  | 'Terminated'
+  | 'Standby'
+  | 'Detached';
+
+export type Ec2State = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+
+export interface InstanceObservation {
+  readonly instanceId: string;
+  readonly lifecycleState: LifecycleState;
+  readonly ec2State: Ec2State;
+  /** The `berth:revision` tag; null when missing. */
+  readonly revision: string | null;
+  /** The reported phase (`berth:phase` tag); null before the bootstrap reports. */
+  readonly phase: Phase | null;
+  /** For `failed`: the reason the bootstrap reported. */
+  readonly phaseReason: string | null;
+  readonly az: string;
+  readonly launchedAtMs: number;
+  /** The Auto Scaling health status. */
+  readonly healthStatus: 'Healthy' | 'Unhealthy';
+  readonly spot: boolean;
+}
+
+export interface GroupObservation {
+  readonly name: string;
+  readonly minSize: number;
+  readonly maxSize: number;
+  readonly desiredCapacity: number;
+  readonly launchTemplateId: string | null;
+  /** The launch template version the group launches from. */
+  readonly launchTemplateVersion: string | null;
+  /** The revision stored on that launch template version (null when unknown). */
+  readonly revision: string | null;
+  readonly suspendedProcesses: readonly string[];
+  readonly hasLaunchHook: boolean;
+  /** The latest scaling activity that failed, if the latest activity failed (e.g. ENI in use). */
+  readonly lastActivityError: string | null;
+}
+
+export interface EniObservation {
+  readonly eniId: string;
+  readonly ip: string;
+  readonly subnetId: string;
+  readonly status: 'available' | 'in-use' | 'attaching' | 'detaching';
+  readonly attachedInstanceId: string | null;
+}
+
+export interface VolumeAttachmentObservation {
+  readonly instanceId: string;
+  readonly state: 'attaching' | 'attached' | 'detaching' | 'detached' | 'busy';
+}
+
+export interface VolumeObservation {
+  readonly volumeId: string;
+  readonly az: string;
+  readonly sizeGiB: number;
+  readonly type: string;
+  readonly state: 'creating' | 'available' | 'in-use' | 'deleting' | 'deleted' | 'error';
+  readonly attachments: readonly VolumeAttachmentObservation[];
+  /** Present while a ModifyVolume is under way or recent. */
+  readonly modificationState: 'modifying' | 'optimizing' | 'completed' | 'failed' | null;
+}
+
+export interface DnsRecordObservation {
+  readonly name: string;
+  readonly type: 'A';
+  readonly ttl: number;
+  readonly values: readonly string[];
+}
+
+export interface NodeObservation {
+  readonly nodeId: string;
+  readonly group: GroupObservation | null;
+  /**
+   * Every instance seen for this node, newest first: the group's current ones, and
+   * terminated ones EC2 still reports (about an hour), whose phase tags tell why they went.
+   */
+  readonly instances: readonly InstanceObservation[];
+  readonly eni: EniObservation | null;
+  readonly volume: VolumeObservation | null;
+}
+
+export interface ClusterObservation {
+  readonly clusterName: string;
+  /** Clock time at which the observation was completed. */
+  readonly observedAtMs: number;
+  /** What was looked at: `full` (every resource) or `instances` (groups and instances only). */
+  readonly scope: ObserveScope;
+  /** Keyed by node id; a node with no resources at all is absent. */
+  readonly nodes: Readonly<Record<string, NodeObservation>>;
+  /** A records in the cluster's zone under the cluster's names (full scope with DNS only). */
+  readonly dnsRecords: readonly DnsRecordObservation[] | null;
+}
+
+export type ObserveScope = 'full' | 'instances';
+
+/** Instances that still count as the node's current one (not on their way out). */
+export function liveInstances(node: NodeObservation): InstanceObservation[] {
+  return node.instances.filter(
+    (i) =>
+      i.ec2State !== 'terminated' &&
+      i.ec2State !== 'shutting-down' &&
+      !i.lifecycleState.startsWith('Terminat') &&
+      i.lifecycleState !== 'Detached',
+  );
+}

@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import type { ClusterSpec } from './spec/cluster-spec.js';
+
+/**
+ * Bumped whenever the bootstrap's behaviour changes in a way that should replace instances.
+ * Part of every revision.
+ */
+export const BOOTSTRAP_FORMAT_VERSION = 1;
+
+/** The instance metadata options every Berth instance gets: IMDSv2 only, hop limit 1. */
+export const METADATA_OPTIONS = Object.freeze({ httpTokens: 'required', httpPutResponseHopLimit: 1, httpEndpoint: 'enabled' });
+
+/**
+ * Everything that shapes one node's instance. Two nodes with equal inputs get equal
+ * revisions; the node's own identity (IP, volume) is not part of it since it never changes.
+ */
+export function revisionInputs(spec: ClusterSpec, nodeId: string): Record<string, unknown> {
+  const node = spec.nodes.find((n) => n.id === nodeId);
+  if (!node) throw new RangeError(`revisionInputs: node '${nodeId}' is not in cluster '${spec.name}'`);
+  const dv = node.dataVolume;
+  return {
+    bootstrapFormat: BOOTSTRAP_FORMAT_VERSION,
+    image: node.image,
+    instanceType: spec.instanceType,
+    securityGroupIds: [...spec.securityGroupIds].sort(),
+    keyName: spec.keyName,
+    iamInstanceProfile: spec.iamInstanceProfile,
+    rootVolume: spec.rootVolume,
+    metadataOptions: METADATA_OPTIONS,
+    mount: {
+      deviceName: dv.deviceName,
+      fileSystem: dv.fileSystem,
+      mountPath: dv.mountPath,
+      mountOptions: dv.mountOptions,
+      owner: dv.owner,
+      group: dv.group,
+    },
+    bootstrap: spec.bootstrap,
+    onFailure: spec.lifecycle.onFailure,
+  };
+}
+
+/** A stable content hash (`r-` + 16 hex digits) of {@link revisionInputs}. */
+export function computeRevision(spec: ClusterSpec, nodeId: string): string {
+  return `r-${createHash('sha256').update(canonicalJson(revisionInputs(spec, nodeId))).digest('hex').slice(0, 16)}`;
+}
+
+/** JSON with object keys sorted, so equal values hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
