@@ -1,13 +1,14 @@
-import type { ClusterSpec } from '@berth/core';
+import { gzipSync } from 'node:zlib';
+import { BerthConfigError } from '@berth/core';
+import type { ClusterSpec, ConfigIssue, NodeSpec } from '@berth/core';
+import { NODE_BOOTSTRAP_SCRIPT } from './bootstrap-script.generated.js';
 
-/**
- * CONTRACT (owned by the node-bootstrap work, issue 5): renders the user data that the node's
- * launch template carries. Returns it base64-encoded as EC2 wants it, with its decoded size.
- * Throws a BerthConfigError at spec time when it cannot fit in 16 KB.
- *
- * This first version carries only the node's identity and the revision; the bootstrap
- * script replaces it.
- */
+/** EC2's limit on user data, before base64. */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+/** Longer than any revision `computeRevision` makes (`r-` + 16 hex), for the spec-time size check. */
+const WORST_CASE_REVISION = 'r-'.padEnd(64, 'f');
+
 export interface RenderedUserData {
   /** Base64, ready for the launch template's UserData. */
   readonly userData: string;
@@ -16,8 +17,189 @@ export interface RenderedUserData {
   readonly gzipped: boolean;
 }
 
-export function renderUserData(spec: ClusterSpec, nodeId: string, revision: string): RenderedUserData {
-  const text = `#!/bin/bash\n# berth node ${spec.name}/${nodeId} revision ${revision}\n`;
-  const bytes = Buffer.from(text, 'utf8');
-  return { userData: bytes.toString('base64'), sizeBytes: bytes.length, gzipped: false };
+/** Node facts that only the driver knows; all optional (the bootstrap discovers them by tags and API calls). */
+export interface UserDataOptions {
+  /** The node's data volume id; without it the bootstrap finds it by the berth:cluster / berth:node tags. */
+  readonly volumeId?: string;
+  /** The node's Auto Scaling group; without it the bootstrap asks DescribeAutoScalingInstances. */
+  readonly autoScalingGroupName?: string;
+  /** The launch lifecycle hook; without it the bootstrap asks DescribeLifecycleHooks. */
+  readonly lifecycleHookName?: string;
+}
+
+/**
+ * Renders the user data that the node's launch template carries: the node bootstrap script
+ * (`packages/aws-driver/bootstrap/node-bootstrap.sh`) with the node's data block after its first
+ * line. Gzipped when the plain text would not fit in 16 KB (cloud-init unpacks it).
+ *
+ * @throws BerthConfigError when the node is unknown, a bootstrap value cannot be carried, or the
+ * user data cannot fit in 16 KB even gzipped (the issue names the largest part of the spec).
+ * @example
+ * const { userData } = renderUserData(spec, 'n1', computeRevision(spec, 'n1'));
+ */
+export function renderUserData(
+  spec: ClusterSpec,
+  nodeId: string,
+  revision: string,
+  options: UserDataOptions = {},
+): RenderedUserData {
+  const node = spec.nodes.find((n) => n.id === nodeId);
+  if (!node) throw new BerthConfigError([{ path: 'nodes', message: `no node '${nodeId}' in cluster '${spec.name}'` }]);
+  const issues = contentIssues(spec);
+  if (issues.length > 0) throw new BerthConfigError(issues);
+  const packed = pack(renderScript(spec, node, revision, options));
+  if (packed.bytes.length > USER_DATA_LIMIT_BYTES) throw new BerthConfigError([sizeIssue(spec, packed)]);
+  return { userData: packed.bytes.toString('base64'), sizeBytes: packed.bytes.length, gzipped: packed.gzipped };
+}
+
+/** How big the user data of the spec's largest node is. */
+export interface UserDataFit {
+  readonly sizeBytes: number;
+  readonly gzipped: boolean;
+  readonly limitBytes: number;
+}
+
+/**
+ * Checks once per spec (not per node) that every node's user data can be rendered and fits in
+ * 16 KB: it renders the node with the longest id and a worst-case revision, with a margin for
+ * gzip's small variations. For validation and preflight.
+ *
+ * @throws BerthConfigError with every problem found (see {@link userDataIssues}).
+ * @example
+ * checkUserDataFits(defineCluster(input)); // throws if the bootstrap files are too big
+ */
+export function checkUserDataFits(spec: ClusterSpec): UserDataFit {
+  const { issues, fit } = inspect(spec);
+  if (issues.length > 0) throw new BerthConfigError(issues);
+  return fit;
+}
+
+/** The problems {@link checkUserDataFits} would throw, as a list (empty when the spec is fine). */
+export function userDataIssues(spec: ClusterSpec): ConfigIssue[] {
+  return inspect(spec).issues;
+}
+
+function inspect(spec: ClusterSpec): { issues: ConfigIssue[]; fit: UserDataFit } {
+  const issues = contentIssues(spec);
+  const longest = spec.nodes.reduce<NodeSpec | undefined>((a, n) => (a && a.id.length >= n.id.length ? a : n), undefined);
+  if (!longest || issues.length > 0) return { issues, fit: { sizeBytes: 0, gzipped: false, limitBytes: USER_DATA_LIMIT_BYTES } };
+  const packed = pack(renderScript(spec, longest, WORST_CASE_REVISION, {}));
+  // Two nodes' gzip sizes can differ by a few bytes; keep a margin so every node fits.
+  const margin = packed.gzipped ? 64 : 0;
+  if (packed.bytes.length + margin > USER_DATA_LIMIT_BYTES) issues.push(sizeIssue(spec, packed));
+  return { issues, fit: { sizeBytes: packed.bytes.length, gzipped: packed.gzipped, limitBytes: USER_DATA_LIMIT_BYTES } };
+}
+
+// ---- Rendering ----------------------------------------------------------------------------------
+
+/** A bash single-quoted literal: nothing inside is expanded; `'` is closed, escaped and reopened. */
+function shQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+function renderScript(spec: ClusterSpec, node: NodeSpec, revision: string, options: UserDataOptions): string {
+  const dv = node.dataVolume;
+  const b = spec.bootstrap;
+  const scalars: [string, string][] = [
+    ['BERTH_CLUSTER', spec.name],
+    ['BERTH_NODE_ID', node.id],
+    ['BERTH_REVISION', revision],
+    ['BERTH_SPEC_REGION', spec.region],
+    ['BERTH_VOLUME_ID', options.volumeId ?? ''],
+    ['BERTH_ASG_NAME', options.autoScalingGroupName ?? ''],
+    ['BERTH_LIFECYCLE_HOOK_NAME', options.lifecycleHookName ?? ''],
+    ['BERTH_DEVICE_NAME', dv.deviceName],
+    ['BERTH_FS_TYPE', dv.fileSystem],
+    ['BERTH_MOUNT_PATH', dv.mountPath],
+    ['BERTH_MOUNT_OPTIONS', dv.mountOptions],
+    ['BERTH_MOUNT_OWNER', dv.owner],
+    ['BERTH_MOUNT_GROUP', dv.group],
+    ['BERTH_ATTACH_TIMEOUT_SEC', String(b.attachTimeoutSec)],
+    ['BERTH_CONFIGURE_TIMEOUT_SEC', String(b.configureTimeoutSec)],
+    ['BERTH_HEALTH_TIMEOUT_SEC', String(b.healthTimeoutSec)],
+    ['BERTH_HEARTBEAT_TIMEOUT_SEC', String(spec.lifecycle.heartbeatTimeoutSec)],
+    ['BERTH_ON_FAILURE', spec.lifecycle.onFailure],
+    ['BERTH_CONFIGURE_SCRIPT', b.configureScript],
+    ['BERTH_HEALTH_SCRIPT', b.healthScript],
+  ];
+  const arrays: [string, string[]][] = [
+    ['BERTH_FILE_PATHS', b.files.map((f) => f.path)],
+    ['BERTH_FILE_MODES', b.files.map((f) => f.mode)],
+    ['BERTH_FILE_OWNERS', b.files.map((f) => f.owner)],
+    ['BERTH_FILE_CONTENTS', b.files.map((f) => f.content)],
+  ];
+  const data = [
+    '# ---- berth data (generated by renderUserData; single-quoted literals) ----',
+    ...scalars.map(([k, v]) => `${k}=${shQuote(v)}`),
+    ...arrays.map(([k, vs]) => `${k}=(${vs.map(shQuote).join(' ')})`),
+    '# ---- end of berth data ----',
+  ].join('\n');
+  const firstNewline = NODE_BOOTSTRAP_SCRIPT.indexOf('\n');
+  return `${NODE_BOOTSTRAP_SCRIPT.slice(0, firstNewline + 1)}${data}\n${NODE_BOOTSTRAP_SCRIPT.slice(firstNewline + 1)}`;
+}
+
+interface Packed {
+  readonly bytes: Buffer;
+  readonly gzipped: boolean;
+  readonly plainBytes: number;
+}
+
+function pack(text: string): Packed {
+  const plain = Buffer.from(text, 'utf8');
+  if (plain.length <= USER_DATA_LIMIT_BYTES) return { bytes: plain, gzipped: false, plainBytes: plain.length };
+  const gz = gzipSync(plain, { level: 9 });
+  gz[9] = 3; // OS byte: "Unix" everywhere, so the bytes do not depend on the machine that renders them
+  return { bytes: gz, gzipped: true, plainBytes: plain.length };
+}
+
+// ---- Issues -------------------------------------------------------------------------------------
+
+const utf8Length = (s: string) => Buffer.byteLength(s, 'utf8');
+
+function sizeIssue(spec: ClusterSpec, packed: Packed): ConfigIssue {
+  const b = spec.bootstrap;
+  const parts: [string, number][] = [
+    ['bootstrap.files', b.files.reduce((sum, f) => sum + utf8Length(f.path) + utf8Length(f.content), 0)],
+    ['bootstrap.configureScript', utf8Length(b.configureScript)],
+    ['bootstrap.healthScript', utf8Length(b.healthScript)],
+  ];
+  const [path, largest] = parts.reduce((a, p) => (p[1] > a[1] ? p : a));
+  return {
+    path,
+    message:
+      `the node's user data is ${packed.bytes.length} bytes${packed.gzipped ? ` gzipped (${packed.plainBytes} plain)` : ''}, ` +
+      `over EC2's ${USER_DATA_LIMIT_BYTES}-byte limit; the largest part is ${path} (${largest} bytes). ` +
+      `Keep large files and scripts in SSM Parameter Store or S3 and fetch them from the configure script ` +
+      `(aws ssm get-parameter --with-decryption, aws s3 cp); the image already needs the AWS CLI.`,
+  };
+}
+
+const SAFE_PATH = /^\/[^\0\n]*$/;
+
+function contentIssues(spec: ClusterSpec): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const noNul = (path: string, value: string) => {
+    if (value.includes('\0')) issues.push({ path, message: 'must not contain NUL characters (bash cannot carry them)' });
+  };
+  const mountPaths = new Set([spec.dataVolume.mountPath, ...spec.nodes.map((n) => n.dataVolume.mountPath)]);
+  for (const mp of mountPaths) {
+    if (!/^\/[A-Za-z0-9._\-/]*$/.test(mp) || mp === '/' || mp.split('/').includes('..')) {
+      issues.push({
+        path: 'dataVolume.mountPath',
+        message: `'${mp}' must be an absolute path of letters, digits, '.', '_', '-' and '/' (not '/' itself, no '..'), e.g. /data`,
+      });
+    }
+  }
+  noNul('bootstrap.configureScript', spec.bootstrap.configureScript);
+  noNul('bootstrap.healthScript', spec.bootstrap.healthScript);
+  const seen = new Set<string>();
+  spec.bootstrap.files.forEach((f, i) => {
+    if (!SAFE_PATH.test(f.path) || f.path.endsWith('/') || f.path.split('/').includes('..')) {
+      issues.push({ path: `bootstrap.files[${i}].path`, message: `'${f.path}' must be an absolute file path without '..' or line breaks` });
+    }
+    if (seen.has(f.path)) issues.push({ path: `bootstrap.files[${i}].path`, message: `'${f.path}' is listed twice` });
+    seen.add(f.path);
+    noNul(`bootstrap.files[${i}].content`, f.content);
+  });
+  return issues;
 }

@@ -1,0 +1,547 @@
+#!/bin/bash
+# Berth node bootstrap: turns a fresh instance into a member of its cluster, or fails loudly.
+# See docs/bootstrap.md. renderUserData() puts a block of BERTH_* data assignments (single-quoted
+# literals, generated from the cluster spec) right after the first line; this file holds all the
+# logic. Every step is idempotent, so a second run (or a retry after manual repair) is safe.
+#
+# Needs: bash 4.2+, curl, the AWS CLI (v1 or v2), coreutils, util-linux (blkid, mount, flock),
+# and mkfs/grow tools for the file system (xfsprogs or e2fsprogs). No jq, no internet.
+
+set -uo pipefail
+umask 022
+
+# ---- External effects, overridable for tests (production defaults) -------------------------
+IMDS_ENDPOINT="${BERTH_IMDS_ENDPOINT:-http://169.254.169.254}"
+BY_ID_DIR="${BERTH_BY_ID_DIR:-/dev/disk/by-id}"
+DEV_DIR="${BERTH_DEV_DIR:-/dev}"
+SYS_BLOCK_DIR="${BERTH_SYS_BLOCK_DIR:-/sys/block}"
+FSTAB="${BERTH_FSTAB:-/etc/fstab}"
+MOUNT_CMD="${BERTH_MOUNT_CMD:-mount}"
+MOUNTPOINT_CMD="${BERTH_MOUNTPOINT_CMD:-mountpoint}"
+STATE_DIR="${BERTH_STATE_DIR:-/var/lib/berth}"
+SLEEP_CMD="${BERTH_SLEEP_CMD:-sleep}"
+BACKOFF_MAX_SEC="${BERTH_BACKOFF_MAX_SEC:-30}"
+DEVICE_WAIT_SEC="${BERTH_DEVICE_WAIT_SEC:-120}"
+HEALTH_INTERVAL_SEC="${BERTH_HEALTH_INTERVAL_SEC:-10}"
+WAIT_POLL_SEC="${BERTH_WAIT_POLL_SEC:-15}"
+AWS_ATTEMPTS="${BERTH_AWS_ATTEMPTS:-5}"
+export AWS_PAGER=''
+
+# ---- Data (from the generated block above; checked here) -----------------------------------
+for v in BERTH_CLUSTER BERTH_NODE_ID BERTH_REVISION BERTH_SPEC_REGION BERTH_DEVICE_NAME BERTH_FS_TYPE \
+  BERTH_MOUNT_PATH BERTH_MOUNT_OPTIONS BERTH_MOUNT_OWNER BERTH_MOUNT_GROUP BERTH_ATTACH_TIMEOUT_SEC \
+  BERTH_CONFIGURE_TIMEOUT_SEC BERTH_HEALTH_TIMEOUT_SEC BERTH_HEARTBEAT_TIMEOUT_SEC BERTH_ON_FAILURE; do
+  if [[ -z "${!v:-}" ]]; then
+    echo "berth-bootstrap: missing data value $v (render the user data with renderUserData)" >&2
+    exit 2
+  fi
+done
+BERTH_VOLUME_ID="${BERTH_VOLUME_ID:-}"
+BERTH_ASG_NAME="${BERTH_ASG_NAME:-}"
+BERTH_LIFECYCLE_HOOK_NAME="${BERTH_LIFECYCLE_HOOK_NAME:-}"
+BERTH_CONFIGURE_SCRIPT="${BERTH_CONFIGURE_SCRIPT:-}"
+BERTH_HEALTH_SCRIPT="${BERTH_HEALTH_SCRIPT:-}"
+if ! declare -p BERTH_FILE_PATHS >/dev/null 2>&1; then
+  BERTH_FILE_PATHS=() BERTH_FILE_MODES=() BERTH_FILE_OWNERS=() BERTH_FILE_CONTENTS=()
+fi
+
+# ---- Helpers ---------------------------------------------------------------------------------
+log() { printf '%s berth-bootstrap: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+
+# Exponential backoff with jitter: 2, 4, 8... seconds, capped.
+backoff_sleep() {
+  local n=$1 s
+  ((n > 6)) && n=6
+  s=$((2 ** n))
+  ((s > BACKOFF_MAX_SEC)) && s=$BACKOFF_MAX_SEC
+  s=$((s / 2 + RANDOM % (s / 2 + 1)))
+  "$SLEEP_CMD" "$s"
+}
+
+IMDS_TOKEN=''
+imds_token() {
+  local i
+  for ((i = 1; i <= 8; i++)); do
+    if IMDS_TOKEN=$(curl -fsS --noproxy '*' --connect-timeout 2 --max-time 5 -X PUT \
+      -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' "$IMDS_ENDPOINT/latest/api/token") && [[ -n $IMDS_TOKEN ]]; then
+      return 0
+    fi
+    log "IMDSv2 token: attempt $i failed"
+    backoff_sleep "$i"
+  done
+  return 1
+}
+
+imds_get() {
+  local out i
+  for ((i = 1; i <= 5; i++)); do
+    if out=$(curl -fsS --noproxy '*' --connect-timeout 2 --max-time 5 \
+      -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" "$IMDS_ENDPOINT/latest/$1") && [[ -n $out ]]; then
+      printf '%s' "$out"
+      return 0
+    fi
+    log "IMDS $1: attempt $i failed"
+    imds_token || true # the token may have expired
+    backoff_sleep "$i"
+  done
+  return 1
+}
+
+# aws_call ARGS...: runs the AWS CLI (text output) into AWS_OUT / AWS_ERR, retrying throttling
+# and transient errors. Returns the CLI's exit code.
+AWS_OUT='' AWS_ERR=''
+aws_call() {
+  local attempt rc=1 errf
+  errf="$STATE_DIR/aws-$BASHPID.err"
+  for ((attempt = 1; attempt <= AWS_ATTEMPTS; attempt++)); do
+    AWS_OUT=$(aws --region "$REGION" --output text "$@" 2>"$errf")
+    rc=$?
+    AWS_ERR=$(tr '\n' ' ' <"$errf")
+    rm -f "$errf"
+    ((rc == 0)) && return 0
+    case $AWS_ERR in
+      *RequestLimitExceeded* | *Throttling* | *'Rate exceeded'* | *InternalError* | *ServiceUnavailable* | \
+        *'Could not connect'* | *'Connect timeout'* | *'Read timeout'*)
+        log "aws $1 $2: transient error (attempt $attempt): $AWS_ERR"
+        backoff_sleep "$attempt"
+        ;;
+      *) return "$rc" ;;
+    esac
+  done
+  return "$rc"
+}
+
+# Reports progress as the berth:phase tag on this instance (and in $STATE_DIR/phase).
+set_phase() {
+  log "phase: $1"
+  printf '%s\n' "$1" >"$STATE_DIR/phase"
+  aws_call ec2 create-tags --resources "$INSTANCE_ID" --tags "Key=berth:phase,Value=$1" ||
+    log "warning: could not tag berth:phase=$1: $AWS_ERR"
+}
+
+# Inside run_steps (a subshell): record the reason and leave the subshell.
+fail() {
+  printf '%s' "$1" >"$STATE_DIR/failure-reason"
+  log "FAILED ($1)${2:+: $2}"
+  exit 1
+}
+
+# ---- Lifecycle hook ---------------------------------------------------------------------------
+ASG_NAME='' HOOK_NAME=''
+discover_lifecycle() {
+  local i
+  ASG_NAME=$BERTH_ASG_NAME
+  if [[ -z $ASG_NAME ]]; then
+    for ((i = 1; i <= 6; i++)); do
+      if ! aws_call autoscaling describe-auto-scaling-instances --instance-ids "$INSTANCE_ID" \
+        --query 'AutoScalingInstances[0].AutoScalingGroupName'; then
+        log "cannot look up the Auto Scaling group: $AWS_ERR"
+        return 1
+      fi
+      [[ -n $AWS_OUT && $AWS_OUT != None ]] && { ASG_NAME=$AWS_OUT; break; }
+      backoff_sleep "$i" # a new instance can take a moment to show up
+    done
+  fi
+  if [[ -z $ASG_NAME ]]; then
+    log "not in an Auto Scaling group: no lifecycle action to complete"
+    return 0
+  fi
+  HOOK_NAME=$BERTH_LIFECYCLE_HOOK_NAME
+  if [[ -z $HOOK_NAME ]]; then
+    if ! aws_call autoscaling describe-lifecycle-hooks --auto-scaling-group-name "$ASG_NAME" \
+      --query "LifecycleHooks[?LifecycleTransition=='autoscaling:EC2_INSTANCE_LAUNCHING'].LifecycleHookName | [0]"; then
+      log "cannot look up the lifecycle hooks of $ASG_NAME: $AWS_ERR"
+      return 1
+    fi
+    [[ $AWS_OUT != None ]] && HOOK_NAME=$AWS_OUT
+  fi
+  log "group $ASG_NAME, launch hook ${HOOK_NAME:-(none)}"
+}
+
+HEARTBEAT_PID=''
+start_heartbeats() {
+  [[ -n $HOOK_NAME ]] || return 0
+  local interval=${BERTH_HEARTBEAT_INTERVAL_SEC:-$((BERTH_HEARTBEAT_TIMEOUT_SEC / 3))} parent=$$
+  ((interval < 1)) && interval=1
+  (
+    sleep_pid=''
+    trap 'kill "$sleep_pid" 2>/dev/null; exit 0' TERM
+    while kill -0 "$parent" 2>/dev/null; do
+      sleep "$interval" &
+      sleep_pid=$!
+      wait "$sleep_pid"
+      if ! aws_call autoscaling record-lifecycle-action-heartbeat --auto-scaling-group-name "$ASG_NAME" \
+        --lifecycle-hook-name "$HOOK_NAME" --instance-id "$INSTANCE_ID"; then
+        case $AWS_ERR in
+          *'No active Lifecycle Action'*) log "heartbeat: the lifecycle action is no longer active"; exit 0 ;;
+          *) log "heartbeat failed: $AWS_ERR" ;;
+        esac
+      fi
+    done
+  ) &
+  HEARTBEAT_PID=$!
+}
+
+stop_heartbeats() {
+  [[ -n $HEARTBEAT_PID ]] && kill "$HEARTBEAT_PID" 2>/dev/null && wait "$HEARTBEAT_PID" 2>/dev/null
+  HEARTBEAT_PID=''
+}
+
+complete_lifecycle() {
+  if [[ -z $HOOK_NAME ]]; then
+    log "no launch lifecycle hook: not completing ($1)"
+    return 0
+  fi
+  if aws_call autoscaling complete-lifecycle-action --auto-scaling-group-name "$ASG_NAME" \
+    --lifecycle-hook-name "$HOOK_NAME" --instance-id "$INSTANCE_ID" --lifecycle-action-result "$1"; then
+    log "lifecycle action completed: $1"
+    return 0
+  fi
+  log "complete-lifecycle-action $1 failed: $AWS_ERR"
+  return 1
+}
+
+# ---- Steps ------------------------------------------------------------------------------------
+VOLUME_ID=''
+find_volume() {
+  local deadline=$1 attempt=0 ids
+  if [[ -n $BERTH_VOLUME_ID ]]; then
+    VOLUME_ID=$BERTH_VOLUME_ID
+    return 0
+  fi
+  while :; do
+    attempt=$((attempt + 1))
+    aws_call ec2 describe-volumes --filters "Name=tag:berth:cluster,Values=$BERTH_CLUSTER" \
+      "Name=tag:berth:node,Values=$BERTH_NODE_ID" --query "Volumes[?State!='deleting' && State!='deleted'].VolumeId" ||
+      fail volume-lookup-error "$AWS_ERR"
+    read -r -a ids <<<"$AWS_OUT"
+    if ((${#ids[@]} > 1)); then
+      fail volume-ambiguous "more than one volume is tagged berth:cluster=$BERTH_CLUSTER berth:node=$BERTH_NODE_ID: ${ids[*]}"
+    elif ((${#ids[@]} == 1)) && [[ ${ids[0]} == vol-* ]]; then
+      VOLUME_ID=${ids[0]}
+      return 0
+    fi
+    ((SECONDS >= deadline)) && fail volume-not-found "no volume tagged berth:cluster=$BERTH_CLUSTER berth:node=$BERTH_NODE_ID"
+    log "volume not found yet (tags can lag), retrying"
+    backoff_sleep "$attempt"
+  done
+}
+
+attach_volume() {
+  local deadline=$((SECONDS + BERTH_ATTACH_TIMEOUT_SEC)) attempt=0 state az inst att
+  find_volume "$deadline"
+  log "data volume $VOLUME_ID"
+  while :; do
+    attempt=$((attempt + 1))
+    aws_call ec2 describe-volumes --volume-ids "$VOLUME_ID" \
+      --query 'Volumes[0].[State,AvailabilityZone,Attachments[0].InstanceId,Attachments[0].State]' ||
+      fail volume-lookup-error "$AWS_ERR"
+    read -r state az inst att <<<"$AWS_OUT"
+    [[ $az == "$AZ" ]] || fail volume-az-mismatch "$VOLUME_ID is in $az, this instance in $AZ"
+    if [[ $inst == "$INSTANCE_ID" ]]; then
+      [[ $att == attached ]] && return 0
+      log "attachment is $att"
+    elif [[ $state == available ]]; then
+      if aws_call ec2 attach-volume --volume-id "$VOLUME_ID" --instance-id "$INSTANCE_ID" --device "$BERTH_DEVICE_NAME"; then
+        log "attach requested ($BERTH_DEVICE_NAME)"
+        attempt=0
+      else
+        case $AWS_ERR in
+          *VolumeInUse* | *IncorrectState*) log "volume in use, retrying: $AWS_ERR" ;;
+          *ZoneMismatch*) fail volume-az-mismatch "$AWS_ERR" ;;
+          *) fail attach-error "$AWS_ERR" ;;
+        esac
+      fi
+    else
+      log "volume is $state (attached to $inst, $att); waiting for it to become available"
+    fi
+    ((SECONDS >= deadline)) && fail attach-timeout "$VOLUME_ID not attached within ${BERTH_ATTACH_TIMEOUT_SEC}s"
+    backoff_sleep "$attempt"
+  done
+}
+
+# The block device of the volume: on Nitro the NVMe by-id link or the NVMe serial (both carry
+# the volume id, so the kernel's nvmeN order does not matter); on Xen /dev/xvdX from /dev/sdX.
+DEVICE=''
+find_device() {
+  local deadline=$((SECONDS + DEVICE_WAIT_SEC)) volnodash=${VOLUME_ID/-/} letter link s serial name cand
+  letter=${BERTH_DEVICE_NAME##*/}
+  letter=${letter#sd}
+  letter=${letter#xvd}
+  while :; do
+    link="$BY_ID_DIR/nvme-Amazon_Elastic_Block_Store_$volnodash"
+    if [[ -e $link ]]; then
+      DEVICE=$(readlink -f "$link")
+      return 0
+    fi
+    for s in "$SYS_BLOCK_DIR"/nvme*/device/serial; do
+      [[ -r $s ]] || continue
+      serial=$(tr -d '[:space:]' <"$s")
+      if [[ $serial == "$volnodash" ]]; then
+        name=${s#"$SYS_BLOCK_DIR"/}
+        DEVICE="$DEV_DIR/${name%%/*}"
+        return 0
+      fi
+    done
+    for cand in "$DEV_DIR/xvd$letter" "$DEV_DIR/sd$letter"; do
+      if [[ -e $cand ]]; then
+        DEVICE=$(readlink -f "$cand")
+        return 0
+      fi
+    done
+    ((SECONDS >= deadline)) && fail device-not-found "no device for $VOLUME_ID ($BERTH_DEVICE_NAME) after ${DEVICE_WAIT_SEC}s"
+    "$SLEEP_CMD" 1
+  done
+}
+
+FS_TYPE=''
+prepare_filesystem() {
+  local found rc nonzero
+  found=$(blkid -p -o value -s TYPE "$DEVICE" 2>/dev/null)
+  rc=$?
+  if ((rc == 0)); then
+    [[ -n $found ]] || fail device-not-blank "$DEVICE has content that is not a file system (a partition table?); not formatting"
+    case $found in
+      xfs | ext4) ;;
+      *) fail unsupported-filesystem "$DEVICE holds $found; Berth mounts xfs or ext4 only" ;;
+    esac
+    [[ $found == "$BERTH_FS_TYPE" ]] || log "warning: $DEVICE holds $found, the spec says $BERTH_FS_TYPE; keeping $found"
+    FS_TYPE=$found
+    log "$DEVICE holds a $found file system: not formatting"
+  elif ((rc == 2)); then
+    # blkid found no signature; belt and braces: the first MiB must be zeros too.
+    nonzero=$(head -c 1048576 "$DEVICE" | tr -d '\0' | wc -c)
+    ((nonzero == 0)) || fail device-not-blank "$DEVICE has no known signature but is not blank; not formatting"
+    log "$DEVICE is blank: formatting as $BERTH_FS_TYPE"
+    case $BERTH_FS_TYPE in
+      xfs) mkfs.xfs -q "$DEVICE" </dev/null || fail format-failed ;;
+      ext4) mkfs.ext4 -q "$DEVICE" </dev/null || fail format-failed ;;
+      *) fail unsupported-filesystem "$BERTH_FS_TYPE" ;;
+    esac
+    FS_TYPE=$BERTH_FS_TYPE
+  else
+    fail device-probe-failed "blkid exited $rc on $DEVICE"
+  fi
+}
+
+write_fstab() {
+  local uuid opts=$BERTH_MOUNT_OPTIONS passno=2 line tmp
+  uuid=$(blkid -p -o value -s UUID "$DEVICE")
+  [[ -n $uuid ]] || fail device-probe-failed "no UUID on $DEVICE"
+  [[ ,$opts, == *,nofail,* ]] || opts="$opts,nofail"
+  [[ $FS_TYPE == xfs ]] && passno=0
+  line="UUID=$uuid $BERTH_MOUNT_PATH $FS_TYPE $opts 0 $passno"
+  [[ -e $FSTAB ]] || : >"$FSTAB" || fail fstab-failed
+  tmp=$(mktemp "$STATE_DIR/fstab.XXXXXX") || fail fstab-failed
+  # Keep every entry except an older one for this mount point or this file system, then add ours.
+  if ! awk -v mp="$BERTH_MOUNT_PATH" -v id="UUID=$uuid" '/^[[:space:]]*#/ || !($1 == id || $2 == mp)' "$FSTAB" >"$tmp"; then
+    fail fstab-failed "cannot read $FSTAB"
+  fi
+  printf '%s\n' "$line" >>"$tmp" || fail fstab-failed
+  if [[ "$(cat "$FSTAB")" == "$(cat "$tmp")" ]]; then
+    log "fstab already has: $line"
+  else
+    cat "$tmp" >"$FSTAB" || fail fstab-failed
+    log "fstab: $line"
+  fi
+  rm -f "$tmp"
+}
+
+mount_volume() {
+  mkdir -p "$BERTH_MOUNT_PATH" || fail mount-failed "cannot create $BERTH_MOUNT_PATH"
+  if "$MOUNTPOINT_CMD" -q "$BERTH_MOUNT_PATH"; then
+    log "$BERTH_MOUNT_PATH is already mounted"
+  else
+    "$MOUNT_CMD" -T "$FSTAB" "$BERTH_MOUNT_PATH" || fail mount-failed "mount $BERTH_MOUNT_PATH failed"
+  fi
+}
+
+device_bytes() {
+  if [[ -b $DEVICE ]]; then blockdev --getsize64 "$DEVICE"; else stat -L -c %s "$DEVICE"; fi
+}
+
+fs_bytes() {
+  local out line count size
+  case $FS_TYPE in
+    ext4)
+      out=$(dumpe2fs -h "$DEVICE" 2>/dev/null) || return 1
+      count=$(awk -F: '/^Block count:/ { gsub(/ /, "", $2); print $2 }' <<<"$out")
+      size=$(awk -F: '/^Block size:/ { gsub(/ /, "", $2); print $2 }' <<<"$out")
+      ;;
+    xfs)
+      out=$(xfs_info "$DEVICE" 2>/dev/null) || return 1
+      while IFS= read -r line; do
+        if [[ $line == data* && $line =~ bsize=([0-9]+)[[:space:]]+blocks=([0-9]+) ]]; then
+          size=${BASH_REMATCH[1]} count=${BASH_REMATCH[2]}
+        fi
+      done <<<"$out"
+      ;;
+  esac
+  [[ ${count:-} =~ ^[0-9]+$ && ${size:-} =~ ^[0-9]+$ ]] || return 1
+  echo $((count * size))
+}
+
+# A volume made larger (ModifyVolume, or created bigger than its snapshot) gets its file system grown.
+grow_filesystem() {
+  local dev fs
+  dev=$(device_bytes) || fail grow-failed "cannot read the size of $DEVICE"
+  fs=$(fs_bytes) || fail grow-failed "cannot read the size of the file system on $DEVICE"
+  if ((dev - fs <= 8 * 1024 * 1024)); then
+    log "file system fills the device ($fs of $dev bytes)"
+    return 0
+  fi
+  log "device is larger than the file system ($dev > $fs bytes): growing"
+  case $FS_TYPE in
+    xfs) xfs_growfs "$BERTH_MOUNT_PATH" >&2 || fail grow-failed ;;
+    ext4) resize2fs "$DEVICE" >&2 || fail grow-failed ;;
+  esac
+}
+
+write_files() {
+  local i p dir tmp
+  for i in "${!BERTH_FILE_PATHS[@]}"; do
+    p=${BERTH_FILE_PATHS[i]}
+    dir=$(dirname "$p")
+    mkdir -p "$dir" || fail files-failed "cannot create $dir"
+    tmp=$(mktemp "$dir/.berth.XXXXXX") || fail files-failed "cannot write in $dir"
+    if printf '%s' "${BERTH_FILE_CONTENTS[i]}" >"$tmp" && chmod "${BERTH_FILE_MODES[i]}" "$tmp" &&
+      chown "${BERTH_FILE_OWNERS[i]}" "$tmp" && mv -f "$tmp" "$p"; then
+      log "wrote $p (${BERTH_FILE_MODES[i]} ${BERTH_FILE_OWNERS[i]})"
+    else
+      rm -f "$tmp"
+      fail files-failed "cannot write $p"
+    fi
+  done
+}
+
+# run_user_script NAME TIMEOUT_SEC SCRIPT: runs the script with bash under `timeout`.
+run_user_script() {
+  local f="$STATE_DIR/$1.sh"
+  printf '%s\n' "$3" >"$f" && chmod 0700 "$f" || return 1
+  (cd / && timeout -k 10 "$2" bash "$f" </dev/null) >&2
+}
+
+configure() {
+  local rc
+  [[ -n $BERTH_CONFIGURE_SCRIPT ]] || { log "no configure script"; return 0; }
+  run_user_script configure "$BERTH_CONFIGURE_TIMEOUT_SEC" "$BERTH_CONFIGURE_SCRIPT"
+  rc=$?
+  ((rc == 0)) && return 0
+  ((rc == 124 || rc == 137)) && fail configure-timeout "configure script ran longer than ${BERTH_CONFIGURE_TIMEOUT_SEC}s"
+  fail "configure-exit-$rc" "configure script exited $rc"
+}
+
+# The health script is run until it exits 0, every HEALTH_INTERVAL_SEC, within the health timeout.
+wait_healthy() {
+  local deadline=$((SECONDS + BERTH_HEALTH_TIMEOUT_SEC)) remaining rc
+  [[ -n $BERTH_HEALTH_SCRIPT ]] || { log "no health script"; return 0; }
+  while :; do
+    remaining=$((deadline - SECONDS))
+    ((remaining > 0)) || fail health-timeout "not healthy within ${BERTH_HEALTH_TIMEOUT_SEC}s"
+    run_user_script health "$remaining" "$BERTH_HEALTH_SCRIPT"
+    rc=$?
+    ((rc == 0)) && return 0
+    ((rc == 124 || rc == 137)) && fail health-timeout "not healthy within ${BERTH_HEALTH_TIMEOUT_SEC}s"
+    if ((SECONDS + HEALTH_INTERVAL_SEC >= deadline)); then
+      fail "health-exit-$rc" "health script still failing (exit $rc) at the ${BERTH_HEALTH_TIMEOUT_SEC}s deadline"
+    fi
+    log "health script exited $rc; retrying in ${HEALTH_INTERVAL_SEC}s"
+    "$SLEEP_CMD" "$HEALTH_INTERVAL_SEC"
+  done
+}
+
+run_steps() {
+  set_phase attaching
+  attach_volume
+  set_phase mounting
+  find_device
+  log "device $DEVICE"
+  prepare_filesystem
+  write_fstab
+  mount_volume
+  grow_filesystem
+  chown "$BERTH_MOUNT_OWNER:$BERTH_MOUNT_GROUP" "$BERTH_MOUNT_PATH" ||
+    fail chown-failed "chown $BERTH_MOUNT_OWNER:$BERTH_MOUNT_GROUP $BERTH_MOUNT_PATH (the user and group must exist in the image)"
+  set_phase configuring
+  export BERTH_DEVICE=$DEVICE BERTH_VOLUME_ID=$VOLUME_ID
+  write_files
+  configure
+  set_phase joining
+  wait_healthy
+  set_phase healthy
+}
+
+# onFailure 'wait': keep the instance (and the heartbeats) until an operator decides.
+wait_for_repair() {
+  log "waiting for manual repair: touch $STATE_DIR/retry to run the steps again, $STATE_DIR/abandon to give up"
+  while :; do
+    if [[ -e $STATE_DIR/retry ]]; then
+      rm -f "$STATE_DIR/retry"
+      return 0
+    fi
+    if [[ -e $STATE_DIR/abandon ]]; then
+      rm -f "$STATE_DIR/abandon"
+      return 1
+    fi
+    if [[ -n $HEARTBEAT_PID ]] && ! kill -0 "$HEARTBEAT_PID" 2>/dev/null; then
+      log "the lifecycle action ended while waiting (completed by hand or timed out)"
+      return 2
+    fi
+    "$SLEEP_CMD" "$WAIT_POLL_SEC"
+  done
+}
+
+# ---- Main -------------------------------------------------------------------------------------
+main() {
+  local reason rc
+  mkdir -p "$STATE_DIR" && chmod 0700 "$STATE_DIR" || exit 1
+  exec 9>"$STATE_DIR/lock"
+  if ! flock -n 9; then
+    log "another bootstrap is running"
+    exit 1
+  fi
+  log "cluster $BERTH_CLUSTER node $BERTH_NODE_ID revision $BERTH_REVISION"
+
+  REGION=$BERTH_SPEC_REGION
+  imds_token || { log "FAILED: no IMDSv2 token"; exit 1; }
+  INSTANCE_ID=$(imds_get meta-data/instance-id) || { log "FAILED: no instance id from IMDS"; exit 1; }
+  AZ=$(imds_get meta-data/placement/availability-zone) || { log "FAILED: no availability zone from IMDS"; exit 1; }
+  REGION=$(imds_get meta-data/placement/region) || REGION=${AZ%?}
+  export BERTH_CLUSTER BERTH_NODE_ID BERTH_REVISION BERTH_INSTANCE_ID=$INSTANCE_ID BERTH_AZ=$AZ \
+    BERTH_REGION=$REGION BERTH_DATA_DIR=$BERTH_MOUNT_PATH
+  log "instance $INSTANCE_ID in $AZ ($REGION)"
+
+  trap 'stop_heartbeats' EXIT
+  if ! discover_lifecycle; then
+    set_phase failed:lifecycle-lookup
+    exit 1
+  fi
+  start_heartbeats
+
+  while :; do
+    rm -f "$STATE_DIR/failure-reason"
+    if (run_steps); then
+      if complete_lifecycle CONTINUE; then
+        set_phase in-service
+        log "done"
+        exit 0
+      fi
+      reason=lifecycle-complete-failed
+    else
+      reason=$(cat "$STATE_DIR/failure-reason" 2>/dev/null)
+      reason=${reason:-unexpected-error}
+    fi
+    set_phase "failed:$reason"
+    if [[ $BERTH_ON_FAILURE == wait ]]; then
+      wait_for_repair
+      rc=$?
+      ((rc == 0)) && { log "retrying"; continue; }
+      ((rc == 2)) && exit 1
+    fi
+    stop_heartbeats
+    complete_lifecycle ABANDON || true
+    exit 1
+  done
+}
+
+main "$@"
