@@ -90,6 +90,15 @@ export interface ClusterChange {
   readonly phase?: Phase;
 }
 
+export interface WaitForChangeOptions extends DriverCallOptions {
+  readonly timeoutMs: number;
+  /**
+   * Which kinds of change wake the caller (default: all). Others are still returned with the
+   * next wake-up, but do not end the wait on their own.
+   */
+  readonly wakeOn?: readonly ClusterChange['kind'][];
+}
+
 /**
  * The seam between Berth and a cloud. A driver speaks cloud, not strategy: idempotent async
  * methods over plain data. Core wraps every driver in a {@link RuntimeDriver} that adds
@@ -141,7 +150,7 @@ export interface Driver {
    * Resolves with the changes since the last call (at least one), or with `[]` after
    * `timeoutMs`. Only when `capabilities.changeNotifications` is true.
    */
-  waitForChange?(spec: ClusterSpec, options: DriverCallOptions & { readonly timeoutMs: number }): Promise<readonly ClusterChange[]>;
+  waitForChange?(spec: ClusterSpec, options: WaitForChangeOptions): Promise<readonly ClusterChange[]>;
 
   /** Cloud API calls made so far, by API operation name (e.g. `DescribeInstances`). */
   apiCallCounts?(): Readonly<Record<string, number>>;

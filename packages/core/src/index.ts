@@ -46,6 +46,7 @@ export type {
   ResourceKind,
   DnsRecordSet,
   ClusterChange,
+  WaitForChangeOptions,
 } from './driver.js';
 export type { Lease, LockDriver, LockOptions } from './lock.js';
 export { PHASE_ORDER, liveInstances } from './observation.js';
@@ -64,3 +65,22 @@ export type {
   ObserveScope,
 } from './observation.js';
 export type { RollHooks, HookContext } from './hooks.js';
+export { quorumOf } from './plan/quorum.js';
+export type { QuorumMath } from './plan/quorum.js';
+export { nodeStatus, clusterStatuses, parseFailureReason } from './plan/node-status.js';
+export type { NodeStatus, NodeState, NodeFailure } from './plan/node-status.js';
+export { planRoll } from './plan/plan-roll.js';
+export type { RollPlan, RollPolicy, RollAction, InFlightReplacement } from './plan/plan-roll.js';
+export { planApply, desiredDnsRecords } from './plan/plan-apply.js';
+export type { ApplyPlan, NodeApplyStep } from './plan/plan-apply.js';
+export { nodeMachine } from './machines/node-machine.js';
+export type { NodeMachineContext, NodeMachineEvent, NodeMachineEmitted } from './machines/node-machine.js';
+export { rollMachine } from './controller/roll-machine.js';
+export type { RollMachineContext, RollMachineEvent } from './controller/roll-machine.js';
+export { RuntimeDriver } from './runtime/runtime-driver.js';
+export type { RuntimeOptions, RetryOptions, OperationStats } from './runtime/runtime-driver.js';
+export { TokenBucket } from './runtime/token-bucket.js';
+export { createController, Controller } from './controller/create-controller.js';
+export type { ControllerOptions, RollOptions, ApplyResult, ClusterStatus, WatchOptions } from './controller/create-controller.js';
+export type { ControllerEvents, ControllerEventName } from './controller/events.js';
+export type { RollReport, NodeReplacementReport, BatchReport } from './controller/roll-report.js';

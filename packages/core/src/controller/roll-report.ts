@@ -1,0 +1,142 @@
+import type { Phase } from '../observation.js';
+
+export interface NodeReplacementReport {
+  readonly nodeId: string;
+  readonly batch: number;
+  readonly oldInstanceId: string;
+  readonly newInstanceId: string | null;
+  readonly startedAtMs: number;
+  readonly finishedAtMs: number | null;
+  readonly durationMs: number | null;
+  /** When each phase was first seen on the new instance (clock ms). */
+  readonly phasesAtMs: Readonly<Partial<Record<Phase, number>>>;
+  /** Time spent in each phase (ms), from consecutive phase sightings. */
+  readonly phaseDurationsMs: Readonly<Partial<Record<Phase, number>>>;
+}
+
+export interface BatchReport {
+  readonly index: number;
+  readonly nodeIds: readonly string[];
+  readonly startedAtMs: number;
+  readonly finishedAtMs: number | null;
+}
+
+export interface RollReport {
+  readonly rollId: string;
+  readonly clusterName: string;
+  readonly outcome: 'completed' | 'halted' | 'aborted';
+  readonly haltReason: string | null;
+  readonly startedAtMs: number;
+  readonly finishedAtMs: number;
+  readonly durationMs: number;
+  readonly maxUnavailable: number;
+  readonly nodes: readonly NodeReplacementReport[];
+  readonly batches: readonly BatchReport[];
+  /** Nodes already on the desired revision when the roll started. */
+  readonly alreadyCurrent: readonly string[];
+  readonly replacedCount: number;
+  /** Cloud API calls made during the roll, by operation (from the driver). */
+  readonly apiCalls: Readonly<Record<string, number>>;
+  readonly apiCallsTotal: number;
+  /** Driver operations (observe, replaceInstance...) with retries, from the runtime wrapper. */
+  readonly operations: Readonly<Record<string, { calls: number; retries: number; failures: number; throttled: number }>>;
+}
+
+/** Collects what a roll did; the controller turns it into a frozen {@link RollReport}. */
+export class RollRecorder {
+  readonly rollId: string;
+  readonly clusterName: string;
+  readonly startedAtMs: number;
+  readonly maxUnavailable: number;
+  readonly #nodes = new Map<string, { batch: number; oldInstanceId: string; newInstanceId: string | null; startedAtMs: number; finishedAtMs: number | null; phases: Partial<Record<Phase, number>> }>();
+  readonly #batches: { index: number; nodeIds: readonly string[]; startedAtMs: number; finishedAtMs: number | null }[] = [];
+  alreadyCurrent: readonly string[] = [];
+
+  constructor(rollId: string, clusterName: string, startedAtMs: number, maxUnavailable: number) {
+    this.rollId = rollId;
+    this.clusterName = clusterName;
+    this.startedAtMs = startedAtMs;
+    this.maxUnavailable = maxUnavailable;
+  }
+
+  batchStarted(nodeIds: readonly string[], atMs: number): number {
+    const index = this.#batches.length;
+    this.#batches.push({ index, nodeIds, startedAtMs: atMs, finishedAtMs: null });
+    return index;
+  }
+  batchFinished(index: number, atMs: number): number {
+    const b = this.#batches[index];
+    if (b) b.finishedAtMs = atMs;
+    return b ? atMs - b.startedAtMs : 0;
+  }
+  replacing(nodeId: string, oldInstanceId: string, batch: number, atMs: number): void {
+    this.#nodes.set(nodeId, { batch, oldInstanceId, newInstanceId: null, startedAtMs: atMs, finishedAtMs: null, phases: {} });
+  }
+  phase(nodeId: string, instanceId: string, phase: Phase, atMs: number): void {
+    const n = this.#nodes.get(nodeId);
+    if (!n || instanceId === n.oldInstanceId || n.finishedAtMs !== null) return;
+    n.newInstanceId = instanceId;
+    if (n.phases[phase] === undefined) n.phases[phase] = atMs;
+  }
+  replaced(nodeId: string, newInstanceId: string, atMs: number): number {
+    const n = this.#nodes.get(nodeId);
+    if (!n) return 0;
+    n.newInstanceId = newInstanceId;
+    n.finishedAtMs = atMs;
+    if (n.phases['in-service'] === undefined) n.phases['in-service'] = atMs;
+    return atMs - n.startedAtMs;
+  }
+  isReplacing(nodeId: string): boolean {
+    const n = this.#nodes.get(nodeId);
+    return !!n && n.finishedAtMs === null;
+  }
+
+  finish(outcome: RollReport['outcome'], haltReason: string | null, atMs: number, apiCalls: Record<string, number>, operations: RollReport['operations']): RollReport {
+    const nodes: NodeReplacementReport[] = [...this.#nodes].map(([nodeId, n]) => {
+      const seen = (Object.entries(n.phases) as [Phase, number][]).sort((a, b) => a[1] - b[1]);
+      const phaseDurationsMs: Partial<Record<Phase, number>> = {};
+      seen.forEach(([p, t], i) => {
+        const next = seen[i + 1];
+        if (next) phaseDurationsMs[p] = next[1] - t;
+      });
+      return {
+        nodeId,
+        batch: n.batch,
+        oldInstanceId: n.oldInstanceId,
+        newInstanceId: n.newInstanceId,
+        startedAtMs: n.startedAtMs,
+        finishedAtMs: n.finishedAtMs,
+        durationMs: n.finishedAtMs === null ? null : n.finishedAtMs - n.startedAtMs,
+        phasesAtMs: { ...n.phases },
+        phaseDurationsMs,
+      };
+    });
+    return Object.freeze({
+      rollId: this.rollId,
+      clusterName: this.clusterName,
+      outcome,
+      haltReason,
+      startedAtMs: this.startedAtMs,
+      finishedAtMs: atMs,
+      durationMs: atMs - this.startedAtMs,
+      maxUnavailable: this.maxUnavailable,
+      nodes,
+      batches: this.#batches.map((b) => ({ ...b })),
+      alreadyCurrent: this.alreadyCurrent,
+      replacedCount: nodes.filter((n) => n.finishedAtMs !== null).length,
+      apiCalls,
+      apiCallsTotal: Object.values(apiCalls).reduce((a, b) => a + b, 0),
+      operations,
+    });
+  }
+}
+
+/** Per-operation difference between two call-count snapshots. */
+export function diffCounts(after: Readonly<Record<string, number>>, before: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const d = v - (before[k] ?? 0);
+    if (d > 0) out[k] = d;
+  }
+  return out;
+}

@@ -1,0 +1,69 @@
+import type { DnsRecordSet } from '../driver.js';
+import type { ClusterObservation } from '../observation.js';
+import { computeRevision } from '../revision.js';
+import { nodeRecordName, type ClusterSpec } from '../spec/cluster-spec.js';
+
+export interface NodeApplyStep {
+  readonly nodeId: string;
+  /** Why the node needs `ensureNode`, in words. Empty when it is converged. */
+  readonly reasons: readonly string[];
+}
+
+export interface ApplyPlan {
+  /** Nodes that need `ensureNode` (only those with reasons). */
+  readonly nodes: readonly NodeApplyStep[];
+  /** DNS records to UPSERT (missing or drifted), when the spec has DNS. */
+  readonly dns: readonly DnsRecordSet[];
+  /** Data volumes smaller than the spec asks: `resizeVolume` (apply does it; it never shrinks). */
+  readonly resizes: readonly { readonly nodeId: string; readonly fromGiB: number; readonly toGiB: number }[];
+  /** Things apply will not change by itself, for the user to decide. */
+  readonly warnings: readonly string[];
+}
+
+/** The DNS records a spec wants: one per node, and the cluster record with every node's IP. */
+export function desiredDnsRecords(spec: ClusterSpec): DnsRecordSet[] {
+  if (!spec.dns) return [];
+  const dns = spec.dns;
+  return [
+    { name: dns.clusterRecord, values: spec.nodes.map((n) => n.ip).sort() },
+    ...spec.nodes.map((n) => ({ name: nodeRecordName(dns, n.id), values: [n.ip] })),
+  ];
+}
+
+const normName = (n: string) => n.replace(/\.$/, '').toLowerCase();
+
+/**
+ * What `apply()` must do to converge the cloud on the spec: pure, from a full observation.
+ */
+export function planApply(observation: ClusterObservation, spec: ClusterSpec): ApplyPlan {
+  const nodes: NodeApplyStep[] = [];
+  const resizes: { nodeId: string; fromGiB: number; toGiB: number }[] = [];
+  const warnings: string[] = [];
+  for (const n of spec.nodes) {
+    const o = observation.nodes[n.id];
+    const reasons: string[] = [];
+    if (!o?.group) reasons.push('no Auto Scaling group');
+    else {
+      const g = o.group;
+      if (g.revision !== computeRevision(spec, n.id)) reasons.push(`launch template is at revision ${g.revision ?? 'unknown'}, spec wants ${computeRevision(spec, n.id)}`);
+      if (g.minSize !== 1 || g.maxSize !== 1 || g.desiredCapacity !== 1) reasons.push(`group size is ${g.minSize}/${g.maxSize}/${g.desiredCapacity}, not 1/1/1`);
+      if (!g.hasLaunchHook) reasons.push('launch lifecycle hook missing');
+    }
+    if (!o?.eni) reasons.push('no network interface');
+    else if (o.eni.ip !== n.ip) warnings.push(`node ${n.id}: its network interface ${o.eni.eniId} has IP ${o.eni.ip}, the spec says ${n.ip}; a node's IP never moves, so Berth leaves it — delete the node to change its IP`);
+    if (!o?.volume) reasons.push('no data volume');
+    else if (o.volume.sizeGiB < n.dataVolume.sizeGiB) resizes.push({ nodeId: n.id, fromGiB: o.volume.sizeGiB, toGiB: n.dataVolume.sizeGiB });
+    else if (o.volume.sizeGiB > n.dataVolume.sizeGiB) warnings.push(`node ${n.id}: data volume is ${o.volume.sizeGiB} GiB, the spec says ${n.dataVolume.sizeGiB}; EBS volumes only grow, so it stays`);
+    if (reasons.length > 0) nodes.push({ nodeId: n.id, reasons });
+  }
+  const dns: DnsRecordSet[] = [];
+  if (spec.dns && observation.dnsRecords) {
+    const have = new Map(observation.dnsRecords.map((r) => [normName(r.name), r]));
+    for (const want of desiredDnsRecords(spec)) {
+      const got = have.get(normName(want.name));
+      const same = got && got.ttl === spec.dns.ttl && [...got.values].sort().join(',') === [...want.values].sort().join(',');
+      if (!same) dns.push(want);
+    }
+  }
+  return { nodes, dns, resizes, warnings };
+}

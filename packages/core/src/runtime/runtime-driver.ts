@@ -1,0 +1,190 @@
+import type { Clock } from '../clock.js';
+import type {
+  ClusterChange,
+  DeleteNodeResult,
+  DnsRecordSet,
+  Driver,
+  DriverCallOptions,
+  DriverCapabilities,
+  EnsureNodeResult,
+  ObserveOptions,
+  WaitForChangeOptions,
+} from '../driver.js';
+import { BerthAbortError, BerthDriverError, BerthTimeoutError, throwIfAborted } from '../errors.js';
+import type { Lease, LockDriver, LockOptions } from '../lock.js';
+import type { ClusterObservation } from '../observation.js';
+import type { Prng } from '../prng.js';
+import type { ClusterSpec, DeletionPolicy } from '../spec/cluster-spec.js';
+import { TokenBucket } from './token-bucket.js';
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. Default 6. */
+  readonly maxAttempts: number;
+  /** Backoff base; attempt k waits a random time in [0, min(maxDelayMs, baseDelayMs·2^k)). Default 250. */
+  readonly baseDelayMs: number;
+  /** Default 20 000. */
+  readonly maxDelayMs: number;
+}
+
+export interface RuntimeOptions {
+  readonly clock: Clock;
+  /** Jitter source. */
+  readonly prng: Prng;
+  readonly retry?: Partial<RetryOptions>;
+  /** Client-side rate limit over all driver operations. Default 20/s, burst 40. */
+  readonly rateLimit?: { readonly ratePerSec: number; readonly burst: number } | false;
+  /** Per-operation timeout (one attempt). Default 120 000 ms; `waitForChange` gets its own wait on top. */
+  readonly timeoutMs?: number;
+  /** Called on every retry, for logging. */
+  readonly onRetry?: (e: { operation: string; attempt: number; delayMs: number; error: BerthDriverError }) => void;
+}
+
+export interface OperationStats {
+  calls: number;
+  attempts: number;
+  retries: number;
+  failures: number;
+  throttled: number;
+}
+
+/**
+ * Core's wrapper around every driver (after kysely's RuntimeDriver): retries with backoff and
+ * full jitter for retryable driver errors, a client-side token bucket, a timeout per attempt,
+ * abort handling and per-operation accounting. Drivers stay simple; this logic lives once.
+ */
+export class RuntimeDriver implements Driver {
+  readonly name: string;
+  readonly capabilities: DriverCapabilities;
+  readonly lock: LockDriver;
+  readonly inner: Driver;
+  readonly #clock: Clock;
+  readonly #prng: Prng;
+  readonly #retry: RetryOptions;
+  readonly #bucket: TokenBucket | null;
+  readonly #timeoutMs: number;
+  readonly #onRetry: RuntimeOptions['onRetry'];
+  readonly #stats = new Map<string, OperationStats>();
+
+  constructor(driver: Driver, options: RuntimeOptions) {
+    this.inner = driver;
+    this.name = driver.name;
+    this.capabilities = driver.capabilities;
+    this.#clock = options.clock;
+    this.#prng = options.prng;
+    this.#retry = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 20_000, ...options.retry };
+    this.#bucket = options.rateLimit === false ? null : new TokenBucket(options.clock, options.rateLimit ?? { ratePerSec: 20, burst: 40 });
+    this.#timeoutMs = options.timeoutMs ?? 120_000;
+    this.#onRetry = options.onRetry;
+    const lock = driver.lock;
+    this.lock = {
+      acquire: (spec: ClusterSpec, o: LockOptions) => this.#call('lock.acquire', o.signal, (signal) => lock.acquire(spec, { ...o, signal })),
+      renew: (spec: ClusterSpec, lease: Lease, o: { ttlMs: number } & DriverCallOptions) =>
+        this.#call('lock.renew', o.signal, (signal) => lock.renew(spec, lease, { ...o, signal })),
+      release: (spec: ClusterSpec, lease: Lease, o?: DriverCallOptions) =>
+        this.#call('lock.release', o?.signal, (signal) => lock.release(spec, lease, { signal })),
+      inspect: (spec: ClusterSpec, o?: DriverCallOptions) => this.#call('lock.inspect', o?.signal, (signal) => lock.inspect(spec, { signal })),
+    };
+    if (driver.waitForChange) {
+      const wait = driver.waitForChange.bind(driver);
+      this.waitForChange = (spec, o) =>
+        this.#call('waitForChange', o.signal, (signal) => wait(spec, { ...o, signal }), this.#timeoutMs + o.timeoutMs);
+    }
+  }
+
+  waitForChange?: (spec: ClusterSpec, options: WaitForChangeOptions) => Promise<readonly ClusterChange[]>;
+
+  observe(spec: ClusterSpec, options: ObserveOptions = {}): Promise<ClusterObservation> {
+    return this.#call(`observe.${options.scope ?? 'full'}`, options.signal, (signal) => this.inner.observe(spec, { ...options, signal }));
+  }
+  ensureNode(spec: ClusterSpec, nodeId: string, options: DriverCallOptions = {}): Promise<EnsureNodeResult> {
+    return this.#call('ensureNode', options.signal, (signal) => this.inner.ensureNode(spec, nodeId, { signal }));
+  }
+  replaceInstance(spec: ClusterSpec, nodeId: string, instanceId: string, options: DriverCallOptions = {}): Promise<void> {
+    return this.#call('replaceInstance', options.signal, (signal) => this.inner.replaceInstance(spec, nodeId, instanceId, { signal }));
+  }
+  completeLifecycle(spec: ClusterSpec, nodeId: string, instanceId: string, result: 'CONTINUE' | 'ABANDON', options: DriverCallOptions = {}): Promise<void> {
+    return this.#call('completeLifecycle', options.signal, (signal) => this.inner.completeLifecycle(spec, nodeId, instanceId, result, { signal }));
+  }
+  setDns(spec: ClusterSpec, records: readonly DnsRecordSet[], options: DriverCallOptions = {}): Promise<void> {
+    return this.#call('setDns', options.signal, (signal) => this.inner.setDns(spec, records, { signal }));
+  }
+  snapshotVolume(spec: ClusterSpec, nodeId: string, options: DriverCallOptions & { description?: string; wait?: boolean } = {}): Promise<{ snapshotId: string }> {
+    return this.#call('snapshotVolume', options.signal, (signal) => this.inner.snapshotVolume(spec, nodeId, { ...options, signal }));
+  }
+  resizeVolume(spec: ClusterSpec, nodeId: string, sizeGiB: number, options: DriverCallOptions = {}): Promise<void> {
+    return this.#call('resizeVolume', options.signal, (signal) => this.inner.resizeVolume(spec, nodeId, sizeGiB, { signal }));
+  }
+  deleteNode(spec: ClusterSpec, nodeId: string, options: DriverCallOptions & { policy?: DeletionPolicy } = {}): Promise<DeleteNodeResult> {
+    return this.#call('deleteNode', options.signal, (signal) => this.inner.deleteNode(spec, nodeId, { ...options, signal }));
+  }
+  apiCallCounts(): Readonly<Record<string, number>> {
+    return this.inner.apiCallCounts?.() ?? {};
+  }
+
+  /** Driver operations so far (attempts, retries, failures), by operation name. */
+  stats(): Readonly<Record<string, Readonly<OperationStats>>> {
+    return Object.fromEntries([...this.#stats].map(([k, v]) => [k, { ...v }]));
+  }
+
+  async #call<T>(operation: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, timeoutMs = this.#timeoutMs): Promise<T> {
+    const stats = this.#statsFor(operation);
+    stats.calls++;
+    for (let attempt = 1; ; attempt++) {
+      throwIfAborted(signal);
+      if (this.#bucket) await this.#bucket.take(signal);
+      stats.attempts++;
+      try {
+        return await this.#attempt(operation, signal, fn, timeoutMs);
+      } catch (err) {
+        if (err instanceof BerthDriverError && err.throttling) stats.throttled++;
+        const retryable = (err instanceof BerthDriverError && err.retryable) || err instanceof BerthTimeoutError;
+        if (!retryable || attempt >= this.#retry.maxAttempts || signal?.aborted) {
+          stats.failures++;
+          throw err;
+        }
+        const capMs = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
+        const delayMs = Math.floor(this.#prng.next() * capMs);
+        stats.retries++;
+        this.#onRetry?.({
+          operation,
+          attempt,
+          delayMs,
+          error: err instanceof BerthDriverError ? err : new BerthDriverError(operation, 'Timeout', (err as Error).message, { retryable: true, cause: err }),
+        });
+        await this.#clock.sleep(delayMs, signal);
+      }
+    }
+  }
+
+  async #attempt<T>(operation: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
+    const inner = new AbortController();
+    const timer = new AbortController();
+    const onAbort = () => inner.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // The race keeps a driver that ignores its signal from holding us past the timeout.
+    const timeout = this.#clock.sleep(timeoutMs, timer.signal).then(() => {
+      const err = new BerthTimeoutError(`${operation} took longer than ${timeoutMs} ms and was abandoned; it is retried if attempts remain`);
+      inner.abort(err);
+      throw err;
+    });
+    timeout.catch(() => undefined);
+    try {
+      return await Promise.race([fn(inner.signal), timeout]);
+    } catch (err) {
+      if (signal?.aborted && !(err instanceof BerthAbortError)) throw new BerthAbortError(`${operation} was aborted`, { cause: err });
+      throw err;
+    } finally {
+      timer.abort();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #statsFor(operation: string): OperationStats {
+    let s = this.#stats.get(operation);
+    if (!s) {
+      s = { calls: 0, attempts: 0, retries: 0, failures: 0, throttled: 0 };
+      this.#stats.set(operation, s);
+    }
+    return s;
+  }
+}
