@@ -217,7 +217,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const gateHealthy = async (observation: ClusterObservation, what: string): Promise<ClusterObservation> => {
       if (!hooks.clusterHealthy) return observation;
       const deadline = this.clock.now() + healthTimeoutMs;
-      let obs = observation;
+      const obs = observation;
       let delayMs = 1_000;
       for (;;) {
         if (await this.#hook('clusterHealthy', null, () => hooks.clusterHealthy?.(ctx(obs)))) return obs;

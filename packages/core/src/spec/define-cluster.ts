@@ -26,7 +26,9 @@ export function defineCluster(input: ClusterInput): ClusterSpec {
   const parsed = clusterInputSchema.safeParse(input);
   const issues: ConfigIssue[] = [];
   if (!parsed.success) issues.push(...parsed.error.issues.map(toConfigIssue));
-  issues.push(...semanticIssues(input as unknown));
+  // A field whose shape is already wrong gets one message, not two.
+  const shapePaths = new Set(issues.map((i) => i.path));
+  issues.push(...semanticIssues(input as unknown).filter((i) => !shapePaths.has(i.path)));
   if (issues.length > 0 || !parsed.success) throw new BerthConfigError(dedupe(issues));
   return deepFreeze(resolve(parsed.data));
 }
@@ -131,9 +133,9 @@ function semanticIssues(raw: unknown): ConfigIssue[] {
         }
       }
     }
-    // The node's effective data volume.
-    const override = obj(no.dataVolume) ?? {};
-    checkVolume(`nodes[${i}].dataVolume`, { ...(dv ?? {}), ...override }, add, !!dv);
+    // The node's effective data volume, when the node overrides it.
+    const override = obj(no.dataVolume);
+    if (override) checkVolume(`nodes[${i}].dataVolume`, { ...(dv ?? {}), ...override }, add, !!dv);
   });
   if (dv) checkVolume('dataVolume', dv, add, true);
 
