@@ -1,0 +1,109 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { BerthTimeoutError, throwIfAborted, type Clock } from '@berth/core';
+import type { AwsDriverOptions, ResolvedAwsDriverConfig } from './aws-driver-options.js';
+import { mapAwsError } from './map-aws-error.js';
+
+/** Everything the driver's operations share. Internal. */
+export interface AwsContext {
+  readonly ec2: EC2Client;
+  readonly asg: AutoScalingClient;
+  readonly r53: Route53Client;
+  readonly ddb: DynamoDBClient;
+  readonly clock: Clock;
+  readonly config: ResolvedAwsDriverConfig;
+  /**
+   * Runs one SDK call, mapping its failure to a BerthDriverError. `afterCreate` marks calls
+   * that follow a create, where NotFound means "not visible yet".
+   */
+  call<T>(operation: string, fn: (abortSignal: AbortSignal | undefined) => Promise<T>, opts?: CallOptions): Promise<T>;
+  /** Remembers an id this driver just created (for eventual-consistency classification). */
+  created(id: string): void;
+  /** Polls `check` until it returns a value other than undefined, or times out. */
+  waitFor<T>(what: string, check: () => Promise<T | undefined>, signal?: AbortSignal): Promise<T>;
+  counts(): Readonly<Record<string, number>>;
+  resetCounts(): void;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly afterCreate?: boolean;
+}
+
+const RECENT_MS = 5 * 60_000;
+
+interface Stackable {
+  middlewareStack: { add(mw: unknown, opts: { step: 'deserialize'; name: string; override?: boolean }): void };
+}
+
+export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsDriverConfig, clock: Clock): AwsContext {
+  const base = {
+    region: config.region,
+    maxAttempts: config.maxAttempts,
+    ...(config.endpoint !== null && { endpoint: config.endpoint }),
+    ...(options.credentials !== undefined && { credentials: options.credentials }),
+  };
+  const ec2 = options.clients?.ec2 ?? new EC2Client(base);
+  const asg = options.clients?.autoScaling ?? new AutoScalingClient(base);
+  // Route 53 is a global service signed for us-east-1.
+  const r53 = options.clients?.route53 ?? new Route53Client({ ...base, region: 'us-east-1' });
+  const ddb = options.clients?.dynamodb ?? new DynamoDBClient(base);
+
+  const counts = new Map<string, number>();
+  // Counted in the deserialize step, i.e. once per request actually sent (SDK retries included).
+  const counter = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+    const op = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+    counts.set(op, (counts.get(op) ?? 0) + 1);
+    return next(args);
+  };
+  for (const client of [ec2, asg, r53, ddb] as unknown as Stackable[]) {
+    client.middlewareStack.add(counter, { step: 'deserialize', name: 'berthApiCallCounter', override: true });
+  }
+
+  const recent = new Map<string, number>();
+  const recentlyCreated = (message: string): boolean => {
+    const now = clock.now();
+    for (const [id, at] of recent) {
+      if (now - at > RECENT_MS) recent.delete(id);
+      else if (message.includes(id)) return true;
+    }
+    return false;
+  };
+
+  const ctx: AwsContext = {
+    ec2,
+    asg,
+    r53,
+    ddb,
+    clock,
+    config,
+    async call(operation, fn, opts = {}) {
+      throwIfAborted(opts.signal);
+      try {
+        return await fn(opts.signal);
+      } catch (err) {
+        throw mapAwsError(operation, err, { recentlyCreated, afterCreate: opts.afterCreate ?? false });
+      }
+    },
+    created(id) {
+      recent.set(id, clock.now());
+    },
+    async waitFor(what, check, signal) {
+      const deadline = clock.now() + config.waitTimeoutMs;
+      for (;;) {
+        throwIfAborted(signal);
+        const v = await check();
+        if (v !== undefined) return v;
+        if (clock.now() >= deadline) {
+          throw new BerthTimeoutError(`Timed out after ${config.waitTimeoutMs} ms waiting for ${what}. Check it in the AWS console, then run the operation again.`);
+        }
+        await clock.sleep(config.pollIntervalMs, signal);
+      }
+    },
+    counts: () => Object.freeze(Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)))),
+    resetCounts: () => counts.clear(),
+  };
+  return ctx;
+}

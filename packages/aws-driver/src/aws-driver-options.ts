@@ -1,0 +1,90 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import { BerthConfigError, DEFAULT_CAPABILITIES, type Clock, type DriverCapabilities } from '@berth/core';
+
+/** Options of {@link createAwsDriver}. Every field but `region` is optional. */
+export interface AwsDriverOptions {
+  /** The cluster's region (`spec.region` must match). */
+  readonly region: string;
+  /** SDK credentials or a provider; default: the SDK's default chain. */
+  readonly credentials?: EC2ClientConfig['credentials'];
+  /** One endpoint for every service, e.g. `http://127.0.0.1:5000` for moto. Default: AWS. */
+  readonly endpoint?: string;
+  /** Bring your own clients (their middleware stacks get the call counter added). */
+  readonly clients?: {
+    readonly ec2?: EC2Client;
+    readonly autoScaling?: AutoScalingClient;
+    readonly route53?: Route53Client;
+    readonly dynamodb?: DynamoDBClient;
+  };
+  /**
+   * Attempts per SDK call. Default 1: the core runtime wrapper already retries retryable
+   * errors with backoff and jitter, and SDK retries inside that would multiply them.
+   */
+  readonly maxAttempts?: number;
+  /** The DynamoDB table holding cluster leases. Default `berth-locks`. */
+  readonly lockTable?: string;
+  /**
+   * `'moto'`: the local emulator. Sets the capabilities moto lacks (`lifecycleHooks`,
+   * `attachmentRules`, `phaseReporting`: false) and short polling intervals.
+   */
+  readonly emulator?: 'moto';
+  /** Overrides on top of the defaults (and of the emulator's). */
+  readonly capabilities?: Partial<DriverCapabilities>;
+  /** Default: {@link createSystemClock}. */
+  readonly clock?: Clock;
+  /** Between polls of snapshots, terminations and detaches. Default 5000 ms (moto: 20 ms). */
+  readonly pollIntervalMs?: number;
+  /** How long a wait (snapshot, termination, detach, table) may take. Default 30 min (moto: 10 s). */
+  readonly waitTimeoutMs?: number;
+  /**
+   * Page size for the observation's describes. Default: each API's maximum, so that up to
+   * ~100 nodes cost one call per API. Lower it to exercise pagination.
+   */
+  readonly pageSize?: number;
+}
+
+export interface ResolvedAwsDriverConfig {
+  readonly region: string;
+  readonly endpoint: string | null;
+  readonly maxAttempts: number;
+  readonly lockTable: string;
+  readonly emulator: 'moto' | null;
+  readonly capabilities: DriverCapabilities;
+  readonly pollIntervalMs: number;
+  readonly waitTimeoutMs: number;
+  readonly pageSize: number | null;
+}
+
+/** Capabilities of moto 5.2.1, which launches instantly, ignores hooks and attachment rules and runs no bootstrap. */
+export const MOTO_CAPABILITIES: DriverCapabilities = Object.freeze({
+  ...DEFAULT_CAPABILITIES,
+  lifecycleHooks: false,
+  attachmentRules: false,
+  phaseReporting: false,
+});
+
+export function resolveAwsDriverConfig(options: AwsDriverOptions): ResolvedAwsDriverConfig {
+  const issues: { path: string; message: string }[] = [];
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.region ?? '')) issues.push({ path: 'region', message: `must be an AWS region like us-east-1; got '${options.region}'` });
+  const maxAttempts = options.maxAttempts ?? 1;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) issues.push({ path: 'maxAttempts', message: 'must be a whole number ≥ 1' });
+  const pageSize = options.pageSize ?? null;
+  if (pageSize !== null && (!Number.isInteger(pageSize) || pageSize < 5)) issues.push({ path: 'pageSize', message: 'must be a whole number ≥ 5 (the smallest page EC2 accepts)' });
+  if (options.endpoint !== undefined && !/^https?:\/\//.test(options.endpoint)) issues.push({ path: 'endpoint', message: `must be a URL like http://127.0.0.1:5000; got '${options.endpoint}'` });
+  if (issues.length > 0) throw new BerthConfigError(issues, 'AWS driver options');
+  const moto = options.emulator === 'moto';
+  return Object.freeze({
+    region: options.region,
+    endpoint: options.endpoint ?? null,
+    maxAttempts,
+    lockTable: options.lockTable ?? 'berth-locks',
+    emulator: moto ? 'moto' : null,
+    capabilities: Object.freeze({ ...(moto ? MOTO_CAPABILITIES : DEFAULT_CAPABILITIES), ...options.capabilities }),
+    pollIntervalMs: options.pollIntervalMs ?? (moto ? 20 : 5000),
+    waitTimeoutMs: options.waitTimeoutMs ?? (moto ? 10_000 : 30 * 60_000),
+    pageSize,
+  });
+}

@@ -1,0 +1,176 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { BerthDriverError, BerthLockError, type ClusterSpec, type Lease, type LockDriver } from '@berth/core';
+import type { AwsContext } from './aws-context.js';
+import { isAwsCode } from './map-aws-error.js';
+
+const KEY = 'lockKey';
+
+function lockKey(spec: ClusterSpec): Record<string, AttributeValue> {
+  return { [KEY]: { S: `berth#${spec.name}` } };
+}
+
+function toLease(spec: ClusterSpec, item: Record<string, AttributeValue> | undefined): Lease | null {
+  if (!item?.holder?.S) return null;
+  return Object.freeze({ clusterName: spec.name, holder: item.holder.S, token: Number(item.token?.N ?? 0), expiresAtMs: Number(item.expiresAtMs?.N ?? 0) });
+}
+
+/**
+ * A lease per cluster in one DynamoDB item, changed only by conditional writes:
+ * - acquire succeeds when there is no lease, it has expired, or the caller already holds it,
+ *   and adds one to the fencing `token` every time (the item is never deleted, so tokens only
+ *   grow);
+ * - renew succeeds only for the same holder and token (a lease taken over fails with LOCK_LOST);
+ * - release expires the lease (same holder and token) rather than deleting it.
+ * Expiry compares the controllers' clocks: keep them in sync (NTP) and the TTL well above the
+ * skew.
+ */
+export function createDynamoDbLock(ctx: AwsContext): LockDriver {
+  const table = ctx.config.lockTable;
+  const missingTable = (err: unknown) =>
+    isAwsCode(err, 'ResourceNotFoundException')
+      ? new BerthDriverError('LockTable', 'ResourceNotFoundException', `the lock table '${table}' does not exist in ${ctx.config.region}; create it with driver.ensureLockTable() or pass an existing one as lockTable`, { cause: err })
+      : err;
+
+  async function inspect(spec: ClusterSpec, signal?: AbortSignal): Promise<Lease | null> {
+    try {
+      const r = await ctx.call('GetItem', (abortSignal) => ctx.ddb.send(new GetItemCommand({ TableName: table, Key: lockKey(spec), ConsistentRead: true }), { abortSignal }), { signal });
+      return toLease(spec, r.Item);
+    } catch (err) {
+      throw missingTable(err);
+    }
+  }
+
+  return Object.freeze({
+    async acquire(spec, options) {
+      const now = ctx.clock.now();
+      try {
+        const r = await ctx.call('UpdateItem', (abortSignal) =>
+          ctx.ddb.send(
+            new UpdateItemCommand({
+              TableName: table,
+              Key: lockKey(spec),
+              UpdateExpression: 'SET holder = :h, expiresAtMs = :exp, #t = if_not_exists(#t, :zero) + :one',
+              ConditionExpression: 'attribute_not_exists(holder) OR expiresAtMs <= :now OR holder = :h',
+              ExpressionAttributeNames: { '#t': 'token' },
+              ExpressionAttributeValues: {
+                ':h': { S: options.holder },
+                ':exp': { N: String(now + options.ttlMs) },
+                ':now': { N: String(now) },
+                ':zero': { N: '0' },
+                ':one': { N: '1' },
+              },
+              ReturnValues: 'ALL_NEW',
+            }),
+            { abortSignal },
+          ),
+        { signal: options.signal });
+        return toLease(spec, r.Attributes) as Lease;
+      } catch (err) {
+        if (!isAwsCode(err, 'ConditionalCheckFailedException')) throw missingTable(err);
+        const cur = await inspect(spec, options.signal);
+        throw new BerthLockError(
+          'LOCK_HELD',
+          `Cluster ${spec.name} is locked by '${cur?.holder ?? '?'}' until ${cur ? new Date(cur.expiresAtMs).toISOString() : '?'}; wait for it to finish or for the lease to expire.`,
+          { holder: cur?.holder ?? null, expiresAtMs: cur?.expiresAtMs ?? null, cause: err },
+        );
+      }
+    },
+
+    async renew(spec, lease, options) {
+      const now = ctx.clock.now();
+      try {
+        const r = await ctx.call('UpdateItem', (abortSignal) =>
+          ctx.ddb.send(
+            new UpdateItemCommand({
+              TableName: table,
+              Key: lockKey(spec),
+              UpdateExpression: 'SET expiresAtMs = :exp',
+              ConditionExpression: 'holder = :h AND #t = :token',
+              ExpressionAttributeNames: { '#t': 'token' },
+              ExpressionAttributeValues: { ':h': { S: lease.holder }, ':token': { N: String(lease.token) }, ':exp': { N: String(now + options.ttlMs) } },
+              ReturnValues: 'ALL_NEW',
+            }),
+            { abortSignal },
+          ),
+        { signal: options.signal });
+        return toLease(spec, r.Attributes) as Lease;
+      } catch (err) {
+        if (!isAwsCode(err, 'ConditionalCheckFailedException')) throw missingTable(err);
+        const cur = await inspect(spec, options.signal);
+        throw new BerthLockError('LOCK_LOST', `The lease on cluster ${spec.name} (token ${lease.token}) was lost to '${cur?.holder ?? '?'}' (token ${cur?.token ?? '?'}); stop mutating the cluster.`, {
+          holder: cur?.holder ?? null,
+          expiresAtMs: cur?.expiresAtMs ?? null,
+          cause: err,
+        });
+      }
+    },
+
+    async release(spec, lease, options = {}) {
+      try {
+        await ctx.call('UpdateItem', (abortSignal) =>
+          ctx.ddb.send(
+            new UpdateItemCommand({
+              TableName: table,
+              Key: lockKey(spec),
+              UpdateExpression: 'SET expiresAtMs = :zero',
+              ConditionExpression: 'holder = :h AND #t = :token',
+              ExpressionAttributeNames: { '#t': 'token' },
+              ExpressionAttributeValues: { ':h': { S: lease.holder }, ':token': { N: String(lease.token) }, ':zero': { N: '0' } },
+            }),
+            { abortSignal },
+          ),
+        { signal: options.signal });
+      } catch (err) {
+        // Someone else holds it now: nothing of ours to release.
+        if (!isAwsCode(err, 'ConditionalCheckFailedException')) throw missingTable(err);
+      }
+    },
+
+    inspect: (spec, options = {}) => inspect(spec, options.signal),
+  } satisfies LockDriver);
+}
+
+/**
+ * Creates the lock table (on-demand billing, key `lockKey`) if it does not exist and waits
+ * until it is ACTIVE. Returns whether it created it.
+ */
+export async function ensureLockTable(ctx: AwsContext, signal?: AbortSignal): Promise<{ tableName: string; created: boolean }> {
+  const table = ctx.config.lockTable;
+  const status = async () => {
+    try {
+      const r = await ctx.call('DescribeTable', (abortSignal) => ctx.ddb.send(new DescribeTableCommand({ TableName: table }), { abortSignal }), { signal });
+      return r.Table?.TableStatus ?? 'ACTIVE';
+    } catch (err) {
+      if (isAwsCode(err, 'ResourceNotFoundException')) return null;
+      throw err;
+    }
+  };
+  let created = false;
+  if ((await status()) === null) {
+    try {
+      await ctx.call('CreateTable', (abortSignal) =>
+        ctx.ddb.send(
+          new CreateTableCommand({
+            TableName: table,
+            AttributeDefinitions: [{ AttributeName: KEY, AttributeType: 'S' }],
+            KeySchema: [{ AttributeName: KEY, KeyType: 'HASH' }],
+            BillingMode: 'PAY_PER_REQUEST',
+            Tags: [{ Key: 'berth:purpose', Value: 'cluster leases' }],
+          }),
+          { abortSignal },
+        ),
+      { signal });
+      created = true;
+    } catch (err) {
+      if (!isAwsCode(err, 'ResourceInUseException')) throw err;
+    }
+  }
+  await ctx.waitFor(`lock table ${table} to become ACTIVE`, async () => ((await status()) === 'ACTIVE' ? true : undefined), signal);
+  return { tableName: table, created };
+}

@@ -1,0 +1,14 @@
+export { createAwsDriver } from './create-aws-driver.js';
+export type { AwsDriver } from './create-aws-driver.js';
+export { MOTO_CAPABILITIES } from './aws-driver-options.js';
+export type { AwsDriverOptions, ResolvedAwsDriverConfig } from './aws-driver-options.js';
+export { createSystemClock } from './system-clock.js';
+export { mapAwsError } from './map-aws-error.js';
+export { iamPolicyFor } from './iam-policy.js';
+export type { IamPolicyDocument, IamStatement, IamPolicyOptions } from './iam-policy.js';
+export { assertPreflight } from './preflight.js';
+export type { PreflightReport, PreflightProblem } from './preflight.js';
+export { parsePhase } from './observe.js';
+export { TAG, LAUNCH_HOOK_NAME, groupName, launchTemplateName } from './names.js';
+export { renderUserData } from './user-data.js';
+export type { RenderedUserData } from './user-data.js';

@@ -1,0 +1,70 @@
+import type { ClusterSpec } from '@berth/core';
+
+/** Tag keys Berth writes and reads. Users cannot set `berth:*` tags themselves (spec validation). */
+export const TAG = Object.freeze({
+  cluster: 'berth:cluster',
+  node: 'berth:node',
+  revision: 'berth:revision',
+  /** Written by the node bootstrap: a phase, or `failed:<reason>`. */
+  phase: 'berth:phase',
+  /** `data` on the node's data volume, `root` on root volumes (so observation can tell them apart). */
+  volume: 'berth:volume',
+  /** On the group: the name of its launch lifecycle hook, set once ensureNode has verified the hook. */
+  launchHook: 'berth:launch-hook',
+  /** On a snapshot taken by deleteNode: the volume it preserves. */
+  finalSnapshotOf: 'berth:final-snapshot-of',
+});
+
+export const LAUNCH_HOOK_NAME = 'berth-launch';
+
+export function groupName(clusterName: string, nodeId: string): string {
+  return `berth-${clusterName}-${nodeId}`;
+}
+
+/**
+ * One launch template per node and revision (see ensure-node.ts for why not one template with a
+ * version per revision). The revision is the name's suffix, so a group's revision is known from
+ * DescribeAutoScalingGroups alone.
+ */
+export function launchTemplateName(clusterName: string, nodeId: string, revision: string): string {
+  return `berth-${clusterName}-${nodeId}-${revision}`;
+}
+
+const REVISION_SUFFIX = /-(r-[0-9a-f]{16})$/;
+
+export function revisionFromTemplateName(name: string | undefined): string | null {
+  if (!name) return null;
+  return REVISION_SUFFIX.exec(name)?.[1] ?? null;
+}
+
+export function resourceName(clusterName: string, nodeId: string): string {
+  return `${clusterName}-${nodeId}`;
+}
+
+export interface Tag {
+  readonly Key: string;
+  readonly Value: string;
+}
+
+/** The user's tags plus Berth's identity tags for one node's resource. */
+export function nodeTags(spec: ClusterSpec, nodeId: string, extra: Record<string, string> = {}): Tag[] {
+  const all: Record<string, string> = {
+    ...spec.tags,
+    Name: resourceName(spec.name, nodeId),
+    [TAG.cluster]: spec.name,
+    [TAG.node]: nodeId,
+    ...extra,
+  };
+  return Object.entries(all).map(([Key, Value]) => ({ Key, Value }));
+}
+
+export function tagsToRecord(tags: ReadonlyArray<{ Key?: string | undefined; Value?: string | undefined }> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+/** Route 53 returns names with a trailing dot; the spec may or may not have one. */
+export function normalizeDnsName(name: string): string {
+  return (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
+}
