@@ -198,6 +198,13 @@ complete_lifecycle() {
     return 0
   fi
   log "complete-lifecycle-action $1 failed: $AWS_ERR"
+  # A second run on a node that is already in service has no lifecycle action left to complete.
+  if [[ $1 == CONTINUE && $AWS_ERR == *'No active Lifecycle Action'* ]] &&
+    aws_call autoscaling describe-auto-scaling-instances --instance-ids "$INSTANCE_ID" \
+      --query 'AutoScalingInstances[0].LifecycleState' && [[ $AWS_OUT == InService ]]; then
+    log "the instance is already InService"
+    return 0
+  fi
   return 1
 }
 
@@ -433,11 +440,14 @@ configure() {
 
 # The health script is run until it exits 0, every HEALTH_INTERVAL_SEC, within the health timeout.
 wait_healthy() {
-  local deadline=$((SECONDS + BERTH_HEALTH_TIMEOUT_SEC)) remaining rc
+  local deadline=$((SECONDS + BERTH_HEALTH_TIMEOUT_SEC)) remaining rc=''
   [[ -n $BERTH_HEALTH_SCRIPT ]] || { log "no health script"; return 0; }
   while :; do
     remaining=$((deadline - SECONDS))
-    ((remaining > 0)) || fail health-timeout "not healthy within ${BERTH_HEALTH_TIMEOUT_SEC}s"
+    if ((remaining <= 0)); then
+      [[ -n $rc ]] && fail "health-exit-$rc" "health script still failing (exit $rc) at the ${BERTH_HEALTH_TIMEOUT_SEC}s deadline"
+      fail health-timeout "not healthy within ${BERTH_HEALTH_TIMEOUT_SEC}s"
+    fi
     run_user_script health "$remaining" "$BERTH_HEALTH_SCRIPT"
     rc=$?
     ((rc == 0)) && return 0
