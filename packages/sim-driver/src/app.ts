@@ -1,0 +1,384 @@
+import type { QueuedEvent } from './event-queue.js';
+import { draw, type SimContext } from './sim-context.js';
+import type { SimVolume } from './world/entities.js';
+
+export interface AppMemberStatus {
+  readonly nodeId: string;
+  /** The instance the member runs on, while it runs. */
+  readonly instanceId: string | null;
+  /** The member's process runs. */
+  readonly up: boolean;
+  /** Up, reachable and caught up with the leader. */
+  readonly healthy: boolean;
+  readonly partitioned: boolean;
+  /** Last log index persisted on the node's volume. */
+  readonly lastIndex: number;
+}
+
+/** A member started on a volume that had lost what its node had written (or a volume was deleted). */
+export interface DataLossEvent {
+  readonly atMs: number;
+  readonly nodeId: string;
+  readonly volumeId: string;
+  /** Log entries the node had persisted and no longer has. */
+  readonly entries: number;
+  readonly reason: 'blank-volume' | 'volume-deleted';
+}
+
+export interface AppStatus {
+  readonly leaderId: string | null;
+  readonly term: number;
+  readonly members: readonly AppMemberStatus[];
+  /** Entries persisted on a majority of members' volumes. */
+  readonly commitIndex: number;
+  /** A leader with a quorum of healthy members: clients can write. */
+  readonly available: boolean;
+  /** Committed entries that no volume holds any more, or that an election truncated. */
+  readonly lostCommitted: number;
+  readonly dataLoss: readonly DataLossEvent[];
+  readonly quorumSize: number;
+}
+
+interface Member {
+  readonly nodeId: string;
+  instanceId: string | null;
+  volume: SimVolume | null;
+  up: boolean;
+  healthy: boolean;
+  partitioned: boolean;
+  /** Not a candidate before this time (after a step-down). */
+  noCandidateUntilMs: number;
+  /** Highest index this node ever had on its volume: the yardstick for data loss. */
+  highestPersisted: number;
+  timerEv: QueuedEvent | null;
+  healthyListeners: Array<() => void>;
+}
+
+/**
+ * A quorum application in the style of Raft/ZooKeeper: one member per node running on its
+ * current instance with its data on the node's volume, a leader chosen by election among a
+ * quorum of reachable members (the most up-to-date wins), a replicated log written by a
+ * client while available, and catch-up after a restart in time proportional to the lag.
+ */
+export class QuorumApp {
+  readonly #ctx: SimContext;
+  readonly #members = new Map<string, Member>();
+  #leaderId: string | null = null;
+  #term = 0;
+  #commitIndex = 0;
+  #lostCommitted = 0;
+  readonly #dataLoss: DataLossEvent[] = [];
+  #electionEv: QueuedEvent | null = null;
+  #writerStarted = false;
+  readonly #leaderListeners: Array<() => void> = [];
+
+  constructor(ctx: SimContext) {
+    this.#ctx = ctx;
+  }
+
+  get #now(): number {
+    return this.#ctx.scheduler.nowMs;
+  }
+
+  get leaderId(): string | null {
+    return this.#leaderId;
+  }
+
+  get quorumSize(): number {
+    return Math.floor(this.#members.size / 2) + 1;
+  }
+
+  #lastIndex(m: Member): number {
+    return m.volume?.data?.appIndex ?? 0;
+  }
+
+  #connected(m: Member): boolean {
+    return m.up && !m.partitioned;
+  }
+
+  /** Adds a node to the membership (what the configure step lists as peers). */
+  register(nodeId: string): void {
+    if (this.#members.has(nodeId)) return;
+    this.#members.set(nodeId, {
+      nodeId,
+      instanceId: null,
+      volume: null,
+      up: false,
+      healthy: false,
+      partitioned: false,
+      noCandidateUntilMs: 0,
+      highestPersisted: 0,
+      timerEv: null,
+      healthyListeners: [],
+    });
+    this.#ctx.trace.record('app.member-added', { nodeId, members: this.#members.size });
+    if (!this.#writerStarted) {
+      this.#writerStarted = true;
+      this.#scheduleWrite();
+    }
+  }
+
+  deregister(nodeId: string): void {
+    const m = this.#members.get(nodeId);
+    if (!m) return;
+    this.#ctx.scheduler.cancel(m.timerEv);
+    this.#members.delete(nodeId);
+    this.#ctx.trace.record('app.member-removed', { nodeId, members: this.#members.size });
+    if (this.#leaderId === nodeId) this.#loseLeader('leader removed');
+  }
+
+  /** The member process starts on `instanceId` with the node's mounted volume. */
+  startMember(nodeId: string, instanceId: string, volume: SimVolume): void {
+    this.register(nodeId);
+    const m = this.#members.get(nodeId) as Member;
+    this.#ctx.scheduler.cancel(m.timerEv);
+    m.instanceId = instanceId;
+    m.volume = volume;
+    m.up = false;
+    m.healthy = false;
+    const idx = this.#lastIndex(m);
+    if (idx < m.highestPersisted && idx === 0) {
+      const ev: DataLossEvent = { atMs: this.#now, nodeId, volumeId: volume.id, entries: m.highestPersisted, reason: 'blank-volume' };
+      this.#dataLoss.push(ev);
+      this.#ctx.trace.record('app.data-loss', { ...ev });
+    }
+    m.highestPersisted = idx;
+    this.#checkLost();
+    m.timerEv = this.#ctx.scheduler.after(draw(this.#ctx.rng.app, this.#ctx.options.timings.appMemberStartMs), `app member ${nodeId} start`, () => {
+      m.timerEv = null;
+      m.up = true;
+      this.#ctx.trace.record('app.member-up', { nodeId, instanceId, lastIndex: this.#lastIndex(m) });
+      this.#afterMemberReachable(m);
+    });
+  }
+
+  /** The member's instance went away (or is going). */
+  stopMember(nodeId: string | null, instanceId: string, reason: string): void {
+    if (nodeId === null) return;
+    const m = this.#members.get(nodeId);
+    if (!m || m.instanceId !== instanceId) return;
+    this.#ctx.scheduler.cancel(m.timerEv);
+    m.timerEv = null;
+    const wasUp = m.up;
+    m.up = false;
+    m.healthy = false;
+    m.instanceId = null;
+    m.healthyListeners = [];
+    if (wasUp) this.#ctx.trace.record('app.member-down', { nodeId, instanceId, reason });
+    if (this.#leaderId === nodeId) this.#loseLeader(`leader ${nodeId} down: ${reason}`);
+  }
+
+  isHealthy(nodeId: string): boolean {
+    const m = this.#members.get(nodeId);
+    return m !== undefined && m.healthy && this.#connected(m);
+  }
+
+  /** Calls `fn` once the member is healthy (caught up); now if it already is. */
+  whenHealthy(nodeId: string, fn: () => void): void {
+    const m = this.#members.get(nodeId);
+    if (!m) return;
+    if (this.isHealthy(nodeId)) return fn();
+    m.healthyListeners.push(fn);
+  }
+
+  whenLeaderElected(fn: () => void): void {
+    this.#leaderListeners.push(fn);
+  }
+
+  partition(nodeId: string, durationMs: number): void {
+    const m = this.#members.get(nodeId);
+    if (!m) return;
+    m.partitioned = true;
+    m.healthy = false;
+    this.#ctx.scheduler.cancel(m.timerEv);
+    m.timerEv = null;
+    this.#ctx.trace.record('app.partitioned', { nodeId, durationMs });
+    if (this.#leaderId === nodeId) this.#loseLeader(`leader ${nodeId} partitioned`);
+    this.#ctx.scheduler.after(durationMs, `heal partition ${nodeId}`, () => {
+      if (!m.partitioned) return;
+      m.partitioned = false;
+      this.#ctx.trace.record('app.partition-healed', { nodeId });
+      if (m.up) this.#afterMemberReachable(m);
+    });
+  }
+
+  /** Leader step-down: a new election among the others. Returns whether `nodeId` was the leader. */
+  stepDown(nodeId: string): boolean {
+    if (this.#leaderId !== nodeId) return false;
+    const m = this.#members.get(nodeId) as Member;
+    const t = this.#ctx.options.timings.appElectionTimeoutMs;
+    m.noCandidateUntilMs = this.#now + 3 * t[1];
+    this.#loseLeader(`leader ${nodeId} stepped down`);
+    return true;
+  }
+
+  /** A volume was deleted: what it held is gone. */
+  onVolumeDestroyed(volume: SimVolume): void {
+    for (const m of this.#members.values()) {
+      if (m.volume?.id !== volume.id) continue;
+      const entries = volume.data?.appIndex ?? 0;
+      if (entries > 0) {
+        const ev: DataLossEvent = { atMs: this.#now, nodeId: m.nodeId, volumeId: volume.id, entries, reason: 'volume-deleted' };
+        this.#dataLoss.push(ev);
+        this.#ctx.trace.record('app.data-loss', { ...ev });
+      }
+      m.volume = null;
+    }
+    this.#checkLost();
+  }
+
+  status(): AppStatus {
+    const members = [...this.#members.values()]
+      .sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0))
+      .map((m) => ({
+        nodeId: m.nodeId,
+        instanceId: m.instanceId,
+        up: m.up,
+        healthy: m.healthy && this.#connected(m),
+        partitioned: m.partitioned,
+        lastIndex: this.#lastIndex(m),
+      }));
+    return {
+      leaderId: this.#leaderId,
+      term: this.#term,
+      members,
+      commitIndex: this.#commitIndex,
+      available: this.available(),
+      lostCommitted: this.#lostCommitted,
+      dataLoss: [...this.#dataLoss],
+      quorumSize: this.quorumSize,
+    };
+  }
+
+  available(): boolean {
+    if (this.#leaderId === null) return false;
+    let n = 0;
+    for (const m of this.#members.values()) if (m.healthy && this.#connected(m)) n++;
+    return n >= this.quorumSize;
+  }
+
+  /** Available, and every up member is caught up. */
+  clusterHealthy(): boolean {
+    if (!this.available()) return false;
+    for (const m of this.#members.values()) if (m.up && !(m.healthy && this.#connected(m))) return false;
+    return true;
+  }
+
+  // ---- internals ----
+
+  #afterMemberReachable(m: Member): void {
+    const leader = this.#leaderId === null ? null : this.#members.get(this.#leaderId);
+    if (leader && this.#connected(leader)) this.#scheduleCatchUp(m, leader);
+    else this.#maybeScheduleElection();
+  }
+
+  #scheduleCatchUp(m: Member, leader: Member): void {
+    this.#ctx.scheduler.cancel(m.timerEv);
+    const t = this.#ctx.options.timings;
+    const lag = Math.max(0, this.#lastIndex(leader) - this.#lastIndex(m));
+    const delay = draw(this.#ctx.rng.app, t.appCatchUpBaseMs) + lag * t.appCatchUpPerEntryMs;
+    m.timerEv = this.#ctx.scheduler.after(delay, `app catch-up ${m.nodeId}`, () => {
+      m.timerEv = null;
+      const cur = this.#leaderId === null ? null : this.#members.get(this.#leaderId);
+      if (!cur || !this.#connected(cur) || !this.#connected(m)) return;
+      if (m.volume?.data) m.volume.data.appIndex = this.#lastIndex(cur);
+      m.highestPersisted = Math.max(m.highestPersisted, this.#lastIndex(m));
+      this.#markHealthy(m);
+    });
+  }
+
+  #markHealthy(m: Member): void {
+    if (m.healthy) return;
+    m.healthy = true;
+    this.#ctx.trace.record('app.member-healthy', { nodeId: m.nodeId, instanceId: m.instanceId, lastIndex: this.#lastIndex(m) });
+    const ls = m.healthyListeners;
+    m.healthyListeners = [];
+    for (const l of ls) l();
+  }
+
+  #loseLeader(reason: string): void {
+    const old = this.#leaderId;
+    this.#leaderId = null;
+    this.#ctx.trace.record('app.leader-lost', { nodeId: old ?? undefined, reason, term: this.#term });
+    this.#maybeScheduleElection();
+  }
+
+  #maybeScheduleElection(): void {
+    if (this.#leaderId !== null || this.#electionEv !== null) return;
+    let reachable = 0;
+    for (const m of this.#members.values()) if (this.#connected(m)) reachable++;
+    if (reachable < this.quorumSize) return;
+    this.#electionEv = this.#ctx.scheduler.after(draw(this.#ctx.rng.app, this.#ctx.options.timings.appElectionTimeoutMs), 'app election', () => {
+      this.#electionEv = null;
+      this.#elect();
+    });
+  }
+
+  #elect(): void {
+    if (this.#leaderId !== null) return;
+    const reachable = [...this.#members.values()].filter((m) => this.#connected(m));
+    if (reachable.length < this.quorumSize) return;
+    let candidates = reachable.filter((m) => m.noCandidateUntilMs <= this.#now);
+    if (candidates.length === 0) candidates = reachable;
+    const best = Math.max(...candidates.map((m) => this.#lastIndex(m)));
+    const top = candidates.filter((m) => this.#lastIndex(m) === best).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+    const leader = this.#ctx.rng.app.pick(top);
+    this.#term++;
+    this.#leaderId = leader.nodeId;
+    const leaderIndex = this.#lastIndex(leader);
+    if (leaderIndex < this.#commitIndex) {
+      const lost = this.#commitIndex - leaderIndex;
+      this.#lostCommitted += lost;
+      this.#ctx.trace.record('app.committed-lost', { nodeId: leader.nodeId, entries: lost, commitIndex: this.#commitIndex, leaderIndex });
+      this.#commitIndex = leaderIndex;
+    }
+    this.#ctx.trace.record('app.leader-elected', { nodeId: leader.nodeId, term: this.#term, lastIndex: leaderIndex });
+    for (const m of reachable) {
+      if (m === leader) continue;
+      // Entries beyond the new leader's log were never committed: followers drop them.
+      if (m.volume?.data && m.volume.data.appIndex > leaderIndex) m.volume.data.appIndex = leaderIndex;
+      if (this.#lastIndex(m) === leaderIndex && m.timerEv === null) {
+        this.#markHealthy(m);
+      } else {
+        m.healthy = false;
+        this.#scheduleCatchUp(m, leader);
+      }
+    }
+    this.#markHealthy(leader);
+    const ls = this.#leaderListeners.splice(0, this.#leaderListeners.length);
+    for (const l of ls) l();
+  }
+
+  #scheduleWrite(): void {
+    this.#ctx.scheduler.after(this.#ctx.options.timings.appWriteIntervalMs, 'app client write', () => {
+      this.#write();
+      this.#scheduleWrite();
+    });
+  }
+
+  #write(): void {
+    if (!this.available() || this.#leaderId === null) return;
+    const leader = this.#members.get(this.#leaderId) as Member;
+    if (!leader.volume?.data) return;
+    const next = leader.volume.data.appIndex + 1;
+    for (const m of this.#members.values()) {
+      if (m.healthy && this.#connected(m) && m.volume?.data) {
+        m.volume.data.appIndex = next;
+        if (next > m.highestPersisted) m.highestPersisted = next;
+      }
+    }
+    this.#commitIndex = next;
+  }
+
+  /** Committed entries that no volume holds any more are lost. */
+  #checkLost(): void {
+    let maxHeld = 0;
+    for (const m of this.#members.values()) maxHeld = Math.max(maxHeld, this.#lastIndex(m));
+    if (maxHeld < this.#commitIndex) {
+      const lost = this.#commitIndex - maxHeld;
+      this.#lostCommitted += lost;
+      this.#ctx.trace.record('app.committed-lost', { entries: lost, commitIndex: this.#commitIndex, maxHeld });
+      this.#commitIndex = maxHeld;
+    }
+  }
+}

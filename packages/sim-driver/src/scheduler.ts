@@ -1,0 +1,201 @@
+import { BerthAbortError } from '@berth/core';
+import { EventQueue, type QueuedEvent } from './event-queue.js';
+import { SimulationError } from './simulation-error.js';
+
+/** A promise that world events settle, and that user code may await. */
+export interface Waiter<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+  readonly settled: boolean;
+}
+
+function abortError(signal: AbortSignal): BerthAbortError {
+  const r: unknown = signal.reason;
+  return new BerthAbortError(r instanceof Error ? `Aborted: ${r.message}` : 'The operation was aborted.', { cause: r });
+}
+
+/**
+ * Virtual time over an event queue. World processes are plain synchronous callbacks; user
+ * code (the controller, tests) awaits {@link Waiter}s. `run` fires events in order and only
+ * gives the macrotask queue a turn when an event settled a waiter, so that a long stretch of
+ * world-internal events costs no promise round trips.
+ */
+export class Scheduler {
+  #nowMs: number;
+  #seq = 0;
+  readonly #queue = new EventQueue();
+  /** Waiters settled by events since the loop last yielded. */
+  #settledWaiters = 0;
+  readonly #pending = new Map<number, string>();
+  #nextWaitId = 0;
+  #running = false;
+  #eventsFired = 0;
+  readonly startMs: number;
+  readonly maxVirtualMs: number;
+
+  constructor(startMs: number, maxVirtualMs: number) {
+    this.startMs = startMs;
+    this.#nowMs = startMs;
+    this.maxVirtualMs = maxVirtualMs;
+  }
+
+  get nowMs(): number {
+    return this.#nowMs;
+  }
+
+  /** Virtual milliseconds since the simulation started. */
+  get elapsedMs(): number {
+    return this.#nowMs - this.startMs;
+  }
+
+  get eventsFired(): number {
+    return this.#eventsFired;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Schedules `fn` at absolute time `timeMs` (not before now). */
+  at(timeMs: number, label: string, fn: () => void): QueuedEvent {
+    const ev: QueuedEvent = { timeMs: Math.max(timeMs, this.#nowMs), seq: this.#seq++, label, fn, cancelled: false };
+    this.#queue.push(ev);
+    return ev;
+  }
+
+  after(delayMs: number, label: string, fn: () => void): QueuedEvent {
+    return this.at(this.#nowMs + Math.max(0, delayMs), label, fn);
+  }
+
+  cancel(ev: QueuedEvent | null | undefined): void {
+    if (ev) ev.cancelled = true;
+  }
+
+  /** A waiter settled by world code; settling it lets the run loop yield to user code. */
+  waiter<T>(label: string, signal?: AbortSignal): Waiter<T> {
+    const id = this.#nextWaitId++;
+    let settled = false;
+    let res!: (v: T) => void;
+    let rej!: (e: unknown) => void;
+    const promise = new Promise<T>((a, b) => {
+      res = a;
+      rej = b;
+    });
+    const onAbort = (): void => {
+      if (settled) return;
+      w.reject(abortError(signal as AbortSignal));
+    };
+    const finish = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      this.#pending.delete(id);
+      this.#settledWaiters++;
+      signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const w: Waiter<T> = {
+      promise,
+      resolve: (v) => {
+        if (finish()) res(v);
+      },
+      reject: (e) => {
+        if (finish()) rej(e);
+      },
+      get settled() {
+        return settled;
+      },
+    };
+    if (signal?.aborted) {
+      w.reject(abortError(signal));
+      return w;
+    }
+    this.#pending.set(id, label);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return w;
+  }
+
+  /** Resolves after `ms` virtual milliseconds; rejects with BerthAbortError when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal, label = 'sleep'): Promise<void> {
+    const w = this.waiter<void>(`${label} (${Math.round(ms)} ms)`, signal);
+    if (w.settled) return w.promise;
+    const ev = this.after(ms, label, () => w.resolve());
+    if (signal) w.promise.catch(() => this.cancel(ev));
+    return w.promise;
+  }
+
+  /**
+   * Runs `fn` under virtual time: settle user continuations, fire the next event, repeat,
+   * until `fn`'s promise settles.
+   */
+  async run<T>(fn: () => T | Promise<T>): Promise<T> {
+    if (this.#running) {
+      throw new SimulationError('SIM_REENTRANT', this.#nowMs, 'sim.run() is already running; await it before calling run() again.');
+    }
+    this.#running = true;
+    let done = false;
+    let failed = false;
+    let value: T | undefined;
+    let error: unknown;
+    const limitMs = this.startMs + this.maxVirtualMs;
+    try {
+      void Promise.resolve()
+        .then(fn)
+        .then(
+          (v) => {
+            done = true;
+            value = v;
+          },
+          (e: unknown) => {
+            done = true;
+            failed = true;
+            error = e;
+          },
+        );
+      await yieldToUserCode();
+      while (!done) {
+        const ev = this.#queue.pop();
+        if (ev === undefined) {
+          const waits = [...this.#pending.values()];
+          throw new SimulationError(
+            'SIM_DEADLOCK',
+            this.#nowMs,
+            `Simulation deadlock at +${this.elapsedMs} ms: the code under sim.run() is still waiting, but no event is scheduled. ` +
+              (waits.length > 0
+                ? `Pending waits: ${waits.slice(0, 10).join(', ')}${waits.length > 10 ? ` (+${waits.length - 10} more)` : ''}.`
+                : 'Nothing in the simulation is pending: the code awaits a promise the simulation does not know about (real timers or I/O?).'),
+          );
+        }
+        if (ev.cancelled) continue;
+        if (ev.timeMs > limitMs) {
+          const waits = [...this.#pending.values()];
+          throw new SimulationError(
+            'SIM_TIME_LIMIT',
+            this.#nowMs,
+            `Virtual time passed maxVirtualMs (${this.maxVirtualMs} ms) while the code under sim.run() was still pending. ` +
+              `Pending waits: ${waits.slice(0, 10).join(', ') || 'none'}. Raise maxVirtualMs, or look for a wait that never ends.`,
+          );
+        }
+        this.#nowMs = ev.timeMs;
+        this.#eventsFired++;
+        ev.fn();
+        if (this.#settledWaiters > 0) {
+          this.#settledWaiters = 0;
+          await yieldToUserCode();
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+    if (failed) throw error;
+    return value as T;
+  }
+}
+
+/**
+ * Lets every pending promise continuation run. setImmediate is used as a yield (the
+ * macrotask after the microtask queue is drained), never as a time source.
+ */
+function yieldToUserCode(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
