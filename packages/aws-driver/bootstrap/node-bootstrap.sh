@@ -331,11 +331,13 @@ prepare_filesystem() {
   fi
 }
 
+FSTAB_OPTIONS=''
 write_fstab() {
   local uuid opts=$BERTH_MOUNT_OPTIONS passno=2 line tmp
   uuid=$(blkid -p -o value -s UUID "$DEVICE")
   [[ -n $uuid ]] || fail device-probe-failed "no UUID on $DEVICE"
   [[ ,$opts, == *,nofail,* ]] || opts="$opts,nofail"
+  FSTAB_OPTIONS=$opts
   [[ $FS_TYPE == xfs ]] && passno=0
   line="UUID=$uuid $BERTH_MOUNT_PATH $FS_TYPE $opts 0 $passno"
   [[ -e $FSTAB ]] || : >"$FSTAB" || fail fstab-failed
@@ -359,7 +361,11 @@ mount_volume() {
   if "$MOUNTPOINT_CMD" -q "$BERTH_MOUNT_PATH"; then
     log "$BERTH_MOUNT_PATH is already mounted"
   else
-    "$MOUNT_CMD" -T "$FSTAB" "$BERTH_MOUNT_PATH" || fail mount-failed "mount $BERTH_MOUNT_PATH failed"
+    # The device itself, not UUID=: right after mkfs the by-uuid link may not exist yet, and with
+    # nofail a mount that finds no device "succeeds" without mounting. fstab serves the reboots.
+    "$MOUNT_CMD" -t "$FS_TYPE" -o "$FSTAB_OPTIONS" "$DEVICE" "$BERTH_MOUNT_PATH" || fail mount-failed "mount $DEVICE on $BERTH_MOUNT_PATH failed"
+    "$MOUNTPOINT_CMD" -q "$BERTH_MOUNT_PATH" || fail mount-failed "$BERTH_MOUNT_PATH is not a mount point after mounting"
+    log "mounted $DEVICE on $BERTH_MOUNT_PATH"
   fi
 }
 

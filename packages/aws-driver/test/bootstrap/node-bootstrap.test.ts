@@ -56,7 +56,7 @@ describe('node bootstrap: file systems (real mkfs/blkid on image files)', () => 
     const uuid = blkid(img, 'UUID');
     expect(fstabEntries()).toEqual([`UUID=${uuid} ${spec.dataVolume.mountPath} ext4 defaults,noatime,nofail 0 2`]);
     expect(readFileSync(w.fstab, 'utf8')).toContain('LABEL=cloudimg-rootfs / ext4 defaults 0 1');
-    expect(r.calls).toContain(`mount -T ${w.fstab} ${spec.dataVolume.mountPath}`);
+    expect(r.calls).toContain(`mount -t ext4 -o defaults,noatime,nofail ${img} ${spec.dataVolume.mountPath}`);
     expect(r.phases).toEqual(FULL_PHASES);
     expect(lifecycleResults(r.calls)).toEqual(['CONTINUE']);
     expect(r.calls).toContain(
