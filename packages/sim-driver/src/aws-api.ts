@@ -114,6 +114,20 @@ export class AwsApi {
 
   /** A controller call: counted, throttled, delayed; `effect` runs when the response is sent. */
   async call<T>(operation: string, signal: AbortSignal | undefined, effect: () => T): Promise<T> {
+    const maxAttempts = this.#ctx.options.sdkMaxAttempts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#attempt(operation, signal, effect);
+      } catch (e) {
+        if (!(e instanceof BerthDriverError) || !e.retryable || attempt >= maxAttempts) throw e;
+        // The SDK's standard retry: full jitter over an exponential base, longer for throttling.
+        const baseMs = (e.throttling ? 500 : 100) * 2 ** (attempt - 1);
+        await this.#ctx.scheduler.sleep(Math.round(this.#ctx.rng.latency.next() * Math.min(20_000, baseMs)), signal, `${operation} retry`);
+      }
+    }
+  }
+
+  async #attempt<T>(operation: string, signal: AbortSignal | undefined, effect: () => T): Promise<T> {
     throwIfAborted(signal);
     this.controllerCounts[operation] = (this.controllerCounts[operation] ?? 0) + 1;
     const service = serviceOf(operation);

@@ -10,6 +10,7 @@ import { SimClock } from './sim-clock.js';
 import { STREAMS, type SimContext, type StreamName } from './sim-context.js';
 import { SimDriver } from './sim-driver.js';
 import { createSimHooks } from './sim-hooks.js';
+import { registerContext } from './internal.js';
 import { SimWorld } from './sim-world.js';
 import { TraceRecorder, type TraceEntry, type TraceListener } from './trace.js';
 import { AutoScaling } from './world/autoscaling.js';
@@ -94,7 +95,7 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     stepDown: (nodeId) => c.app.stepDown(nodeId),
   };
   trace.record('sim.started', { seed: resolved.seed, profile: resolved.profile });
-  return {
+  const sim: Simulation = {
     seed: resolved.seed,
     options: resolved,
     driver,
@@ -107,4 +108,6 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     run: (fn) => scheduler.run(fn),
     onTrace: (l) => trace.subscribe(l),
   };
+  registerContext(sim, c);
+  return sim;
 }

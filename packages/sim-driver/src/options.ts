@@ -117,6 +117,11 @@ export interface SimulationOptions {
   readonly spot?: boolean;
   /** AWS account id used in ARNs. */
   readonly accountId?: string;
+  /**
+   * Attempts per driver call on retryable errors (throttling, 5xx), like the AWS SDK v3's
+   * standard retry mode (default 3). Every attempt is counted. 1 surfaces every error.
+   */
+  readonly sdkMaxAttempts?: number;
 }
 
 export interface ResolvedSimOptions {
@@ -128,6 +133,7 @@ export interface ResolvedSimOptions {
   readonly startTimeMs: number;
   readonly spot: boolean;
   readonly accountId: string;
+  readonly sdkMaxAttempts: number;
 }
 
 const SEC = 1000;
@@ -243,5 +249,6 @@ export function resolveSimOptions(options: SimulationOptions = {}): ResolvedSimO
     startTimeMs: options.startTimeMs ?? Date.UTC(2024, 0, 1),
     spot: options.spot ?? false,
     accountId: options.accountId ?? '123456789012',
+    sdkMaxAttempts: Math.max(1, Math.floor(options.sdkMaxAttempts ?? 3)),
   });
 }

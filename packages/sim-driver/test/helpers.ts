@@ -1,0 +1,46 @@
+import { defineCluster, type ClusterSpec, type InstanceObservation } from '@berth/core';
+import { createSimulation, simulatedClusterInput, type Simulation, type SimulatedClusterOptions, type SimulationOptions } from '../src/index.js';
+
+export function setup(
+  simOptions: SimulationOptions = {},
+  clusterOptions: SimulatedClusterOptions = {},
+): { sim: Simulation; spec: ClusterSpec } {
+  const sim = createSimulation({ seed: 1, profile: 'fast', ...simOptions });
+  const spec = defineCluster(simulatedClusterInput({ nodes: 3, ...clusterOptions }));
+  return { sim, spec };
+}
+
+/** Waits (virtual time) until `cond` holds, polling every `stepMs`. */
+export async function until(sim: Simulation, cond: () => boolean | Promise<boolean>, what: string, stepMs = 1_000, maxMs = 6 * 3600_000): Promise<void> {
+  const start = sim.clock.now();
+  while (!(await cond())) {
+    if (sim.clock.now() - start > maxMs) throw new Error(`timed out waiting for ${what}`);
+    await sim.clock.sleep(stepMs);
+  }
+}
+
+export async function provision(sim: Simulation, spec: ClusterSpec): Promise<void> {
+  for (const n of spec.nodes) await sim.driver.ensureNode(spec, n.id);
+  await until(sim, () => spec.nodes.every((n) => sim.world.currentInstance(n.id)?.lifecycleState === 'InService') && sim.app.clusterHealthy(), 'cluster in service');
+}
+
+export async function currentInstance(sim: Simulation, spec: ClusterSpec, nodeId: string): Promise<InstanceObservation | null> {
+  const obs = await sim.driver.observe(spec, { scope: 'instances' });
+  return obs.nodes[nodeId]?.instances.find((i) => i.ec2State === 'pending' || i.ec2State === 'running') ?? null;
+}
+
+/** What a controller does for one node, driven by waitForChange: replace, wait for InService + healthy. */
+export async function replaceNode(sim: Simulation, spec: ClusterSpec, nodeId: string): Promise<string> {
+  const old = sim.world.currentInstance(nodeId);
+  if (!old) throw new Error(`no instance for ${nodeId}`);
+  await sim.hooks.beforeReplace?.(nodeId, { spec, observation: await sim.driver.observe(spec, { scope: 'instances' }), signal: new AbortController().signal });
+  await sim.driver.replaceInstance(spec, nodeId, old.id);
+  for (;;) {
+    const changes = await sim.driver.waitForChange!(spec, { timeoutMs: 60_000 });
+    const inService = changes.some((c) => c.nodeId === nodeId && c.kind === 'phase' && c.phase === 'in-service');
+    if (inService || changes.length === 0) {
+      const cur = sim.world.currentInstance(nodeId);
+      if (cur && cur.id !== old.id && cur.lifecycleState === 'InService' && sim.app.clusterHealthy()) return cur.id;
+    }
+  }
+}
