@@ -43,7 +43,8 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     region: config.region,
     maxAttempts: config.maxAttempts,
     ...(config.endpoint !== null && { endpoint: config.endpoint }),
-    ...(options.credentials !== undefined && { credentials: options.credentials }),
+    // A copy of static credentials: the SDK writes a marker into the object (fails if frozen).
+    ...(options.credentials !== undefined && { credentials: typeof options.credentials === 'function' ? options.credentials : { ...options.credentials } }),
   };
   const ec2 = options.clients?.ec2 ?? new EC2Client(base);
   const asg = options.clients?.autoScaling ?? new AutoScalingClient(base);

@@ -61,6 +61,7 @@ interface SdkErrorShape {
   message?: string;
   $fault?: 'client' | 'server';
   $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number };
 }
 
 /**
@@ -72,8 +73,10 @@ export function mapAwsError(operation: string, err: unknown, ctx: MapErrorContex
   const e = (err ?? {}) as SdkErrorShape;
   if (e.name === 'AbortError') return new BerthAbortError(`${operation} was aborted.`, { cause: err });
   const message = typeof e.message === 'string' && e.message.length > 0 ? e.message : String(err);
-  const status = e.$metadata?.httpStatusCode;
-  let code = e.Code ?? (e.name && e.name !== 'Error' ? e.name : undefined) ?? e.code ?? 'Unknown';
+  // An unparseable body (an HTML error page from a proxy, or from moto for an action it does
+  // not implement) leaves only the HTTP status to go by.
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  let code = e.Code ?? (e.name && e.name !== 'Error' ? e.name : undefined) ?? e.code ?? (status !== undefined ? `Http${status}` : 'Unknown');
   // moto answers HTTP 500 for actions it does not implement; that will never succeed.
   if (/has not been implemented|NotImplementedError|not yet implemented/i.test(message)) code = 'NotImplemented';
   if (code === 'NotImplemented') {

@@ -58,7 +58,7 @@ export async function preflight(ctx: AwsContext, spec: ClusterSpec, signal?: Abo
       await fn();
       checked.push(check);
     } catch (err) {
-      if (err instanceof BerthDriverError && (err.awsCode === 'NotImplemented' || err.awsCode === 'InternalFailure' || err.awsCode === 'InternalError')) {
+      if (err instanceof BerthDriverError && (err.awsCode === 'NotImplemented' || /^Http5\d\d$/.test(err.awsCode) || err.awsCode === 'InternalFailure' || err.awsCode === 'InternalError')) {
         skipped.push({ check, reason: `${err.operation} is not available on this endpoint (${err.awsCode})` });
       } else if (err instanceof BerthDriverError && (err.awsCode === 'UnauthorizedOperation' || err.awsCode === 'AccessDenied' || err.awsCode === 'AccessDeniedException')) {
         add(check, '', `not allowed to call ${err.operation}: ${err.message}`);

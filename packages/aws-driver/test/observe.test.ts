@@ -1,0 +1,120 @@
+import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ClusterSpec } from '@berth/core';
+import { parsePhase, TAG, type AwsDriver } from '../src/index.js';
+import { clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
+import { startMoto, type MotoServer } from './support/moto-server.js';
+import { provisionAll } from './support/provision.js';
+
+let moto: MotoServer;
+let world: AwsWorld;
+let driver: AwsDriver;
+
+beforeAll(async () => {
+  moto = await startMoto();
+});
+afterAll(async () => {
+  driver?.destroy();
+  await moto?.stop();
+});
+async function freshWorld() {
+  await moto.reset();
+  world = await createWorld(moto.endpoint);
+  driver?.destroy();
+  driver = motoDriver(moto.endpoint);
+}
+
+const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+describe('observe on moto: 3 and 30 nodes', () => {
+  // Provisioned once for both tests (33 nodes take a few seconds on moto).
+  let bigFinal: ClusterSpec;
+  let small: ClusterSpec;
+  beforeAll(async () => {
+    await freshWorld();
+    small = clusterSpec(world, 3, { name: 'small' });
+    const big = clusterSpec(world, 30, { name: 'big', dns: { hostedZoneId: 'ZPLACEHOLDER', clusterRecord: 'big.kafka.internal', nodeRecordTemplate: '{node}.big.kafka.internal', ttl: 30 } });
+    const bigSpec = { ...big, dns: { ...big.dns!, hostedZoneId: world.hostedZoneId } };
+    // The two clusters share subnets: give the big one other IPs.
+    const bigNodes = bigSpec.nodes.map((n) => ({ ...n, ip: n.ip.replace(/\.(\d+)$/, (_, d: string) => `.${Number(d) + 100}`) }));
+    bigFinal = { ...bigSpec, nodes: bigNodes };
+    await provisionAll(driver, small);
+    await provisionAll(driver, bigFinal);
+  });
+
+  it('costs the same number of calls for 3 and for 30 nodes, in both scopes', async () => {
+
+    const measured: Record<string, Record<string, number>> = {};
+    for (const [label, spec] of [['3', small], ['30', bigFinal]] as const) {
+      for (const scope of ['full', 'instances'] as const) {
+        driver.resetApiCallCounts();
+        const obs = await driver.observe(spec, { scope });
+        expect(Object.keys(obs.nodes)).toHaveLength(Number(label));
+        measured[`${label}/${scope}`] = { ...driver.apiCallCounts() };
+      }
+    }
+    expect(measured['30/full']).toEqual(measured['3/full']);
+    expect(measured['30/instances']).toEqual(measured['3/instances']);
+    expect(total(measured['3/full']!)).toBe(7);
+    expect(total(measured['3/instances']!)).toBe(3);
+    expect(measured['3/instances']).toEqual({ DescribeAutoScalingGroups: 1, DescribeInstances: 1, DescribeScalingActivities: 1 });
+
+    // What 30 nodes look like.
+    const obs = await driver.observe(bigFinal);
+    for (const n of bigFinal.nodes) {
+      const o = obs.nodes[n.id]!;
+      expect(o.group).toMatchObject({ minSize: 1, maxSize: 1, desiredCapacity: 1, hasLaunchHook: true, launchTemplateVersion: '1' });
+      expect(o.eni).toMatchObject({ ip: n.ip, subnetId: n.subnetId });
+      expect(o.volume).toMatchObject({ az: n.az, sizeGiB: 50, state: 'available' });
+      expect(o.instances[0]).toMatchObject({ lifecycleState: 'InService', ec2State: 'running', revision: o.group!.revision, phase: null });
+    }
+    expect(obs.dnsRecords).toHaveLength(31);
+  });
+
+  it('follows every page when pages are small (30 nodes, pages of 5)', async () => {
+    const spec = bigFinal;
+    const paged = motoDriver(moto.endpoint, { pageSize: 5 });
+    const obs = await paged.observe(spec);
+    expect(Object.keys(obs.nodes)).toHaveLength(30);
+    expect(Object.values(obs.nodes).every((n) => n.group && n.eni && n.volume && n.instances.length === 1)).toBe(true);
+    expect(obs.dnsRecords).toHaveLength(31);
+    const counts = paged.apiCallCounts();
+    expect(counts.DescribeAutoScalingGroups).toBeGreaterThanOrEqual(6);
+    expect(counts.DescribeInstances).toBeGreaterThanOrEqual(6);
+    // moto ignores MaxResults on DescribeNetworkInterfaces and DescribeVolumes (one page, no
+    // NextToken), so their paging is only exercised on AWS.
+    expect(counts.ListResourceRecordSets).toBeGreaterThanOrEqual(6);
+    paged.destroy();
+  });
+
+});
+
+describe('observe on moto: mapping', () => {
+  beforeEach(freshWorld);
+
+  it('reads the phase and failure reason the bootstrap tags on its instance', async () => {
+    const spec = clusterSpec(world, 3);
+    await provisionAll(driver, spec);
+    let obs = await driver.observe(spec, { scope: 'instances' });
+    const [a, b] = [obs.nodes.n1!.instances[0]!.instanceId, obs.nodes.n2!.instances[0]!.instanceId];
+    await world.ec2.send(new CreateTagsCommand({ Resources: [a], Tags: [{ Key: TAG.phase, Value: 'joining' }] }));
+    await world.ec2.send(new CreateTagsCommand({ Resources: [b], Tags: [{ Key: TAG.phase, Value: 'failed:mount: /dev/nvme1n1 has no xfs' }] }));
+    obs = await driver.observe(spec, { scope: 'instances' });
+    expect(obs.nodes.n1!.instances[0]).toMatchObject({ phase: 'joining', phaseReason: null });
+    expect(obs.nodes.n2!.instances[0]).toMatchObject({ phase: 'failed', phaseReason: 'mount: /dev/nvme1n1 has no xfs' });
+    expect(obs.nodes.n3!.instances[0]!.phase).toBeNull();
+    expect(obs.dnsRecords).toBeNull();
+    expect(obs.nodes.n1!.eni).toBeNull(); // not looked at in the instances scope
+  });
+
+});
+
+describe('parsePhase', () => {
+  it('parsePhase accepts every phase and failed:<reason>, nothing else', () => {
+    expect(parsePhase('in-service')).toEqual({ phase: 'in-service', reason: null });
+    expect(parsePhase('failed')).toEqual({ phase: 'failed', reason: null });
+    expect(parsePhase('failed: health timeout')).toEqual({ phase: 'failed', reason: 'health timeout' });
+    expect(parsePhase('booting')).toEqual({ phase: null, reason: null });
+    expect(parsePhase(undefined)).toEqual({ phase: null, reason: null });
+  });
+});

@@ -1,0 +1,82 @@
+import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { defineCluster, type ClusterInput, type ClusterSpec } from '@berth/core';
+import { createAwsDriver, type AwsDriver, type AwsDriverOptions } from '../../src/index.js';
+
+export const REGION = 'us-east-1';
+// A fresh object per client: the SDK writes a `$source` marker into static credentials.
+const fakeCredentials = () => ({ accessKeyId: 'testing', secretAccessKey: 'testing' });
+
+/** The account state a cluster needs: VPC, three subnets in three AZs, a security group, a private zone, an image. */
+export interface AwsWorld {
+  readonly subnets: readonly { id: string; az: string; cidr: string }[];
+  readonly securityGroupId: string;
+  readonly hostedZoneId: string;
+  readonly zoneName: string;
+  readonly image: string;
+  readonly ec2: EC2Client;
+}
+
+export function clientConfig(endpoint: string) {
+  if (!endpoint.startsWith('http://127.0.0.1:')) throw new Error(`tests only talk to 127.0.0.1, not ${endpoint}`);
+  return { region: REGION, endpoint, credentials: fakeCredentials(), maxAttempts: 1 };
+}
+
+export function motoDriver(endpoint: string, extra: Partial<AwsDriverOptions> = {}): AwsDriver {
+  return createAwsDriver({ ...clientConfig(endpoint), emulator: 'moto', ...extra });
+}
+
+let cachedImage: string | undefined;
+
+export async function createWorld(endpoint: string): Promise<AwsWorld> {
+  const ec2 = new EC2Client(clientConfig(endpoint));
+  const r53 = new Route53Client(clientConfig(endpoint));
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
+  const vpcId = vpc.Vpc!.VpcId!;
+  const subnets = [];
+  for (const [i, az] of ['us-east-1a', 'us-east-1b', 'us-east-1c'].entries()) {
+    const cidr = `10.0.${i + 1}.0/24`;
+    const s = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: az }));
+    subnets.push({ id: s.Subnet!.SubnetId!, az, cidr });
+  }
+  const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'berth-test', Description: 'berth test', VpcId: vpcId }));
+  const zone = await r53.send(
+    new CreateHostedZoneCommand({ Name: 'kafka.internal', CallerReference: `berth-${Date.now()}`, VPC: { VPCRegion: REGION, VPCId: vpcId }, HostedZoneConfig: { PrivateZone: true } }),
+  );
+  cachedImage ??= await (async () => {
+    const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }));
+    const found = images.Images!.map((i) => i.ImageId!).find((id) => /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id));
+    if (!found) throw new Error('moto offers no AMI with a regular id');
+    return found;
+  })();
+  const image = cachedImage;
+  r53.destroy();
+  return { subnets, securityGroupId: sg.GroupId!, hostedZoneId: zone.HostedZone!.Id!.replace('/hostedzone/', ''), zoneName: 'kafka.internal', image, ec2 };
+}
+
+/**
+ * A spec of `count` nodes spread over the world's subnets. The zone id moto generates does not
+ * match the spec schema's `Z...` pattern, so the validated spec gets the real id afterwards.
+ */
+export function clusterSpec(world: AwsWorld, count: number, overrides: Partial<ClusterInput> = {}): ClusterSpec {
+  const nodes = Array.from({ length: count }, (_, i) => {
+    const s = world.subnets[i % world.subnets.length]!;
+    const base = s.cidr.split('.').slice(0, 3).join('.');
+    return { id: `n${i + 1}`, ip: `${base}.${10 + Math.floor(i / world.subnets.length)}`, subnetId: s.id };
+  });
+  const spec = defineCluster({
+    name: 'kafka',
+    region: REGION,
+    subnets: world.subnets.map((s) => ({ ...s })),
+    nodes,
+    image: world.image,
+    instanceType: 't3.medium',
+    securityGroupIds: [world.securityGroupId],
+    dataVolume: { sizeGiB: 50, type: 'gp3', mountPath: '/var/lib/kafka', deletionPolicy: 'retain' },
+    dns: { hostedZoneId: 'ZPLACEHOLDER', clusterRecord: 'kafka.kafka.internal', nodeRecordTemplate: '{node}.kafka.internal', ttl: 30 },
+    tags: { team: 'data' },
+    quorum: { allowUnsafeSize: count % 2 === 0 || count < 3 },
+    ...overrides,
+  });
+  return spec.dns ? { ...spec, dns: { ...spec.dns, hostedZoneId: world.hostedZoneId } } : spec;
+}
