@@ -1,4 +1,4 @@
-import { defineCluster, type ClusterSpec, type InstanceObservation } from '@berth/core';
+import { BerthDriverError, defineCluster, type ClusterSpec, type InstanceObservation } from '@berth/core';
 import { createSimulation, simulatedClusterInput, type Simulation, type SimulatedClusterOptions, type SimulationOptions } from '../src/index.js';
 
 export function setup(
@@ -19,8 +19,20 @@ export async function until(sim: Simulation, cond: () => boolean | Promise<boole
   }
 }
 
+/** Retries throttled calls the way core's runtime wrapper does (tests use the raw driver). */
+export async function retrying<T>(sim: Simulation, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof BerthDriverError) || !e.retryable || attempt > 20) throw e;
+      await sim.clock.sleep(1_000 * Math.min(attempt + 1, 5));
+    }
+  }
+}
+
 export async function provision(sim: Simulation, spec: ClusterSpec): Promise<void> {
-  for (const n of spec.nodes) await sim.driver.ensureNode(spec, n.id);
+  for (const n of spec.nodes) await retrying(sim, () => sim.driver.ensureNode(spec, n.id));
   await until(sim, () => spec.nodes.every((n) => sim.world.currentInstance(n.id)?.lifecycleState === 'InService') && sim.app.clusterHealthy(), 'cluster in service');
 }
 
