@@ -529,7 +529,7 @@ main() {
 
   trap 'stop_heartbeats' EXIT
   if ! discover_lifecycle; then
-    set_phase failed:lifecycle-lookup
+    set_phase failed:launching:lifecycle-lookup
     exit 1
   fi
   start_heartbeats
@@ -547,7 +547,10 @@ main() {
       reason=$(cat "$STATE_DIR/failure-reason" 2>/dev/null)
       reason=${reason:-unexpected-error}
     fi
-    set_phase "failed:$reason"
+    # failed:<phase it stopped in>:<reason>, so the controller can name both.
+    last=$(cat "$STATE_DIR/phase" 2>/dev/null) || last=''
+    case $last in attaching | mounting | configuring | joining | healthy) ;; *) last=launching ;; esac
+    set_phase "failed:$last:$reason"
     if [[ $BERTH_ON_FAILURE == wait ]]; then
       wait_for_repair
       rc=$?

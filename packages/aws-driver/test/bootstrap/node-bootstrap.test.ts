@@ -108,7 +108,7 @@ describe('node bootstrap: file systems (real mkfs/blkid on image files)', () => 
     const r = await w.run(makeSpec(w.dir));
     expect(r.code).toBe(1);
     expect(blkid(img, 'TYPE')).toBe('');
-    expect(r.phases).toEqual(['attaching', 'mounting', 'failed:device-not-blank']);
+    expect(r.phases).toEqual(['attaching', 'mounting', 'failed:mounting:device-not-blank']);
     expect(lifecycleResults(r.calls)).toEqual(['ABANDON']);
   });
 
@@ -195,7 +195,7 @@ describe('node bootstrap: finding the device', () => {
   it('fails with device-not-found when no device shows up', async () => {
     const r = await w.run(makeSpec(w.dir));
     expect(r.code).toBe(1);
-    expect(r.phases.at(-1)).toBe('failed:device-not-found');
+    expect(r.phases.at(-1)).toBe('failed:mounting:device-not-found');
     expect(lifecycleResults(r.calls)).toEqual(['ABANDON']);
   });
 });
@@ -250,14 +250,14 @@ describe('node bootstrap: attaching', () => {
     writeFileSync(join(w.fakeDir, 'volume-az'), 'us-east-1b');
     const r = await w.run(makeSpec(w.dir));
     expect(r.code).toBe(1);
-    expect(r.phases).toEqual(['attaching', 'failed:volume-az-mismatch']);
+    expect(r.phases).toEqual(['attaching', 'failed:attaching:volume-az-mismatch']);
     expect(r.stderr).toContain(`is in us-east-1b, this instance in ${AZ}`);
   });
 
   it('fails when two volumes carry the node tags', async () => {
     writeFileSync(join(w.fakeDir, 'volume-ids'), `${VOLUME_ID}\tvol-0bbbbbbbbbbbbbbbb\n`);
     const r = await w.run(makeSpec(w.dir));
-    expect(r.phases).toEqual(['attaching', 'failed:volume-ambiguous']);
+    expect(r.phases).toEqual(['attaching', 'failed:attaching:volume-ambiguous']);
   });
 });
 
@@ -298,9 +298,9 @@ describe('node bootstrap: phases, scripts and the lifecycle action', () => {
   it('health failure: tags the reason and ABANDONs', async () => {
     const r = await w.run(makeSpec(w.dir, { bootstrap: { healthScript: 'exit 3', healthTimeoutSec: 1 } }));
     expect(r.code).toBe(1);
-    expect(r.phases).toEqual(['attaching', 'mounting', 'configuring', 'joining', 'failed:health-exit-3']);
+    expect(r.phases).toEqual(['attaching', 'mounting', 'configuring', 'joining', 'failed:joining:health-exit-3']);
     expect(lifecycleResults(r.calls)).toEqual(['ABANDON']);
-    expect(r.calls).toContain(`aws ec2 create-tags --resources ${INSTANCE_ID} --tags Key=berth:phase,Value=failed:health-exit-3`);
+    expect(r.calls).toContain(`aws ec2 create-tags --resources ${INSTANCE_ID} --tags Key=berth:phase,Value=failed:joining:health-exit-3`);
   });
 
   it('retries the health script until it passes', async () => {
@@ -315,13 +315,13 @@ describe('node bootstrap: phases, scripts and the lifecycle action', () => {
   it('configure timeout: killed by `timeout`, tagged configure-timeout, ABANDONed', async () => {
     const r = await w.run(makeSpec(w.dir, { bootstrap: { configureScript: 'sleep 30', configureTimeoutSec: 1 } }));
     expect(r.code).toBe(1);
-    expect(r.phases).toEqual(['attaching', 'mounting', 'configuring', 'failed:configure-timeout']);
+    expect(r.phases).toEqual(['attaching', 'mounting', 'configuring', 'failed:configuring:configure-timeout']);
     expect(lifecycleResults(r.calls)).toEqual(['ABANDON']);
   });
 
   it('configure failure names the exit code', async () => {
     const r = await w.run(makeSpec(w.dir, { bootstrap: { configureScript: 'exit 7' } }));
-    expect(r.phases.at(-1)).toBe('failed:configure-exit-7');
+    expect(r.phases.at(-1)).toBe('failed:configuring:configure-exit-7');
   });
 
   it('sends lifecycle heartbeats while it waits', async () => {
@@ -349,7 +349,7 @@ describe('node bootstrap: phases, scripts and the lifecycle action', () => {
     const r = await running;
     expect(r.code, r.stderr).toBe(0);
     expect(r.phases).toEqual([
-      'attaching', 'mounting', 'configuring', 'joining', 'failed:health-exit-1',
+      'attaching', 'mounting', 'configuring', 'joining', 'failed:joining:health-exit-1',
       'attaching', 'mounting', 'configuring', 'joining', 'healthy', 'in-service',
     ]);
     expect(lifecycleResults(r.calls)).toEqual(['CONTINUE']);
