@@ -1,0 +1,117 @@
+import type { Phase } from '@berth/core';
+
+/**
+ * Every fault the catalogue knows. Node-level faults name their target node; cluster-level
+ * ones act on the whole account (API errors, lag) or on the controllers.
+ */
+export type FaultKind =
+  | 'kill-instance'
+  | 'spot-interruption'
+  | 'az-outage'
+  | 'stuck-attach'
+  | 'slow-attach'
+  | 'eni-release-delay'
+  | 'bad-image'
+  | 'slow-boot'
+  | 'api-throttle'
+  | 'api-5xx'
+  | 'consistency-lag'
+  | 'partition'
+  | 'controller-crash'
+  | 'second-controller';
+
+interface FaultBase {
+  /** When the fault starts, in ms after the roll starts. */
+  readonly atMs: number;
+  /** Minimum quiet time after the fault ends before the next fault on the same target, and before liveness is judged. */
+  readonly stabilityMs: number;
+}
+
+export type Fault =
+  | (FaultBase & { readonly kind: 'kill-instance'; readonly nodeId: string })
+  | (FaultBase & { readonly kind: 'spot-interruption'; readonly nodeId: string })
+  | (FaultBase & { readonly kind: 'az-outage'; readonly azIndex: number; readonly durationMs: number })
+  | (FaultBase & { readonly kind: 'stuck-attach'; readonly nodeId: string; readonly durationMs: number })
+  | (FaultBase & { readonly kind: 'slow-attach'; readonly nodeId: string; readonly factor: number; readonly durationMs: number })
+  | (FaultBase & { readonly kind: 'eni-release-delay'; readonly delayMs: number; readonly durationMs: number })
+  | (FaultBase & { readonly kind: 'bad-image'; readonly phase: Phase; readonly reason: string })
+  | (FaultBase & { readonly kind: 'slow-boot'; readonly factor: number; readonly durationMs: number })
+  | (FaultBase & { readonly kind: 'api-throttle'; readonly rate: number; readonly durationMs: number })
+  | (FaultBase & { readonly kind: 'api-5xx'; readonly rate: number; readonly durationMs: number })
+  | (FaultBase & { readonly kind: 'consistency-lag'; readonly lagMs: number; readonly durationMs: number })
+  | (FaultBase & { readonly kind: 'partition'; readonly nodeId: string; readonly durationMs: number })
+  | (FaultBase & {
+      readonly kind: 'controller-crash';
+      /**
+       * `same-holder`: the controller restarts at once with the same holder id (a process
+       * restart); `new-holder`: another controller takes over once the crashed one's lease expires.
+       */
+      readonly restart: 'same-holder' | 'new-holder';
+      /** Downtime before the restart. */
+      readonly downMs: number;
+    })
+  | (FaultBase & { readonly kind: 'second-controller' });
+
+export type FaultOf<K extends FaultKind> = Extract<Fault, { kind: K }>;
+
+/** How long the fault keeps acting (0 for instantaneous ones). */
+export function faultDurationMs(f: Fault): number {
+  switch (f.kind) {
+    case 'spot-interruption':
+      return 120_000;
+    case 'controller-crash':
+      return f.downMs;
+    case 'kill-instance':
+    case 'bad-image':
+    case 'second-controller':
+      return 0;
+    default:
+      return f.durationMs;
+  }
+}
+
+/** When the fault has healed and its stability period is over, in ms after the roll starts. */
+export function faultSettledAtMs(f: Fault): number {
+  return f.atMs + faultDurationMs(f) + f.stabilityMs;
+}
+
+/** The node a fault targets, if it targets one. */
+export function faultNodeId(f: Fault): string | null {
+  return 'nodeId' in f ? f.nodeId : null;
+}
+
+/** One short line: `+12.0s kill-instance demo-2`. */
+export function describeFault(f: Fault): string {
+  const at = `+${(f.atMs / 1000).toFixed(1)}s`;
+  const parts: string[] = [at, f.kind];
+  const node = faultNodeId(f);
+  if (node) parts.push(node);
+  switch (f.kind) {
+    case 'az-outage':
+      parts.push(`az#${f.azIndex}`, `${f.durationMs}ms`);
+      break;
+    case 'stuck-attach':
+    case 'partition':
+    case 'consistency-lag':
+    case 'eni-release-delay':
+      parts.push(`${f.durationMs}ms`);
+      break;
+    case 'slow-attach':
+    case 'slow-boot':
+      parts.push(`×${f.factor}`, `${f.durationMs}ms`);
+      break;
+    case 'bad-image':
+      parts.push(`fails in ${f.phase}`);
+      break;
+    case 'api-throttle':
+    case 'api-5xx':
+      parts.push(`rate ${f.rate}`, `${f.durationMs}ms`);
+      break;
+    case 'controller-crash':
+      parts.push(f.restart, `down ${f.downMs}ms`);
+      break;
+    default:
+      break;
+  }
+  return parts.join(' ');
+}

@@ -1,0 +1,23 @@
+import type { ChaosEvidence, InvariantResult, Violation } from './evidence.js';
+
+/** Invariant 2: no volume is ever attached, attaching or detaching on two instances at once. */
+export function checkSingleAttach(evidence: ChaosEvidence): InvariantResult {
+  const holders = new Map<string, Set<string>>();
+  const violations: Violation[] = [];
+  for (const e of evidence.trace) {
+    if (e.kind !== 'volume.attachment') continue;
+    const volumeId = String(e['volumeId']);
+    const instanceId = String(e.instanceId);
+    const set = holders.get(volumeId) ?? new Set<string>();
+    holders.set(volumeId, set);
+    if (e['state'] === 'detached') {
+      set.delete(instanceId);
+      continue;
+    }
+    set.add(instanceId);
+    if (set.size > 1) {
+      violations.push({ invariant: 'single-attach', atMs: e.atMs, nodeId: e.nodeId ?? null, message: `volume ${volumeId} is ${String(e['state'])} on ${[...set].join(' and ')} at once` });
+    }
+  }
+  return { violations, notes: [] };
+}

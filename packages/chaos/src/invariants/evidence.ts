@@ -1,0 +1,76 @@
+import type { ClusterSpec } from '@berth/core';
+import type { TraceEntry } from '@berth/sim-driver';
+import type { DriverCall } from '../recording/driver-call.js';
+
+/** The eight invariants, numbered as in docs/chaos.md. */
+export type InvariantId =
+  | 'quorum-safety'
+  | 'single-attach'
+  | 'ownership'
+  | 'data-retained'
+  | 'liveness'
+  | 'failure-containment'
+  | 'single-controller'
+  | 'no-double-replace';
+
+export const INVARIANT_NUMBERS: Readonly<Record<InvariantId, number>> = Object.freeze({
+  'quorum-safety': 1,
+  'single-attach': 2,
+  ownership: 3,
+  'data-retained': 4,
+  liveness: 5,
+  'failure-containment': 6,
+  'single-controller': 7,
+  'no-double-replace': 8,
+});
+
+/** What has not converged, and why. */
+export interface PendingItem {
+  readonly nodeId: string;
+  readonly reason: string;
+}
+
+/** How the liveness phase ended. */
+export interface LivenessResult {
+  readonly outcome: 'completed' | 'halted' | 'error' | 'timeout';
+  /** The node a halt named. */
+  readonly haltNodeId: string | null;
+  readonly message: string | null;
+  /** Virtual time the liveness phase took, and the bound it was given. */
+  readonly durationMs: number;
+  readonly boundMs: number;
+  readonly pending: readonly PendingItem[];
+}
+
+/** Everything the checkers look at. Plain data: checkers are pure functions of it. */
+export interface ChaosEvidence {
+  /** The spec the controllers were asked to reach (target revision). */
+  readonly spec: ClusterSpec;
+  readonly trace: readonly TraceEntry[];
+  readonly calls: readonly DriverCall[];
+  /** Set once the liveness phase has ended. */
+  readonly liveness?: LivenessResult | null;
+}
+
+export interface Violation {
+  readonly invariant: InvariantId;
+  readonly atMs: number;
+  readonly nodeId: string | null;
+  readonly message: string;
+}
+
+/** Something worth recording that is not the controller's fault (e.g. a quorum dip caused by faults alone). */
+export interface InvariantNote {
+  readonly invariant: InvariantId;
+  readonly atMs: number;
+  readonly message: string;
+}
+
+export interface InvariantResult {
+  readonly violations: readonly Violation[];
+  readonly notes: readonly InvariantNote[];
+}
+
+export type InvariantChecker = (evidence: ChaosEvidence) => InvariantResult;
+
+export const ok = (notes: InvariantNote[] = []): InvariantResult => ({ violations: [], notes });
