@@ -45,10 +45,11 @@ export async function currentInstance(sim: Simulation, spec: ClusterSpec, nodeId
 export async function replaceNode(sim: Simulation, spec: ClusterSpec, nodeId: string): Promise<string> {
   const old = sim.world.currentInstance(nodeId);
   if (!old) throw new Error(`no instance for ${nodeId}`);
-  await sim.hooks.beforeReplace?.(nodeId, { spec, observation: await sim.driver.observe(spec, { scope: 'instances' }), signal: new AbortController().signal });
-  await sim.driver.replaceInstance(spec, nodeId, old.id);
+  const observation = await retrying(sim, () => sim.driver.observe(spec, { scope: 'instances' }));
+  await sim.hooks.beforeReplace?.(nodeId, { spec, observation, signal: new AbortController().signal });
+  await retrying(sim, () => sim.driver.replaceInstance(spec, nodeId, old.id));
   for (;;) {
-    const changes = await sim.driver.waitForChange!(spec, { timeoutMs: 60_000 });
+    const changes = await retrying(sim, () => sim.driver.waitForChange!(spec, { timeoutMs: 60_000 }));
     const inService = changes.some((c) => c.nodeId === nodeId && c.kind === 'phase' && c.phase === 'in-service');
     if (inService || changes.length === 0) {
       const cur = sim.world.currentInstance(nodeId);

@@ -1,4 +1,4 @@
-import { BerthDriverError } from '@berth/core';
+import type { BerthDriverError } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { simContext } from '../src/internal.js';
 import { setup } from './helpers.js';
