@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { checkInvariants, runScenario, type InvariantId, type Scenario } from '../../src/index.js';
+import { mutantRoll, skippingRoll, volumeDeletingRoll } from '../support/mutants.js';
+
+const base: Scenario = { seed: 11, nodes: 3, profile: 'fast', maxUnavailable: 1, faults: [] };
+const ids = (r: { violations: readonly { invariant: InvariantId }[] }) => [...new Set(r.violations.map((v) => v.invariant))];
+
+describe('each invariant catches a mutant', () => {
+  it('the real controller passes every invariant on the same scenarios', async () => {
+    for (const s of [base, { ...base, nodes: 5, maxUnavailable: 2 }, { ...base, faults: [{ kind: 'bad-image' as const, phase: 'configuring' as const, reason: 'x', atMs: 0, stabilityMs: 0 }] }]) {
+      const r = await runScenario(s);
+      expect(r.violations).toEqual([]);
+    }
+  });
+
+  it('1 quorum-safety: a roll that replaces every node at once', async () => {
+    const r = await runScenario(base, { roll: mutantRoll({ batchAll: true }) });
+    expect(ids(r)).toContain('quorum-safety');
+  });
+
+  it('1 quorum-safety: a dip caused by a partition alone is noted, not blamed', async () => {
+    const r = await runScenario({ ...base, faults: [{ kind: 'partition', nodeId: 'chaos-3', durationMs: 20_000, atMs: 1_000, stabilityMs: 300 }] });
+    expect(r.violations.filter((v) => v.invariant === 'quorum-safety')).toEqual([]);
+  });
+
+  it('4 data-retained: a cleanup that deletes a retained volume', async () => {
+    const r = await runScenario(base, { roll: volumeDeletingRoll });
+    expect(ids(r)).toContain('data-retained');
+  });
+
+  it('5 liveness: a roll that reports success but skipped a node', async () => {
+    const r = await runScenario(base, { roll: skippingRoll });
+    expect(ids(r)).toEqual(['liveness']);
+    expect(r.liveness?.pending.map((p) => p.nodeId)).toEqual(['chaos-1']);
+  });
+
+  it('6 failure-containment: a roll that carries on after a node failed', async () => {
+    const r = await runScenario({ ...base, faults: [{ kind: 'bad-image', phase: 'mounting', reason: 'bad', atMs: 0, stabilityMs: 0 }] }, { roll: mutantRoll({ ignoreFailures: true }) });
+    expect(ids(r)).toContain('failure-containment');
+  });
+
+  it('7 single-controller: a roll that ignores the lock while another holds it', async () => {
+    const r = await runScenario({ ...base, faults: [{ kind: 'second-controller', atMs: 500, stabilityMs: 0 }] }, { roll: mutantRoll({ ignoreLock: true }) });
+    expect(ids(r)).toContain('single-controller');
+  });
+
+  it('8 no-double-replace: a roll that replaces updated nodes again', async () => {
+    const r = await runScenario(base, { roll: mutantRoll({ ignoreRevision: true }) });
+    expect(ids(r)).toContain('no-double-replace');
+  });
+
+  // The simulator enforces single-attach and ownership itself, so no controller can break 2 and 3
+  // through the Driver seam: their mutant is a broken backend, played by editing a real trace.
+  it('2 single-attach: a backend that attaches a volume to a second instance', async () => {
+    const r = await runScenario(base, { keepEvidence: true });
+    const ev = r.evidence!;
+    const attach = ev.trace.find((e) => e.kind === 'volume.attachment' && e['state'] === 'attached')!;
+    const other = ev.trace.find((e) => e.kind === 'instance.launched' && e.nodeId !== attach.nodeId)!;
+    const broken = [...ev.trace, { ...attach, seq: 1e9, instanceId: other.instanceId }];
+    expect(checkInvariants({ ...ev, trace: ev.trace }, ['single-attach']).violations).toEqual([]);
+    expect(checkInvariants({ ...ev, trace: broken }, ['single-attach']).violations.length).toBeGreaterThan(0);
+  });
+
+  it('3 ownership: a backend that gives a node another node’s IP or volume', async () => {
+    const r = await runScenario(base, { keepEvidence: true });
+    const ev = r.evidence!;
+    expect(checkInvariants(ev, ['ownership']).violations).toEqual([]);
+    const eni = ev.trace.find((e) => e.kind === 'eni.created' && e.nodeId === 'chaos-1')!;
+    const stolenIp = [...ev.trace, { ...eni, seq: 1e9, nodeId: 'chaos-2' }];
+    expect(checkInvariants({ ...ev, trace: stolenIp }, ['ownership']).violations[0]?.message).toMatch(/serves chaos-2/);
+    const obs = ev.calls.find((c) => c.observed && Object.keys(c.observed.resources).length > 0)!;
+    const res = obs.observed!.resources;
+    const swapped = { ...obs, observed: { ...obs.observed!, resources: { ...res, 'chaos-1': res['chaos-2']!, 'chaos-2': res['chaos-1']! } } };
+    expect(checkInvariants({ ...ev, calls: [...ev.calls, swapped] }, ['ownership']).violations.length).toBeGreaterThan(0);
+  });
+});
