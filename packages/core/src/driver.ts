@@ -1,5 +1,5 @@
 import type { LockDriver } from './lock.js';
-import type { ClusterObservation, ObserveScope, Phase } from './observation.js';
+import type { ClusterObservation, NodeObservation, ObserveScope, Phase } from './observation.js';
 import type { ClusterSpec, DeletionPolicy } from './spec/cluster-spec.js';
 
 export interface DriverCallOptions {
@@ -91,12 +91,17 @@ export interface ClusterChange {
 }
 
 export interface WaitForChangeOptions extends DriverCallOptions {
+  /** Longest wait; a driver may return `[]` sooner (SQS long polls last at most 20 s). */
   readonly timeoutMs: number;
+}
+
+export interface EnsureNodeOptions extends DriverCallOptions {
   /**
-   * Which kinds of change wake the caller (default: all). Others are still returned with the
-   * next wake-up, but do not end the wait on their own.
+   * What the caller has just observed of this node. A hint: a driver may use it to skip
+   * discovery calls (e.g. when only the launch template needs a new version), and must stay
+   * correct and idempotent when the hint is stale.
    */
-  readonly wakeOn?: readonly ClusterChange['kind'][];
+  readonly observed?: NodeObservation;
 }
 
 /**
@@ -112,7 +117,7 @@ export interface Driver {
   observe(spec: ClusterSpec, options?: ObserveOptions): Promise<ClusterObservation>;
 
   /** Creates or updates the node's ENI, volume, launch template version, group with hook, and DNS record. Idempotent. */
-  ensureNode(spec: ClusterSpec, nodeId: string, options?: DriverCallOptions): Promise<EnsureNodeResult>;
+  ensureNode(spec: ClusterSpec, nodeId: string, options?: EnsureNodeOptions): Promise<EnsureNodeResult>;
 
   /** Terminates the instance in its group without decrementing capacity, so the group launches a replacement. */
   replaceInstance(spec: ClusterSpec, nodeId: string, instanceId: string, options?: DriverCallOptions): Promise<void>;

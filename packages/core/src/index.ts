@@ -41,6 +41,7 @@ export type {
   DriverCallOptions,
   ObserveOptions,
   EnsureNodeResult,
+  EnsureNodeOptions,
   DeleteNodeResult,
   ResourceChange,
   ResourceKind,

@@ -132,7 +132,8 @@ export class AgentHost {
     run.failed = true;
     const cfg = run.inst.bootstrap;
     this.#ctx.trace.record('agent.failed', { nodeId: cfg?.nodeId, instanceId: run.inst.id, phase: run.phase, reason });
-    this.#report(run, 'failed', reason, () => {
+    // `<phase>: <reason>`, as the bootstrap reports it, so the controller can name the phase.
+    this.#report(run, 'failed', `${run.phase ?? 'launching'}: ${reason}`, () => {
       if (cfg?.onFailure === 'wait') return; // keeps heartbeating: waiting for manual repair
       this.#ctx.scheduler.cancel(run.heartbeatEv);
       this.#call(run, 'CompleteLifecycleAction', () => this.#ctx.asg.completeLifecycleAction(null, null, run.inst.id, 'ABANDON'), () => undefined);

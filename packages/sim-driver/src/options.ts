@@ -122,6 +122,14 @@ export interface SimulationOptions {
    * standard retry mode (default 3). Every attempt is counted. 1 surfaces every error.
    */
   readonly sdkMaxAttempts?: number;
+  /**
+   * What reaches the change queue behind `waitForChange`. `lifecycle` (default) models an
+   * EventBridge rule on two Auto Scaling events: "EC2 Instance Launch Successful" (the
+   * instance is `InService`) and "EC2 Instance Terminate Successful" (`Terminated`) — all a
+   * controller needs to wake for. `all` adds every lifecycle transition, failed launches and
+   * every phase-tag change, at the price of more `ReceiveMessage` calls.
+   */
+  readonly notifications?: 'lifecycle' | 'all';
 }
 
 export interface ResolvedSimOptions {
@@ -134,6 +142,7 @@ export interface ResolvedSimOptions {
   readonly spot: boolean;
   readonly accountId: string;
   readonly sdkMaxAttempts: number;
+  readonly notifications: 'lifecycle' | 'all';
 }
 
 const SEC = 1000;
@@ -250,5 +259,6 @@ export function resolveSimOptions(options: SimulationOptions = {}): ResolvedSimO
     spot: options.spot ?? false,
     accountId: options.accountId ?? '123456789012',
     sdkMaxAttempts: Math.max(1, Math.floor(options.sdkMaxAttempts ?? 3)),
+    notifications: options.notifications ?? 'lifecycle',
   });
 }

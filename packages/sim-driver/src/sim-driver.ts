@@ -15,6 +15,7 @@ import {
   type DriverCallOptions,
   type DriverCapabilities,
   type EniObservation,
+  type EnsureNodeOptions,
   type EnsureNodeResult,
   type GroupObservation,
   type InstanceObservation,
@@ -269,9 +270,11 @@ export class SimDriver implements Driver {
     };
   }
 
-  async ensureNode(spec: ClusterSpec, nodeId: string, options: DriverCallOptions = {}): Promise<EnsureNodeResult> {
+  async ensureNode(spec: ClusterSpec, nodeId: string, options: EnsureNodeOptions = {}): Promise<EnsureNodeResult> {
     const { signal } = options;
     const node = nodeSpec(spec, nodeId);
+    const fast = options.observed ? await this.#updateTemplateOnly(spec, nodeId, options.observed, signal) : null;
+    if (fast) return fast;
     this.#adopt(spec);
     this.#ctx.changes.ensureQueue(spec.name);
     for (const n of spec.nodes) this.#ctx.app.register(n.id);
@@ -423,6 +426,57 @@ export class SimDriver implements Driver {
       }
     }
     return { nodeId, revision, changes };
+  }
+
+  /**
+   * When the caller's observation shows every resource in place and only the revision moved:
+   * a new launch template version (ClientToken: retries and stale hints create no duplicate),
+   * the group pointed at it, its revision tag. Three calls instead of a full discovery.
+   * Returns null when the hint does not show that case, or turns out stale.
+   */
+  async #updateTemplateOnly(spec: ClusterSpec, nodeId: string, observed: NodeObservation, signal: AbortSignal | undefined): Promise<EnsureNodeResult | null> {
+    const node = nodeSpec(spec, nodeId);
+    const g = observed.group;
+    const ready =
+      g !== null && g.launchTemplateId !== null && g.minSize === 1 && g.maxSize === 1 && g.desiredCapacity === 1 && g.hasLaunchHook &&
+      observed.eni !== null && observed.eni.ip === node.ip && observed.volume !== null && observed.volume.sizeGiB >= node.dataVolume.sizeGiB;
+    if (!ready || !g.launchTemplateId) return null;
+    const revision = computeRevision(spec, nodeId);
+    const ltId = g.launchTemplateId;
+    const eniId = observed.eni?.eniId as string;
+    const asgName = groupName(spec.name, nodeId);
+    const tags = this.#tags(spec, nodeId);
+    const { asg } = this.#ctx;
+    try {
+      const v = await this.#api.call('CreateLaunchTemplateVersion', signal, () =>
+        asg.createLaunchTemplateVersion(
+          ltId,
+          {
+            imageId: node.image,
+            instanceType: spec.instanceType,
+            eniId,
+            securityGroupIds: [...spec.securityGroupIds],
+            revision,
+            bootstrap: this.#bootstrap(spec, node, revision),
+            tags: { ...tags, [TAG_REVISION]: revision },
+          },
+          `${ltId}-${revision}`,
+        ),
+      );
+      await this.#api.call('UpdateAutoScalingGroup', signal, () => asg.updateGroup(asgName, { launchTemplateVersion: String(v.versionNumber), size: 1 }));
+      await this.#api.call('CreateOrUpdateTags', signal, () => asg.tagGroup(asgName, { [TAG_REVISION]: revision }));
+      return {
+        nodeId,
+        revision,
+        changes: [
+          { resource: 'launch-template-version', action: 'created', id: `${ltId}:${v.versionNumber}`, detail: `${g.revision ?? 'none'} → ${revision}` },
+          { resource: 'auto-scaling-group', action: 'updated', id: asgName, detail: `launch template version → ${v.versionNumber}` },
+        ],
+      };
+    } catch (err) {
+      if (err instanceof BerthDriverError && /NotFound|ValidationError/.test(err.awsCode)) return null; // stale hint: do the full discovery
+      throw err;
+    }
   }
 
   async replaceInstance(spec: ClusterSpec, nodeId: string, instanceId: string, options: DriverCallOptions = {}): Promise<void> {

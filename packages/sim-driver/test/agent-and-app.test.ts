@@ -17,7 +17,7 @@ describe('node agent', () => {
       await until(sim, () => sim.trace.some((e) => e.kind === 'hook.abandoned'), 'abandon', 100);
       const obs = await sim.driver.observe(next, { scope: 'instances' });
       const failed = obs.nodes['demo-1']!.instances.find((i) => i.phase === 'failed')!;
-      expect(failed.phaseReason).toBe('configure script exited 1');
+      expect(failed.phaseReason).toBe('configuring: configure script exited 1');
       await until(sim, () => sim.world.instancesOf('demo-1').length >= 3, 'a new attempt', 100);
     });
     const phases = sim.trace.filter((e) => e.kind === 'instance.phase' && e.nodeId === 'demo-1').map((e) => e.phase);
@@ -36,7 +36,7 @@ describe('node agent', () => {
     const inst = sim.world.currentInstance('demo-1')!;
     expect(inst.lifecycleState).toBe('Pending:Wait');
     expect(inst.tags['berth:phase']).toBe('failed');
-    expect(inst.tags['berth:phase-reason']).toBe('cannot reach peers');
+    expect(inst.tags['berth:phase-reason']).toBe('joining: cannot reach peers');
     expect(sim.world.instancesOf('demo-1')).toHaveLength(1);
   });
 

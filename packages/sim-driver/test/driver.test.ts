@@ -163,6 +163,21 @@ describe('SimDriver', () => {
     });
   });
 
+  it("by default the change queue carries only what Auto Scaling sends to EventBridge, no phase tags", async () => {
+    const { sim, spec } = setup({ notifications: 'lifecycle' });
+    await sim.run(async () => {
+      await provision(sim, spec);
+      while ((await sim.driver.waitForChange!(spec, { timeoutMs: 0 })).length > 0);
+      const old = sim.world.currentInstance('demo-1')!;
+      await sim.driver.replaceInstance(spec, 'demo-1', old.id);
+      const seen = new Set<string>();
+      while (!seen.has('lifecycle:InService') || !seen.has('terminated:Terminated')) {
+        for (const c of await sim.driver.waitForChange!(spec, { timeoutMs: 60_000 })) seen.add(`${c.kind}:${c.kind === 'launch-failed' ? '' : c.detail}`);
+      }
+      expect([...seen].sort()).toEqual(['lifecycle:InService', 'terminated:Terminated']);
+    });
+  });
+
   it('every method honours an aborted signal', async () => {
     const { sim, spec } = setup();
     const signal = AbortSignal.abort();

@@ -5,7 +5,7 @@ export function setup(
   simOptions: SimulationOptions = {},
   clusterOptions: SimulatedClusterOptions = {},
 ): { sim: Simulation; spec: ClusterSpec } {
-  const sim = createSimulation({ seed: 1, profile: 'fast', ...simOptions });
+  const sim = createSimulation({ seed: 1, profile: 'fast', notifications: 'all', ...simOptions });
   const spec = defineCluster(simulatedClusterInput({ nodes: 3, ...clusterOptions }));
   return { sim, spec };
 }

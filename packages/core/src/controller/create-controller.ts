@@ -30,7 +30,7 @@ export interface ControllerOptions {
   readonly seed?: number;
   /** Retry, rate-limit and timeout settings of the runtime wrapper. */
   readonly runtime?: Partial<Omit<RuntimeOptions, 'clock' | 'prng'>>;
-  /** Lease length; renewed when half of it is left. Default 300 000 ms. */
+  /** Lease length; renewed when half of it is left. Default 600 000 ms. */
   readonly lockTtlMs?: number;
   /** Longest pause between polls when the driver has no change notifications. Default 10 000 ms. */
   readonly pollIntervalMs?: number;
@@ -85,10 +85,11 @@ const fnv = (s: string) => {
   return h >>> 0;
 };
 
-/** Phases that, reported by a notification, are worth waking for. */
-const WAKE_ON: readonly ClusterChange['kind'][] = ['lifecycle', 'launch-failed', 'terminated'];
-/** With notifications, still look at least this often (stuck detection, timeouts). */
-const SAFETY_POLL_MS = 60_000;
+/**
+ * With notifications, still look at least this often: timeouts, and failures that send no
+ * event (a bootstrap waiting for manual repair). Failures that abandon send one.
+ */
+const SAFETY_POLL_MS = 300_000;
 /** SQS's longest long-poll. */
 const MAX_WAIT_MS = 20_000;
 
@@ -120,7 +121,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       prng: createPrng(options.seed ?? fnv(this.holderId)),
     });
     this.#hooks = options.hooks ?? {};
-    this.#lockTtlMs = options.lockTtlMs ?? 300_000;
+    this.#lockTtlMs = options.lockTtlMs ?? 600_000;
     this.#pollIntervalMs = options.pollIntervalMs ?? 10_000;
   }
 
@@ -236,7 +237,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
           await this.#acquire(signal);
         }),
         observe: fromPromise(async () => {
-          const obs = await this.driver.observe(spec, { scope: 'full', signal });
+          // The first look is full (template updates reuse it as a hint); planning needs only
+          // groups and instances after that: the cheap scope.
+          const obs = await this.driver.observe(spec, { scope: started ? 'instances' : 'full', signal });
           observed(obs);
           return obs;
         }),
@@ -268,11 +271,16 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
           return plan;
         }),
         updateTemplates: fromPromise(async ({ input }) => {
+          const nodes = { ...input.observation.nodes };
           for (const nodeId of input.nodeIds) {
             await this.#renewIfDue(signal);
-            const result = await this.driver.ensureNode(spec, nodeId, { signal });
+            const node = nodes[nodeId];
+            // The observation lets the driver skip discovery: only the template changes here.
+            const result = await this.driver.ensureNode(spec, nodeId, { signal, observed: node });
             this.emit('apply.node', { nodeId, changes: result.changes, atMs: this.clock.now() });
+            if (node?.group) nodes[nodeId] = { ...node, group: { ...node.group, revision: result.revision } };
           }
+          return { ...input.observation, nodes };
         }),
         startBatch: fromPromise(async ({ input }) => {
           const action = input.plan.action;
@@ -307,7 +315,18 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
               const failed = !!s.failure && s.failure.launchedAtMs >= Math.max(ignoreFailuresBeforeMs, r.startedAtMs);
               return done || failed || this.clock.now() - r.startedAtMs > replacementTimeoutMs;
             });
-          let obs = await this.#waitFor(spec, signal, tracker, isSettled, observed);
+          const oldIds = new Set(batch.map((id) => inFlight.get(id)?.oldInstanceId));
+          // Only news about the new instances ends the wait early: InService, or gone (failed).
+          const relevant = (c: ClusterChange) =>
+            !oldIds.has(c.instanceId ?? '') && (c.kind === 'terminated' || (c.kind === 'lifecycle' && c.detail === 'InService') || c.phase === 'failed');
+          const startedAtMs = Math.min(...batch.map((id) => inFlight.get(id)?.startedAtMs ?? this.clock.now()));
+          const estimateMs = recorder.shortestReplacementMs();
+          let obs = await this.#waitFor(spec, signal, tracker, observed, {
+            relevant,
+            done: isSettled,
+            // Sleep through most of what the fastest replacement so far took: it cannot finish sooner.
+            ...(estimateMs !== null && { notBeforeMs: startedAtMs + Math.floor(estimateMs * 0.8) }),
+          });
           const statuses = clusterStatuses(spec, obs);
           const finished = batch.filter((id) => {
             const s = statuses.find((x) => x.nodeId === id);
@@ -326,8 +345,11 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
           return obs;
         }),
         wait: fromPromise(async () => {
-          // One wake-up (a notification or a poll), then plan again.
-          return this.#waitFor(spec, signal, tracker, () => true, observed);
+          // One wake-up (a notification worth looking at, or a poll), then plan again.
+          return this.#waitFor(spec, signal, tracker, observed, {
+            relevant: (c) => c.kind === 'terminated' || c.kind === 'launch-failed' || (c.kind === 'lifecycle' && c.detail === 'InService') || c.phase === 'failed',
+            done: () => true,
+          });
         }),
         release: fromPromise(async () => {
           await this.#release();
@@ -437,7 +459,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         }
         try {
           if (this.driver.capabilities.changeNotifications && this.driver.waitForChange) {
-            const changes = await this.driver.waitForChange(spec, { timeoutMs: Math.min(intervalMs, MAX_WAIT_MS), signal, wakeOn: WAKE_ON });
+            const changes = await this.driver.waitForChange(spec, { timeoutMs: Math.min(intervalMs, MAX_WAIT_MS), signal });
             tracker.notified(changes);
           } else {
             await this.clock.sleep(intervalMs, signal);
@@ -482,29 +504,37 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     };
   }
 
+  /**
+   * Waits for progress: with change notifications, sleeps on `waitForChange` and observes
+   * (the cheap `instances` scope) only when a relevant change arrives or `SAFETY_POLL_MS`
+   * passed; without them, polls with backoff. Sleeps through `notBeforeMs` first.
+   */
   async #waitFor(
     spec: ClusterSpec,
     signal: AbortSignal,
     tracker: NodeTracker,
-    done: (statuses: NodeStatus[]) => boolean,
     observed: (o: ClusterObservation) => NodeStatus[],
+    wait: { relevant: (c: ClusterChange) => boolean; done: (statuses: NodeStatus[]) => boolean; notBeforeMs?: number },
   ): Promise<ClusterObservation> {
+    for (let now = this.clock.now(); wait.notBeforeMs !== undefined && now < wait.notBeforeMs; now = this.clock.now()) {
+      await this.#renewIfDue(signal);
+      await this.clock.sleep(Math.min(wait.notBeforeMs - now, this.#lockTtlMs / 4), signal);
+    }
     let delayMs = Math.min(2_000, this.#pollIntervalMs);
-    let lastObservedMs = this.clock.now();
+    let lastObservedMs = this.clock.now(); // a deliberate sleep counts as looked-at
     for (;;) {
       await this.#renewIfDue(signal);
       if (this.driver.capabilities.changeNotifications && this.driver.waitForChange) {
-        const changes = await this.driver.waitForChange(spec, { timeoutMs: MAX_WAIT_MS, signal, wakeOn: WAKE_ON });
+        const changes = await this.driver.waitForChange(spec, { timeoutMs: MAX_WAIT_MS, signal });
         tracker.notified(changes);
-        const wake = changes.some((c) => WAKE_ON.includes(c.kind) || c.phase === 'failed');
-        if (!wake && this.clock.now() - lastObservedMs < SAFETY_POLL_MS) continue;
+        if (!changes.some(wait.relevant) && this.clock.now() - lastObservedMs < SAFETY_POLL_MS) continue;
       } else {
         await this.clock.sleep(delayMs, signal);
         delayMs = Math.min(delayMs * 2, this.#pollIntervalMs);
       }
       const obs = await this.driver.observe(spec, { scope: 'instances', signal });
       lastObservedMs = this.clock.now();
-      if (done(observed(obs))) return obs;
+      if (wait.done(observed(obs))) return obs;
     }
   }
 

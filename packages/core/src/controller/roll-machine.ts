@@ -36,7 +36,7 @@ export const rollMachine = setup({
     lock: step<void, void>('lock'),
     observe: step<ClusterObservation, void>('observe'),
     decide: step<RollPlan, { observation: ClusterObservation }>('decide'),
-    updateTemplates: step<void, { nodeIds: readonly string[] }>('updateTemplates'),
+    updateTemplates: step<ClusterObservation, { nodeIds: readonly string[]; observation: ClusterObservation }>('updateTemplates'),
     startBatch: step<void, { plan: RollPlan; observation: ClusterObservation }>('startBatch'),
     verify: step<ClusterObservation, { plan: RollPlan }>('verify'),
     wait: step<ClusterObservation, { plan: RollPlan }>('wait'),
@@ -90,9 +90,10 @@ export const rollMachine = setup({
         src: 'updateTemplates',
         input: ({ context }) => {
           const a = context.plan?.action;
-          return { nodeIds: a?.type === 'update-templates' ? a.nodeIds : [] };
+          return { nodeIds: a?.type === 'update-templates' ? a.nodeIds : [], observation: context.observation as ClusterObservation };
         },
-        onDone: 'observing',
+        // The step returns the observation with the new template revisions: no need to look again.
+        onDone: { target: 'planning', actions: assign({ observation: ({ event }) => event.output }) },
         onError: 'failing',
       },
     },

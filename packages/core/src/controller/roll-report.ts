@@ -86,6 +86,14 @@ export class RollRecorder {
     if (n.phases['in-service'] === undefined) n.phases['in-service'] = atMs;
     return atMs - n.startedAtMs;
   }
+  /** The shortest replacement finished so far in this roll (ms), or null. */
+  shortestReplacementMs(): number | null {
+    let best: number | null = null;
+    for (const n of this.#nodes.values()) {
+      if (n.finishedAtMs !== null && (best === null || n.finishedAtMs - n.startedAtMs < best)) best = n.finishedAtMs - n.startedAtMs;
+    }
+    return best;
+  }
   isReplacing(nodeId: string): boolean {
     const n = this.#nodes.get(nodeId);
     return !!n && n.finishedAtMs === null;

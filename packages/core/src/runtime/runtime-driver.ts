@@ -6,6 +6,7 @@ import type {
   Driver,
   DriverCallOptions,
   DriverCapabilities,
+  EnsureNodeOptions,
   EnsureNodeResult,
   ObserveOptions,
   WaitForChangeOptions,
@@ -96,8 +97,8 @@ export class RuntimeDriver implements Driver {
   observe(spec: ClusterSpec, options: ObserveOptions = {}): Promise<ClusterObservation> {
     return this.#call(`observe.${options.scope ?? 'full'}`, options.signal, (signal) => this.inner.observe(spec, { ...options, signal }));
   }
-  ensureNode(spec: ClusterSpec, nodeId: string, options: DriverCallOptions = {}): Promise<EnsureNodeResult> {
-    return this.#call('ensureNode', options.signal, (signal) => this.inner.ensureNode(spec, nodeId, { signal }));
+  ensureNode(spec: ClusterSpec, nodeId: string, options: EnsureNodeOptions = {}): Promise<EnsureNodeResult> {
+    return this.#call('ensureNode', options.signal, (signal) => this.inner.ensureNode(spec, nodeId, { ...options, signal }));
   }
   replaceInstance(spec: ClusterSpec, nodeId: string, instanceId: string, options: DriverCallOptions = {}): Promise<void> {
     return this.#call('replaceInstance', options.signal, (signal) => this.inner.replaceInstance(spec, nodeId, instanceId, { signal }));

@@ -35,6 +35,7 @@ export class AutoScaling {
       name,
       tags: { ...tags },
       versions: [{ ...version, versionNumber: 1, createdAtMs: this.#now }],
+      clientTokens: new Map(),
       defaultVersion: 1,
       deleted: false,
     };
@@ -43,10 +44,13 @@ export class AutoScaling {
     return lt;
   }
 
-  createLaunchTemplateVersion(ltId: string, version: Omit<LaunchTemplateVersion, 'versionNumber' | 'createdAtMs'>): LaunchTemplateVersion {
+  createLaunchTemplateVersion(ltId: string, version: Omit<LaunchTemplateVersion, 'versionNumber' | 'createdAtMs'>, clientToken?: string): LaunchTemplateVersion {
     const lt = this.launchTemplate('CreateLaunchTemplateVersion', ltId);
+    const earlier = clientToken === undefined ? undefined : lt.clientTokens.get(clientToken);
+    if (earlier !== undefined) return lt.versions[earlier - 1] as LaunchTemplateVersion; // same token: same version, as on AWS
     const v: LaunchTemplateVersion = { ...version, versionNumber: lt.versions.length + 1, createdAtMs: this.#now };
     lt.versions.push(v);
+    if (clientToken !== undefined) lt.clientTokens.set(clientToken, v.versionNumber);
     this.#ctx.trace.record('launch-template.version', { ...nodeOf(lt.tags), launchTemplateId: lt.id, version: v.versionNumber, revision: v.revision });
     return v;
   }
@@ -200,7 +204,8 @@ export class AutoScaling {
     if (from === to) return;
     inst.lifecycleState = to;
     this.#ctx.trace.record('instance.lifecycle', { ...(inst.nodeId !== null && { nodeId: inst.nodeId }), instanceId: inst.id, from, to });
-    if (inst.clusterName !== null && inst.nodeId !== null) {
+    const notified = this.#ctx.options.notifications === 'all' || to === 'InService' || to === 'Terminated';
+    if (notified && inst.clusterName !== null && inst.nodeId !== null) {
       this.#ctx.changes.publish(inst.clusterName, {
         atMs: this.#now,
         nodeId: inst.nodeId,
@@ -248,7 +253,7 @@ export class AutoScaling {
       g.lastActivityError = `${code}: ${message}`;
       g.activities.push({ atMs: this.#now, description: 'Launching a new EC2 instance', status: 'Failed', statusMessage: g.lastActivityError });
       this.#ctx.trace.record('group.launch-failed', { ...(nodeId !== null && { nodeId }), groupName: g.name, error: g.lastActivityError, attempt: g.launchFailures });
-      if (clusterName !== null && nodeId !== null) {
+      if (this.#ctx.options.notifications === 'all' && clusterName !== null && nodeId !== null) {
         this.#ctx.changes.publish(clusterName, { atMs: this.#now, nodeId, instanceId: null, kind: 'launch-failed', detail: g.lastActivityError });
       }
       this.reconcile(g);

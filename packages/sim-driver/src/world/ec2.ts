@@ -201,7 +201,7 @@ export class Ec2 {
       const reason = tags[TAG_PHASE_REASON];
       if (reason === undefined) delete inst.tags[TAG_PHASE_REASON];
       this.#trace('instance.phase', inst, { phase, ...(reason !== undefined && { reason }) });
-      if (inst.clusterName !== null && inst.nodeId !== null) {
+      if (this.#ctx.options.notifications === 'all' && inst.clusterName !== null && inst.nodeId !== null) {
         this.#ctx.changes.publish(inst.clusterName, {
           atMs: this.#now,
           nodeId: inst.nodeId,

@@ -66,6 +66,8 @@ export interface SimLaunchTemplate {
   readonly name: string;
   readonly tags: Tags;
   readonly versions: LaunchTemplateVersion[];
+  /** CreateLaunchTemplateVersion ClientToken → the version it created (idempotent retries). */
+  readonly clientTokens: Map<string, number>;
   defaultVersion: number;
   deleted: boolean;
 }
