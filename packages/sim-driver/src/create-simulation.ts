@@ -5,7 +5,7 @@ import { AwsApi } from './aws-api.js';
 import { FaultState } from './fault-state.js';
 import { createFaults, type SimFaults } from './faults.js';
 import { resolveSimOptions, type ResolvedSimOptions, type SimulationOptions } from './options.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type RunOptions } from './scheduler.js';
 import { SimClock } from './sim-clock.js';
 import { STREAMS, type SimContext, type StreamName } from './sim-context.js';
 import { SimDriver } from './sim-driver.js';
@@ -45,7 +45,7 @@ export interface Simulation {
   readonly app: SimApp;
   readonly hooks: RollHooks;
   /** Runs `fn` under virtual time and returns (or throws) what it does. */
-  run<T>(fn: () => T | Promise<T>): Promise<T>;
+  run<T>(fn: () => T | Promise<T>, options?: RunOptions): Promise<T>;
   /** Called with every new trace entry (e.g. continuous invariant checks). Returns an unsubscribe. */
   onTrace(listener: TraceListener): () => void;
 }
@@ -105,7 +105,7 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     faults: createFaults(c),
     app,
     hooks: createSimHooks(c),
-    run: (fn) => scheduler.run(fn),
+    run: (fn, options) => scheduler.run(fn, options),
     onTrace: (l) => trace.subscribe(l),
   };
   registerContext(sim, c);

@@ -32,7 +32,7 @@ export type {
 export { SimDriver, groupName, LAUNCH_HOOK_NAME, PAGE_SIZES } from './sim-driver.js';
 export { SimClock } from './sim-clock.js';
 export { Scheduler } from './scheduler.js';
-export type { Waiter } from './scheduler.js';
+export type { Waiter, RunOptions } from './scheduler.js';
 export { SimulationError } from './simulation-error.js';
 export type { SimulationErrorCode } from './simulation-error.js';
 export { TAG_CLUSTER, TAG_NODE, TAG_REVISION, TAG_PHASE, TAG_PHASE_REASON } from './world/ec2.js';

@@ -2,6 +2,15 @@ import { BerthAbortError } from '@berth/core';
 import { EventQueue, type QueuedEvent } from './event-queue.js';
 import { SimulationError } from './simulation-error.js';
 
+export interface RunOptions {
+  /**
+   * Called before virtual time moves from `fromMs` to `toMs`, and awaited: a demo can hold the
+   * simulation back to watch it (e.g. 1 virtual minute per real second). Everything the
+   * simulation does is unchanged by it: same seed, same trace.
+   */
+  readonly pace?: (fromMs: number, toMs: number) => void | Promise<void>;
+}
+
 /** A promise that world events settle, and that user code may await. */
 export interface Waiter<T> {
   readonly promise: Promise<T>;
@@ -128,7 +137,8 @@ export class Scheduler {
    * Runs `fn` under virtual time: settle user continuations, fire the next event, repeat,
    * until `fn`'s promise settles.
    */
-  async run<T>(fn: () => T | Promise<T>): Promise<T> {
+  async run<T>(fn: () => T | Promise<T>, options: RunOptions = {}): Promise<T> {
+    const pace = options.pace;
     if (this.#running) {
       throw new SimulationError('SIM_REENTRANT', this.#nowMs, 'sim.run() is already running; await it before calling run() again.');
     }
@@ -176,6 +186,7 @@ export class Scheduler {
               `Pending waits: ${waits.slice(0, 10).join(', ') || 'none'}. Raise maxVirtualMs, or look for a wait that never ends.`,
           );
         }
+        if (pace && ev.timeMs > this.#nowMs) await pace(this.#nowMs, ev.timeMs);
         this.#nowMs = ev.timeMs;
         this.#eventsFired++;
         ev.fn();

@@ -1,0 +1,159 @@
+import { createController, createPrng, defineCluster, type ClusterSpec, type Controller, type RollReport } from '@berth/core';
+import { createSimulation, simulatedClusterInput, type RunOptions, type Simulation } from '@berth/sim-driver';
+
+export interface RollScenarioOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly profile: 'realistic' | 'fast';
+  /** Kill one instance (not in the batch, not the leader) while the second batch runs. */
+  readonly kill: boolean;
+  readonly maxUnavailable?: number;
+  readonly pace?: RunOptions['pace'];
+  /** Called once the simulation exists (to subscribe to its trace). */
+  readonly onSimulation?: (sim: Simulation, spec: ClusterSpec) => void;
+  /** Called with each controller when it is created (provisioning, then the roll). */
+  readonly onController?: (controller: Controller, stage: 'provision' | 'roll') => void;
+}
+
+export interface RollScenarioResult {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly profile: string;
+  readonly outcome: RollReport['outcome'];
+  readonly haltReason: string | null;
+  readonly report: RollReport;
+  /** Virtual duration of the roll. */
+  readonly rollMs: number;
+  /** Σ over batches of the slowest replacement's own duration (terminate → InService, as EC2 saw it). */
+  readonly lowerBoundMs: number;
+  readonly makespanRatio: number;
+  readonly replacements: number;
+  /** EC2, Auto Scaling, Route 53 and DynamoDB calls the roll made. */
+  readonly controlPlaneCalls: number;
+  /** SQS ReceiveMessage long polls the roll made. */
+  readonly queueCalls: number;
+  /** Fewest healthy application members at any moment of the roll, and the quorum. */
+  readonly minHealthy: number;
+  readonly quorum: number;
+  readonly quorumHeld: boolean;
+  /** Virtual time the application had no leader with a quorum during the roll. */
+  readonly unavailableMs: number;
+  readonly lostCommitted: number;
+  readonly dataLossEvents: number;
+  readonly killed: { readonly nodeId: string; readonly instanceId: string | null; readonly atMs: number } | null;
+  readonly eventsFired: number;
+}
+
+const NEW_IMAGE = 'ami-0fedcba9876543210';
+
+/**
+ * The demo's story, also used by the benchmark: provision a cluster in the simulator, wait
+ * until it is healthy, then roll it to a new image with leader-last and the app's health gate,
+ * optionally killing one instance mid-roll; measure what happened.
+ */
+export async function runRollScenario(options: RollScenarioOptions): Promise<RollScenarioResult> {
+  const sim = createSimulation({ seed: options.seed, profile: options.profile });
+  const input = simulatedClusterInput({ nodes: options.nodes });
+  const spec = defineCluster(input);
+  const next = defineCluster({ ...input, image: NEW_IMAGE });
+  options.onSimulation?.(sim, spec);
+  const rng = createPrng(options.seed).derive('demo');
+
+  // The application's health over the roll, from the trace: members healthy, leader present.
+  let rolling = false;
+  let minHealthy = Infinity;
+  let unavailableSinceMs: number | null = null;
+  let unavailableMs = 0;
+  const watchApp = () => {
+    if (!rolling) return;
+    const st = sim.app.status();
+    const healthy = st.members.filter((m) => m.healthy).length;
+    minHealthy = Math.min(minHealthy, healthy);
+    if (!st.available && unavailableSinceMs === null) unavailableSinceMs = sim.clock.now();
+    if (st.available && unavailableSinceMs !== null) {
+      unavailableMs += sim.clock.now() - unavailableSinceMs;
+      unavailableSinceMs = null;
+    }
+  };
+  sim.onTrace((e) => {
+    if (e.kind.startsWith('app.')) watchApp();
+  });
+
+  let killed: RollScenarioResult['killed'] = null;
+  const result = await sim.run(async () => {
+    const provisioner = createController({ spec, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'demo-provision' });
+    options.onController?.(provisioner, 'provision');
+    await provisioner.apply();
+    while (!(await provisioner.status()).converged || !sim.app.clusterHealthy()) await sim.clock.sleep(10_000);
+
+    const roller = createController({ spec: next, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'demo-roll' });
+    options.onController?.(roller, 'roll');
+    if (options.kill) {
+      roller.on('batch.started', (e) => {
+        if (e.index !== 1 || killed) return;
+        const leader = sim.app.leaderId();
+        const candidates = spec.nodes.map((n) => n.id).filter((id) => !e.nodeIds.includes(id) && id !== leader);
+        const victim = rng.pick(candidates);
+        // Mid-batch: after a random share of a typical replacement.
+        const delayMs = Math.floor(rng.between(0.1, 0.6) * (options.profile === 'fast' ? 2_000 : 150_000));
+        void sim.clock.sleep(delayMs).then(() => {
+          killed = { nodeId: victim, instanceId: sim.world.currentInstance(victim)?.id ?? null, atMs: sim.clock.now() };
+          sim.faults.killInstance(victim);
+        });
+      });
+    }
+    rolling = true;
+    watchApp();
+    let report: RollReport;
+    try {
+      report = await roller.roll({ maxUnavailable: options.maxUnavailable ?? 1 });
+    } catch (err) {
+      const r = (err as { report?: RollReport }).report;
+      if (!r) throw err;
+      report = r;
+    }
+    rolling = false;
+    if (unavailableSinceMs !== null) unavailableMs += sim.clock.now() - unavailableSinceMs;
+    return report;
+  }, options.pace ? { pace: options.pace } : {});
+
+  const report = result;
+  // Lower bound: each batch takes as long as its slowest replacement took on its own.
+  const inServiceAt = new Map<string, number>();
+  for (const e of sim.trace) if (e.kind === 'instance.lifecycle' && e.to === 'InService' && e.instanceId) inServiceAt.set(e.instanceId, e.atMs);
+  let lowerBoundMs = 0;
+  for (const b of report.batches) {
+    let slowest = 0;
+    for (const nodeId of b.nodeIds) {
+      const n = report.nodes.find((x) => x.nodeId === nodeId);
+      const end = n?.newInstanceId ? inServiceAt.get(n.newInstanceId) : undefined;
+      if (n && end !== undefined) slowest = Math.max(slowest, end - n.startedAtMs);
+    }
+    lowerBoundMs += slowest;
+  }
+  const queueCalls = report.apiCalls.ReceiveMessage ?? 0;
+  const app = sim.app.status();
+  const quorum = Math.floor(spec.nodes.length / 2) + 1;
+  return {
+    seed: options.seed,
+    nodes: options.nodes,
+    profile: options.profile,
+    outcome: report.outcome,
+    haltReason: report.haltReason,
+    report,
+    rollMs: report.durationMs,
+    lowerBoundMs,
+    makespanRatio: lowerBoundMs > 0 ? report.durationMs / lowerBoundMs : NaN,
+    replacements: report.replacedCount,
+    controlPlaneCalls: report.apiCallsTotal - queueCalls,
+    queueCalls,
+    minHealthy: Number.isFinite(minHealthy) ? minHealthy : spec.nodes.length,
+    quorum,
+    quorumHeld: (Number.isFinite(minHealthy) ? minHealthy : spec.nodes.length) >= quorum,
+    unavailableMs,
+    lostCommitted: app.lostCommitted,
+    dataLossEvents: app.dataLoss.length,
+    killed,
+    eventsFired: sim.world.eventsFired,
+  };
+}
