@@ -12,7 +12,11 @@ import type { ClusterInput } from '../spec/schema.js';
 export interface ConformanceContext {
   readonly driver: Driver;
   readonly clock: Clock;
-  /** A valid cluster input for this backend (its subnets, image and zone exist), `nodes` nodes. */
+  /**
+   * A valid cluster input for this backend (its subnets, image and zone exist) with `nodes`
+   * nodes. The suite reads node ids and IPs from the spec (it assumes no naming scheme) and
+   * may take a prefix of `nodes` as a smaller cluster of the same name.
+   */
   clusterInput(nodes: number): ClusterInput;
   /** Runs `fn` the way this backend needs (the simulator advances virtual time inside). */
   run<T>(fn: () => Promise<T>): Promise<T>;
@@ -28,10 +32,19 @@ export interface ConformanceHarness {
   readonly timeoutMs?: number;
 }
 
+/**
+ * What the suite uses of the runner's per-test context: vitest's `skip(note)` marks a test
+ * skipped at run time (the suite only learns the capabilities once `setup()` has run).
+ * Runners without it just see the test pass without doing anything.
+ */
+export interface TestRunContext {
+  skip?(note?: string): void;
+}
+
 /** The subset of vitest (or jest, or mocha+chai) the suite needs: pass your runner's. */
 export interface TestApi {
   describe(name: string, fn: () => void): void;
-  it(name: string, fn: () => Promise<void>, timeoutMs?: number): void;
+  it(name: string, fn: (context: TestRunContext) => Promise<void>, timeoutMs?: number): void;
   expect: (value: unknown, message?: string) => {
     toBe(v: unknown): void;
     toEqual(v: unknown): void;
@@ -39,7 +52,7 @@ export interface TestApi {
     toBeGreaterThanOrEqual(v: number): void;
     toBeInstanceOf(c: abstract new (...args: never[]) => unknown): void;
     toContain(v: unknown): void;
-    not: { toBe(v: unknown): void; toEqual(v: unknown): void };
+    not: { toBe(v: unknown): void; toEqual(v: unknown): void; toContain(v: unknown): void };
   };
 }
 
@@ -76,6 +89,18 @@ const allInService = (spec: ClusterSpec) => (o: ClusterObservation) =>
     return !!node && liveInstances(node).some((i) => i.lifecycleState === 'InService' && i.revision === computeRevision(spec, n.id));
   });
 
+const live = (o: ClusterObservation, nodeId: string) => {
+  const node = o.nodes[nodeId];
+  return node ? liveInstances(node) : [];
+};
+
+/** The spec's `i`th node (the suite never assumes node ids such as `n1`). */
+function nodeAt(spec: ClusterSpec, i: number): ClusterSpec['nodes'][number] {
+  const node = spec.nodes[i];
+  if (!node) throw new Error(`conformance: cluster '${spec.name}' has no node #${i + 1}`);
+  return node;
+}
+
 /**
  * The behaviour every Driver must show, whatever the cloud behind it. Backend differences
  * are expressed by capability flags, never by the driver's name.
@@ -90,13 +115,21 @@ const allInService = (spec: ClusterSpec) => (o: ClusterObservation) =>
 export function describeDriverConformance(harness: ConformanceHarness, t: TestApi): void {
   const { describe, it, expect } = t;
   const timeoutMs = harness.timeoutMs ?? 30_000;
-  const test = (name: string, fn: (ctx: ConformanceContext) => Promise<void>, when?: (c: DriverCapabilities) => boolean) =>
+  const test = (
+    name: string,
+    fn: (ctx: ConformanceContext) => Promise<void>,
+    requires?: { readonly flag: keyof DriverCapabilities; readonly value?: boolean },
+  ) =>
     it(
       name,
-      async () => {
+      async (run) => {
         const ctx = await harness.setup();
         try {
-          if (when && !when(ctx.driver.capabilities)) return; // not applicable to this backend's capabilities
+          // Not applicable to this backend: decided by a capability flag, never by the driver's name.
+          if (requires && ctx.driver.capabilities[requires.flag] !== (requires.value ?? true)) {
+            run.skip?.(`capabilities.${requires.flag} is ${String(ctx.driver.capabilities[requires.flag])}`);
+            return;
+          }
           await ctx.run(() => fn(ctx));
         } finally {
           await ctx.teardown?.();
@@ -119,7 +152,7 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
 
     test('ensureNode provisions the node with its IP, volume, group and revision; again changes nothing', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
-      const node = spec.nodes[0] as ClusterSpec['nodes'][number];
+      const node = nodeAt(spec, 0);
       const first = await ctx.driver.ensureNode(spec, node.id);
       expect(first.revision).toBe(computeRevision(spec, node.id));
       expect(first.changes.some((c) => c.action === 'created')).toBe(true);
@@ -151,44 +184,65 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
     });
 
     test('observe costs the same number of API calls for 3 and for 9 nodes', async (ctx) => {
-      if (!ctx.driver.apiCallCounts) return;
+      const counts = ctx.driver.apiCallCounts?.bind(ctx.driver);
+      if (!counts) throw new Error(`${ctx.driver.name} has no apiCallCounts(): the observation cost cannot be measured`);
       const count = async (spec: ClusterSpec) => {
-        const before = total(ctx.driver.apiCallCounts?.() ?? {});
+        const before = total(counts());
         await ctx.driver.observe(spec, { scope: 'full' });
-        return total(ctx.driver.apiCallCounts?.() ?? {}) - before;
+        return total(counts()) - before;
       };
-      const small = defineCluster({ ...ctx.clusterInput(3), name: 'small' });
-      const large = defineCluster({ ...ctx.clusterInput(9), name: 'large' });
+      // One cluster, first 3 then 9 nodes: the same names and IPs (no second cluster
+      // competing for the subnets' addresses), three times the resources.
+      const input = ctx.clusterInput(9);
+      const small = defineCluster({ ...input, nodes: input.nodes.slice(0, 3) });
+      const large = defineCluster(input);
       for (const n of small.nodes) await ctx.driver.ensureNode(small, n.id);
-      for (const n of large.nodes) await ctx.driver.ensureNode(large, n.id);
-      expect(await count(large)).toBe(await count(small));
+      const smallCost = await count(small);
+      for (const n of large.nodes.slice(3)) await ctx.driver.ensureNode(large, n.id);
+      const largeCost = await count(large);
+      expect(smallCost).toBeGreaterThan(0);
+      expect(largeCost).toBe(smallCost);
+      const o = await ctx.driver.observe(large, { scope: 'full' });
+      expect(large.nodes.filter((n) => o.nodes[n.id]?.group).length).toBe(9);
     });
 
     test('replaceInstance makes the group launch a new instance for the same node', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
+      const node = nodeAt(spec, 0);
       await createController({ spec, driver: ctx.driver, clock: ctx.clock, holderId: 'conformance' }).apply();
       const before = await waitForObservation(ctx, spec, allInService(spec), { what: 'every node InService' });
-      const old = liveInstances(before.nodes['n1'] ?? { instances: [] } as never)[0]?.instanceId as string;
-      await ctx.driver.replaceInstance(spec, 'n1', old);
+      const old = live(before, node.id)[0]?.instanceId;
+      if (!old) throw new Error(`no live instance on ${node.id}`);
+      await ctx.driver.replaceInstance(spec, node.id, old);
       const after = await waitForObservation(
         ctx,
         spec,
-        (o) => liveInstances(o.nodes['n1'] ?? ({ instances: [] } as never)).some((i) => i.instanceId !== old && i.lifecycleState === 'InService'),
-        { what: 'a new instance on n1' },
+        (o) => live(o, node.id).some((i) => i.instanceId !== old && i.lifecycleState === 'InService'),
+        { what: `a new instance on ${node.id}` },
       );
-      expect(after.nodes['n1']?.eni?.ip).toBe(spec.nodes[0]?.ip);
+      expect(after.nodes[node.id]?.eni?.ip).toBe(node.ip);
+      expect(live(after, node.id).map((i) => i.instanceId)).not.toContain(old);
+      expect(live(after, node.id).length).toBe(1);
     });
 
     test('a roll replaces every node with the new revision', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
       await createController({ spec, driver: ctx.driver, clock: ctx.clock, holderId: 'conformance' }).apply();
-      await waitForObservation(ctx, spec, allInService(spec), { what: 'every node InService' });
+      const before = await waitForObservation(ctx, spec, allInService(spec), { what: 'every node InService' });
       const next = defineCluster({ ...ctx.clusterInput(3), image: ctx.otherImage });
+      for (const n of next.nodes) expect(computeRevision(next, n.id)).not.toBe(computeRevision(spec, n.id));
       const report = await createController({ spec: next, driver: ctx.driver, clock: ctx.clock, holderId: 'conformance' }).roll({ maxUnavailable: 1 });
       expect(report.outcome).toBe('completed');
       expect(report.replacedCount).toBe(3);
       const o = await ctx.driver.observe(next);
-      for (const n of next.nodes) expect(liveInstances(o.nodes[n.id] as never)[0]?.revision).toBe(computeRevision(next, n.id));
+      for (const n of next.nodes) {
+        const instances = live(o, n.id);
+        expect(instances.length, `live instances of ${n.id}`).toBe(1);
+        expect(instances[0]?.revision, `revision of ${n.id}`).toBe(computeRevision(next, n.id));
+        expect(instances[0]?.lifecycleState, `lifecycle state of ${n.id}`).toBe('InService');
+        expect(live(before, n.id).map((i) => i.instanceId), `${n.id} got a new instance`).not.toContain(instances[0]?.instanceId);
+        expect(o.nodes[n.id]?.group?.revision).toBe(computeRevision(next, n.id));
+      }
     });
 
     test('the lock admits one holder at a time, fences with a growing token, and is released', async (ctx) => {
@@ -219,37 +273,51 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
 
     test('deleteNode under retain keeps the data volume; under delete removes it', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
-      await ctx.driver.ensureNode(spec, 'n1');
-      await ctx.driver.ensureNode(spec, 'n2');
+      const kept = nodeAt(spec, 0).id;
+      const gone = nodeAt(spec, 1).id;
+      await ctx.driver.ensureNode(spec, kept);
+      await ctx.driver.ensureNode(spec, gone);
       const before = await ctx.driver.observe(spec);
-      const keptVolume = before.nodes['n1']?.volume?.volumeId;
-      const retained = await ctx.driver.deleteNode(spec, 'n1', { policy: 'retain' });
+      const keptVolume = before.nodes[kept]?.volume?.volumeId;
+      expect(typeof keptVolume).toBe('string');
+      const retained = await ctx.driver.deleteNode(spec, kept, { policy: 'retain' });
       expect(retained.changes.some((c) => c.resource === 'volume' && c.action === 'retained')).toBe(true);
-      const deleted = await ctx.driver.deleteNode(spec, 'n2', { policy: 'delete' });
+      const deleted = await ctx.driver.deleteNode(spec, gone, { policy: 'delete' });
       expect(deleted.changes.some((c) => c.resource === 'volume' && c.action === 'deleted')).toBe(true);
-      const after = await waitForObservation(ctx, spec, (o) => !o.nodes['n1']?.group && !o.nodes['n2']?.group, { what: 'groups deleted' });
-      expect(after.nodes['n1']?.volume?.volumeId).toBe(keptVolume);
-      expect(after.nodes['n2']?.volume ?? null).toBe(null);
+      const after = await waitForObservation(
+        ctx,
+        spec,
+        (o) => !o.nodes[kept]?.group && !o.nodes[gone]?.group && !o.nodes[gone]?.volume,
+        { what: 'groups and the deleted volume gone' },
+      );
+      expect(after.nodes[kept]?.volume?.volumeId).toBe(keptVolume);
+      expect(after.nodes[gone]?.volume ?? null).toBe(null);
     });
 
     test(
       'deleteNode under snapshot snapshots the volume before deleting it',
       async (ctx) => {
         const spec = defineCluster(ctx.clusterInput(3));
-        await ctx.driver.ensureNode(spec, 'n3');
-        const result = await ctx.driver.deleteNode(spec, 'n3', { policy: 'snapshot' });
+        const node = nodeAt(spec, 2);
+        await ctx.driver.ensureNode(spec, node.id);
+        const result = await ctx.driver.deleteNode(spec, node.id, { policy: 'snapshot' });
         expect(typeof result.snapshotId).toBe('string');
         expect(result.changes.some((c) => c.resource === 'volume' && c.action === 'snapshotted')).toBe(true);
+        const after = await waitForObservation(ctx, spec, (o) => !o.nodes[node.id]?.group && !o.nodes[node.id]?.volume, {
+          what: 'the snapshotted volume gone',
+        });
+        expect(after.nodes[node.id]?.volume ?? null).toBe(null);
       },
-      (c) => c.snapshots,
+      { flag: 'snapshots' },
     );
 
     test('an unknown instance is a BerthDriverError, not a crash', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
-      await ctx.driver.ensureNode(spec, 'n1');
+      const node = nodeAt(spec, 0);
+      await ctx.driver.ensureNode(spec, node.id);
       let err: unknown = null;
       try {
-        await ctx.driver.replaceInstance(spec, 'n1', 'i-0000000000000dead');
+        await ctx.driver.replaceInstance(spec, node.id, 'i-0000000000000dead');
       } catch (e) {
         err = e;
       }

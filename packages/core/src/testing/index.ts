@@ -1,2 +1,2 @@
 export { describeDriverConformance, waitForObservation } from './conformance.js';
-export type { ConformanceContext, ConformanceHarness, TestApi } from './conformance.js';
+export type { ConformanceContext, ConformanceHarness, TestApi, TestRunContext } from './conformance.js';
