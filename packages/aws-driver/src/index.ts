@@ -10,5 +10,5 @@ export { assertPreflight } from './preflight.js';
 export type { PreflightReport, PreflightProblem } from './preflight.js';
 export { parsePhase } from './observe.js';
 export { TAG, LAUNCH_HOOK_NAME, groupName, launchTemplateName } from './names.js';
-export { renderUserData } from './user-data.js';
-export type { RenderedUserData } from './user-data.js';
+export { renderUserData, checkUserDataFits, userDataIssues, USER_DATA_LIMIT_BYTES } from './user-data.js';
+export type { RenderedUserData, UserDataOptions, UserDataFit } from './user-data.js';

@@ -17,7 +17,7 @@ import { BerthConfigError, BerthDriverError, nodeRecordName, type ClusterSpec } 
 import type { AwsContext } from './aws-context.js';
 import { isAwsCode } from './map-aws-error.js';
 import { groupName, normalizeDnsName, TAG, tagsToRecord } from './names.js';
-import { renderUserData } from './user-data.js';
+import { checkUserDataFits } from './user-data.js';
 
 /** One thing that would make provisioning or a roll fail. */
 export interface PreflightProblem {
@@ -37,7 +37,6 @@ export interface PreflightReport {
   readonly skipped: readonly { readonly check: string; readonly reason: string }[];
 }
 
-const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
 /**
  * Checks the account against the spec and reports every problem at once: subnets exist with
@@ -173,15 +172,13 @@ export async function preflight(ctx: AwsContext, spec: ClusterSpec, signal?: Abo
   }
 
   checked.push('user-data');
-  spec.nodes.forEach((n, i) => {
-    try {
-      const ud = renderUserData(spec, n.id, 'r-0000000000000000');
-      if (ud.sizeBytes > USER_DATA_LIMIT_BYTES) add('user-data', `nodes[${i}]`, `user data for node ${n.id} is ${ud.sizeBytes} bytes; EC2 takes at most ${USER_DATA_LIMIT_BYTES}. Move large files out of bootstrap.files`);
-    } catch (err) {
-      if (err instanceof BerthConfigError) for (const issue of err.issues) add('user-data', issue.path, issue.message);
-      else throw err;
-    }
-  });
+  try {
+    // Once per spec: the longest node id with a worst-case revision, gzip margin included.
+    checkUserDataFits(spec);
+  } catch (err) {
+    if (err instanceof BerthConfigError) for (const issue of err.issues) add('user-data', issue.path, issue.message);
+    else throw err;
+  }
 
   if (spec.dns) {
     const dns = spec.dns;

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { CreateNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assertPreflight, type AwsDriver } from '../src/index.js';
+import { assertPreflight, checkUserDataFits, USER_DATA_LIMIT_BYTES, userDataIssues, type AwsDriver } from '../src/index.js';
 import { clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
@@ -71,13 +72,25 @@ describe('preflight on moto', () => {
     expect(() => assertPreflight(report)).toThrow(/problems/);
   });
 
-  it('reports user data over 16 KB', async () => {
-    const big = clusterSpec(world, 3, { bootstrap: { files: [{ path: '/etc/big', content: 'x'.repeat(20_000) }] } });
+  it('reports user data over 16 KB (checked once per spec with checkUserDataFits)', async () => {
+    // Incompressible content: gzip cannot bring it under 16 KB.
+    let content = '';
+    for (let i = 0; content.length < 40_000; i++) content += createHash('sha256').update(String(i)).digest('base64');
+    const big = clusterSpec(world, 3, { bootstrap: { files: [{ path: '/etc/big', content }] } });
     const report = await driver.preflight(big);
-    // The current renderUserData (issue 5 is filling it in) may or may not carry files; when it
-    // does, the size check must catch them.
     const sized = report.problems.filter((p) => p.check === 'user-data');
     expect(report.checked).toContain('user-data');
-    for (const p of sized) expect(p.message).toMatch(/16384|16 KB/);
+    expect(report.ok).toBe(false);
+    expect(sized).toHaveLength(1);
+    expect(sized[0]!.path).toBe('bootstrap.files');
+    expect(sized[0]!.message).toMatch(/16384-byte limit/);
+    expect(userDataIssues(big)).toEqual([{ path: sized[0]!.path, message: sized[0]!.message }]);
+  });
+
+  it('accepts the default bootstrap, whose user data fits', async () => {
+    const spec = clusterSpec(world, 3);
+    const report = await driver.preflight(spec);
+    expect(report.problems.filter((p) => p.check === 'user-data')).toEqual([]);
+    expect(checkUserDataFits(spec).sizeBytes).toBeLessThanOrEqual(USER_DATA_LIMIT_BYTES);
   });
 });
