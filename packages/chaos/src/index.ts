@@ -31,3 +31,6 @@ export type { RandomScenarioOptions } from './scenario/random-scenario.js';
 export { explore } from './scenario/explore.js';
 export type { ExploreOptions, ExploreSummary, ExploreFailure } from './scenario/explore.js';
 export { replayCommand, formatFailure } from './scenario/replay-command.js';
+export { buildReportData } from './report/report-data.js';
+export type { ReportData, PhaseSegment } from './report/report-data.js';
+export { renderHtmlReport } from './report/render-html-report.js';
