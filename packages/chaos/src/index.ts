@@ -34,3 +34,5 @@ export { replayCommand, formatFailure } from './scenario/replay-command.js';
 export { buildReportData } from './report/report-data.js';
 export type { ReportData, PhaseSegment } from './report/report-data.js';
 export { renderHtmlReport } from './report/render-html-report.js';
+export { runGameDay, blastRadius, GameDayError } from './game-day/run-game-day.js';
+export type { GameDayPlan, GameDayOptions, GameDayReport, GameDayAction, GameDayStatus, GameDayErrorCode } from './game-day/run-game-day.js';

@@ -267,7 +267,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       const setup = createController({ spec: spec0, driver: recordingDriver(sim.driver, { holder: 'setup', clock: sim.clock, log: calls }), clock: sim.clock, holderId: 'setup' });
       await setup.apply();
       const setupDeadline = sim.clock.now() + 3_600_000;
-      while (!sim.app.clusterHealthy() && sim.clock.now() < setupDeadline) await sim.clock.sleep(1_000);
+      const ready = () => sim.app.clusterHealthy() && spec0.nodes.every((n) => sim.world.currentInstance(n.id)?.lifecycleState === 'InService');
+      while (!ready() && sim.clock.now() < setupDeadline) await sim.clock.sleep(1_000);
       rollStartMs = sim.clock.now();
 
       const cp = scenario.crashPoint ?? null;

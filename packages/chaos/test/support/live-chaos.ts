@@ -22,7 +22,7 @@ export class LiveChaos {
     const spec0 = defineCluster(simulatedClusterInput({ nodes: this.spec.nodes.length, name: 'chaos' }));
     await this.sim.run(async () => {
       await createController({ spec: spec0, driver: recordingDriver(this.sim.driver, { holder: 'setup', clock: this.sim.clock, log: this.calls }), clock: this.sim.clock, holderId: 'setup' }).apply();
-      while (!this.sim.app.clusterHealthy()) await this.sim.clock.sleep(1_000);
+      while (!(this.sim.app.clusterHealthy() && spec0.nodes.every((n) => this.sim.world.currentInstance(n.id)?.lifecycleState === 'InService'))) await this.sim.clock.sleep(1_000);
     });
   }
 
