@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 const src = (pkg: string, file = 'index.ts') =>
   fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
 
+/** The aws-driver tests that talk to moto (the bootstrap tests under test/bootstrap do not). */
+const MOTO_TESTS = 'packages/aws-driver/test/*.test.ts';
+
 export default defineConfig({
   resolve: {
     alias: [
@@ -15,9 +18,30 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', MOTO_TESTS],
+        },
+      },
+      {
+        // One moto_server for the whole run (test/support/moto-global-setup.ts). Its files run one
+        // after the other: every test starts with POST /moto-api/reset, which wipes all of moto's
+        // state, so a file running alongside would lose its resources mid-test whatever names it used.
+        extends: true,
+        test: {
+          name: 'aws-driver-moto',
+          include: [MOTO_TESTS],
+          globalSetup: ['packages/aws-driver/test/support/moto-global-setup.ts'],
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

@@ -4,7 +4,7 @@ import type { ClusterSpec } from '@berth/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TAG, type AwsDriver } from '../src/index.js';
 import { clientConfig, clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
+import { sharedMoto, type MotoServer } from './support/moto-server.js';
 import { provisionAll } from './support/provision.js';
 
 let moto: MotoServer;
@@ -13,11 +13,10 @@ let driver: AwsDriver;
 let spec: ClusterSpec;
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = sharedMoto();
 });
 afterAll(async () => {
   driver?.destroy();
-  await moto?.stop();
 });
 beforeEach(async () => {
   await moto.reset();

@@ -2,7 +2,7 @@ import { BerthLockError, type Clock } from '@berth/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsDriver } from '../src/index.js';
 import { clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
+import { sharedMoto, type MotoServer } from './support/moto-server.js';
 
 let moto: MotoServer;
 let world: AwsWorld;
@@ -12,12 +12,11 @@ let a: AwsDriver;
 let b: AwsDriver;
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = sharedMoto();
 });
 afterAll(async () => {
   a?.destroy();
   b?.destroy();
-  await moto?.stop();
 });
 beforeEach(async () => {
   await moto.reset();

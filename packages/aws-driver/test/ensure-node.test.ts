@@ -5,7 +5,7 @@ import { computeRevision, type ClusterSpec } from '@berth/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { groupName, launchTemplateName, TAG, type AwsDriver } from '../src/index.js';
 import { clientConfig, clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
+import { sharedMoto, type MotoServer } from './support/moto-server.js';
 
 let moto: MotoServer;
 let world: AwsWorld;
@@ -13,11 +13,10 @@ let driver: AwsDriver;
 let spec: ClusterSpec;
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = sharedMoto();
 });
 afterAll(async () => {
   driver?.destroy();
-  await moto?.stop();
 });
 beforeEach(async () => {
   await moto.reset();

@@ -2,17 +2,14 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand, UpdateAutoScalingG
 import { DeleteVolumeCommand, DescribeVolumesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { BerthAbortError, BerthDriverError } from '@berth/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mapAwsError } from '../src/index.js';
 import { clientConfig, clusterSpec, createWorld, motoDriver } from './support/aws-fixture.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
+import { sharedMoto, type MotoServer } from './support/moto-server.js';
 
 let moto: MotoServer;
 beforeAll(async () => {
-  moto = await startMoto();
-});
-afterAll(async () => {
-  await moto?.stop();
+  moto = sharedMoto();
 });
 
 async function failure(p: Promise<unknown>): Promise<unknown> {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ClusterSpec } from '@berth/core';
 import { parsePhase, TAG, type AwsDriver } from '../src/index.js';
 import { clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
+import { sharedMoto, type MotoServer } from './support/moto-server.js';
 import { provisionAll } from './support/provision.js';
 
 let moto: MotoServer;
@@ -11,11 +11,10 @@ let world: AwsWorld;
 let driver: AwsDriver;
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = sharedMoto();
 });
 afterAll(async () => {
   driver?.destroy();
-  await moto?.stop();
 });
 async function freshWorld() {
   await moto.reset();

@@ -3,18 +3,17 @@ import { CreateNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertPreflight, checkUserDataFits, USER_DATA_LIMIT_BYTES, userDataIssues, type AwsDriver } from '../src/index.js';
 import { clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
+import { sharedMoto, type MotoServer } from './support/moto-server.js';
 
 let moto: MotoServer;
 let world: AwsWorld;
 let driver: AwsDriver;
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = sharedMoto();
 });
 afterAll(async () => {
   driver?.destroy();
-  await moto?.stop();
 });
 beforeEach(async () => {
   await moto.reset();

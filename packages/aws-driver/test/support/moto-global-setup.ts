@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { TestProject } from 'vitest/node';
+
+/**
+ * vitest globalSetup of the aws-driver project: ONE moto_server for the whole test run, on a
+ * free 127.0.0.1 port, handed to the tests as `inject('motoEndpoint')` and stopped by its PID
+ * when every file has run. (One server per file cost ~5 s of Python start-up each.)
+ *
+ * The tests reset moto (POST /moto-api/reset) before each test. A reset wipes every account and
+ * region, so two files running at once would wipe each other's state whatever names they use:
+ * the project runs its files one after the other (`fileParallelism: false` in vitest.config.ts).
+ *
+ * Traffic never leaves 127.0.0.1: the server listens there only, and every client in the tests
+ * takes this endpoint (aws-fixture.ts refuses any other) and static fake credentials.
+ */
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** `http://127.0.0.1:PORT` of the shared moto_server. */
+    motoEndpoint: string;
+  }
+}
+
+const STARTUP_TIMEOUT_MS = 30_000;
+const NOT_INSTALLED = "moto_server not found on PATH: install moto (pip install 'moto[server]==5.2.1')";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.kill(pid, 'SIGTERM');
+  const timer = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+  }, 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
+  });
+  let spawnError: NodeJS.ErrnoException | null = null;
+  let stderr = '';
+  child.on('error', (err) => (spawnError = err));
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  for (;;) {
+    const failed = spawnError as NodeJS.ErrnoException | null;
+    if (failed) throw new Error(failed.code === 'ENOENT' ? NOT_INSTALLED : `moto_server failed to start: ${failed.message}`);
+    if (child.exitCode !== null) throw new Error(`moto_server exited with code ${child.exitCode} before answering on ${endpoint}:\n${stderr}`);
+    try {
+      const r = await fetch(`${endpoint}/moto-api/data.json`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop(child);
+      throw new Error(`moto_server did not answer on ${endpoint} within ${STARTUP_TIMEOUT_MS / 1000} s:\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  project.provide('motoEndpoint', endpoint);
+  return () => stop(child);
+}
