@@ -42,6 +42,8 @@ export interface RollScenarioResult {
   readonly dataLossEvents: number;
   readonly killed: { readonly nodeId: string; readonly instanceId: string | null; readonly atMs: number } | null;
   readonly eventsFired: number;
+  /** Real time spent in the roll itself (provisioning excluded), in ms. */
+  readonly rollWallMs: number;
 }
 
 const NEW_IMAGE = 'ami-0fedcba9876543210';
@@ -80,6 +82,7 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
   });
 
   let killed: RollScenarioResult['killed'] = null;
+  let rollWallMs = 0;
   const result = await sim.run(async () => {
     const provisioner = createController({ spec, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'demo-provision' });
     options.onController?.(provisioner, 'provision');
@@ -105,6 +108,7 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
     rolling = true;
     watchApp();
     let report: RollReport;
+    const wallStart = performance.now();
     try {
       report = await roller.roll({ maxUnavailable: options.maxUnavailable ?? 1 });
     } catch (err) {
@@ -113,6 +117,7 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
       report = r;
     }
     rolling = false;
+    rollWallMs = performance.now() - wallStart;
     if (unavailableSinceMs !== null) unavailableMs += sim.clock.now() - unavailableSinceMs;
     return report;
   }, options.pace ? { pace: options.pace } : {});
@@ -155,5 +160,6 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
     dataLossEvents: app.dataLoss.length,
     killed,
     eventsFired: sim.world.eventsFired,
+    rollWallMs,
   };
 }

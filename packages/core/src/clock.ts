@@ -8,4 +8,10 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`; rejects with a `BerthAbortError` as soon as `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: calls `fn` after `ms` unless the returned function is called first. Cheaper
+   * than `sleep` with an AbortController for timeouts that rarely fire; core uses it when
+   * present.
+   */
+  setTimer?(ms: number, fn: () => void): () => void;
 }

@@ -40,9 +40,22 @@ export function revisionInputs(spec: ClusterSpec, nodeId: string): Record<string
   };
 }
 
+// Specs are deeply frozen, so a node's revision never changes for a given spec object.
+const memo = new WeakMap<ClusterSpec, Map<string, string>>();
+
 /** A stable content hash (`r-` + 16 hex digits) of {@link revisionInputs}. */
 export function computeRevision(spec: ClusterSpec, nodeId: string): string {
-  return `r-${createHash('sha256').update(canonicalJson(revisionInputs(spec, nodeId))).digest('hex').slice(0, 16)}`;
+  let perNode = memo.get(spec);
+  if (!perNode) {
+    perNode = new Map();
+    if (Object.isFrozen(spec)) memo.set(spec, perNode);
+  }
+  let rev = perNode.get(nodeId);
+  if (rev === undefined) {
+    rev = `r-${createHash('sha256').update(canonicalJson(revisionInputs(spec, nodeId))).digest('hex').slice(0, 16)}`;
+    perNode.set(nodeId, rev);
+  }
+  return rev;
 }
 
 /** JSON with object keys sorted, so equal values hash equally whatever their key order. */

@@ -21,6 +21,7 @@ export interface Waiter<T> {
 
 function abortError(signal: AbortSignal): BerthAbortError {
   const r: unknown = signal.reason;
+  if (r instanceof BerthAbortError) return r; // already says it was aborted; no new error (and stack) per cancelled timer
   return new BerthAbortError(r instanceof Error ? `Aborted: ${r.message}` : 'The operation was aborted.', { cause: r });
 }
 

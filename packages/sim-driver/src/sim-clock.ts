@@ -13,4 +13,8 @@ export class SimClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return this.#scheduler.sleep(ms, signal, 'clock.sleep');
   }
+  setTimer(ms: number, fn: () => void): () => void {
+    const ev = this.#scheduler.after(ms, 'clock.timer', fn);
+    return () => this.#scheduler.cancel(ev);
+  }
 }

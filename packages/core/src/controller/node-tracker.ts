@@ -21,11 +21,21 @@ export class NodeTracker {
     }
   }
 
+  readonly #lastSeen = new Map<string, string>();
+
   observed(statuses: readonly NodeStatus[], atMs: number): void {
-    for (const status of statuses) this.#actors.get(status.nodeId)?.send({ type: 'observed', status, atMs });
+    for (const status of statuses) {
+      // Most observations change nothing for most nodes: skip those machine steps.
+      const c = status.current;
+      const key = `${status.state}|${status.healthy}|${c?.instanceId}|${c?.phase}|${c?.lifecycleState}|${status.leaving.length}`;
+      if (this.#lastSeen.get(status.nodeId) === key) continue;
+      this.#lastSeen.set(status.nodeId, key);
+      this.#actors.get(status.nodeId)?.send({ type: 'observed', status, atMs });
+    }
   }
 
   replacing(nodeId: string, instanceId: string, atMs: number): void {
+    this.#lastSeen.delete(nodeId);
     this.#actors.get(nodeId)?.send({ type: 'replace', instanceId, atMs });
   }
 

@@ -48,6 +48,9 @@ export interface OperationStats {
   throttled: number;
 }
 
+/** The reason a finished attempt cancels its timeout timer with: one shared object, no stack to capture per call. */
+const TIMER_NOT_NEEDED = new BerthAbortError('timeout timer no longer needed');
+
 /**
  * Core's wrapper around every driver (after kysely's RuntimeDriver): retries with backoff and
  * full jitter for retryable driver errors, a client-side token bucket, a timeout per attempt,
@@ -159,23 +162,31 @@ export class RuntimeDriver implements Driver {
 
   async #attempt<T>(operation: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
     const inner = new AbortController();
-    const timer = new AbortController();
     const onAbort = () => inner.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     // The race keeps a driver that ignores its signal from holding us past the timeout.
-    const timeout = this.#clock.sleep(timeoutMs, timer.signal).then(() => {
+    let fail!: (err: unknown) => void;
+    const timeout = new Promise<never>((_, reject) => (fail = reject));
+    const fire = () => {
       const err = new BerthTimeoutError(`${operation} took longer than ${timeoutMs} ms and was abandoned; it is retried if attempts remain`);
       inner.abort(err);
-      throw err;
-    });
-    timeout.catch(() => undefined);
+      fail(err);
+    };
+    let cancel: () => void;
+    if (this.#clock.setTimer) {
+      cancel = this.#clock.setTimer(timeoutMs, fire);
+    } else {
+      const timer = new AbortController();
+      this.#clock.sleep(timeoutMs, timer.signal).then(fire, () => undefined);
+      cancel = () => timer.abort(TIMER_NOT_NEEDED);
+    }
     try {
       return await Promise.race([fn(inner.signal), timeout]);
     } catch (err) {
       if (signal?.aborted && !(err instanceof BerthAbortError)) throw new BerthAbortError(`${operation} was aborted`, { cause: err });
       throw err;
     } finally {
-      timer.abort();
+      cancel();
       signal?.removeEventListener('abort', onAbort);
     }
   }

@@ -22,6 +22,12 @@ export interface ConformanceContext {
   run<T>(fn: () => Promise<T>): Promise<T>;
   /** Another image id the backend accepts, for rolls. */
   readonly otherImage: string;
+  /**
+   * How often to poll this backend while waiting, in ms of `clock` time: the suite's waits and
+   * the controllers it creates (`pollIntervalMs`). Default 5 000 for the suite, the controller's
+   * own default for it. An emulator that answers at once (moto) wants a few ms.
+   */
+  readonly pollIntervalMs?: number;
   teardown?(): Promise<void>;
 }
 
@@ -73,7 +79,7 @@ export async function waitForObservation(
   done: (o: ClusterObservation) => boolean,
   options: { everyMs?: number; timeoutMs?: number; what?: string } = {},
 ): Promise<ClusterObservation> {
-  const everyMs = options.everyMs ?? 5_000;
+  const everyMs = options.everyMs ?? ctx.pollIntervalMs ?? 5_000;
   const deadline = ctx.clock.now() + (options.timeoutMs ?? 1_800_000);
   for (;;) {
     const o = await ctx.driver.observe(spec, { scope: 'full' });
@@ -93,6 +99,16 @@ const live = (o: ClusterObservation, nodeId: string) => {
   const node = o.nodes[nodeId];
   return node ? liveInstances(node) : [];
 };
+
+function controllerOptions(ctx: ConformanceContext, spec: ClusterSpec) {
+  return {
+    spec,
+    driver: ctx.driver,
+    clock: ctx.clock,
+    holderId: 'conformance',
+    ...(ctx.pollIntervalMs !== undefined && { pollIntervalMs: ctx.pollIntervalMs }),
+  };
+}
 
 /** The spec's `i`th node (the suite never assumes node ids such as `n1`). */
 function nodeAt(spec: ClusterSpec, i: number): ClusterSpec['nodes'][number] {
@@ -172,7 +188,7 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
 
     test('apply() brings every node InService on the desired revision; a second apply() changes nothing', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
-      const controller = createController({ spec, driver: ctx.driver, clock: ctx.clock, holderId: 'conformance' });
+      const controller = createController(controllerOptions(ctx, spec));
       const first = await controller.apply();
       expect(first.nodes.length).toBe(3);
       await waitForObservation(ctx, spec, allInService(spec), { what: 'every node InService' });
@@ -209,7 +225,7 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
     test('replaceInstance makes the group launch a new instance for the same node', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
       const node = nodeAt(spec, 0);
-      await createController({ spec, driver: ctx.driver, clock: ctx.clock, holderId: 'conformance' }).apply();
+      await createController(controllerOptions(ctx, spec)).apply();
       const before = await waitForObservation(ctx, spec, allInService(spec), { what: 'every node InService' });
       const old = live(before, node.id)[0]?.instanceId;
       if (!old) throw new Error(`no live instance on ${node.id}`);
@@ -227,11 +243,11 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
 
     test('a roll replaces every node with the new revision', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
-      await createController({ spec, driver: ctx.driver, clock: ctx.clock, holderId: 'conformance' }).apply();
+      await createController(controllerOptions(ctx, spec)).apply();
       const before = await waitForObservation(ctx, spec, allInService(spec), { what: 'every node InService' });
       const next = defineCluster({ ...ctx.clusterInput(3), image: ctx.otherImage });
       for (const n of next.nodes) expect(computeRevision(next, n.id)).not.toBe(computeRevision(spec, n.id));
-      const report = await createController({ spec: next, driver: ctx.driver, clock: ctx.clock, holderId: 'conformance' }).roll({ maxUnavailable: 1 });
+      const report = await createController(controllerOptions(ctx, next)).roll({ maxUnavailable: 1 });
       expect(report.outcome).toBe('completed');
       expect(report.replacedCount).toBe(3);
       const o = await ctx.driver.observe(next);
