@@ -324,8 +324,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
           let obs = await this.#waitFor(spec, signal, tracker, observed, {
             relevant,
             done: isSettled,
-            // Sleep through most of what the fastest replacement so far took: it cannot finish sooner.
-            ...(estimateMs !== null && { notBeforeMs: startedAtMs + Math.floor(estimateMs * 0.8) }),
+            // Sleep through 60% of the fastest replacement so far: it is unlikely to finish sooner. (At 80%
+            // the simulator's makespan reached 1.06x its lower bound at p95; at 60%, 1.013x.)
+            ...(estimateMs !== null && { notBeforeMs: startedAtMs + Math.floor(estimateMs * 0.6) }),
           });
           const statuses = clusterStatuses(spec, obs);
           const finished = batch.filter((id) => {
