@@ -12,6 +12,24 @@ export const REPLAYS: readonly { readonly name: string; readonly scenario: Scena
     scenario: { seed: 11, nodes: 3, profile: 'fast', maxUnavailable: 1, faults: [{ kind: 'partition', nodeId: 'chaos-3', durationMs: 20_000, atMs: 1_000, stabilityMs: 300 }] },
   },
   {
+    // Found by the benchmark (seed 152, realistic, 5 nodes): the roll completed while a spot
+    // notice was still running; the instance died after, and liveness was judged before the
+    // group had relaunched it. The runner now re-runs the roll when a completed roll left
+    // something pending after the faults healed.
+    name: 'spot interruption that lands after the roll completed (bench seed 152)',
+    scenario: {
+      seed: 152,
+      nodes: 5,
+      profile: 'realistic',
+      maxUnavailable: 2,
+      faults: [
+        { kind: 'spot-interruption', atMs: 58555, stabilityMs: 30000, nodeId: 'chaos-1' },
+        { kind: 'spot-interruption', atMs: 221890, stabilityMs: 30000, nodeId: 'chaos-3' },
+        { kind: 'spot-interruption', atMs: 102857, stabilityMs: 30000, nodeId: 'chaos-4' },
+      ],
+    },
+  },
+  {
     name: 'crash during the first batch, then a second controller, then a same-holder restart',
     scenario: {
       seed: 3,

@@ -4,7 +4,7 @@ import { formatFailure, runScenario, scenarioArb, type Scenario } from '../src/i
 import { KNOWN_FAILING_SEEDS } from './replay-seeds.js';
 
 /** Scenarios explored by this file in the default run (swarm, fast profile, 3–5 nodes). */
-const RUNS = Number(process.env['CHAOS_RUNS'] ?? 200);
+const RUNS = Number(process.env['CHAOS_RUNS'] ?? 260);
 
 /** The default run's fast-check seed. */
 const DEFAULT_SEED = 20_261_122;

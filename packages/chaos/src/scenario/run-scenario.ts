@@ -318,8 +318,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       };
       await waitSettled();
       let last = sessions[main.index] as SessionOutcome;
-      if (main.settled && last.outcome !== 'completed') {
-        // The operator runs the roll again once faults are gone (same holder: it may own the lease).
+      if (main.settled && (last.outcome !== 'completed' || pending(sim, spec).length > 0)) {
+        // The operator runs the roll again once faults are gone (same holder: it may own the
+        // lease). Also when a roll completed before a late fault (a spot notice) took a node.
         const again = startSession(mainHolder, { retryFailed: true, retryLockMs: 900_000 });
         main = again;
         await waitSettled();
