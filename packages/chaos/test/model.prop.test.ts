@@ -67,10 +67,11 @@ class Restart implements Cmd {
   }
   toString = () => 'restart()';
 }
+let seconds = 0;
 class SecondController implements Cmd {
   check = () => true;
   async run(_m: Model, r: LiveChaos) {
-    r.startRoll(`ctl-second`);
+    r.startRoll(`ctl-second-${++seconds}`);
     await r.advance(200);
     safe(r, this.toString());
   }

@@ -73,7 +73,17 @@ export class LiveChaos {
     const t0 = this.sim.clock.now();
     if (this.settled && this.outcome?.kind !== 'completed') this.startRoll('ctl-a', true);
     await this.sim.run(async () => {
-      while (!this.settled && this.sim.clock.now() - t0 < boundMs) await this.sim.clock.sleep(10_000);
+      for (;;) {
+        while (!this.settled && this.sim.clock.now() - t0 < boundMs) await this.sim.clock.sleep(10_000);
+        // Another controller holds the lease (a second controller still rolling, or a crashed one's
+        // lease not expired yet): the operator waits and runs the roll again.
+        if (this.settled && this.outcome?.kind === 'error' && /LOCK_HELD|locked by/.test(this.outcome.message ?? '') && this.sim.clock.now() - t0 < boundMs) {
+          await this.sim.clock.sleep(30_000);
+          this.startRoll('ctl-a', true);
+          continue;
+        }
+        return;
+      }
     });
     const o = this.outcome;
     return {
