@@ -486,6 +486,10 @@ export class SimDriver implements Driver {
       if (inst && inst.nodeId !== nodeId) {
         throw new BerthDriverError('TerminateInstanceInAutoScalingGroup', 'ValidationError', `Instance ${instanceId} belongs to node ${inst.nodeId ?? '(none)'}, not ${nodeId}.`);
       }
+      // Idempotent: a retry after success finds the instance terminating, or already out of its
+      // group and terminated (Auto Scaling would answer ValidationError by then). An unknown id
+      // still reaches Auto Scaling and fails there.
+      if (inst && (inst.ec2State === 'shutting-down' || inst.ec2State === 'terminated' || inst.lifecycleState.startsWith('Terminat'))) return;
       this.#ctx.asg.terminateInstanceInGroup(instanceId, false);
     });
   }

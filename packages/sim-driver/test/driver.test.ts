@@ -163,6 +163,26 @@ describe('SimDriver', () => {
     });
   });
 
+  it('replaceInstance is idempotent once the old instance has left its group; an unknown id is a ValidationError', async () => {
+    const { sim, spec } = setup();
+    await sim.run(async () => {
+      await provision(sim, spec);
+      const old = sim.world.currentInstance('demo-1')!;
+      await retrying(sim, () => sim.driver.replaceInstance(spec, 'demo-1', old.id));
+      await until(sim, () => {
+        const cur = sim.world.currentInstance('demo-1');
+        return !!cur && cur.id !== old.id && cur.lifecycleState === 'InService' && old.ec2State === 'terminated';
+      }, 'replacement in service, old instance terminated');
+      const replacement = sim.world.currentInstance('demo-1')!.id;
+      // A retry after success (e.g. the first answer was lost): Auto Scaling no longer knows the
+      // instance, the driver must not fail the caller nor touch the replacement.
+      await sim.driver.replaceInstance(spec, 'demo-1', old.id);
+      expect(sim.world.currentInstance('demo-1')?.id).toBe(replacement);
+      expect(sim.world.currentInstance('demo-1')?.lifecycleState).toBe('InService');
+      await expect(sim.driver.replaceInstance(spec, 'demo-1', 'i-0000000000000dead')).rejects.toMatchObject({ awsCode: 'ValidationError', retryable: false });
+    });
+  });
+
   it("by default the change queue carries only what Auto Scaling sends to EventBridge, no phase tags", async () => {
     const { sim, spec } = setup({ notifications: 'lifecycle' });
     await sim.run(async () => {

@@ -239,6 +239,23 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
       expect(after.nodes[node.id]?.eni?.ip).toBe(node.ip);
       expect(live(after, node.id).map((i) => i.instanceId)).not.toContain(old);
       expect(live(after, node.id).length).toBe(1);
+      const replacement = live(after, node.id)[0]?.instanceId;
+
+      // Idempotent: a retry after success (the old instance is gone) changes nothing.
+      await ctx.driver.replaceInstance(spec, node.id, old);
+      // Never another node's instance: refused with a driver error, and that instance lives on.
+      const other = nodeAt(spec, 1);
+      const otherInstance = live(after, other.id)[0]?.instanceId;
+      let refused: unknown = null;
+      try {
+        await ctx.driver.replaceInstance(spec, node.id, otherInstance as string);
+      } catch (e) {
+        refused = e;
+      }
+      expect(refused).toBeInstanceOf(BerthDriverError);
+      const settled = await ctx.driver.observe(spec);
+      expect(live(settled, node.id).map((i) => i.instanceId)).toEqual([replacement]);
+      expect(live(settled, other.id).map((i) => i.instanceId)).toEqual([otherInstance]);
     });
 
     test('a roll replaces every node with the new revision', async (ctx) => {
@@ -327,7 +344,7 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
       { flag: 'snapshots' },
     );
 
-    test('an unknown instance is a BerthDriverError, not a crash', async (ctx) => {
+    test('an unknown instance is a BerthDriverError, not a crash nor a silent success', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
       const node = nodeAt(spec, 0);
       await ctx.driver.ensureNode(spec, node.id);
