@@ -1,4 +1,5 @@
 import { CompleteLifecycleActionCommand, DescribeAutoScalingInstancesCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { BerthDriverError, type ClusterSpec } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { nodeSpecOf } from './discover-node.js';
@@ -6,8 +7,11 @@ import { groupName, LAUNCH_HOOK_NAME } from './names.js';
 
 /**
  * Terminates the node's instance inside its group without decrementing capacity, so the group
- * launches a replacement into the same node. Refuses an instance of another group; an instance
- * already gone from every group is a no-op (a retry after success).
+ * launches a replacement into the same node. Refuses an instance of another group, and one
+ * that is in no group but still running. An instance already terminating, or gone from every
+ * group and terminated, is a no-op (a retry after success). An id EC2 does not know is an
+ * error (`InvalidInstanceID.NotFound`), not a silent success: the caller would otherwise wait
+ * for a replacement that never comes.
  */
 export async function replaceInstance(ctx: AwsContext, spec: ClusterSpec, nodeId: string, instanceId: string, signal?: AbortSignal): Promise<void> {
   nodeSpecOf(spec, nodeId);
@@ -16,7 +20,21 @@ export async function replaceInstance(ctx: AwsContext, spec: ClusterSpec, nodeId
     ctx.asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal }),
   { signal });
   const row = found.AutoScalingInstances?.[0];
-  if (!row) return;
+  if (!row) {
+    // Not in any group: terminated since (a retry after success), or not an instance of ours at all.
+    const described = await ctx.call('DescribeInstances', (abortSignal) => ctx.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal }), { signal });
+    const instance = described.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+    if (!instance) {
+      throw new BerthDriverError('TerminateInstanceInAutoScalingGroup', 'InvalidInstanceID.NotFound', `instance ${instanceId} does not exist; nothing to replace on node ${nodeId}`);
+    }
+    const state = instance.State?.Name;
+    if (state === 'terminated' || state === 'shutting-down') return;
+    throw new BerthDriverError(
+      'TerminateInstanceInAutoScalingGroup',
+      'InstanceNotInNodeGroup',
+      `instance ${instanceId} is ${state ?? 'in an unknown state'} and in no Auto Scaling group, not in node ${nodeId}'s group ${group}; refusing to terminate it`,
+    );
+  }
   if (row.AutoScalingGroupName !== group) {
     throw new BerthDriverError(
       'TerminateInstanceInAutoScalingGroup',

@@ -32,7 +32,7 @@ describe('observe on moto: 3 and 30 nodes', () => {
   beforeAll(async () => {
     await freshWorld();
     small = clusterSpec(world, 3, { name: 'small' });
-    const big = clusterSpec(world, 30, { name: 'big', dns: { hostedZoneId: 'ZPLACEHOLDER', clusterRecord: 'big.kafka.internal', nodeRecordTemplate: '{node}.big.kafka.internal', ttl: 30 } });
+    const big = clusterSpec(world, 30, { name: 'big', dns: { hostedZoneId: world.hostedZoneId, clusterRecord: 'big.kafka.internal', nodeRecordTemplate: '{node}.big.kafka.internal', ttl: 30 } });
     const bigSpec = { ...big, dns: { ...big.dns!, hostedZoneId: world.hostedZoneId } };
     // The two clusters share subnets: give the big one other IPs.
     const bigNodes = bigSpec.nodes.map((n) => ({ ...n, ip: n.ip.replace(/\.(\d+)$/, (_, d: string) => `.${Number(d) + 100}`) }));

@@ -1,5 +1,5 @@
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { CreateHostedZoneCommand, DeleteHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { defineCluster, type ClusterInput, type ClusterSpec } from '@berth/core';
 import { createAwsDriver, type AwsDriver, type AwsDriverOptions } from '../../src/index.js';
 
@@ -27,6 +27,34 @@ export function motoDriver(endpoint: string, extra: Partial<AwsDriverOptions> = 
 }
 
 let cachedImage: string | undefined;
+/** A moto random seed under which the next hosted zone id starts with `Z`, once found. */
+let zoneSeed: number | undefined;
+const AWS_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+
+/**
+ * A private hosted zone whose id has AWS's shape (`Z` + upper-case alphanumerics), so specs
+ * pass `defineCluster`'s validation unchanged. moto draws 22 random characters, starting with
+ * `Z` once in 36; seeding moto's random generator (POST /moto-api/seed) right before the create
+ * makes the id deterministic, and the seed that works is remembered for later worlds.
+ */
+async function createZoneWithAwsShapedId(endpoint: string, r53: Route53Client, vpcId: string): Promise<string> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const seed = zoneSeed ?? attempt;
+    const seeded = await fetch(`${endpoint}/moto-api/seed?a=${seed}`, { method: 'POST' });
+    if (!seeded.ok) throw new Error(`moto seed failed: HTTP ${seeded.status}`);
+    const zone = await r53.send(
+      new CreateHostedZoneCommand({ Name: 'kafka.internal', CallerReference: `berth-${seed}-${attempt}`, VPC: { VPCRegion: REGION, VPCId: vpcId }, HostedZoneConfig: { PrivateZone: true } }),
+    );
+    const id = zone.HostedZone!.Id!.replace('/hostedzone/', '');
+    if (AWS_ZONE_ID.test(id)) {
+      zoneSeed = seed;
+      return id;
+    }
+    await r53.send(new DeleteHostedZoneCommand({ Id: id }));
+    zoneSeed = undefined;
+  }
+  throw new Error('moto gave no hosted zone id of the form Z... in 500 tries');
+}
 
 export async function createWorld(endpoint: string): Promise<AwsWorld> {
   const ec2 = new EC2Client(clientConfig(endpoint));
@@ -40,9 +68,7 @@ export async function createWorld(endpoint: string): Promise<AwsWorld> {
     subnets.push({ id: s.Subnet!.SubnetId!, az, cidr });
   }
   const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'berth-test', Description: 'berth test', VpcId: vpcId }));
-  const zone = await r53.send(
-    new CreateHostedZoneCommand({ Name: 'kafka.internal', CallerReference: `berth-${Date.now()}`, VPC: { VPCRegion: REGION, VPCId: vpcId }, HostedZoneConfig: { PrivateZone: true } }),
-  );
+  const hostedZoneId = await createZoneWithAwsShapedId(endpoint, r53, vpcId);
   cachedImage ??= await (async () => {
     const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }));
     const found = images.Images!.map((i) => i.ImageId!).find((id) => /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id));
@@ -51,20 +77,17 @@ export async function createWorld(endpoint: string): Promise<AwsWorld> {
   })();
   const image = cachedImage;
   r53.destroy();
-  return { subnets, securityGroupId: sg.GroupId!, hostedZoneId: zone.HostedZone!.Id!.replace('/hostedzone/', ''), zoneName: 'kafka.internal', image, ec2 };
+  return { subnets, securityGroupId: sg.GroupId!, hostedZoneId, zoneName: 'kafka.internal', image, ec2 };
 }
 
-/**
- * A spec of `count` nodes spread over the world's subnets. The zone id moto generates does not
- * match the spec schema's `Z...` pattern, so the validated spec gets the real id afterwards.
- */
-export function clusterSpec(world: AwsWorld, count: number, overrides: Partial<ClusterInput> = {}): ClusterSpec {
+/** The cluster input of `count` nodes spread over the world's subnets (valid for `defineCluster`). */
+export function clusterInput(world: AwsWorld, count: number, overrides: Partial<ClusterInput> = {}): ClusterInput {
   const nodes = Array.from({ length: count }, (_, i) => {
     const s = world.subnets[i % world.subnets.length]!;
     const base = s.cidr.split('.').slice(0, 3).join('.');
     return { id: `n${i + 1}`, ip: `${base}.${10 + Math.floor(i / world.subnets.length)}`, subnetId: s.id };
   });
-  const spec = defineCluster({
+  return {
     name: 'kafka',
     region: REGION,
     subnets: world.subnets.map((s) => ({ ...s })),
@@ -73,10 +96,14 @@ export function clusterSpec(world: AwsWorld, count: number, overrides: Partial<C
     instanceType: 't3.medium',
     securityGroupIds: [world.securityGroupId],
     dataVolume: { sizeGiB: 50, type: 'gp3', mountPath: '/var/lib/kafka', deletionPolicy: 'retain' },
-    dns: { hostedZoneId: 'ZPLACEHOLDER', clusterRecord: 'kafka.kafka.internal', nodeRecordTemplate: '{node}.kafka.internal', ttl: 30 },
+    dns: { hostedZoneId: world.hostedZoneId, clusterRecord: 'kafka.kafka.internal', nodeRecordTemplate: '{node}.kafka.internal', ttl: 30 },
     tags: { team: 'data' },
     quorum: { allowUnsafeSize: count % 2 === 0 || count < 3 },
     ...overrides,
-  });
-  return spec.dns ? { ...spec, dns: { ...spec.dns, hostedZoneId: world.hostedZoneId } } : spec;
+  };
+}
+
+/** A spec of `count` nodes spread over the world's subnets. */
+export function clusterSpec(world: AwsWorld, count: number, overrides: Partial<ClusterInput> = {}): ClusterSpec {
+  return defineCluster(clusterInput(world, count, overrides));
 }

@@ -1,0 +1,40 @@
+import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
+import { describeDriverConformance } from '@berth/core/testing';
+import { describe, expect, it } from 'vitest';
+import { createSystemClock } from '../src/index.js';
+import { clusterInput, createWorld, motoDriver } from './support/aws-fixture.js';
+import { sharedMoto } from './support/moto-server.js';
+
+// The core conformance suite against moto. moto's capabilities (MOTO_CAPABILITIES: no phase
+// reporting, no lifecycle hooks, no attachment rules) decide what the suite skips; nothing
+// here depends on the driver's name. What moto cannot check is listed in roll.test.ts and
+// docs/aws-driver.md.
+describeDriverConformance(
+  {
+    name: 'aws-driver on moto',
+    timeoutMs: 60_000,
+    async setup() {
+      const moto = sharedMoto();
+      await moto.reset();
+      const world = await createWorld(moto.endpoint);
+      const images = await world.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }));
+      const otherImage = images.Images?.map((i) => i.ImageId ?? '').find((id) => id !== world.image && /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id));
+      if (!otherImage) throw new Error('moto offers no second AMI with a regular id');
+      const driver = motoDriver(moto.endpoint);
+      await driver.ensureLockTable(); // once per account, as the docs ask of users
+      return {
+        driver,
+        clock: createSystemClock(),
+        clusterInput: (nodes: number) => clusterInput(world, nodes),
+        run: (fn) => fn(),
+        otherImage,
+        pollIntervalMs: 50,
+        async teardown() {
+          driver.destroy();
+          world.ec2.destroy();
+        },
+      };
+    },
+  },
+  { describe, it, expect },
+);
