@@ -7,7 +7,10 @@
 import { styleText } from 'node:util';
 import { Command, InvalidArgumentError } from 'commander';
 import logUpdate from 'log-update';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { BerthConfigError, type Controller, type Phase } from '@berth/core';
+import { renderHtmlReport } from '@berth/chaos';
 import type { Simulation } from '@berth/sim-driver';
 import { runRollScenario, type RollScenarioResult } from './demo/roll-scenario.js';
 
@@ -32,9 +35,10 @@ const program = new Command('demo')
     return n;
   })
   .option('--json', 'print the summary as JSON instead of text')
+  .option('--report <dir>', 'where to write the timeline report (HTML and JSON)', 'reports')
   .showHelpAfterError();
 
-const opts = program.parse().opts<{ seed: number; nodes: number; profile: 'realistic' | 'fast'; kill: boolean; speed?: number; json?: boolean }>();
+const opts = program.parse().opts<{ seed: number; nodes: number; profile: 'realistic' | 'fast'; kill: boolean; speed?: number; json?: boolean; report: string }>();
 const live = process.stdout.isTTY && !opts.json;
 const speed = opts.speed ?? (live ? (opts.profile === 'fast' ? 2 : 120) : 0);
 
@@ -166,6 +170,7 @@ function summary(r: RollScenarioResult, wallMs: number): string {
     `  quorum held              ${yes(r.quorumHeld, 'yes', 'NO')} (never fewer than ${r.minHealthy} of ${r.nodes} healthy; quorum ${r.quorum})`,
     `  app without a leader     ${(r.unavailableMs / 1000).toFixed(1)} s in all (elections after the leader stepped down or was lost)`,
     `  data lost                ${yes(r.lostCommitted === 0 && r.dataLossEvents === 0, 'none', `${r.lostCommitted} committed entries, ${r.dataLossEvents} data-loss events`)}`,
+    `  safety invariants        ${r.invariants.violations.length === 0 ? color('green', `${r.invariants.checked.length} checked, all held`) : color('red', r.invariants.violations.join('; '))}`,
     `  API calls                ${r.controlPlaneCalls} control-plane (${(r.controlPlaneCalls / Math.max(1, r.replacements)).toFixed(1)} per replacement) + ${r.queueCalls} SQS long polls`,
     calls,
     '',
@@ -211,13 +216,19 @@ async function main(): Promise<void> {
     redraw(true);
     logUpdate.done();
   }
+  const dir = resolve(opts.report);
+  mkdirSync(dir, { recursive: true });
+  const base = resolve(dir, `demo-seed-${opts.seed}`);
+  writeFileSync(`${base}.html`, renderHtmlReport(result.reportData));
+  writeFileSync(`${base}.json`, JSON.stringify(result.reportData, null, 2));
   if (opts.json) {
-    const { report, ...rest } = result;
-    console.log(JSON.stringify({ ...rest, wallMs, apiCalls: report.apiCalls }, null, 2));
+    const { report, reportData: _reportData, ...rest } = result;
+    console.log(JSON.stringify({ ...rest, wallMs, apiCalls: report.apiCalls, reportFile: `${base}.html` }, null, 2));
   } else {
     console.log(summary(result, wallMs));
+    console.log(dim(`  timeline report: ${base}.html (and .json)`));
   }
-  if (result.outcome !== 'completed' || !result.quorumHeld || result.lostCommitted > 0) process.exitCode = 1;
+  if (result.outcome !== 'completed' || !result.quorumHeld || result.lostCommitted > 0 || result.invariants.violations.length > 0) process.exitCode = 1;
 }
 
 await main();

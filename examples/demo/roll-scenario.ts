@@ -1,5 +1,6 @@
 import { createController, createPrng, defineCluster, type ClusterSpec, type Controller, type RollReport } from '@berth/core';
 import { createSimulation, simulatedClusterInput, type RunOptions, type Simulation } from '@berth/sim-driver';
+import { buildReportData, checkInvariants, recordingDriver, truthOf, type DriverCall, type InvariantId, type ReportData, type ScenarioResult } from '@berth/chaos';
 
 export interface RollScenarioOptions {
   readonly seed: number;
@@ -44,6 +45,10 @@ export interface RollScenarioResult {
   readonly eventsFired: number;
   /** Real time spent in the roll itself (provisioning excluded), in ms. */
   readonly rollWallMs: number;
+  /** Safety invariants checked over the whole run (the chaos package's checkers). */
+  readonly invariants: { readonly checked: readonly InvariantId[]; readonly violations: readonly string[] };
+  /** The timeline report's data (render it with the chaos package's renderHtmlReport). */
+  readonly reportData: ReportData;
 }
 
 const NEW_IMAGE = 'ami-0fedcba9876543210';
@@ -83,13 +88,24 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
 
   let killed: RollScenarioResult['killed'] = null;
   let rollWallMs = 0;
+  let rollStartMs = 0;
+  const calls: DriverCall[] = [];
+  const batches: { session: string; index: number; nodeIds: readonly string[]; startedAtMs: number; finishedAtMs: number | null }[] = [];
   const result = await sim.run(async () => {
     const provisioner = createController({ spec, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'demo-provision' });
     options.onController?.(provisioner, 'provision');
     await provisioner.apply();
     while (!(await provisioner.status()).converged || !sim.app.clusterHealthy()) await sim.clock.sleep(10_000);
 
-    const roller = createController({ spec: next, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'demo-roll' });
+    // The driver is wrapped to record every call, so the chaos package's invariants can be checked afterwards.
+    const recorded = recordingDriver(sim.driver, { holder: 'demo-roll', clock: sim.clock, log: calls, probe: (sp) => truthOf(sim, sp) });
+    const roller = createController({ spec: next, driver: recorded, clock: sim.clock, hooks: sim.hooks, holderId: 'demo-roll' });
+    roller.on('batch.started', (e) => batches.push({ session: 'demo-roll', index: e.index, nodeIds: e.nodeIds, startedAtMs: e.atMs, finishedAtMs: null }));
+    roller.on('batch.completed', (e) => {
+      const b = batches.find((x) => x.index === e.index);
+      if (b) b.finishedAtMs = e.atMs;
+    });
+    rollStartMs = sim.clock.now();
     options.onController?.(roller, 'roll');
     if (options.kill) {
       roller.on('batch.started', (e) => {
@@ -137,6 +153,25 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
     lowerBoundMs += slowest;
   }
   const queueCalls = report.apiCalls.ReceiveMessage ?? 0;
+  // Liveness is what the roll's outcome says; the safety invariants are checked over the trace and calls.
+  const safety: InvariantId[] = ['quorum-safety', 'single-attach', 'ownership', 'data-retained', 'failure-containment', 'single-controller', 'no-double-replace'];
+  const inv = checkInvariants({ spec: next, trace: sim.trace, calls }, safety);
+  const scenarioResult: ScenarioResult = {
+    scenario: { seed: options.seed, nodes: options.nodes, profile: options.profile, maxUnavailable: options.maxUnavailable ?? 1, faults: [] },
+    ok: inv.violations.length === 0 && report.outcome === 'completed',
+    violations: inv.violations,
+    notes: inv.notes,
+    liveness: null,
+    sessions: [{ session: 'demo-roll', holder: 'demo-roll', startedAtMs: rollStartMs, settledAtMs: report.finishedAtMs, outcome: report.outcome === 'completed' ? 'completed' : 'halted', haltNodeId: null, message: report.haltReason }],
+    virtualMs: sim.clock.now() - sim.options.startTimeMs,
+    rollStartMs,
+    driverCalls: calls.length,
+    checks: [{ atMs: sim.clock.now(), step: 'end of roll', violations: inv.violations.length }],
+    batches,
+    evidence: { spec: next, trace: sim.trace, calls },
+    checked: inv.checked,
+  };
+  const reportData = buildReportData(scenarioResult, `Berth demo roll, seed ${options.seed}`);
   const app = sim.app.status();
   const quorum = Math.floor(spec.nodes.length / 2) + 1;
   return {
@@ -161,5 +196,7 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
     killed,
     eventsFired: sim.world.eventsFired,
     rollWallMs,
+    invariants: { checked: inv.checked, violations: inv.violations.map((v) => `${v.invariant}: ${v.message}`) },
+    reportData,
   };
 }

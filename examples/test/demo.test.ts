@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +23,9 @@ describe('the demo', () => {
     expect(r.lowerBoundMs).toBeGreaterThan(0);
     expect(r.rollMs).toBeGreaterThanOrEqual(r.lowerBoundMs);
     expect(r.controlPlaneCalls).toBeGreaterThan(0);
+    expect(r.invariants.checked).toHaveLength(7);
+    expect(r.invariants.violations).toEqual([]);
+    expect(r.reportData.nodes.map((n) => n.nodeId)).toEqual(['demo-1', 'demo-2', 'demo-3', 'demo-4', 'demo-5']);
   });
 
   it('is deterministic: the same seed gives the same roll', async () => {
@@ -30,8 +36,11 @@ describe('the demo', () => {
   });
 
   it('the command prints a JSON summary with --json and exits 0', async () => {
-    const { stdout } = await run(tsx, ['examples/demo-roll.ts', '--json', '--profile', 'fast', '--seed', '3'], { cwd: root });
+    const dir = mkdtempSync(join(tmpdir(), 'berth-demo-'));
+    const { stdout } = await run(tsx, ['examples/demo-roll.ts', '--json', '--profile', 'fast', '--seed', '3', '--report', dir], { cwd: root });
     const summary = JSON.parse(stdout);
+    expect(summary.reportFile).toBe(join(dir, 'demo-seed-3.html'));
+    expect(readFileSync(summary.reportFile, 'utf8')).toContain('<svg');
     expect(summary).toMatchObject({ seed: 3, nodes: 5, profile: 'fast', outcome: 'completed', quorumHeld: true, lostCommitted: 0 });
     expect(summary.apiCalls.TerminateInstanceInAutoScalingGroup).toBe(5);
   }, 60_000);
