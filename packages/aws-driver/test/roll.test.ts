@@ -1,4 +1,4 @@
-import { DescribeImagesCommand, DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
+import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
 import { BerthDriverError, computeRevision, createController, liveInstances, type ClusterObservation, type ClusterSpec } from '@berth/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSystemClock, launchTemplateName, MOTO_CAPABILITIES, TAG, type AwsDriver } from '../src/index.js';
@@ -42,10 +42,7 @@ beforeEach(async () => {
   const moto = sharedMoto();
   await moto.reset();
   world = await createWorld(moto.endpoint);
-  const images = await world.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }));
-  const found = images.Images?.map((i) => i.ImageId ?? '').find((id) => id !== world.image && /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id));
-  if (!found) throw new Error('moto offers no second AMI with a regular id');
-  otherImage = found;
+  otherImage = world.otherImage;
   driver = motoDriver(moto.endpoint);
   await driver.ensureLockTable();
 });

@@ -1,6 +1,7 @@
-import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateHostedZoneCommand, DeleteHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { defineCluster, type ClusterInput, type ClusterSpec } from '@berth/core';
+import { inject } from 'vitest';
 import { createAwsDriver, type AwsDriver, type AwsDriverOptions } from '../../src/index.js';
 
 export const REGION = 'us-east-1';
@@ -14,6 +15,8 @@ export interface AwsWorld {
   readonly hostedZoneId: string;
   readonly zoneName: string;
   readonly image: string;
+  /** A second image, for rolls. */
+  readonly otherImage: string;
   readonly ec2: EC2Client;
 }
 
@@ -26,7 +29,6 @@ export function motoDriver(endpoint: string, extra: Partial<AwsDriverOptions> = 
   return createAwsDriver({ ...clientConfig(endpoint), emulator: 'moto', ...extra });
 }
 
-let cachedImage: string | undefined;
 /** A moto random seed under which the next hosted zone id starts with `Z`, once found. */
 let zoneSeed: number | undefined;
 const AWS_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
@@ -69,15 +71,9 @@ export async function createWorld(endpoint: string): Promise<AwsWorld> {
   }
   const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'berth-test', Description: 'berth test', VpcId: vpcId }));
   const hostedZoneId = await createZoneWithAwsShapedId(endpoint, r53, vpcId);
-  cachedImage ??= await (async () => {
-    const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }));
-    const found = images.Images!.map((i) => i.ImageId!).find((id) => /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id));
-    if (!found) throw new Error('moto offers no AMI with a regular id');
-    return found;
-  })();
-  const image = cachedImage;
+  const [image, otherImage] = inject('motoImages'); // described once per run by moto-global-setup.ts
   r53.destroy();
-  return { subnets, securityGroupId: sg.GroupId!, hostedZoneId, zoneName: 'kafka.internal', image, ec2 };
+  return { subnets, securityGroupId: sg.GroupId!, hostedZoneId, zoneName: 'kafka.internal', image, otherImage, ec2 };
 }
 
 /** The cluster input of `count` nodes spread over the world's subnets (valid for `defineCluster`). */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { TestProject } from 'vitest/node';
 
 /**
@@ -19,6 +20,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** `http://127.0.0.1:PORT` of the shared moto_server. */
     motoEndpoint: string;
+    /** Two of moto's public x86_64 AMIs (the same after every reset): the image and the roll target. */
+    motoImages: readonly [string, string];
   }
 }
 
@@ -48,6 +51,20 @@ async function stop(child: ChildProcess): Promise<void> {
   }, 5_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** moto's AMIs survive resets, and describing them takes a second or two: done once per run. */
+async function publicImages(endpoint: string): Promise<readonly [string, string]> {
+  const ec2 = new EC2Client({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+  try {
+    const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }));
+    const regular = [...new Set((images.Images ?? []).map((i) => i.ImageId ?? '').filter((id) => /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id)))];
+    const [first, second] = regular;
+    if (!first || !second) throw new Error('moto offers fewer than two AMIs with a regular id');
+    return [first, second];
+  } finally {
+    ec2.destroy();
+  }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -80,6 +97,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await new Promise((r) => setTimeout(r, 100));
   }
 
+  try {
+    project.provide('motoImages', await publicImages(endpoint));
+  } catch (err) {
+    await stop(child);
+    throw err;
+  }
   project.provide('motoEndpoint', endpoint);
   return () => stop(child);
 }
