@@ -9,4 +9,6 @@ if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null)" != "$version" ]; then
   echo "berth: installing pnpm $version into .tools/ (from the npm registry)" >&2
   npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$root/.tools" "pnpm@$version" >&2
 fi
+# Scripts that call pnpm again (pnpm -r ...) find the same one.
+export PATH="$root/.tools/node_modules/.bin:$PATH"
 exec "$bin" "$@"
