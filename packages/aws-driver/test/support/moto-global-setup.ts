@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { TestProject } from 'vitest/node';
 
 /**
@@ -53,18 +52,34 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** moto's AMIs survive resets, and describing them takes a second or two: done once per run. */
+/**
+ * moto's AMIs survive resets, and describing them takes a second or two: done once per run.
+ * A plain EC2 Query request, not the SDK: loading @aws-sdk/client-ec2 into vitest's main
+ * process costs ~6 s. moto does not check signatures; the credential scope names the service.
+ */
 async function publicImages(endpoint: string): Promise<readonly [string, string]> {
-  const ec2 = new EC2Client({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
-  try {
-    const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }));
-    const regular = [...new Set((images.Images ?? []).map((i) => i.ImageId ?? '').filter((id) => /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id)))];
-    const [first, second] = regular;
-    if (!first || !second) throw new Error('moto offers fewer than two AMIs with a regular id');
-    return [first, second];
-  } finally {
-    ec2.destroy();
-  }
+  const body = new URLSearchParams({
+    Action: 'DescribeImages',
+    Version: '2016-11-15',
+    'Owner.1': 'amazon',
+    'Filter.1.Name': 'architecture',
+    'Filter.1.Value.1': 'x86_64',
+  });
+  const r = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+      authorization: 'AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body,
+  });
+  const xml = await r.text();
+  if (!r.ok) throw new Error(`moto DescribeImages failed: HTTP ${r.status}: ${xml.slice(0, 500)}`);
+  const ids = [...xml.matchAll(/<imageId>(ami-[0-9a-f]+)<\/imageId>/g)].map((m) => m[1] ?? '');
+  const regular = [...new Set(ids.filter((id) => /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id)))];
+  const [first, second] = regular;
+  if (!first || !second) throw new Error('moto offers fewer than two AMIs with a regular id');
+  return [first, second];
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
