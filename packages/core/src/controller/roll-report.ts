@@ -86,13 +86,19 @@ export class RollRecorder {
     if (n.phases['in-service'] === undefined) n.phases['in-service'] = atMs;
     return atMs - n.startedAtMs;
   }
-  /** The shortest replacement finished so far in this roll (ms), or null. */
-  shortestReplacementMs(): number | null {
+  /**
+   * The shortest replacement finished so far in this roll (ms), once at least `minSamples`
+   * have finished (one slow outlier alone must not set the pace), else null.
+   */
+  shortestReplacementMs(minSamples = 2): number | null {
     let best: number | null = null;
+    let samples = 0;
     for (const n of this.#nodes.values()) {
-      if (n.finishedAtMs !== null && (best === null || n.finishedAtMs - n.startedAtMs < best)) best = n.finishedAtMs - n.startedAtMs;
+      if (n.finishedAtMs === null) continue;
+      samples++;
+      if (best === null || n.finishedAtMs - n.startedAtMs < best) best = n.finishedAtMs - n.startedAtMs;
     }
-    return best;
+    return samples >= minSamples ? best : null;
   }
   isReplacing(nodeId: string): boolean {
     const n = this.#nodes.get(nodeId);
