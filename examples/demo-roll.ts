@@ -170,7 +170,7 @@ function summary(r: RollScenarioResult, wallMs: number): string {
     `  quorum held              ${yes(r.quorumHeld, 'yes', 'NO')} (never fewer than ${r.minHealthy} of ${r.nodes} healthy; quorum ${r.quorum})`,
     `  app without a leader     ${(r.unavailableMs / 1000).toFixed(1)} s in all (elections after the leader stepped down or was lost)`,
     `  data lost                ${yes(r.lostCommitted === 0 && r.dataLossEvents === 0, 'none', `${r.lostCommitted} committed entries, ${r.dataLossEvents} data-loss events`)}`,
-    `  safety invariants        ${r.invariants.violations.length === 0 ? color('green', `${r.invariants.checked.length} checked, all held`) : color('red', r.invariants.violations.join('; '))}`,
+    `  safety invariants        ${!r.invariants ? 'not checked' : r.invariants.violations.length === 0 ? color('green', `${r.invariants.checked.length} checked, all held`) : color('red', r.invariants.violations.join('; '))}`,
     `  API calls                ${r.controlPlaneCalls} control-plane (${(r.controlPlaneCalls / Math.max(1, r.replacements)).toFixed(1)} per replacement) + ${r.queueCalls} SQS long polls`,
     calls,
     '',
@@ -219,8 +219,10 @@ async function main(): Promise<void> {
   const dir = resolve(opts.report);
   mkdirSync(dir, { recursive: true });
   const base = resolve(dir, `demo-seed-${opts.seed}`);
-  writeFileSync(`${base}.html`, renderHtmlReport(result.reportData));
-  writeFileSync(`${base}.json`, JSON.stringify(result.reportData, null, 2));
+  if (result.reportData) {
+    writeFileSync(`${base}.html`, renderHtmlReport(result.reportData));
+    writeFileSync(`${base}.json`, JSON.stringify(result.reportData, null, 2));
+  }
   if (opts.json) {
     const { report, reportData: _reportData, ...rest } = result;
     console.log(JSON.stringify({ ...rest, wallMs, apiCalls: report.apiCalls, reportFile: `${base}.html` }, null, 2));
@@ -228,7 +230,7 @@ async function main(): Promise<void> {
     console.log(summary(result, wallMs));
     console.log(dim(`  timeline report: ${base}.html (and .json)`));
   }
-  if (result.outcome !== 'completed' || !result.quorumHeld || result.lostCommitted > 0 || result.invariants.violations.length > 0) process.exitCode = 1;
+  if (result.outcome !== 'completed' || !result.quorumHeld || result.lostCommitted > 0 || (result.invariants?.violations.length ?? 0) > 0) process.exitCode = 1;
 }
 
 await main();

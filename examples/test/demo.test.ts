@@ -23,9 +23,9 @@ describe('the demo', () => {
     expect(r.lowerBoundMs).toBeGreaterThan(0);
     expect(r.rollMs).toBeGreaterThanOrEqual(r.lowerBoundMs);
     expect(r.controlPlaneCalls).toBeGreaterThan(0);
-    expect(r.invariants.checked).toHaveLength(7);
-    expect(r.invariants.violations).toEqual([]);
-    expect(r.reportData.nodes.map((n) => n.nodeId)).toEqual(['demo-1', 'demo-2', 'demo-3', 'demo-4', 'demo-5']);
+    expect(r.invariants?.checked).toHaveLength(7);
+    expect(r.invariants?.violations).toEqual([]);
+    expect(r.reportData?.nodes.map((n) => n.nodeId)).toEqual(['demo-1', 'demo-2', 'demo-3', 'demo-4', 'demo-5']);
   });
 
   it('is deterministic: the same seed gives the same roll', async () => {
