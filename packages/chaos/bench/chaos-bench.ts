@@ -1,8 +1,8 @@
 /**
  * Scenarios explored per wall-second: 5-node clusters, realistic profile, with faults (swarm).
- * Run: pnpm exec tsx packages/chaos/bench/chaos-bench.ts [runs] [seed]
+ * Run (after pnpm build, against the built package): pnpm exec tsx --tsconfig bench/tsconfig.json packages/chaos/bench/chaos-bench.ts [runs] [seed]
  */
-import { randomScenario, runScenario } from '../src/index.js';
+import { randomScenario, runScenario } from '@berth/chaos';
 
 const runs = Number(process.argv[2] ?? 200);
 const seed = Number(process.argv[3] ?? 1);
