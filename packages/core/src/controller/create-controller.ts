@@ -218,10 +218,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const gateHealthy = async (observation: ClusterObservation, what: string): Promise<ClusterObservation> => {
       if (!hooks.clusterHealthy) return observation;
       const deadline = this.clock.now() + healthTimeoutMs;
-      const obs = observation;
       let delayMs = 1_000;
       for (;;) {
-        if (await this.#hook('clusterHealthy', null, () => hooks.clusterHealthy?.(ctx(obs)))) return obs;
+        if (await this.#hook('clusterHealthy', null, () => hooks.clusterHealthy?.(ctx(observation)))) return observation;
         if (this.clock.now() >= deadline) {
           throw new BerthRollHaltedError(`the cluster-health hook stayed false for ${Math.round(healthTimeoutMs / 1000)} s ${what}`, { phase: 'gate' });
         }
@@ -439,7 +438,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         tracker.observed(statuses, obs.observedAtMs);
         const now = this.clock.now();
         const down = statuses.filter((s) => !s.healthy);
-        if (down.length > q.tolerance || (down.length === q.tolerance && q.tolerance > 0 && down.length > 0)) {
+        // At risk once no further failure is tolerated.
+        if (down.length > 0 && down.length >= q.tolerance) {
           if (!atRisk) this.emit('quorum.at-risk', { down: down.map((s) => s.nodeId), tolerance: q.tolerance, atMs: now });
           atRisk = true;
         } else if (atRisk && down.length < q.tolerance) {
