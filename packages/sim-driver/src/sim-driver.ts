@@ -437,13 +437,18 @@ export class SimDriver implements Driver {
   async #updateTemplateOnly(spec: ClusterSpec, nodeId: string, observed: NodeObservation, signal: AbortSignal | undefined): Promise<EnsureNodeResult | null> {
     const node = nodeSpec(spec, nodeId);
     const g = observed.group;
-    const ready =
-      g !== null && g.launchTemplateId !== null && g.minSize === 1 && g.maxSize === 1 && g.desiredCapacity === 1 && g.hasLaunchHook &&
-      observed.eni !== null && observed.eni.ip === node.ip && observed.volume !== null && observed.volume.sizeGiB >= node.dataVolume.sizeGiB;
-    if (!ready || !g.launchTemplateId) return null;
+    const ready = g !== null && g.launchTemplateId !== null && g.minSize === 1 && g.maxSize === 1 && g.desiredCapacity === 1 && g.hasLaunchHook;
+    // A full observation lets us check the node's identity too; the cheap one does not have it.
+    const identityOk = (observed.eni === null || observed.eni.ip === node.ip) && (observed.volume === null || observed.volume.sizeGiB >= node.dataVolume.sizeGiB);
+    if (!ready || !identityOk || !g.launchTemplateId) return null;
     const revision = computeRevision(spec, nodeId);
     const ltId = g.launchTemplateId;
-    const eniId = observed.eni?.eniId as string;
+    // Like CreateLaunchTemplateVersion with SourceVersion: the network interface (the node's
+    // fixed IP) carries over from the version the group uses now.
+    const source = this.#ctx.state.launchTemplates.get(ltId);
+    const sourceVersion = source && !source.deleted ? this.#ctx.asg.resolveVersion(source, g.launchTemplateVersion ?? '$Latest') : null;
+    const eniId = observed.eni?.eniId ?? sourceVersion?.eniId;
+    if (!eniId) return null;
     const asgName = groupName(spec.name, nodeId);
     const tags = this.#tags(spec, nodeId);
     const { asg } = this.#ctx;

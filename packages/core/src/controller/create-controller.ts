@@ -236,9 +236,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
           await this.#acquire(signal);
         }),
         observe: fromPromise(async () => {
-          // The first look is full (template updates reuse it as a hint); planning needs only
-          // groups and instances after that: the cheap scope.
-          const obs = await this.driver.observe(spec, { scope: started ? 'instances' : 'full', signal });
+          // Planning a roll needs groups and instances only: the cheap scope.
+          const obs = await this.driver.observe(spec, { scope: 'instances', signal });
           observed(obs);
           return obs;
         }),
