@@ -1,7 +1,7 @@
 import { describeDriverConformance } from '@berth/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createSystemClock } from '../src/index.js';
-import { clusterInput, createWorld, motoDriver } from './support/aws-fixture.js';
+import { clusterInput, freshMotoWorld } from './support/aws-fixture.js';
 import { sharedMoto } from './support/moto-server.js';
 
 // The core conformance suite against moto. moto's capabilities (MOTO_CAPABILITIES: no phase
@@ -13,11 +13,8 @@ describeDriverConformance(
     name: 'aws-driver on moto',
     timeoutMs: 60_000,
     async setup() {
-      const moto = sharedMoto();
-      await moto.reset();
-      const world = await createWorld(moto.endpoint);
-      const driver = motoDriver(moto.endpoint);
-      await driver.ensureLockTable(); // once per account, as the docs ask of users
+      // lockTable: made once per account, as the docs ask of users.
+      const { world, driver } = await freshMotoWorld(sharedMoto(), { lockTable: true });
       return {
         driver,
         clock: createSystemClock(),

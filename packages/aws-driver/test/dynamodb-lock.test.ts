@@ -1,38 +1,30 @@
 import { BerthLockError, type Clock } from '@berth/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsDriver } from '../src/index.js';
-import { clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
-import { sharedMoto, type MotoServer } from './support/moto-server.js';
+import { clusterSpec, motoDriver, useMotoWorld } from './support/aws-fixture.js';
 
-let moto: MotoServer;
-let world: AwsWorld;
 let now = 1_000_000;
 const clock: Clock = { now: () => now, sleep: async (ms) => void (now += ms) };
+// Two controllers: separate drivers and clients, one table, one clock we move by hand.
+// `a` is the fixture's driver; `b` is made here, after it.
+const aws = useMotoWorld({ driver: { clock, lockTable: 'locks' } });
 let a: AwsDriver;
 let b: AwsDriver;
 
-beforeAll(async () => {
-  moto = sharedMoto();
-});
 afterAll(async () => {
-  a?.destroy();
   b?.destroy();
 });
 beforeEach(async () => {
-  await moto.reset();
-  world = await createWorld(moto.endpoint);
-  a?.destroy();
+  a = aws.driver;
   b?.destroy();
-  // Two controllers: separate drivers and clients, one table, one clock we move by hand.
-  a = motoDriver(moto.endpoint, { clock, lockTable: 'locks' });
-  b = motoDriver(moto.endpoint, { clock, lockTable: 'locks' });
+  b = motoDriver(aws.moto.endpoint, { clock, lockTable: 'locks' });
   expect(await a.ensureLockTable()).toEqual({ tableName: 'locks', created: true });
   expect(await b.ensureLockTable()).toEqual({ tableName: 'locks', created: false });
 });
 
 describe('DynamoDB lease lock on moto', () => {
   it('two controllers racing: at most one keeps a valid lease; the other gets LOCK_HELD or, on renew, LOCK_LOST', async () => {
-    const spec = clusterSpec(world, 3);
+    const spec = clusterSpec(aws.world, 3);
     const results = await Promise.allSettled([a.lock.acquire(spec, { holder: 'ctl-a', ttlMs: 30_000 }), b.lock.acquire(spec, { holder: 'ctl-b', ttlMs: 30_000 })]);
     const current = (await a.lock.inspect(spec))!;
     expect(['ctl-a', 'ctl-b']).toContain(current.holder);
@@ -54,7 +46,7 @@ describe('DynamoDB lease lock on moto', () => {
   });
 
   it('a second controller gets LOCK_HELD with the holder and expiry while the lease lasts', async () => {
-    const spec = clusterSpec(world, 3);
+    const spec = clusterSpec(aws.world, 3);
     const lease = await a.lock.acquire(spec, { holder: 'ctl-a', ttlMs: 30_000 });
     expect(lease).toMatchObject({ clusterName: 'kafka', holder: 'ctl-a', token: 1, expiresAtMs: now + 30_000 });
     const err = await b.lock.acquire(spec, { holder: 'ctl-b', ttlMs: 30_000 }).catch((e: unknown) => e);
@@ -66,7 +58,7 @@ describe('DynamoDB lease lock on moto', () => {
   });
 
   it('renew extends; after expiry another holder takes over with a higher token, and the old holder gets LOCK_LOST', async () => {
-    const spec = clusterSpec(world, 3);
+    const spec = clusterSpec(aws.world, 3);
     const first = await a.lock.acquire(spec, { holder: 'ctl-a', ttlMs: 10_000 });
     now += 5_000;
     const renewed = await a.lock.renew(spec, first, { ttlMs: 10_000 });
@@ -85,11 +77,11 @@ describe('DynamoDB lease lock on moto', () => {
   });
 
   it('locks of different clusters are independent; a missing table is a clear error', async () => {
-    const k = clusterSpec(world, 3);
+    const k = clusterSpec(aws.world, 3);
     const z = { ...k, name: 'zookeeper' };
     await a.lock.acquire(k, { holder: 'ctl-a', ttlMs: 10_000 });
     await expect(b.lock.acquire(z, { holder: 'ctl-b', ttlMs: 10_000 })).resolves.toMatchObject({ clusterName: 'zookeeper', token: 1 });
-    const none = motoDriver(moto.endpoint, { clock, lockTable: 'no-such-table' });
+    const none = motoDriver(aws.moto.endpoint, { clock, lockTable: 'no-such-table' });
     await expect(none.lock.acquire(k, { holder: 'x', ttlMs: 1000 })).rejects.toThrow(/ensureLockTable/);
     none.destroy();
   });

@@ -1,37 +1,19 @@
 import { DescribeAutoScalingGroupsCommand, DescribeLifecycleHooksCommand, AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeLaunchTemplatesCommand, DescribeNetworkInterfacesCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { computeRevision, type ClusterSpec } from '@berth/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { groupName, launchTemplateName, TAG, type AwsDriver } from '../src/index.js';
-import { clientConfig, clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
-import { sharedMoto, type MotoServer } from './support/moto-server.js';
+import { computeRevision } from '@berth/core';
+import { describe, expect, it } from 'vitest';
+import { groupName, launchTemplateName, TAG } from '../src/index.js';
+import { clientConfig, clusterSpec, motoDriver, useMotoWorld } from './support/aws-fixture.js';
 
-let moto: MotoServer;
-let world: AwsWorld;
-let driver: AwsDriver;
-let spec: ClusterSpec;
-
-beforeAll(async () => {
-  moto = sharedMoto();
-});
-afterAll(async () => {
-  driver?.destroy();
-});
-beforeEach(async () => {
-  await moto.reset();
-  world = await createWorld(moto.endpoint);
-  driver?.destroy();
-  driver = motoDriver(moto.endpoint);
-  spec = clusterSpec(world, 3);
-});
+const aws = useMotoWorld({ nodes: 3 });
 
 const tagsOf = (tags: { Key?: string; Value?: string }[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key, t.Value]));
 
 describe('ensureNode on moto', () => {
   it('creates exactly the ENI, volume, template, group with hook and DNS records, with their tags', async () => {
-    const r = await driver.ensureNode(spec, 'n1');
-    const rev = computeRevision(spec, 'n1');
+    const r = await aws.driver.ensureNode(aws.spec, 'n1');
+    const rev = computeRevision(aws.spec, 'n1');
     expect(r.revision).toBe(rev);
     expect(r.changes.map((c) => `${c.resource}:${c.action}`)).toEqual([
       'network-interface:created',
@@ -43,12 +25,12 @@ describe('ensureNode on moto', () => {
       'dns-record:created',
     ]);
 
-    const ec2 = world.ec2;
+    const ec2 = aws.world.ec2;
     const enis = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: `tag:${TAG.cluster}`, Values: ['kafka'] }] }))).NetworkInterfaces!;
     expect(enis).toHaveLength(1);
     expect(enis[0]!.PrivateIpAddress).toBe('10.0.1.10');
-    expect(enis[0]!.SubnetId).toBe(world.subnets[0]!.id);
-    expect(enis[0]!.Groups!.map((g) => g.GroupId)).toEqual([world.securityGroupId]);
+    expect(enis[0]!.SubnetId).toBe(aws.world.subnets[0]!.id);
+    expect(enis[0]!.Groups!.map((g) => g.GroupId)).toEqual([aws.world.securityGroupId]);
     expect(tagsOf(enis[0]!.TagSet)).toEqual({ [TAG.cluster]: 'kafka', [TAG.node]: 'n1', Name: 'kafka-n1', team: 'data' });
 
     const vols = (await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:${TAG.cluster}`, Values: ['kafka'] }] }))).Volumes!;
@@ -69,10 +51,10 @@ describe('ensureNode on moto', () => {
     const instanceTags = tagsOf(data.TagSpecifications!.find((t) => t.ResourceType === 'instance')!.Tags);
     expect(instanceTags).toMatchObject({ [TAG.cluster]: 'kafka', [TAG.node]: 'n1', [TAG.revision]: rev });
 
-    const asg = new AutoScalingClient(clientConfig(moto.endpoint));
+    const asg = new AutoScalingClient(clientConfig(aws.moto.endpoint));
     const g = (await asg.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups!;
     expect(g).toHaveLength(1);
-    expect(g[0]).toMatchObject({ AutoScalingGroupName: groupName('kafka', 'n1'), MinSize: 1, MaxSize: 1, DesiredCapacity: 1, VPCZoneIdentifier: world.subnets[0]!.id });
+    expect(g[0]).toMatchObject({ AutoScalingGroupName: groupName('kafka', 'n1'), MinSize: 1, MaxSize: 1, DesiredCapacity: 1, VPCZoneIdentifier: aws.world.subnets[0]!.id });
     expect(g[0]!.LaunchTemplate).toMatchObject({ LaunchTemplateId: lts[0]!.LaunchTemplateId, Version: '1' });
     const hooks = (await asg.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName('kafka', 'n1') }))).LifecycleHooks!;
     expect(hooks).toEqual([
@@ -85,8 +67,8 @@ describe('ensureNode on moto', () => {
     expect(inst).toHaveLength(1);
     expect(tagsOf(inst[0]!.Tags)).toMatchObject({ [TAG.cluster]: 'kafka', [TAG.revision]: rev });
 
-    const r53 = new Route53Client(clientConfig(moto.endpoint));
-    const rrs = (await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: world.hostedZoneId }))).ResourceRecordSets!.filter((x) => x.Type === 'A');
+    const r53 = new Route53Client(clientConfig(aws.moto.endpoint));
+    const rrs = (await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: aws.world.hostedZoneId }))).ResourceRecordSets!.filter((x) => x.Type === 'A');
     r53.destroy();
     expect(rrs.map((x) => [x.Name, x.TTL, x.ResourceRecords!.map((v) => v.Value)])).toEqual(
       expect.arrayContaining([
@@ -98,44 +80,44 @@ describe('ensureNode on moto', () => {
   });
 
   it('changes nothing on a second run', async () => {
-    for (const n of spec.nodes) await driver.ensureNode(spec, n.id);
-    driver.resetApiCallCounts();
-    for (const n of spec.nodes) {
-      const r = await driver.ensureNode(spec, n.id);
+    for (const n of aws.spec.nodes) await aws.driver.ensureNode(aws.spec, n.id);
+    aws.driver.resetApiCallCounts();
+    for (const n of aws.spec.nodes) {
+      const r = await aws.driver.ensureNode(aws.spec, n.id);
       expect(r.changes.every((c) => c.action === 'unchanged'), JSON.stringify(r.changes)).toBe(true);
       expect(r.changes).toHaveLength(7);
     }
-    const mutating = Object.keys(driver.apiCallCounts()).filter((op) => !/^(Describe|List|Get)/.test(op));
+    const mutating = Object.keys(aws.driver.apiCallCounts()).filter((op) => !/^(Describe|List|Get)/.test(op));
     expect(mutating).toEqual([]);
   });
 
   it('a new revision gets its own template, the group switches to it, and older templates go', async () => {
-    await driver.ensureNode(spec, 'n1');
-    const v2 = { ...spec, instanceType: 't3.large' };
-    const r2 = await driver.ensureNode(v2, 'n1');
-    expect(r2.revision).not.toBe(computeRevision(spec, 'n1'));
+    await aws.driver.ensureNode(aws.spec, 'n1');
+    const v2 = { ...aws.spec, instanceType: 't3.large' };
+    const r2 = await aws.driver.ensureNode(v2, 'n1');
+    expect(r2.revision).not.toBe(computeRevision(aws.spec, 'n1'));
     expect(r2.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.resource}:${c.action}`)).toEqual(['launch-template:created', 'auto-scaling-group:updated']);
-    const v3 = { ...spec, instanceType: 't3.xlarge' };
-    const r3 = await driver.ensureNode(v3, 'n1');
+    const v3 = { ...aws.spec, instanceType: 't3.xlarge' };
+    const r3 = await aws.driver.ensureNode(v3, 'n1');
     expect(r3.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.resource}:${c.action}`)).toEqual([
       'launch-template:created',
       'auto-scaling-group:updated',
       'launch-template:deleted',
     ]);
-    const obs = await driver.observe(v3);
+    const obs = await aws.driver.observe(v3);
     expect(obs.nodes.n1!.group!.revision).toBe(r3.revision);
     // The previous revision's template stays while its instance may still run.
-    const names = (await world.ec2.send(new DescribeLaunchTemplatesCommand({ MaxResults: 200 }))).LaunchTemplates!.map((t) => t.LaunchTemplateName).sort();
+    const names = (await aws.world.ec2.send(new DescribeLaunchTemplatesCommand({ MaxResults: 200 }))).LaunchTemplates!.map((t) => t.LaunchTemplateName).sort();
     expect(names).toEqual([launchTemplateName('kafka', 'n1', r2.revision), launchTemplateName('kafka', 'n1', r3.revision)].sort());
   });
 
   it('replaceInstance terminates in the group without decrementing; the group launches a new instance', async () => {
-    await driver.ensureNode(spec, 'n1');
-    const before = await driver.observe(spec, { scope: 'instances' });
+    await aws.driver.ensureNode(aws.spec, 'n1');
+    const before = await aws.driver.observe(aws.spec, { scope: 'instances' });
     const old = before.nodes.n1!.instances[0]!;
     expect(old.lifecycleState).toBe('InService');
-    await driver.replaceInstance(spec, 'n1', old.instanceId);
-    const after = await driver.observe(spec, { scope: 'instances' });
+    await aws.driver.replaceInstance(aws.spec, 'n1', old.instanceId);
+    const after = await aws.driver.observe(aws.spec, { scope: 'instances' });
     const n1 = after.nodes.n1!;
     expect(n1.group!.desiredCapacity).toBe(1);
     const live = n1.instances.filter((i) => i.ec2State === 'running');
@@ -143,48 +125,48 @@ describe('ensureNode on moto', () => {
     expect(live[0]!.instanceId).not.toBe(old.instanceId);
     expect(n1.instances.find((i) => i.instanceId === old.instanceId)).toMatchObject({ ec2State: 'terminated', lifecycleState: 'Terminated' });
     // Retrying after success is a no-op.
-    await driver.replaceInstance(spec, 'n1', old.instanceId);
+    await aws.driver.replaceInstance(aws.spec, 'n1', old.instanceId);
   });
 
   it('replaceInstance refuses an instance of another node', async () => {
-    await driver.ensureNode(spec, 'n1');
-    await driver.ensureNode(spec, 'n2');
-    const obs = await driver.observe(spec, { scope: 'instances' });
-    await expect(driver.replaceInstance(spec, 'n1', obs.nodes.n2!.instances[0]!.instanceId)).rejects.toMatchObject({ awsCode: 'InstanceNotInNodeGroup', retryable: false });
+    await aws.driver.ensureNode(aws.spec, 'n1');
+    await aws.driver.ensureNode(aws.spec, 'n2');
+    const obs = await aws.driver.observe(aws.spec, { scope: 'instances' });
+    await expect(aws.driver.replaceInstance(aws.spec, 'n1', obs.nodes.n2!.instances[0]!.instanceId)).rejects.toMatchObject({ awsCode: 'InstanceNotInNodeGroup', retryable: false });
   });
 
   it('completeLifecycle is a no-op without lifecycle hooks (moto); with the capability forced on, the HTTP 500 moto answers maps to a retryable error', async () => {
-    await driver.ensureNode(spec, 'n1');
-    const id = (await driver.observe(spec, { scope: 'instances' })).nodes.n1!.instances[0]!.instanceId;
-    await driver.completeLifecycle(spec, 'n1', id, 'CONTINUE');
-    const forced = motoDriver(moto.endpoint, { capabilities: { lifecycleHooks: true } });
-    await expect(forced.completeLifecycle(spec, 'n1', id, 'CONTINUE')).rejects.toMatchObject({ code: 'DRIVER_ERROR', operation: 'CompleteLifecycleAction', awsCode: 'Http500', retryable: true });
+    await aws.driver.ensureNode(aws.spec, 'n1');
+    const id = (await aws.driver.observe(aws.spec, { scope: 'instances' })).nodes.n1!.instances[0]!.instanceId;
+    await aws.driver.completeLifecycle(aws.spec, 'n1', id, 'CONTINUE');
+    const forced = motoDriver(aws.moto.endpoint, { capabilities: { lifecycleHooks: true } });
+    await expect(forced.completeLifecycle(aws.spec, 'n1', id, 'CONTINUE')).rejects.toMatchObject({ code: 'DRIVER_ERROR', operation: 'CompleteLifecycleAction', awsCode: 'Http500', retryable: true });
     forced.destroy();
   });
 
   it('setDns upserts a batch; snapshotVolume waits; resizeVolume only grows', async () => {
-    await driver.ensureNode(spec, 'n1');
-    await driver.setDns(spec, [{ name: 'kafka.kafka.internal', values: ['10.0.1.10'] }, { name: 'extra.kafka.internal', values: ['10.0.2.10'] }]);
-    const obs = await driver.observe(spec);
+    await aws.driver.ensureNode(aws.spec, 'n1');
+    await aws.driver.setDns(aws.spec, [{ name: 'kafka.kafka.internal', values: ['10.0.1.10'] }, { name: 'extra.kafka.internal', values: ['10.0.2.10'] }]);
+    const obs = await aws.driver.observe(aws.spec);
     expect(obs.dnsRecords!.find((r) => r.name === 'kafka.kafka.internal')!.values).toEqual(['10.0.1.10']);
 
-    const { snapshotId } = await driver.snapshotVolume(spec, 'n1', { wait: true });
+    const { snapshotId } = await aws.driver.snapshotVolume(aws.spec, 'n1', { wait: true });
     expect(snapshotId).toMatch(/^snap-/);
-    await driver.resizeVolume(spec, 'n1', 80);
-    expect((await driver.observe(spec)).nodes.n1!.volume).toMatchObject({ sizeGiB: 80, modificationState: 'completed' });
-    await expect(driver.resizeVolume(spec, 'n1', 60)).rejects.toMatchObject({ awsCode: 'VolumeShrinkNotAllowed' });
+    await aws.driver.resizeVolume(aws.spec, 'n1', 80);
+    expect((await aws.driver.observe(aws.spec)).nodes.n1!.volume).toMatchObject({ sizeGiB: 80, modificationState: 'completed' });
+    await expect(aws.driver.resizeVolume(aws.spec, 'n1', 60)).rejects.toMatchObject({ awsCode: 'VolumeShrinkNotAllowed' });
   });
 
   it('creates the volume from a snapshot with the KMS key when asked', async () => {
-    await driver.ensureNode(spec, 'n1');
-    const { snapshotId } = await driver.snapshotVolume(spec, 'n1', { wait: true });
-    const restored = clusterSpec(world, 3, {
+    await aws.driver.ensureNode(aws.spec, 'n1');
+    const { snapshotId } = await aws.driver.snapshotVolume(aws.spec, 'n1', { wait: true });
+    const restored = clusterSpec(aws.world, 3, {
       name: 'restored',
       dataVolume: { sizeGiB: 60, type: 'gp3', snapshotId, kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abc', deletionPolicy: 'retain' },
     });
-    const r = await driver.ensureNode(restored, 'n2');
+    const r = await aws.driver.ensureNode(restored, 'n2');
     const volId = r.changes.find((c) => c.resource === 'volume')!.id;
-    const vol = (await world.ec2.send(new DescribeVolumesCommand({ VolumeIds: [volId] }))).Volumes![0]!;
+    const vol = (await aws.world.ec2.send(new DescribeVolumesCommand({ VolumeIds: [volId] }))).Volumes![0]!;
     expect(vol).toMatchObject({ SnapshotId: snapshotId, Size: 60, Encrypted: true, KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abc', AvailabilityZone: 'us-east-1b' });
   });
 });

@@ -1,27 +1,12 @@
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ClusterSpec } from '@berth/core';
-import { parsePhase, TAG, type AwsDriver } from '../src/index.js';
-import { clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
-import { sharedMoto, type MotoServer } from './support/moto-server.js';
+import { parsePhase, TAG } from '../src/index.js';
+import { clusterSpec, motoDriver, useMotoWorld } from './support/aws-fixture.js';
 import { provisionAll } from './support/provision.js';
 
-let moto: MotoServer;
-let world: AwsWorld;
-let driver: AwsDriver;
-
-beforeAll(async () => {
-  moto = sharedMoto();
-});
-afterAll(async () => {
-  driver?.destroy();
-});
-async function freshWorld() {
-  await moto.reset();
-  world = await createWorld(moto.endpoint);
-  driver?.destroy();
-  driver = motoDriver(moto.endpoint);
-}
+// Fresh state where each describe asks for it: the first provisions once for both its tests.
+const aws = useMotoWorld({ fresh: 'manual' });
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
@@ -30,15 +15,15 @@ describe('observe on moto: 3 and 30 nodes', () => {
   let bigFinal: ClusterSpec;
   let small: ClusterSpec;
   beforeAll(async () => {
-    await freshWorld();
-    small = clusterSpec(world, 3, { name: 'small' });
-    const big = clusterSpec(world, 30, { name: 'big', dns: { hostedZoneId: world.hostedZoneId, clusterRecord: 'big.kafka.internal', nodeRecordTemplate: '{node}.big.kafka.internal', ttl: 30 } });
-    const bigSpec = { ...big, dns: { ...big.dns!, hostedZoneId: world.hostedZoneId } };
+    await aws.fresh();
+    small = clusterSpec(aws.world, 3, { name: 'small' });
+    const big = clusterSpec(aws.world, 30, { name: 'big', dns: { hostedZoneId: aws.world.hostedZoneId, clusterRecord: 'big.kafka.internal', nodeRecordTemplate: '{node}.big.kafka.internal', ttl: 30 } });
+    const bigSpec = { ...big, dns: { ...big.dns!, hostedZoneId: aws.world.hostedZoneId } };
     // The two clusters share subnets: give the big one other IPs.
     const bigNodes = bigSpec.nodes.map((n) => ({ ...n, ip: n.ip.replace(/\.(\d+)$/, (_, d: string) => `.${Number(d) + 100}`) }));
     bigFinal = { ...bigSpec, nodes: bigNodes };
-    await provisionAll(driver, small);
-    await provisionAll(driver, bigFinal);
+    await provisionAll(aws.driver, small);
+    await provisionAll(aws.driver, bigFinal);
   });
 
   it('costs the same number of calls for 3 and for 30 nodes, in both scopes', async () => {
@@ -46,10 +31,10 @@ describe('observe on moto: 3 and 30 nodes', () => {
     const measured: Record<string, Record<string, number>> = {};
     for (const [label, spec] of [['3', small], ['30', bigFinal]] as const) {
       for (const scope of ['full', 'instances'] as const) {
-        driver.resetApiCallCounts();
-        const obs = await driver.observe(spec, { scope });
+        aws.driver.resetApiCallCounts();
+        const obs = await aws.driver.observe(spec, { scope });
         expect(Object.keys(obs.nodes)).toHaveLength(Number(label));
-        measured[`${label}/${scope}`] = { ...driver.apiCallCounts() };
+        measured[`${label}/${scope}`] = { ...aws.driver.apiCallCounts() };
       }
     }
     expect(measured['30/full']).toEqual(measured['3/full']);
@@ -59,7 +44,7 @@ describe('observe on moto: 3 and 30 nodes', () => {
     expect(measured['3/instances']).toEqual({ DescribeAutoScalingGroups: 1, DescribeInstances: 1, DescribeScalingActivities: 1 });
 
     // What 30 nodes look like.
-    const obs = await driver.observe(bigFinal);
+    const obs = await aws.driver.observe(bigFinal);
     for (const n of bigFinal.nodes) {
       const o = obs.nodes[n.id]!;
       expect(o.group).toMatchObject({ minSize: 1, maxSize: 1, desiredCapacity: 1, hasLaunchHook: true, launchTemplateVersion: '1' });
@@ -72,7 +57,7 @@ describe('observe on moto: 3 and 30 nodes', () => {
 
   it('follows every page when pages are small (30 nodes, pages of 5)', async () => {
     const spec = bigFinal;
-    const paged = motoDriver(moto.endpoint, { pageSize: 5 });
+    const paged = motoDriver(aws.moto.endpoint, { pageSize: 5 });
     const obs = await paged.observe(spec);
     expect(Object.keys(obs.nodes)).toHaveLength(30);
     expect(Object.values(obs.nodes).every((n) => n.group && n.eni && n.volume && n.instances.length === 1)).toBe(true);
@@ -89,16 +74,16 @@ describe('observe on moto: 3 and 30 nodes', () => {
 });
 
 describe('observe on moto: mapping', () => {
-  beforeEach(freshWorld);
+  beforeEach(() => aws.fresh());
 
   it('reads the phase and failure reason the bootstrap tags on its instance', async () => {
-    const spec = clusterSpec(world, 3);
-    await provisionAll(driver, spec);
-    let obs = await driver.observe(spec, { scope: 'instances' });
+    const spec = clusterSpec(aws.world, 3);
+    await provisionAll(aws.driver, spec);
+    let obs = await aws.driver.observe(spec, { scope: 'instances' });
     const [a, b] = [obs.nodes.n1!.instances[0]!.instanceId, obs.nodes.n2!.instances[0]!.instanceId];
-    await world.ec2.send(new CreateTagsCommand({ Resources: [a], Tags: [{ Key: TAG.phase, Value: 'joining' }] }));
-    await world.ec2.send(new CreateTagsCommand({ Resources: [b], Tags: [{ Key: TAG.phase, Value: 'failed:mount: /dev/nvme1n1 has no xfs' }] }));
-    obs = await driver.observe(spec, { scope: 'instances' });
+    await aws.world.ec2.send(new CreateTagsCommand({ Resources: [a], Tags: [{ Key: TAG.phase, Value: 'joining' }] }));
+    await aws.world.ec2.send(new CreateTagsCommand({ Resources: [b], Tags: [{ Key: TAG.phase, Value: 'failed:mount: /dev/nvme1n1 has no xfs' }] }));
+    obs = await aws.driver.observe(spec, { scope: 'instances' });
     expect(obs.nodes.n1!.instances[0]).toMatchObject({ phase: 'joining', phaseReason: null });
     expect(obs.nodes.n2!.instances[0]).toMatchObject({ phase: 'failed', phaseReason: 'mount: /dev/nvme1n1 has no xfs' });
     expect(obs.nodes.n3!.instances[0]!.phase).toBeNull();

@@ -1,31 +1,15 @@
 import { createHash } from 'node:crypto';
 import { CreateNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assertPreflight, checkUserDataFits, USER_DATA_LIMIT_BYTES, userDataIssues, type AwsDriver } from '../src/index.js';
-import { clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
-import { sharedMoto, type MotoServer } from './support/moto-server.js';
+import { describe, expect, it } from 'vitest';
+import { assertPreflight, checkUserDataFits, USER_DATA_LIMIT_BYTES, userDataIssues } from '../src/index.js';
+import { clusterSpec, useMotoWorld } from './support/aws-fixture.js';
 
-let moto: MotoServer;
-let world: AwsWorld;
-let driver: AwsDriver;
-
-beforeAll(async () => {
-  moto = sharedMoto();
-});
-afterAll(async () => {
-  driver?.destroy();
-});
-beforeEach(async () => {
-  await moto.reset();
-  world = await createWorld(moto.endpoint);
-  driver?.destroy();
-  driver = motoDriver(moto.endpoint);
-});
+const aws = useMotoWorld();
 
 describe('preflight on moto', () => {
   it('passes for a good spec, and says which checks moto cannot make', async () => {
-    const spec = clusterSpec(world, 3);
-    const report = await driver.preflight(spec);
+    const spec = clusterSpec(aws.world, 3);
+    const report = await aws.driver.preflight(spec);
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.checked).toEqual(expect.arrayContaining(['subnets', 'ips', 'security-groups', 'images', 'instance-type', 'user-data', 'hosted-zone', 'permissions']));
@@ -33,14 +17,14 @@ describe('preflight on moto', () => {
     expect(report.skipped.map((s) => s.check)).toEqual(expect.arrayContaining(['auto-scaling-quota', 'auto-scaling-permissions', 'route53-permissions', 'instance-profile', 'kms-key']));
     expect(() => assertPreflight(report)).not.toThrow();
     // Provisioned nodes' own ENIs do not count as taken IPs.
-    await driver.ensureNode(spec, 'n1');
-    expect((await driver.preflight(spec)).problems).toEqual([]);
+    await aws.driver.ensureNode(spec, 'n1');
+    expect((await aws.driver.preflight(spec)).problems).toEqual([]);
   });
 
   it('reports every problem at once', async () => {
-    const good = clusterSpec(world, 3);
+    const good = clusterSpec(aws.world, 3);
     // An ENI outside Berth holds node n2's IP.
-    await world.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: world.subnets[1]!.id, PrivateIpAddress: '10.0.2.10', Description: 'someone else' }));
+    await aws.world.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: aws.world.subnets[1]!.id, PrivateIpAddress: '10.0.2.10', Description: 'someone else' }));
     const bad = {
       ...good,
       subnets: good.subnets.map((s, i) => (i === 0 ? { ...s, az: 'us-east-1d', cidr: '10.0.9.0/24' } : i === 2 ? { ...s, id: 'subnet-0123456789abcdef0' } : s)),
@@ -51,7 +35,7 @@ describe('preflight on moto', () => {
       keyName: 'no-such-key',
       dns: { ...good.dns!, hostedZoneId: 'ZNOSUCHZONE0' },
     };
-    const report = await driver.preflight(bad);
+    const report = await aws.driver.preflight(bad);
     expect(report.ok).toBe(false);
     const where = report.problems.map((p) => `${p.check} ${p.path}`);
     expect(where).toEqual(
@@ -75,8 +59,8 @@ describe('preflight on moto', () => {
     // Incompressible content: gzip cannot bring it under 16 KB.
     let content = '';
     for (let i = 0; content.length < 40_000; i++) content += createHash('sha256').update(String(i)).digest('base64');
-    const big = clusterSpec(world, 3, { bootstrap: { files: [{ path: '/etc/big', content }] } });
-    const report = await driver.preflight(big);
+    const big = clusterSpec(aws.world, 3, { bootstrap: { files: [{ path: '/etc/big', content }] } });
+    const report = await aws.driver.preflight(big);
     const sized = report.problems.filter((p) => p.check === 'user-data');
     expect(report.checked).toContain('user-data');
     expect(report.ok).toBe(false);
@@ -87,8 +71,8 @@ describe('preflight on moto', () => {
   });
 
   it('accepts the default bootstrap, whose user data fits', async () => {
-    const spec = clusterSpec(world, 3);
-    const report = await driver.preflight(spec);
+    const spec = clusterSpec(aws.world, 3);
+    const report = await aws.driver.preflight(spec);
     expect(report.problems.filter((p) => p.check === 'user-data')).toEqual([]);
     expect(checkUserDataFits(spec).sizeBytes).toBeLessThanOrEqual(USER_DATA_LIMIT_BYTES);
   });

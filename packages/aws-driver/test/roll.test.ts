@@ -1,9 +1,8 @@
 import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
 import { BerthDriverError, computeRevision, createController, liveInstances, type ClusterObservation, type ClusterSpec } from '@berth/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSystemClock, launchTemplateName, MOTO_CAPABILITIES, TAG, type AwsDriver } from '../src/index.js';
-import { clusterSpec, createWorld, motoDriver, type AwsWorld } from './support/aws-fixture.js';
-import { sharedMoto } from './support/moto-server.js';
+import { describe, expect, it } from 'vitest';
+import { createSystemClock, launchTemplateName, MOTO_CAPABILITIES, TAG } from '../src/index.js';
+import { clusterSpec, useMotoWorld } from './support/aws-fixture.js';
 
 /*
  * A whole controller.roll() through moto (issue 4).
@@ -34,22 +33,7 @@ import { sharedMoto } from './support/moto-server.js';
  */
 
 const clock = createSystemClock();
-let world: AwsWorld;
-let driver: AwsDriver;
-let otherImage: string;
-
-beforeEach(async () => {
-  const moto = sharedMoto();
-  await moto.reset();
-  world = await createWorld(moto.endpoint);
-  otherImage = world.otherImage;
-  driver = motoDriver(moto.endpoint);
-  await driver.ensureLockTable();
-});
-afterEach(() => {
-  driver?.destroy();
-  world?.ec2.destroy();
-});
+const aws = useMotoWorld({ lockTable: true });
 
 const live = (o: ClusterObservation, nodeId: string) => {
   const node = o.nodes[nodeId];
@@ -57,18 +41,18 @@ const live = (o: ClusterObservation, nodeId: string) => {
 };
 
 async function templateNames(cluster: string): Promise<string[]> {
-  const r = await world.ec2.send(new DescribeLaunchTemplatesCommand({ MaxResults: 200, Filters: [{ Name: `tag:${TAG.cluster}`, Values: [cluster] }] }));
+  const r = await aws.world.ec2.send(new DescribeLaunchTemplatesCommand({ MaxResults: 200, Filters: [{ Name: `tag:${TAG.cluster}`, Values: [cluster] }] }));
   return (r.LaunchTemplates ?? []).map((t) => t.LaunchTemplateName ?? '').sort();
 }
 
 describe('controller.roll() through moto', () => {
   it('apply() provisions 3 nodes; a roll to another image replaces them one at a time and every node ends on the new revision', async () => {
-    expect(driver.capabilities).toEqual(MOTO_CAPABILITIES);
-    const spec = clusterSpec(world, 3);
-    const controller = createController({ spec, driver, clock, holderId: 'roll-test', pollIntervalMs: 50 });
+    expect(aws.driver.capabilities).toEqual(MOTO_CAPABILITIES);
+    const spec = clusterSpec(aws.world, 3);
+    const controller = createController({ spec, driver: aws.driver, clock, holderId: 'roll-test', pollIntervalMs: 50 });
     const applied = await controller.apply();
     expect(applied.nodes.map((n) => n.nodeId)).toEqual(['n1', 'n2', 'n3']);
-    const before = await driver.observe(spec);
+    const before = await aws.driver.observe(spec);
     for (const n of spec.nodes) {
       const instances = live(before, n.id);
       expect(instances.map((i) => [i.lifecycleState, i.phase, i.revision])).toEqual([['InService', null, computeRevision(spec, n.id)]]);
@@ -76,13 +60,13 @@ describe('controller.roll() through moto', () => {
     const status = await controller.status();
     expect(status.converged).toBe(true);
 
-    const next: ClusterSpec = clusterSpec(world, 3, { image: otherImage });
+    const next: ClusterSpec = clusterSpec(aws.world, 3, { image: aws.world.otherImage });
     for (const n of next.nodes) expect(computeRevision(next, n.id)).not.toBe(computeRevision(spec, n.id));
 
     // Every hook sees the cluster from the cloud: before each replacement, every other node
     // must be InService on some revision (one at a time, quorum kept).
     const order: string[] = [];
-    const roller = createController({ spec: next, driver, clock, holderId: 'roll-test', pollIntervalMs: 50 });
+    const roller = createController({ spec: next, driver: aws.driver, clock, holderId: 'roll-test', pollIntervalMs: 50 });
     const report = await roller.roll({
       maxUnavailable: 1,
       hooks: {
@@ -104,7 +88,7 @@ describe('controller.roll() through moto', () => {
     expect(report.apiCalls['TerminateInstanceInAutoScalingGroup']).toBe(3);
     expect(report.apiCalls['CompleteLifecycleAction'] ?? 0).toBe(0); // lifecycleHooks: false
 
-    const after = await driver.observe(next);
+    const after = await aws.driver.observe(next);
     for (const n of next.nodes) {
       const node = after.nodes[n.id];
       const instances = live(after, n.id);
@@ -123,8 +107,8 @@ describe('controller.roll() through moto', () => {
     }
 
     // The lease was released: another holder gets it at once.
-    const lease = await driver.lock.acquire(next, { holder: 'someone-else', ttlMs: 60_000 });
-    await driver.lock.release(next, lease);
+    const lease = await aws.driver.lock.acquire(next, { holder: 'someone-else', ttlMs: 60_000 });
+    await aws.driver.lock.release(next, lease);
 
     // Nothing left to do: a second roll replaces nothing.
     const again = await roller.roll({ maxUnavailable: 1 });
@@ -136,22 +120,22 @@ describe('controller.roll() through moto', () => {
 
 describe('replaceInstance on moto', () => {
   it('is a no-op for an instance already replaced, refuses another node\'s instance, and rejects an unknown id', async () => {
-    const spec = clusterSpec(world, 3);
-    await createController({ spec, driver, clock, holderId: 'replace-test', pollIntervalMs: 50 }).apply();
-    const o = await driver.observe(spec);
+    const spec = clusterSpec(aws.world, 3);
+    await createController({ spec, driver: aws.driver, clock, holderId: 'replace-test', pollIntervalMs: 50 }).apply();
+    const o = await aws.driver.observe(spec);
     const old = live(o, 'n1')[0]!.instanceId;
     const other = live(o, 'n2')[0]!.instanceId;
-    await driver.replaceInstance(spec, 'n1', old);
-    const mid = await driver.observe(spec);
+    await aws.driver.replaceInstance(spec, 'n1', old);
+    const mid = await aws.driver.observe(spec);
     const replacement = live(mid, 'n1')[0]!.instanceId;
     expect(replacement).not.toBe(old);
     // A retry after success: the old instance is in no group any more, and terminated.
-    await driver.replaceInstance(spec, 'n1', old);
-    await expect(driver.replaceInstance(spec, 'n1', other)).rejects.toMatchObject({ awsCode: 'InstanceNotInNodeGroup' });
-    const unknown = await driver.replaceInstance(spec, 'n1', 'i-0000000000000dead').then(() => null, (e: unknown) => e);
+    await aws.driver.replaceInstance(spec, 'n1', old);
+    await expect(aws.driver.replaceInstance(spec, 'n1', other)).rejects.toMatchObject({ awsCode: 'InstanceNotInNodeGroup' });
+    const unknown = await aws.driver.replaceInstance(spec, 'n1', 'i-0000000000000dead').then(() => null, (e: unknown) => e);
     expect(unknown).toBeInstanceOf(BerthDriverError);
     expect((unknown as BerthDriverError).retryable).toBe(false);
-    const end = await driver.observe(spec);
+    const end = await aws.driver.observe(spec);
     expect(live(end, 'n1').map((i) => i.instanceId)).toEqual([replacement]);
     expect(live(end, 'n2').map((i) => i.instanceId)).toEqual([other]);
   });

@@ -1,8 +1,10 @@
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateHostedZoneCommand, DeleteHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { defineCluster, type ClusterInput, type ClusterSpec } from '@berth/core';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { createAwsDriver, type AwsDriver, type AwsDriverOptions } from '../../src/index.js';
+import { sharedMoto, type MotoServer } from './moto-server.js';
+import { provisionAll } from './provision.js';
 
 export const REGION = 'us-east-1';
 // A fresh object per client: the SDK writes a `$source` marker into static credentials.
@@ -102,4 +104,103 @@ export function clusterInput(world: AwsWorld, count: number, overrides: Partial<
 /** A spec of `count` nodes spread over the world's subnets. */
 export function clusterSpec(world: AwsWorld, count: number, overrides: Partial<ClusterInput> = {}): ClusterSpec {
   return defineCluster(clusterInput(world, count, overrides));
+}
+
+export interface MotoWorldOptions {
+  /** Options of the driver, passed to `motoDriver`. */
+  readonly driver?: Partial<AwsDriverOptions>;
+  /** Make the lock table once the driver is made (once per account, as the docs ask of users). */
+  readonly lockTable?: boolean;
+  /** Make `spec`: a cluster of this many nodes (`clusterSpec(world, nodes)`). */
+  readonly nodes?: number;
+  /** Provision every node of `spec` (`provisionAll`), `true` at its default concurrency, a number at that one. */
+  readonly provision?: boolean | number;
+}
+
+/** A fresh moto account: its world, a driver, and the spec of `options.nodes` nodes if asked. */
+export interface MotoWorld {
+  readonly world: AwsWorld;
+  readonly driver: AwsDriver;
+  readonly spec: ClusterSpec | undefined;
+}
+
+/** Resets moto, makes a world and a driver on it, then (as asked) the lock table, the spec, and its nodes. */
+export async function freshMotoWorld(moto: MotoServer, options: MotoWorldOptions = {}): Promise<MotoWorld> {
+  await moto.reset();
+  const world = await createWorld(moto.endpoint);
+  const driver = motoDriver(moto.endpoint, options.driver);
+  if (options.lockTable) await driver.ensureLockTable();
+  const spec = options.nodes === undefined ? undefined : clusterSpec(world, options.nodes);
+  if (options.provision !== undefined && options.provision !== false) {
+    if (!spec) throw new Error('freshMotoWorld: `provision` needs `nodes`');
+    await provisionAll(driver, spec, options.provision === true ? undefined : options.provision);
+  }
+  return { world, driver, spec };
+}
+
+export interface UseMotoWorldOptions extends MotoWorldOptions {
+  /**
+   * `'each'` (the default): a fresh moto state, world and driver before each test.
+   * `'manual'`: only when the file calls `fresh()` (say in a `beforeAll`, for state several tests share).
+   */
+  readonly fresh?: 'each' | 'manual';
+}
+
+/** What `useMotoWorld` set up; the getters give the current test's moto, world, driver and spec. */
+export interface MotoWorldContext {
+  readonly moto: MotoServer;
+  readonly world: AwsWorld;
+  readonly driver: AwsDriver;
+  /** The spec of `options.nodes` nodes (throws if no `nodes` was given). */
+  readonly spec: ClusterSpec;
+  /** `freshMotoWorld`, after destroying the previous world's and driver's clients. */
+  fresh(): Promise<void>;
+}
+
+/**
+ * Registers the vitest hooks of a moto test file: the shared moto_server (beforeAll), a fresh
+ * moto state, world and driver before each test (beforeEach, unless `fresh: 'manual'`), and the
+ * last world's and driver's clients destroyed (afterAll). Call it at the top of the file, before
+ * the file's own hooks, which then run after it.
+ */
+export function useMotoWorld(options: UseMotoWorldOptions = {}): MotoWorldContext {
+  let moto: MotoServer | undefined;
+  let current: MotoWorld | undefined;
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`useMotoWorld: no ${what} (read it inside a test or hook, after a fresh world)`);
+    return value;
+  };
+  const destroy = () => {
+    current?.driver.destroy();
+    current?.world.ec2.destroy();
+    current = undefined;
+  };
+
+  beforeAll(async () => {
+    moto = sharedMoto();
+  });
+  afterAll(async () => {
+    destroy();
+  });
+
+  const context: MotoWorldContext = {
+    get moto() {
+      return ready(moto, 'moto');
+    },
+    get world() {
+      return ready(current, 'world').world;
+    },
+    get driver() {
+      return ready(current, 'driver').driver;
+    },
+    get spec() {
+      return ready(ready(current, 'spec').spec, 'spec (useMotoWorld was given no `nodes`)');
+    },
+    async fresh() {
+      destroy();
+      current = await freshMotoWorld(ready(moto, 'moto'), options);
+    },
+  };
+  if ((options.fresh ?? 'each') === 'each') beforeEach(() => context.fresh());
+  return context;
 }
