@@ -68,8 +68,13 @@ describe('each invariant catches a mutant', () => {
     const eni = ev.trace.find((e) => e.kind === 'eni.created' && e.nodeId === 'chaos-1')!;
     const stolenIp = [...ev.trace, { ...eni, seq: 1e9, nodeId: 'chaos-2' }];
     expect(checkInvariants({ ...ev, trace: stolenIp }, ['ownership']).violations[0]?.message).toMatch(/serves chaos-2/);
-    const obs = ev.calls.find((c) => c.observed && Object.keys(c.observed.resources).length > 0)!;
-    const res = obs.observed!.resources;
+    // What a full observation records (a roll itself only looks at groups and instances): first
+    // faithful, then with two nodes' resources swapped, as a broken backend would report them.
+    const volumeOf = (nodeId: string) => String(ev.trace.find((e) => e.kind === 'volume.created' && e.nodeId === nodeId)!['volumeId']);
+    const res = Object.fromEntries(ev.spec.nodes.map((n) => [n.id, { ip: n.ip, volumeId: volumeOf(n.id) }]));
+    const obs = ev.calls.find((c) => c.observed)!;
+    const faithful = { ...obs, observed: { ...obs.observed!, resources: res } };
+    expect(checkInvariants({ ...ev, calls: [...ev.calls, faithful] }, ['ownership']).violations).toEqual([]);
     const swapped = { ...obs, observed: { ...obs.observed!, resources: { ...res, 'chaos-1': res['chaos-2']!, 'chaos-2': res['chaos-1']! } } };
     expect(checkInvariants({ ...ev, calls: [...ev.calls, swapped] }, ['ownership']).violations.length).toBeGreaterThan(0);
   });
