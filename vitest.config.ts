@@ -4,8 +4,8 @@ import { defineConfig } from 'vitest/config';
 const src = (pkg: string, file = 'index.ts') =>
   fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
 
-/** The aws-driver tests that talk to moto (the bootstrap tests under test/bootstrap do not). */
-const MOTO_TESTS = 'packages/aws-driver/test/*.test.ts';
+/** The tests that talk to moto (the aws-driver bootstrap tests under test/bootstrap do not). */
+const MOTO_TESTS = ['packages/aws-driver/test/*.test.ts', 'examples/test/*.moto.test.ts'];
 
 export default defineConfig({
   resolve: {
@@ -27,7 +27,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
-          exclude: ['**/node_modules/**', MOTO_TESTS],
+          exclude: ['**/node_modules/**', ...MOTO_TESTS],
         },
       },
       {
@@ -37,7 +37,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'aws-driver-moto',
-          include: [MOTO_TESTS],
+          include: MOTO_TESTS,
           globalSetup: ['packages/aws-driver/test/support/moto-global-setup.ts'],
           fileParallelism: false,
         },
