@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { BerthConfigError, type Controller, type Phase } from '@berth/core';
 import { renderHtmlReport } from '@berth/chaos';
 import type { Simulation } from '@berth/sim-driver';
-import { runRollScenario, type RollScenarioResult } from './demo/roll-scenario.js';
+import { NEW_IMAGE, runRollScenario, type RollScenarioResult } from './demo/roll-scenario.js';
 
 const int = (name: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -188,11 +188,10 @@ async function main(): Promise<void> {
       profile: opts.profile,
       kill: opts.kill,
       ...(pace && { pace }),
-      onSimulation: (s, spec) => {
+      onSimulation: (s) => {
         sim = s;
         startMs = s.clock.now();
-        newImage = 'ami-0fedcba9876543210';
-        void spec;
+        newImage = NEW_IMAGE;
         if (!opts.json) console.log(dim(`seed ${opts.seed} — replay with: bash scripts/demo.sh --seed ${opts.seed} --nodes ${opts.nodes} --profile ${opts.profile}${opts.kill ? '' : ' --no-kill'}`));
         s.onTrace((e) => {
           if (e.kind === 'fault.kill-instance') log(color('red', `FAULT: killed ${String(e.nodeId ?? e.target)}'s instance ${String(e.instanceId)}`));

@@ -56,7 +56,8 @@ export interface RollScenarioResult {
   readonly reportData: ReportData | null;
 }
 
-const NEW_IMAGE = 'ami-0fedcba9876543210';
+/** The image the demo rolls to. */
+export const NEW_IMAGE = 'ami-0fedcba9876543210';
 
 /**
  * The demo's story, also used by the benchmark: provision a cluster in the simulator, wait
