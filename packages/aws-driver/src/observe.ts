@@ -40,6 +40,8 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
   const clusterFilter = [{ Name: `tag:${TAG.cluster}`, Values: [spec.name] }];
   const size = ctx.config.pageSize;
 
+  // The `groups` probe makes the first call only: instances come from what the groups report.
+  const probe = scope === 'groups';
   const [groups, instances, activities] = await Promise.all([
     pages(async (NextToken) => {
       const r = await ctx.call('DescribeAutoScalingGroups', (abortSignal) =>
@@ -47,7 +49,7 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
       { signal });
       return [r.AutoScalingGroups ?? [], r.NextToken];
     }),
-    pages(async (NextToken) => {
+    probe ? Promise.resolve([] as Instance[]) : pages(async (NextToken) => {
       const r = await ctx.call('DescribeInstances', (abortSignal) =>
         ctx.ec2.send(new DescribeInstancesCommand({ Filters: clusterFilter, MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
       { signal });
@@ -56,7 +58,7 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
     // Without a group name: the latest activities of the region, newest first, one page. The
     // latest failed launch of each of our groups (e.g. ENI still in use) is in there unless
     // more than a page of other activity happened since; it is a hint, not a source of truth.
-    ctx
+    probe ? Promise.resolve([] as Activity[]) : ctx
       .call('DescribeScalingActivities', (abortSignal) => ctx.asg.send(new DescribeScalingActivitiesCommand({ MaxRecords: 100 }), { abortSignal }), { signal })
       .then((r) => r.Activities ?? []),
   ]);

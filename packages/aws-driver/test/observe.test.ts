@@ -30,7 +30,7 @@ describe('observe on moto: 3 and 30 nodes', () => {
 
     const measured: Record<string, Record<string, number>> = {};
     for (const [label, spec] of [['3', small], ['30', bigFinal]] as const) {
-      for (const scope of ['full', 'instances'] as const) {
+      for (const scope of ['full', 'instances', 'groups'] as const) {
         aws.driver.resetApiCallCounts();
         const obs = await aws.driver.observe(spec, { scope });
         expect(Object.keys(obs.nodes)).toHaveLength(Number(label));
@@ -42,6 +42,8 @@ describe('observe on moto: 3 and 30 nodes', () => {
     expect(total(measured['3/full']!)).toBe(7);
     expect(total(measured['3/instances']!)).toBe(3);
     expect(measured['3/instances']).toEqual({ DescribeAutoScalingGroups: 1, DescribeInstances: 1, DescribeScalingActivities: 1 });
+    expect(measured['30/groups']).toEqual({ DescribeAutoScalingGroups: 1 });
+    expect(measured['3/groups']).toEqual({ DescribeAutoScalingGroups: 1 });
 
     // What 30 nodes look like.
     const obs = await aws.driver.observe(bigFinal);

@@ -41,7 +41,10 @@ export const DEFAULT_CAPABILITIES: DriverCapabilities = Object.freeze({
 });
 
 export interface ObserveOptions extends DriverCallOptions {
-  /** `instances`: groups and instances only (cheaper, used while waiting). Default `full`. */
+  /**
+   * `instances`: groups and instances only (cheaper, used to plan a roll); `groups`: the
+   * groups alone, one call (a probe while polling). Default `full`.
+   */
   readonly scope?: ObserveScope;
 }
 

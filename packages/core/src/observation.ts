@@ -103,7 +103,11 @@ export interface ClusterObservation {
   readonly clusterName: string;
   /** Clock time at which the observation was completed. */
   readonly observedAtMs: number;
-  /** What was looked at: `full` (every resource) or `instances` (groups and instances only). */
+  /**
+   * What was looked at: `full` (every resource), `instances` (groups and instances), or
+   * `groups` (a one-call probe: the groups and their instances' lifecycle states only —
+   * revisions and phases are null; not enough to plan on).
+   */
   readonly scope: ObserveScope;
   /** Keyed by node id; a node with no resources at all is absent. */
   readonly nodes: Readonly<Record<string, NodeObservation>>;
@@ -111,7 +115,7 @@ export interface ClusterObservation {
   readonly dnsRecords: readonly DnsRecordObservation[] | null;
 }
 
-export type ObserveScope = 'full' | 'instances';
+export type ObserveScope = 'full' | 'instances' | 'groups';
 
 /** Instances that still count as the node's current one (not on their way out). */
 export function liveInstances(node: NodeObservation): InstanceObservation[] {

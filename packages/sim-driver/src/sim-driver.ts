@@ -145,7 +145,8 @@ export class SimDriver implements Driver {
         }),
       })),
     );
-    const instances = await this.#paginate('DescribeInstances', signal, () =>
+    // The `groups` probe stops here: instances come from what the groups report.
+    const instances = scope === 'groups' ? [] : await this.#paginate('DescribeInstances', signal, () =>
       this.#ctx.ec2.describeInstances(filter).map(
         (i): InstanceSnapshot => ({
           id: i.id,

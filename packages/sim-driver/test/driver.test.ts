@@ -198,6 +198,22 @@ describe('SimDriver', () => {
     });
   });
 
+  it("the 'groups' probe is one DescribeAutoScalingGroups call, with lifecycle states and no tags", async () => {
+    const { sim, spec } = setup();
+    await sim.run(async () => {
+      await provision(sim, spec);
+      const before = sim.driver.apiCallCounts();
+      const obs = await sim.driver.observe(spec, { scope: 'groups' });
+      expect(diff(sim.driver.apiCallCounts(), before)).toEqual({ DescribeAutoScalingGroups: 1 });
+      expect(obs.scope).toBe('groups');
+      for (const n of spec.nodes) {
+        const i = obs.nodes[n.id]?.instances[0];
+        expect(i?.lifecycleState).toBe('InService');
+        expect(i?.revision).toBeNull();
+      }
+    });
+  });
+
   it('every method honours an aborted signal', async () => {
     const { sim, spec } = setup();
     const signal = AbortSignal.abort();

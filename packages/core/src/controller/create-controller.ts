@@ -319,9 +319,19 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
             !oldIds.has(c.instanceId ?? '') && (c.kind === 'terminated' || (c.kind === 'lifecycle' && c.detail === 'InService') || c.phase === 'failed');
           const startedAtMs = Math.min(...batch.map((id) => inFlight.get(id)?.startedAtMs ?? this.clock.now()));
           const estimateMs = recorder.shortestReplacementMs();
+          // Polling: worth a real look once every batch node has a new instance InService, or
+          // one of them lost its new instance (a failure), or a replacement ran out of time.
+          const probe = (g: ClusterObservation) =>
+            batch.every((id) => {
+              const r = inFlight.get(id);
+              const mine = (g.nodes[id]?.instances ?? []).filter((i) => i.instanceId !== r?.oldInstanceId);
+              return !r || mine.some((i) => i.lifecycleState === 'InService') || this.clock.now() - r.startedAtMs > replacementTimeoutMs;
+            }) ||
+            batch.some((id) => (g.nodes[id]?.instances ?? []).some((i) => i.instanceId !== inFlight.get(id)?.oldInstanceId && i.lifecycleState.startsWith('Terminat')));
           let obs = await this.#waitFor(spec, signal, tracker, observed, {
             relevant,
             done: isSettled,
+            probe,
             // Sleep through 60% of the fastest replacement so far: it is unlikely to finish sooner. (At 80%
             // the simulator's makespan reached 1.06x its lower bound at p95; at 60%, 1.013x.)
             ...(estimateMs !== null && { notBeforeMs: startedAtMs + Math.floor(estimateMs * 0.6) }),
@@ -514,7 +524,13 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     signal: AbortSignal,
     tracker: NodeTracker,
     observed: (o: ClusterObservation) => NodeStatus[],
-    wait: { relevant: (c: ClusterChange) => boolean; done: (statuses: NodeStatus[]) => boolean; notBeforeMs?: number },
+    wait: {
+      relevant: (c: ClusterChange) => boolean;
+      done: (statuses: NodeStatus[]) => boolean;
+      notBeforeMs?: number;
+      /** Without notifications: a one-call `groups` probe must say yes before a real look. */
+      probe?: (groupsOnly: ClusterObservation) => boolean;
+    },
   ): Promise<ClusterObservation> {
     for (let now = this.clock.now(); wait.notBeforeMs !== undefined && now < wait.notBeforeMs; now = this.clock.now()) {
       await this.#renewIfDue(signal);
@@ -531,6 +547,10 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       } else {
         await this.clock.sleep(delayMs, signal);
         delayMs = Math.min(delayMs * 2, this.#pollIntervalMs);
+        if (wait.probe && this.clock.now() - lastObservedMs < SAFETY_POLL_MS) {
+          const groups = await this.driver.observe(spec, { scope: 'groups', signal });
+          if (!wait.probe(groups)) continue;
+        }
       }
       const obs = await this.driver.observe(spec, { scope: 'instances', signal });
       lastObservedMs = this.clock.now();
