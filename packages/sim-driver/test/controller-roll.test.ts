@@ -86,18 +86,21 @@ describe('controller.roll() on the simulator', () => {
     expect(Object.keys(n0.phasesAtMs)).toContain('in-service');
   });
 
-  it('maxUnavailable 2 on 5 nodes replaces two at a time and never drops below quorum', async () => {
-    const { sim, spec, next } = setup(5, 11);
+  it.each([
+    ['maxUnavailable 2 on 5 nodes replaces two at a time and never drops below quorum', 5, 11, 2, [2, 2, 1], 3],
+    ['a 1-tolerance cluster (3 nodes) is never disrupted twice at once, whatever maxUnavailable says', 3, 4, 3, [1, 1, 1], 2],
+  ])('%s', async (_name, nodes, seed, maxUnavailable, batchSizes, quorum) => {
+    const { sim, spec, next } = setup(nodes, seed);
     const batches: ControllerEvents['batch.started'][] = [];
     await sim.run(async () => {
       await provision(sim, spec);
       sampleHealth(sim);
       const c = createController({ spec: next, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'roller' });
       record(c, 'batch.started', batches);
-      await c.roll({ maxUnavailable: 2 });
+      await c.roll({ maxUnavailable });
     });
-    expect(batches.map((b) => b.nodeIds.length)).toEqual([2, 2, 1]);
-    expect(Math.min(...healthySamples(sim))).toBeGreaterThanOrEqual(3);
+    expect(batches.map((b) => b.nodeIds.length)).toEqual(batchSizes);
+    expect(Math.min(...healthySamples(sim))).toBeGreaterThanOrEqual(quorum);
   });
 
   it('a bad image halts the roll at the first node, names node, phase and error, and touches nothing else', async () => {
@@ -167,20 +170,6 @@ describe('controller.roll() on the simulator', () => {
     });
     expect(waits.length).toBeGreaterThan(0);
     expect(Math.min(...healthySamples(sim))).toBeGreaterThanOrEqual(3);
-  });
-
-  it('a 1-tolerance cluster (3 nodes) is never disrupted twice at once, whatever maxUnavailable says', async () => {
-    const { sim, spec, next } = setup(3, 4);
-    const batches: ControllerEvents['batch.started'][] = [];
-    await sim.run(async () => {
-      await provision(sim, spec);
-      sampleHealth(sim);
-      const c = createController({ spec: next, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'roller' });
-      record(c, 'batch.started', batches);
-      await c.roll({ maxUnavailable: 3 });
-    });
-    expect(batches.map((b) => b.nodeIds.length)).toEqual([1, 1, 1]);
-    expect(Math.min(...healthySamples(sim))).toBeGreaterThanOrEqual(2);
   });
 
   it('aborting stops the roll with BerthAbortError and releases the lease', async () => {
