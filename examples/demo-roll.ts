@@ -164,7 +164,7 @@ function summary(r: RollScenarioResult, wallMs: number): string {
     bold(`Summary (seed ${r.seed}, ${r.nodes} nodes, ${r.profile})`),
     `  outcome                  ${r.outcome === 'completed' ? color('green', 'completed') : color('red', `${r.outcome}: ${r.haltReason}`)}; ${r.replacements} of ${r.nodes} nodes replaced`,
     `  simulated roll           ${clock(r.rollMs)} (${(r.rollMs / 1000).toFixed(0)} s)`,
-    `  lower bound              ${clock(r.lowerBoundMs)} (Σ slowest replacement per batch) → ${r.makespanRatio.toFixed(3)}× the bound`,
+    `  lower bound              ${clock(r.lowerBoundMs)} (Σ slowest replacement per batch) → ${r.makespanRatio.toFixed(3)}× the bound${r.killed ? ' (the bound leaves out the wait for the killed node to come back)' : ''}`,
     `  wall time                ${(wallMs / 1000).toFixed(2)} s${pausedMs > 0 ? ` (${((wallMs - pausedMs) / 1000).toFixed(2)} s computing, the rest paced for viewing)` : ''}; ${r.eventsFired} simulated events`,
     `  instance killed mid-roll ${r.killed ? `${r.killed.nodeId} (${r.killed.instanceId}) at +${clock(r.killed.atMs - startMs)}` : 'no (--no-kill)'}`,
     `  quorum held              ${yes(r.quorumHeld, 'yes', 'NO')} (never fewer than ${r.minHealthy} of ${r.nodes} healthy; quorum ${r.quorum})`,
