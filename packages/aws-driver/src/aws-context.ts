@@ -1,7 +1,9 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { BerthTimeoutError, throwIfAborted, type Clock } from '@berth/core';
 import type { AwsDriverOptions, ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { mapAwsError } from './map-aws-error.js';
@@ -12,6 +14,8 @@ export interface AwsContext {
   readonly asg: AutoScalingClient;
   readonly r53: Route53Client;
   readonly ddb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly events: EventBridgeClient;
   readonly clock: Clock;
   readonly config: ResolvedAwsDriverConfig;
   /**
@@ -51,6 +55,8 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
   // Route 53 is a global service signed for us-east-1.
   const r53 = options.clients?.route53 ?? new Route53Client({ ...base, region: 'us-east-1' });
   const ddb = options.clients?.dynamodb ?? new DynamoDBClient(base);
+  const sqs = options.clients?.sqs ?? new SQSClient(base);
+  const events = options.clients?.eventBridge ?? new EventBridgeClient(base);
 
   const counts = new Map<string, number>();
   // Counted in the deserialize step, i.e. once per request actually sent (SDK retries included).
@@ -59,7 +65,7 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     counts.set(op, (counts.get(op) ?? 0) + 1);
     return next(args);
   };
-  for (const client of [ec2, asg, r53, ddb] as unknown as Stackable[]) {
+  for (const client of [ec2, asg, r53, ddb, sqs, events] as unknown as Stackable[]) {
     client.middlewareStack.add(counter, { step: 'deserialize', name: 'berthApiCallCounter', override: true });
   }
 
@@ -78,6 +84,8 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     asg,
     r53,
     ddb,
+    sqs,
+    events,
     clock,
     config,
     async call(operation, fn, opts = {}) {

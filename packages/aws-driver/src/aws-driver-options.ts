@@ -1,7 +1,9 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { BerthConfigError, DEFAULT_CAPABILITIES, type Clock, type DriverCapabilities } from '@berth/core';
 
 /** Options of {@link createAwsDriver}. Every field but `region` is optional. */
@@ -18,6 +20,8 @@ export interface AwsDriverOptions {
     readonly autoScaling?: AutoScalingClient;
     readonly route53?: Route53Client;
     readonly dynamodb?: DynamoDBClient;
+    readonly sqs?: SQSClient;
+    readonly eventBridge?: EventBridgeClient;
   };
   /**
    * Attempts per SDK call. Default 1: the core runtime wrapper already retries retryable
@@ -31,6 +35,15 @@ export interface AwsDriverOptions {
    * `attachmentRules`, `phaseReporting`: false) and short polling intervals.
    */
   readonly emulator?: 'moto';
+  /**
+   * Change notifications (opt-in): an SQS queue per cluster (`berth-<cluster>-changes`, or
+   * `queueName` — then one driver per cluster) fed by an EventBridge rule on the cluster's
+   * Auto Scaling launch/terminate events. `ensureNode` creates them (once per cluster and
+   * driver), `waitForChange` long-polls the queue, and `capabilities.changeNotifications`
+   * becomes true — except with `emulator: 'moto'`, whose Auto Scaling emits no events (force
+   * it with `capabilities: { changeNotifications: true }`). Default false.
+   */
+  readonly changeQueue?: boolean | { readonly queueName?: string };
   /** Overrides on top of the defaults (and of the emulator's). */
   readonly capabilities?: Partial<DriverCapabilities>;
   /** Default: {@link createSystemClock}. */
@@ -56,6 +69,8 @@ export interface ResolvedAwsDriverConfig {
   readonly pollIntervalMs: number;
   readonly waitTimeoutMs: number;
   readonly pageSize: number | null;
+  /** Null when change notifications are off; `queueName` null means `berth-<cluster>-changes`. */
+  readonly changeQueue: { readonly queueName: string | null } | null;
 }
 
 /** Capabilities of moto 5.2.1, which launches instantly, ignores hooks and attachment rules and runs no bootstrap. */
@@ -74,17 +89,27 @@ export function resolveAwsDriverConfig(options: AwsDriverOptions): ResolvedAwsDr
   const pageSize = options.pageSize ?? null;
   if (pageSize !== null && (!Number.isInteger(pageSize) || pageSize < 5)) issues.push({ path: 'pageSize', message: 'must be a whole number ≥ 5 (the smallest page EC2 accepts)' });
   if (options.endpoint !== undefined && !/^https?:\/\//.test(options.endpoint)) issues.push({ path: 'endpoint', message: `must be a URL like http://127.0.0.1:5000; got '${options.endpoint}'` });
+  const changeQueue = options.changeQueue === undefined || options.changeQueue === false ? null : { queueName: options.changeQueue === true ? null : (options.changeQueue.queueName ?? null) };
+  if (changeQueue !== null && changeQueue.queueName !== null && !/^[A-Za-z0-9_-]{1,80}$/.test(changeQueue.queueName)) {
+    issues.push({ path: 'changeQueue.queueName', message: `must be 1–80 letters, digits, '-' or '_' (an SQS standard queue name); got '${changeQueue.queueName}'` });
+  }
+  if (changeQueue === null && options.capabilities?.changeNotifications === true) {
+    issues.push({ path: 'capabilities.changeNotifications', message: 'needs the `changeQueue` option: without the queue there is nothing to wait on' });
+  }
   if (issues.length > 0) throw new BerthConfigError(issues, 'AWS driver options');
   const moto = options.emulator === 'moto';
+  // moto's Auto Scaling emits no EventBridge events, so the queue would stay empty there.
+  const changeNotifications = changeQueue !== null && !moto;
   return Object.freeze({
     region: options.region,
     endpoint: options.endpoint ?? null,
     maxAttempts,
     lockTable: options.lockTable ?? 'berth-locks',
     emulator: moto ? 'moto' : null,
-    capabilities: Object.freeze({ ...(moto ? MOTO_CAPABILITIES : DEFAULT_CAPABILITIES), ...options.capabilities }),
+    capabilities: Object.freeze({ ...(moto ? MOTO_CAPABILITIES : DEFAULT_CAPABILITIES), changeNotifications, ...options.capabilities }),
     pollIntervalMs: options.pollIntervalMs ?? (moto ? 20 : 5000),
     waitTimeoutMs: options.waitTimeoutMs ?? (moto ? 10_000 : 30 * 60_000),
     pageSize,
+    changeQueue: changeQueue === null ? null : Object.freeze(changeQueue),
   });
 }

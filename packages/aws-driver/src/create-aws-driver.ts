@@ -1,6 +1,7 @@
-import type { ClusterSpec, Driver, DriverCapabilities, LockDriver } from '@berth/core';
+import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, LockDriver, WaitForChangeOptions } from '@berth/core';
 import { createAwsContext, type AwsContext } from './aws-context.js';
 import { resolveAwsDriverConfig, type AwsDriverOptions, type ResolvedAwsDriverConfig } from './aws-driver-options.js';
+import { deleteChangeQueue, ensureChangeQueue, queueNameFor, receiveChanges, type ChangeQueueResult, type DeleteChangeQueueResult } from './change-queue.js';
 import { deleteNode } from './delete-node.js';
 import { createDynamoDbLock, ensureLockTable } from './dynamodb-lock.js';
 import { ensureNode } from './ensure-node.js';
@@ -17,10 +18,21 @@ export interface AwsDriver extends Driver {
   readonly config: ResolvedAwsDriverConfig;
   /** Every problem the account has with this spec, in one report. Changes nothing. */
   preflight(spec: ClusterSpec, options?: { signal?: AbortSignal }): Promise<PreflightReport>;
-  /** Least-privilege policies for the controller and the nodes (pure; no call). */
+  /** Least-privilege policies for the controller and the nodes (pure; no call). `changeQueue` defaults to the driver's option. */
   iamPolicyFor(spec: ClusterSpec, options?: Omit<IamPolicyOptions, 'lockTable'>): { readonly controller: IamPolicyDocument; readonly node: IamPolicyDocument };
   /** Creates the lock table if missing and waits until it is ACTIVE. */
   ensureLockTable(options?: { signal?: AbortSignal }): Promise<{ tableName: string; created: boolean }>;
+  /**
+   * Creates or converges the cluster's change feed: SQS queue `berth-<cluster>-changes`, the
+   * EventBridge rule of the same name on the default bus (the cluster's groups' launch,
+   * launch-failure and terminate events), its target and the queue policy. Idempotent; works
+   * whether or not the `changeQueue` option is on (which makes `ensureNode` call it).
+   */
+  ensureChangeQueue(spec: ClusterSpec, options?: { signal?: AbortSignal }): Promise<ChangeQueueResult>;
+  /** Deletes the cluster's rule and queue. Nothing else does: `deleteNode` leaves them alone. Idempotent. */
+  deleteChangeQueue(spec: ClusterSpec, options?: { signal?: AbortSignal }): Promise<DeleteChangeQueueResult>;
+  /** Only with the `changeQueue` option: one long poll of the cluster's queue. */
+  readonly waitForChange?: (spec: ClusterSpec, options: WaitForChangeOptions) => Promise<readonly ClusterChange[]>;
   apiCallCounts(): Readonly<Record<string, number>>;
   resetApiCallCounts(): void;
   /** Closes the SDK clients' sockets (clients passed in `clients` are closed too). */
@@ -54,20 +66,44 @@ class AwsDriverImpl implements AwsDriver {
   readonly capabilities: DriverCapabilities;
   readonly config: ResolvedAwsDriverConfig;
   readonly lock: LockDriver;
+  // `declare`: no field is emitted, so the property exists only when the constructor sets it.
+  declare readonly waitForChange?: (spec: ClusterSpec, options: WaitForChangeOptions) => Promise<readonly ClusterChange[]>;
   readonly #ctx: AwsContext;
+  /** The change feed per queue name, ensured at most once by this driver (dropped on failure, so tried again). */
+  readonly #feeds = new Map<string, Promise<ChangeQueueResult>>();
 
   constructor(options: AwsDriverOptions) {
     this.config = resolveAwsDriverConfig(options);
     this.capabilities = this.config.capabilities;
     this.#ctx = createAwsContext(options, this.config, options.clock ?? createSystemClock());
     this.lock = createDynamoDbLock(this.#ctx);
+    // Only an own property when the option is on: `'waitForChange' in driver` tells the truth.
+    if (this.config.changeQueue !== null) {
+      this.waitForChange = async (spec, o) => {
+        const feed = await this.#feed(spec, o.signal);
+        return (await receiveChanges(this.#ctx, spec, feed.queueUrl, o.timeoutMs, o.signal)).changes;
+      };
+    }
+  }
+
+  #feed(spec: ClusterSpec, signal: AbortSignal | undefined): Promise<ChangeQueueResult> {
+    const key = queueNameFor(this.#ctx, spec);
+    let p = this.#feeds.get(key);
+    if (!p) {
+      p = ensureChangeQueue(this.#ctx, spec, signal);
+      this.#feeds.set(key, p);
+      p.catch(() => this.#feeds.delete(key));
+    }
+    return p;
   }
 
   observe(spec: ClusterSpec, options: { scope?: 'full' | 'instances'; signal?: AbortSignal } = {}) {
     return observeCluster(this.#ctx, spec, options.scope ?? 'full', options.signal);
   }
 
-  ensureNode(spec: ClusterSpec, nodeId: string, options: { signal?: AbortSignal } = {}) {
+  async ensureNode(spec: ClusterSpec, nodeId: string, options: { signal?: AbortSignal } = {}) {
+    // The feed first, so that the node's first launch is already an event on the queue.
+    if (this.config.changeQueue !== null && spec.region === this.config.region) await this.#feed(spec, options.signal);
     return ensureNode(this.#ctx, spec, nodeId, options.signal);
   }
 
@@ -100,11 +136,24 @@ class AwsDriverImpl implements AwsDriver {
   }
 
   iamPolicyFor(spec: ClusterSpec, options: Omit<IamPolicyOptions, 'lockTable'> = {}) {
-    return iamPolicyFor(spec, { ...options, lockTable: this.config.lockTable });
+    const cq = this.config.changeQueue;
+    const changeQueue = cq === null ? false : cq.queueName === null ? true : { queueName: cq.queueName };
+    return iamPolicyFor(spec, { changeQueue, ...options, lockTable: this.config.lockTable });
   }
 
   ensureLockTable(options: { signal?: AbortSignal } = {}) {
     return ensureLockTable(this.#ctx, options.signal);
+  }
+
+  async ensureChangeQueue(spec: ClusterSpec, options: { signal?: AbortSignal } = {}) {
+    const result = await ensureChangeQueue(this.#ctx, spec, options.signal);
+    this.#feeds.set(queueNameFor(this.#ctx, spec), Promise.resolve(result));
+    return result;
+  }
+
+  async deleteChangeQueue(spec: ClusterSpec, options: { signal?: AbortSignal } = {}) {
+    this.#feeds.delete(queueNameFor(this.#ctx, spec));
+    return deleteChangeQueue(this.#ctx, spec, options.signal);
   }
 
   apiCallCounts() {
@@ -116,6 +165,6 @@ class AwsDriverImpl implements AwsDriver {
   }
 
   destroy() {
-    for (const c of [this.#ctx.ec2, this.#ctx.asg, this.#ctx.r53, this.#ctx.ddb]) c.destroy();
+    for (const c of [this.#ctx.ec2, this.#ctx.asg, this.#ctx.r53, this.#ctx.ddb, this.#ctx.sqs, this.#ctx.events]) c.destroy();
   }
 }

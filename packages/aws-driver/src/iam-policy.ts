@@ -1,5 +1,5 @@
 import { nodeRecordName, type ClusterSpec } from '@berth/core';
-import { normalizeDnsName, TAG } from './names.js';
+import { changeQueueName, changeRuleName, normalizeDnsName, TAG } from './names.js';
 
 export interface IamStatement {
   readonly Sid: string;
@@ -23,6 +23,11 @@ export interface IamPolicyOptions {
   readonly lockTable?: string;
   /** The role the instance profile carries, for `iam:PassRole`. Default: any role, passed to EC2 only. */
   readonly instanceRoleName?: string;
+  /**
+   * The change feed (the driver's `changeQueue` option): SQS on the cluster's queue and
+   * EventBridge on its rule. Default false.
+   */
+  readonly changeQueue?: boolean | { readonly queueName?: string };
 }
 
 /**
@@ -198,6 +203,32 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
     Resource: `arn:${part}:dynamodb:${region}:${acct}:table/${options.lockTable ?? 'berth-locks'}`,
     Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`berth#${spec.name}`] } },
   });
+  if (options.changeQueue !== undefined && options.changeQueue !== false) {
+    const queueName = (options.changeQueue === true ? undefined : options.changeQueue.queueName) ?? changeQueueName(spec.name);
+    controller.push(
+      {
+        Sid: 'ChangeQueue',
+        Effect: 'Allow',
+        Action: [
+          'sqs:GetQueueUrl',
+          'sqs:CreateQueue',
+          'sqs:TagQueue',
+          'sqs:GetQueueAttributes',
+          'sqs:SetQueueAttributes',
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:DeleteQueue',
+        ],
+        Resource: `arn:${part}:sqs:${region}:${acct}:${queueName}`,
+      },
+      {
+        Sid: 'ChangeRule',
+        Effect: 'Allow',
+        Action: ['events:DescribeRule', 'events:PutRule', 'events:ListTargetsByRule', 'events:PutTargets', 'events:RemoveTargets', 'events:DeleteRule'],
+        Resource: `arn:${part}:events:${region}:${acct}:rule/${changeRuleName(spec.name)}`,
+      },
+    );
+  }
   if (kms.length > 0) {
     controller.push({
       Sid: 'EncryptWithClusterKey',

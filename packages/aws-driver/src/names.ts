@@ -18,7 +18,35 @@ export const TAG = Object.freeze({
 export const LAUNCH_HOOK_NAME = 'berth-launch';
 
 export function groupName(clusterName: string, nodeId: string): string {
-  return `berth-${clusterName}-${nodeId}`;
+  return `${groupNamePrefix(clusterName)}${nodeId}`;
+}
+
+/** What every group name of the cluster starts with (the change rule's `prefix` filter). */
+export function groupNamePrefix(clusterName: string): string {
+  return `berth-${clusterName}-`;
+}
+
+/**
+ * The node id of one of the cluster's groups (the inverse of {@link groupName}), or null when
+ * the name is not of this cluster. Pass `nodeIds` to accept only those: a prefix alone cannot
+ * tell cluster `a`'s node `b-1` from cluster `a-b`'s node `1`.
+ */
+export function nodeIdFromGroupName(clusterName: string, name: string, nodeIds?: Iterable<string>): string | null {
+  const prefix = groupNamePrefix(clusterName);
+  if (!name.startsWith(prefix) || name.length === prefix.length) return null;
+  const nodeId = name.slice(prefix.length);
+  if (nodeIds !== undefined && ![...nodeIds].includes(nodeId)) return null;
+  return nodeId;
+}
+
+/** The cluster's change-notification queue (SQS), unless the driver's `changeQueue.queueName` says otherwise. */
+export function changeQueueName(clusterName: string): string {
+  return `berth-${clusterName}-changes`;
+}
+
+/** The EventBridge rule (default bus) that feeds the cluster's change queue. */
+export function changeRuleName(clusterName: string): string {
+  return `berth-${clusterName}-changes`;
 }
 
 /**

@@ -47,6 +47,31 @@ describe('iamPolicyFor', () => {
     expect(byId(controller, 'PassInstanceRole').Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
   });
 
+  it('adds the change feed (queue and rule ARNs) only when asked', () => {
+    const sids = (doc: typeof controller) => doc.Statement.map((s) => s.Sid);
+    expect(sids(controller)).not.toContain('ChangeQueue');
+    const withFeed = iamPolicyFor(spec, { accountId: '123456789012', changeQueue: true }).controller;
+    expect(byId(withFeed, 'ChangeQueue')).toEqual({
+      Sid: 'ChangeQueue',
+      Effect: 'Allow',
+      Action: ['sqs:GetQueueUrl', 'sqs:CreateQueue', 'sqs:TagQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:DeleteQueue'],
+      Resource: 'arn:aws:sqs:eu-west-1:123456789012:berth-kafka-changes',
+    });
+    expect(byId(withFeed, 'ChangeRule')).toEqual({
+      Sid: 'ChangeRule',
+      Effect: 'Allow',
+      Action: ['events:DescribeRule', 'events:PutRule', 'events:ListTargetsByRule', 'events:PutTargets', 'events:RemoveTargets', 'events:DeleteRule'],
+      Resource: 'arn:aws:events:eu-west-1:123456789012:rule/berth-kafka-changes',
+    });
+    const named = iamPolicyFor(spec, { changeQueue: { queueName: 'kafka-feed' } }).controller;
+    expect(byId(named, 'ChangeQueue').Resource).toBe('arn:aws:sqs:eu-west-1:*:kafka-feed');
+    // The driver's method follows its own option.
+    const driver = createAwsDriver({ region: 'eu-west-1', changeQueue: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    expect(sids(driver.iamPolicyFor(spec).controller)).toContain('ChangeRule');
+    expect(sids(driver.iamPolicyFor(spec, { changeQueue: false }).controller)).not.toContain('ChangeRule');
+    driver.destroy();
+  });
+
   it('lets nodes tag only their phase, attach cluster volumes and complete their own launch', () => {
     expect(node.Statement.map((s) => s.Sid)).toEqual(['SeeItself', 'AttachClusterVolume', 'ReportPhase', 'CompleteOwnLaunch']);
     expect(byId(node, 'ReportPhase').Condition).toMatchObject({ 'ForAllValues:StringEquals': { 'aws:TagKeys': ['berth:phase'] } });
@@ -66,6 +91,24 @@ describe('createAwsDriver options and the system clock', () => {
     expect(real.capabilities).toMatchObject({ lifecycleHooks: true, attachmentRules: true, spot: true });
     real.destroy();
     expect(() => createAwsDriver({ region: 'mars', maxAttempts: 0, endpoint: 'localhost' })).toThrow(/3 problems/);
+  });
+
+  it('turns change notifications on with changeQueue, except on moto unless forced', () => {
+    const creds = () => ({ accessKeyId: 'a', secretAccessKey: 'b' });
+    const real = createAwsDriver({ region: 'eu-west-1', changeQueue: true, credentials: creds() });
+    expect(real.capabilities.changeNotifications).toBe(true);
+    expect(typeof real.waitForChange).toBe('function');
+    expect(real.config.changeQueue).toEqual({ queueName: null });
+    real.destroy();
+    const moto = createAwsDriver({ region: 'us-east-1', endpoint: 'http://127.0.0.1:1', emulator: 'moto', changeQueue: { queueName: 'q' }, credentials: creds() });
+    expect(moto.capabilities.changeNotifications).toBe(false);
+    expect(typeof moto.waitForChange).toBe('function');
+    moto.destroy();
+    const forced = createAwsDriver({ region: 'us-east-1', endpoint: 'http://127.0.0.1:1', emulator: 'moto', changeQueue: true, capabilities: { changeNotifications: true }, credentials: creds() });
+    expect(forced.capabilities.changeNotifications).toBe(true);
+    forced.destroy();
+    expect(() => createAwsDriver({ region: 'eu-west-1', capabilities: { changeNotifications: true } })).toThrow(/changeQueue/);
+    expect(() => createAwsDriver({ region: 'eu-west-1', changeQueue: { queueName: 'no.dots' } })).toThrow(/queueName/);
   });
 
   it('createSystemClock sleeps and aborts', async () => {
