@@ -34,12 +34,21 @@ interface CloudOptions {
   region?: string;
   endpoint?: string;
   emulator?: 'moto';
+  changeQueue?: boolean;
+}
+
+function driverFor(spec: ClusterSpec, opts: CloudOptions) {
+  return createAwsDriver({
+    region: opts.region ?? spec.region,
+    ...(opts.endpoint && { endpoint: opts.endpoint }),
+    ...(opts.emulator && { emulator: opts.emulator }),
+    ...(opts.changeQueue && { changeQueue: true }),
+  });
 }
 
 async function withController(file: string, opts: CloudOptions, run: (c: ReturnType<typeof createController>) => Promise<void>) {
   const spec = loadSpec(file);
-  const region = opts.region ?? spec.region;
-  const driver = createAwsDriver({ region, ...(opts.endpoint && { endpoint: opts.endpoint }), ...(opts.emulator && { emulator: opts.emulator }) });
+  const driver = driverFor(spec, opts);
   try {
     const pre = await driver.preflight(spec);
     if (!pre.ok) {
@@ -66,7 +75,8 @@ const cloud = (cmd: Command) =>
     .option('--emulator <name>', 'the endpoint is this emulator (moto): capabilities it lacks are turned off', (v) => {
       if (v !== 'moto') throw new InvalidArgumentError(`--emulator must be moto; got '${v}'.`);
       return v;
-    });
+    })
+    .option('--change-queue', "wait on Auto Scaling's events (SQS fed by EventBridge) instead of polling; init creates them");
 
 program
   .command('validate <spec>')
@@ -84,12 +94,16 @@ program
     console.log(JSON.stringify(iamPolicyFor(loadSpec(file), opts.account ? { accountId: opts.account } : {}), null, 2));
   });
 
-cloud(program.command('init <spec>').description('create the DynamoDB lock table, if it does not exist')).action(async (file: string, opts: CloudOptions) => {
+cloud(program.command('init <spec>').description('create the DynamoDB lock table (and the change queue with --change-queue)')).action(async (file: string, opts: CloudOptions) => {
   const spec = loadSpec(file);
-  const driver = createAwsDriver({ region: opts.region ?? spec.region, ...(opts.endpoint && { endpoint: opts.endpoint }), ...(opts.emulator && { emulator: opts.emulator }) });
+  const driver = driverFor(spec, opts);
   try {
     await driver.ensureLockTable();
     console.log('lock table ready');
+    if (opts.changeQueue) {
+      await driver.ensureChangeQueue(spec);
+      console.log('change queue ready');
+    }
   } finally {
     driver.destroy();
   }

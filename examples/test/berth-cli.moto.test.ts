@@ -28,7 +28,7 @@ describe('examples/berth-cli.ts on moto', () => {
     const input = clusterInput(aws.world, 3);
     const specFile = join(dir, 'kafka.json');
     writeFileSync(specFile, JSON.stringify(input));
-    expect((await cli('init', specFile)).stdout).toMatch(/lock table ready/);
+    expect((await cli('init', specFile, '--change-queue')).stdout).toMatch(/lock table ready\nchange queue ready/);
     const applied = await cli('apply', specFile);
     expect(applied.stdout.match(/created auto-scaling-group/g)).toHaveLength(3);
     const status = await cli('status', specFile);
