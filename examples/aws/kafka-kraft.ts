@@ -11,8 +11,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createController, defineCluster, type ClusterInput, type RollHooks } from '@berth/core';
-import { checkUserDataFits, createAwsDriver, createSystemClock, iamPolicyFor } from '@berth/aws-driver';
+import type { ClusterInput, RollHooks } from '@berth/core';
+import { runAwsExample } from './run-aws-example.js';
 
 const run = promisify(execFile);
 
@@ -102,34 +102,4 @@ export const kafkaHooks: RollHooks = {
   },
 };
 
-async function main(): Promise<void> {
-  const [cmd, ...rest] = process.argv.slice(2);
-  const image = rest[rest.indexOf('--image') + 1] ?? IMAGE;
-  const spec = defineCluster(kafkaCluster(cmd === 'roll' && rest.includes('--image') ? image : IMAGE));
-  if (cmd === 'check' || cmd === undefined) {
-    const fit = checkUserDataFits(spec);
-    console.log(`spec ${spec.name}: ${spec.nodes.length} nodes, valid; user data ${fit.sizeBytes} of ${fit.limitBytes} bytes${fit.gzipped ? ' (gzipped)' : ''}`);
-    console.log(JSON.stringify(iamPolicyFor(spec), null, 2));
-    return;
-  }
-  if (cmd !== 'roll') throw new Error(`unknown command '${cmd}': use check or roll --image ami-…`);
-  const driver = createAwsDriver({ region: spec.region });
-  try {
-    const pre = await driver.preflight(spec);
-    if (!pre.ok) {
-      for (const p of pre.problems) console.error(`preflight: ${p.path}: ${p.message}`);
-      process.exitCode = 2;
-      return;
-    }
-    await driver.ensureLockTable();
-    const controller = createController({ spec, driver, clock: createSystemClock(), hooks: kafkaHooks });
-    controller.on('node.replaced', (e) => console.log(`${e.nodeId}: ${e.oldInstanceId} → ${e.newInstanceId}`));
-    await controller.apply();
-    const report = await controller.roll({ maxUnavailable: 1, replacementTimeoutMs: 45 * 60_000 });
-    console.log(`roll ${report.outcome} in ${Math.round(report.durationMs / 60_000)} min`);
-  } finally {
-    driver.destroy();
-  }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${process.argv[1]}`) await runAwsExample({ cluster: kafkaCluster, defaultImage: IMAGE, hooks: kafkaHooks, replacementTimeoutMs: 45 * 60_000 });
