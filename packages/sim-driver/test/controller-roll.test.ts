@@ -280,6 +280,41 @@ describe('controller.roll() on the simulator', () => {
   });
 });
 
+describe('controller.roll() without change notifications (polling, as the AWS driver without its change queue)', () => {
+  it("completes, probing with the one-call 'groups' scope, and stays within ~20 calls per replacement", async () => {
+    const sim = createSimulation({ seed: 21, profile: 'realistic' });
+    const input = simulatedClusterInput({ nodes: 5 });
+    const spec = defineCluster(input);
+    const next = defineCluster({ ...input, image: NEW_IMAGE });
+    const report = await sim.run(async () => {
+      await provision(sim, spec);
+      const d = sim.driver;
+      // The same driver with its notifications hidden.
+      const polling: Driver = {
+        name: d.name,
+        capabilities: { ...d.capabilities, changeNotifications: false },
+        observe: d.observe.bind(d),
+        ensureNode: d.ensureNode.bind(d),
+        replaceInstance: d.replaceInstance.bind(d),
+        completeLifecycle: d.completeLifecycle.bind(d),
+        setDns: d.setDns.bind(d),
+        snapshotVolume: d.snapshotVolume.bind(d),
+        resizeVolume: d.resizeVolume.bind(d),
+        deleteNode: d.deleteNode.bind(d),
+        lock: d.lock,
+        apiCallCounts: () => d.apiCallCounts(),
+      };
+      return createController({ spec: next, driver: polling, clock: sim.clock, hooks: sim.hooks, holderId: 'poller' }).roll();
+    });
+    expect(report.outcome).toBe('completed');
+    expect(report.replacedCount).toBe(5);
+    expect(report.apiCalls.ReceiveMessage ?? 0).toBe(0);
+    // Probes are DescribeAutoScalingGroups alone: many more of those than of DescribeInstances.
+    expect(report.apiCalls.DescribeAutoScalingGroups!).toBeGreaterThan(2 * report.apiCalls.DescribeInstances!);
+    expect(report.apiCallsTotal / report.replacedCount).toBeLessThan(25);
+  });
+});
+
 describe('controller.watch() on the simulator', () => {
   it('reports a lost node and its recovery, and repairs DNS drift, without disrupting anything', async () => {
     const { sim, spec } = setup(3, 12);
