@@ -37,6 +37,13 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
       ? new BerthDriverError('LockTable', 'ResourceNotFoundException', `the lock table '${table}' does not exist in ${ctx.config.region}; create it with driver.ensureLockTable() or pass an existing one as lockTable`, { cause: err })
       : err;
 
+  /** A failed conditional write: who holds the lease now, in the error. Other failures pass through (a missing table explained). */
+  async function conflict(spec: ClusterSpec, err: unknown, signal: AbortSignal | undefined, code: 'LOCK_HELD' | 'LOCK_LOST', message: (cur: Lease | null) => string): Promise<unknown> {
+    if (!isAwsCode(err, 'ConditionalCheckFailedException')) return missingTable(err);
+    const cur = await inspect(spec, signal);
+    return new BerthLockError(code, message(cur), { holder: cur?.holder ?? null, expiresAtMs: cur?.expiresAtMs ?? null, cause: err });
+  }
+
   async function inspect(spec: ClusterSpec, signal?: AbortSignal): Promise<Lease | null> {
     try {
       const r = await ctx.call('GetItem', (abortSignal) => ctx.ddb.send(new GetItemCommand({ TableName: table, Key: lockKey(spec), ConsistentRead: true }), { abortSignal }), { signal });
@@ -72,12 +79,8 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
         { signal: options.signal });
         return toLease(spec, r.Attributes) as Lease;
       } catch (err) {
-        if (!isAwsCode(err, 'ConditionalCheckFailedException')) throw missingTable(err);
-        const cur = await inspect(spec, options.signal);
-        throw new BerthLockError(
-          'LOCK_HELD',
+        throw await conflict(spec, err, options.signal, 'LOCK_HELD', (cur) =>
           `Cluster ${spec.name} is locked by '${cur?.holder ?? '?'}' until ${cur ? new Date(cur.expiresAtMs).toISOString() : '?'}; wait for it to finish or for the lease to expire.`,
-          { holder: cur?.holder ?? null, expiresAtMs: cur?.expiresAtMs ?? null, cause: err },
         );
       }
     },
@@ -101,13 +104,9 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
         { signal: options.signal });
         return toLease(spec, r.Attributes) as Lease;
       } catch (err) {
-        if (!isAwsCode(err, 'ConditionalCheckFailedException')) throw missingTable(err);
-        const cur = await inspect(spec, options.signal);
-        throw new BerthLockError('LOCK_LOST', `The lease on cluster ${spec.name} (token ${lease.token}) was lost to '${cur?.holder ?? '?'}' (token ${cur?.token ?? '?'}); stop mutating the cluster.`, {
-          holder: cur?.holder ?? null,
-          expiresAtMs: cur?.expiresAtMs ?? null,
-          cause: err,
-        });
+        throw await conflict(spec, err, options.signal, 'LOCK_LOST', (cur) =>
+          `The lease on cluster ${spec.name} (token ${lease.token}) was lost to '${cur?.holder ?? '?'}' (token ${cur?.token ?? '?'}); stop mutating the cluster.`,
+        );
       }
     },
 
