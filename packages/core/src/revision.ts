@@ -5,7 +5,7 @@ import type { ClusterSpec } from './spec/cluster-spec.js';
  * Bumped whenever the bootstrap's behaviour changes in a way that should replace instances.
  * Part of every revision.
  */
-export const BOOTSTRAP_FORMAT_VERSION = 1;
+export const BOOTSTRAP_FORMAT_VERSION = 2;
 
 /** The instance metadata options every Berth instance gets: IMDSv2 only, hop limit 1. */
 export const METADATA_OPTIONS = Object.freeze({ httpTokens: 'required', httpPutResponseHopLimit: 1, httpEndpoint: 'enabled' });

@@ -16,7 +16,7 @@ describe('computeRevision', () => {
     ['image', { image: 'ami-0fedcba9876543210' }],
     ['instance type', { instanceType: 'm7i.large' }],
     ['security groups', { securityGroupIds: ['sg-0fedcba9876543210'] }],
-    ['IAM profile', { iamInstanceProfile: 'kafka-node' }],
+    ['IAM profile', { iamInstanceProfile: 'kafka-node-v2' }],
     ['root volume', { rootVolume: { sizeGiB: 40 } }],
     ['bootstrap', { bootstrap: { configureScript: 'echo hi' } }],
     ['mount options', { dataVolume: { sizeGiB: 100, mountPath: '/var/lib/kafka', mountOptions: 'defaults' } }],

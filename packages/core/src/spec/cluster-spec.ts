@@ -11,7 +11,8 @@ export interface ClusterSpec {
   readonly instanceType: string;
   readonly securityGroupIds: readonly string[];
   readonly keyName: string | null;
-  readonly iamInstanceProfile: string | null;
+  /** The instance profile every instance runs with; its role needs `iamPolicyFor(spec).node`. */
+  readonly iamInstanceProfile: string;
   readonly rootVolume: RootVolumeSpec;
   readonly dataVolume: DataVolumeSpec;
   readonly dns: DnsSpec | null;

@@ -221,7 +221,7 @@ function resolve(p: ParsedClusterInput): ClusterSpec {
     instanceType: p.instanceType,
     securityGroupIds: p.securityGroupIds,
     keyName: p.keyName ?? null,
-    iamInstanceProfile: p.iamInstanceProfile ?? null,
+    iamInstanceProfile: p.iamInstanceProfile,
     rootVolume: p.rootVolume,
     dataVolume,
     dns: p.dns ?? null,

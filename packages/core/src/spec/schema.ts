@@ -109,7 +109,13 @@ export const clusterInputSchema = z.strictObject({
     error: 'takes at most 5 security groups per network interface',
   }),
   keyName: z.string().min(1).max(255).optional(),
-  iamInstanceProfile: z.string().regex(/^[\w+=,.@-]{1,128}$/, { error: 'must be an instance profile name' }).optional(),
+  // Required: the node bootstrap calls EC2 and Auto Scaling with the instance's role credentials.
+  iamInstanceProfile: z.string({
+    error: (iss) =>
+      iss.input === undefined
+        ? "is required: every node's bootstrap calls EC2 and Auto Scaling with the instance's role. Create an instance profile whose role carries iamPolicyFor(spec).node (from @berth/aws-driver) and name it here"
+        : 'must be an instance profile name',
+  }).regex(/^[\w+=,.@-]{1,128}$/, { error: 'must be an instance profile name (1–128 letters, digits and +=,.@_-)' }),
   rootVolume: z
     .strictObject({ sizeGiB: positiveInt.default(20), type: volumeTypeSchema.default('gp3'), encrypted: z.boolean().default(true) })
     .default({ sizeGiB: 20, type: 'gp3', encrypted: true }),

@@ -1,4 +1,4 @@
-/** EBS limits per volume type, from the EBS volume types documentation. */
+/** EBS limits per volume type, from the EBS volume types documentation (docs/aws-behaviour.md, EBS-8: gp3 now 64 TiB, 80,000 IOPS, 2,000 MiB/s). */
 export type VolumeType = 'gp2' | 'gp3' | 'io1' | 'io2' | 'st1' | 'sc1' | 'standard';
 
 export interface VolumeLimits {
@@ -12,7 +12,7 @@ export interface VolumeLimits {
 
 export const VOLUME_LIMITS: Readonly<Record<VolumeType, VolumeLimits>> = {
   gp2: { sizeGiB: [1, 16384], iops: null, iopsPerGiB: null, throughputMiBps: null },
-  gp3: { sizeGiB: [1, 16384], iops: [3000, 16000], iopsPerGiB: 500, throughputMiBps: [125, 1000] },
+  gp3: { sizeGiB: [1, 65536], iops: [3000, 80000], iopsPerGiB: 500, throughputMiBps: [125, 2000] },
   io1: { sizeGiB: [4, 16384], iops: [100, 64000], iopsPerGiB: 50, throughputMiBps: null },
   io2: { sizeGiB: [4, 16384], iops: [100, 256000], iopsPerGiB: 1000, throughputMiBps: null },
   st1: { sizeGiB: [125, 16384], iops: null, iopsPerGiB: null, throughputMiBps: null },

@@ -77,10 +77,10 @@ describe('defineCluster', () => {
   });
 
   it.each([
-    [{ sizeGiB: 20000, type: 'gp3' }, 'dataVolume.sizeGiB', /gp3 volumes must be 1–16384 GiB/],
-    [{ sizeGiB: 100, type: 'gp3', iops: 100 }, 'dataVolume.iops', /gp3 IOPS must be 3000–16000/],
+    [{ sizeGiB: 70000, type: 'gp3' }, 'dataVolume.sizeGiB', /gp3 volumes must be 1–65536 GiB/],
+    [{ sizeGiB: 100, type: 'gp3', iops: 100 }, 'dataVolume.iops', /gp3 IOPS must be 3000–80000/],
     [{ sizeGiB: 10, type: 'gp3', iops: 6000 }, 'dataVolume.iops', /at most 500 IOPS per GiB/],
-    [{ sizeGiB: 100, type: 'gp3', throughputMiBps: 2000 }, 'dataVolume.throughputMiBps', /125–1000 MiB\/s/],
+    [{ sizeGiB: 100, type: 'gp3', throughputMiBps: 2500 }, 'dataVolume.throughputMiBps', /125–2000 MiB\/s/],
     [{ sizeGiB: 100, type: 'gp3', throughputMiBps: 900 }, 'dataVolume.throughputMiBps', /0\.25 MiB\/s per provisioned IOPS/],
     [{ sizeGiB: 100, type: 'gp2', iops: 3000 }, 'dataVolume.iops', /take no provisioned IOPS/],
     [{ sizeGiB: 100, type: 'io2' }, 'dataVolume.iops', /need iops/],
@@ -93,7 +93,7 @@ describe('defineCluster', () => {
   it('checks per-node volume overrides against the volume type', () => {
     const input = clusterInput(3);
     input.nodes[1] = { ...input.nodes[1]!, dataVolume: { sizeGiB: 99999 } };
-    expectProblem(input, 'nodes[1].dataVolume.sizeGiB', /1–16384 GiB/);
+    expectProblem(input, 'nodes[1].dataVolume.sizeGiB', /1–65536 GiB/);
   });
 
   it.each([

@@ -19,6 +19,7 @@ export function clusterInput(nodes = 5, overrides: Partial<ClusterInput> = {}): 
     image: 'ami-0123456789abcdef0',
     instanceType: 'm6i.large',
     securityGroupIds: ['sg-0123456789abcdef0'],
+    iamInstanceProfile: 'kafka-node',
     dataVolume: { sizeGiB: 100, type: 'gp3', mountPath: '/var/lib/kafka' },
     ...overrides,
   };
