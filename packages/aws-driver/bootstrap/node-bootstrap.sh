@@ -28,17 +28,18 @@ AWS_ATTEMPTS="${BERTH_AWS_ATTEMPTS:-5}"
 export AWS_PAGER=''
 
 # ---- Data (from the generated block above; checked here) -----------------------------------
-for v in BERTH_CLUSTER BERTH_NODE_ID BERTH_REVISION BERTH_SPEC_REGION BERTH_DEVICE_NAME BERTH_FS_TYPE \
-  BERTH_MOUNT_PATH BERTH_MOUNT_OPTIONS BERTH_MOUNT_OWNER BERTH_MOUNT_GROUP BERTH_ATTACH_TIMEOUT_SEC \
-  BERTH_CONFIGURE_TIMEOUT_SEC BERTH_HEALTH_TIMEOUT_SEC BERTH_HEARTBEAT_TIMEOUT_SEC BERTH_ON_FAILURE; do
+# The group and hook names come with the data (the node policy grants no lookup of them);
+# the volume id too, except in hand-rendered user data (then: a tag lookup, below).
+for v in BERTH_CLUSTER BERTH_NODE_ID BERTH_REVISION BERTH_SPEC_REGION BERTH_ASG_NAME BERTH_LIFECYCLE_HOOK_NAME \
+  BERTH_DEVICE_NAME BERTH_FS_TYPE BERTH_MOUNT_PATH BERTH_MOUNT_OPTIONS BERTH_MOUNT_OWNER BERTH_MOUNT_GROUP \
+  BERTH_ATTACH_TIMEOUT_SEC BERTH_CONFIGURE_TIMEOUT_SEC BERTH_HEALTH_TIMEOUT_SEC BERTH_HEARTBEAT_TIMEOUT_SEC \
+  BERTH_ON_FAILURE; do
   if [[ -z "${!v:-}" ]]; then
-    echo "berth-bootstrap: missing data value $v (render the user data with renderUserData)" >&2
+    echo "berth-bootstrap: missing data value $v (render the user data with renderUserData(spec, nodeId, revision, { volumeId, autoScalingGroupName, lifecycleHookName }))" >&2
     exit 2
   fi
 done
 BERTH_VOLUME_ID="${BERTH_VOLUME_ID:-}"
-BERTH_ASG_NAME="${BERTH_ASG_NAME:-}"
-BERTH_LIFECYCLE_HOOK_NAME="${BERTH_LIFECYCLE_HOOK_NAME:-}"
 BERTH_CONFIGURE_SCRIPT="${BERTH_CONFIGURE_SCRIPT:-}"
 BERTH_HEALTH_SCRIPT="${BERTH_HEALTH_SCRIPT:-}"
 if ! declare -p BERTH_FILE_PATHS >/dev/null 2>&1; then
@@ -127,40 +128,10 @@ fail() {
 }
 
 # ---- Lifecycle hook ---------------------------------------------------------------------------
-ASG_NAME='' HOOK_NAME=''
-discover_lifecycle() {
-  local i
-  ASG_NAME=$BERTH_ASG_NAME
-  if [[ -z $ASG_NAME ]]; then
-    for ((i = 1; i <= 6; i++)); do
-      if ! aws_call autoscaling describe-auto-scaling-instances --instance-ids "$INSTANCE_ID" \
-        --query 'AutoScalingInstances[0].AutoScalingGroupName'; then
-        log "cannot look up the Auto Scaling group: $AWS_ERR"
-        return 1
-      fi
-      [[ -n $AWS_OUT && $AWS_OUT != None ]] && { ASG_NAME=$AWS_OUT; break; }
-      backoff_sleep "$i" # a new instance can take a moment to show up
-    done
-  fi
-  if [[ -z $ASG_NAME ]]; then
-    log "not in an Auto Scaling group: no lifecycle action to complete"
-    return 0
-  fi
-  HOOK_NAME=$BERTH_LIFECYCLE_HOOK_NAME
-  if [[ -z $HOOK_NAME ]]; then
-    if ! aws_call autoscaling describe-lifecycle-hooks --auto-scaling-group-name "$ASG_NAME" \
-      --query "LifecycleHooks[?LifecycleTransition=='autoscaling:EC2_INSTANCE_LAUNCHING'].LifecycleHookName | [0]"; then
-      log "cannot look up the lifecycle hooks of $ASG_NAME: $AWS_ERR"
-      return 1
-    fi
-    [[ $AWS_OUT != None ]] && HOOK_NAME=$AWS_OUT
-  fi
-  log "group $ASG_NAME, launch hook ${HOOK_NAME:-(none)}"
-}
+ASG_NAME=$BERTH_ASG_NAME HOOK_NAME=$BERTH_LIFECYCLE_HOOK_NAME
 
 HEARTBEAT_PID=''
 start_heartbeats() {
-  [[ -n $HOOK_NAME ]] || return 0
   local interval=${BERTH_HEARTBEAT_INTERVAL_SEC:-$((BERTH_HEARTBEAT_TIMEOUT_SEC / 3))} parent=$$
   ((interval < 1)) && interval=1
   (
@@ -188,10 +159,6 @@ stop_heartbeats() {
 }
 
 complete_lifecycle() {
-  if [[ -z $HOOK_NAME ]]; then
-    log "no launch lifecycle hook: not completing ($1)"
-    return 0
-  fi
   if aws_call autoscaling complete-lifecycle-action --auto-scaling-group-name "$ASG_NAME" \
     --lifecycle-hook-name "$HOOK_NAME" --instance-id "$INSTANCE_ID" --lifecycle-action-result "$1"; then
     log "lifecycle action completed: $1"
@@ -218,17 +185,19 @@ find_volume() {
   fi
   while :; do
     attempt=$((attempt + 1))
+    # berth:volume=data: the launch template tags root volumes with the node's tags too.
     aws_call ec2 describe-volumes --filters "Name=tag:berth:cluster,Values=$BERTH_CLUSTER" \
-      "Name=tag:berth:node,Values=$BERTH_NODE_ID" --query "Volumes[?State!='deleting' && State!='deleted'].VolumeId" ||
+      "Name=tag:berth:node,Values=$BERTH_NODE_ID" "Name=tag:berth:volume,Values=data" \
+      --query "Volumes[?State!='deleting' && State!='deleted'].VolumeId" ||
       fail volume-lookup-error "$AWS_ERR"
     read -r -a ids <<<"$AWS_OUT"
     if ((${#ids[@]} > 1)); then
-      fail volume-ambiguous "more than one volume is tagged berth:cluster=$BERTH_CLUSTER berth:node=$BERTH_NODE_ID: ${ids[*]}"
+      fail volume-ambiguous "more than one volume is tagged berth:cluster=$BERTH_CLUSTER berth:node=$BERTH_NODE_ID berth:volume=data: ${ids[*]}"
     elif ((${#ids[@]} == 1)) && [[ ${ids[0]} == vol-* ]]; then
       VOLUME_ID=${ids[0]}
       return 0
     fi
-    ((SECONDS >= deadline)) && fail volume-not-found "no volume tagged berth:cluster=$BERTH_CLUSTER berth:node=$BERTH_NODE_ID"
+    ((SECONDS >= deadline)) && fail volume-not-found "no volume tagged berth:cluster=$BERTH_CLUSTER berth:node=$BERTH_NODE_ID berth:volume=data"
     log "volume not found yet (tags can lag), retrying"
     backoff_sleep "$attempt"
   done
@@ -528,10 +497,7 @@ main() {
   log "instance $INSTANCE_ID in $AZ ($REGION)"
 
   trap 'stop_heartbeats' EXIT
-  if ! discover_lifecycle; then
-    set_phase failed:launching:lifecycle-lookup
-    exit 1
-  fi
+  log "group $ASG_NAME, launch hook $HOOK_NAME"
   start_heartbeats
 
   while :; do

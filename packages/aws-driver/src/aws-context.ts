@@ -5,22 +5,24 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { BerthTimeoutError, throwIfAborted, type Clock } from '@berth/core';
-import type { AwsDriverOptions, ResolvedAwsDriverConfig } from './aws-driver-options.js';
+import type { AwsDriverOptions, ClientLike, ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { mapAwsError } from './map-aws-error.js';
+import { route53SigningRegion } from './partition.js';
 
 /** Everything the driver's operations share. Internal. */
 export interface AwsContext {
-  readonly ec2: EC2Client;
-  readonly asg: AutoScalingClient;
-  readonly r53: Route53Client;
-  readonly ddb: DynamoDBClient;
-  readonly sqs: SQSClient;
-  readonly events: EventBridgeClient;
+  readonly ec2: ClientLike<EC2Client>;
+  readonly asg: ClientLike<AutoScalingClient>;
+  readonly r53: ClientLike<Route53Client>;
+  readonly ddb: ClientLike<DynamoDBClient>;
+  readonly sqs: ClientLike<SQSClient>;
+  readonly events: ClientLike<EventBridgeClient>;
   readonly clock: Clock;
   readonly config: ResolvedAwsDriverConfig;
   /**
-   * Runs one SDK call, mapping its failure to a BerthDriverError. `afterCreate` marks calls
-   * that follow a create, where NotFound means "not visible yet".
+   * Runs one SDK call, counting it under `operation` and mapping its failure to a
+   * BerthDriverError. `afterCreate` marks calls that follow a create, where NotFound means
+   * "not visible yet".
    */
   call<T>(operation: string, fn: (abortSignal: AbortSignal | undefined) => Promise<T>, opts?: CallOptions): Promise<T>;
   /** Remembers an id this driver just created (for eventual-consistency classification). */
@@ -38,10 +40,6 @@ export interface CallOptions {
 
 const RECENT_MS = 5 * 60_000;
 
-interface Stackable {
-  middlewareStack: { add(mw: unknown, opts: { step: 'deserialize'; name: string; override?: boolean }): void };
-}
-
 export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsDriverConfig, clock: Clock): AwsContext {
   const base = {
     region: config.region,
@@ -52,22 +50,14 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
   };
   const ec2 = options.clients?.ec2 ?? new EC2Client(base);
   const asg = options.clients?.autoScaling ?? new AutoScalingClient(base);
-  // Route 53 is a global service signed for us-east-1.
-  const r53 = options.clients?.route53 ?? new Route53Client({ ...base, region: 'us-east-1' });
+  // Route 53 is global per partition: sign for its region (us-east-1 would fail in aws-cn and aws-us-gov).
+  const r53 = options.clients?.route53 ?? new Route53Client({ ...base, region: route53SigningRegion(config.region) });
   const ddb = options.clients?.dynamodb ?? new DynamoDBClient(base);
   const sqs = options.clients?.sqs ?? new SQSClient(base);
   const events = options.clients?.eventBridge ?? new EventBridgeClient(base);
 
+  // Counted here, not by a client middleware: a client passed in may be any object with `send`.
   const counts = new Map<string, number>();
-  // Counted in the deserialize step, i.e. once per request actually sent (SDK retries included).
-  const counter = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-    const op = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-    counts.set(op, (counts.get(op) ?? 0) + 1);
-    return next(args);
-  };
-  for (const client of [ec2, asg, r53, ddb, sqs, events] as unknown as Stackable[]) {
-    client.middlewareStack.add(counter, { step: 'deserialize', name: 'berthApiCallCounter', override: true });
-  }
 
   const recent = new Map<string, number>();
   const recentlyCreated = (message: string): boolean => {
@@ -90,6 +80,7 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     config,
     async call(operation, fn, opts = {}) {
       throwIfAborted(opts.signal);
+      counts.set(operation, (counts.get(operation) ?? 0) + 1);
       try {
         return await fn(opts.signal);
       } catch (err) {

@@ -14,18 +14,18 @@ export interface AwsDriverOptions {
   readonly credentials?: EC2ClientConfig['credentials'];
   /** One endpoint for every service, e.g. `http://127.0.0.1:5000` for moto. Default: AWS. */
   readonly endpoint?: string;
-  /** Bring your own clients (their middleware stacks get the call counter added). */
-  readonly clients?: {
-    readonly ec2?: EC2Client;
-    readonly autoScaling?: AutoScalingClient;
-    readonly route53?: Route53Client;
-    readonly dynamodb?: DynamoDBClient;
-    readonly sqs?: SQSClient;
-    readonly eventBridge?: EventBridgeClient;
-  };
   /**
-   * Attempts per SDK call. Default 1: the core runtime wrapper already retries retryable
-   * errors with backoff and jitter, and SDK retries inside that would multiply them.
+   * Bring your own clients: SDK v3 clients, or any object with the client's
+   * `send(command, { abortSignal })` (a simulated AWS, a recording fake). The driver neither
+   * configures them nor touches their middleware (`region`, `endpoint`, `credentials` and
+   * `maxAttempts` apply only to the clients it makes) and calls `destroy()` where they have one.
+   */
+  readonly clients?: AwsDriverClients;
+  /**
+   * Attempts per SDK call, for the clients the driver makes. Default 1: the core runtime
+   * wrapper already retries retryable errors with backoff and jitter, and SDK retries inside
+   * that would multiply them. `apiCallCounts()` counts the driver's calls (one per `send`),
+   * not the SDK's attempts inside one: with more than 1, retried requests are not counted.
    */
   readonly maxAttempts?: number;
   /** The DynamoDB table holding cluster leases. Default `berth-locks`. */
@@ -57,6 +57,26 @@ export interface AwsDriverOptions {
    * ~100 nodes cost one call per API. Lower it to exercise pagination.
    */
   readonly pageSize?: number;
+}
+
+/**
+ * What the driver needs of a client: its `send`, and its `destroy` if it has one. An SDK v3
+ * client fits; so does a plain object that dispatches on the command it is sent.
+ */
+export type ClientLike<C extends { send: unknown; destroy: unknown }> = Pick<C, 'send'> & Partial<Pick<C, 'destroy'>>;
+
+/** The clients the driver talks through (`AwsDriverOptions.clients`); each is optional. */
+export interface AwsDriverClients {
+  readonly ec2?: ClientLike<EC2Client>;
+  readonly autoScaling?: ClientLike<AutoScalingClient>;
+  /**
+   * Route 53 is global per partition: the driver signs its own client for us-east-1,
+   * cn-northwest-1 (regions `cn-*`) or us-gov-west-1 (`us-gov-*`); one passed here must be too.
+   */
+  readonly route53?: ClientLike<Route53Client>;
+  readonly dynamodb?: ClientLike<DynamoDBClient>;
+  readonly sqs?: ClientLike<SQSClient>;
+  readonly eventBridge?: ClientLike<EventBridgeClient>;
 }
 
 export interface ResolvedAwsDriverConfig {

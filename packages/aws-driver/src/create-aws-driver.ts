@@ -35,7 +35,7 @@ export interface AwsDriver extends Driver {
   readonly waitForChange?: (spec: ClusterSpec, options: WaitForChangeOptions) => Promise<readonly ClusterChange[]>;
   apiCallCounts(): Readonly<Record<string, number>>;
   resetApiCallCounts(): void;
-  /** Closes the SDK clients' sockets (clients passed in `clients` are closed too). */
+  /** Closes the SDK clients' sockets; clients passed in `clients` are destroyed too where they have a `destroy`. */
   destroy(): void;
 }
 
@@ -165,6 +165,6 @@ class AwsDriverImpl implements AwsDriver {
   }
 
   destroy() {
-    for (const c of [this.#ctx.ec2, this.#ctx.asg, this.#ctx.r53, this.#ctx.ddb, this.#ctx.sqs, this.#ctx.events]) c.destroy();
+    for (const c of [this.#ctx.ec2, this.#ctx.asg, this.#ctx.r53, this.#ctx.ddb, this.#ctx.sqs, this.#ctx.events]) c.destroy?.();
   }
 }

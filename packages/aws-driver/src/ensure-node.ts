@@ -1,6 +1,7 @@
 import {
   CreateAutoScalingGroupCommand,
   CreateOrUpdateTagsCommand,
+  DeleteAutoScalingGroupCommand,
   DescribeLifecycleHooksCommand,
   PutLifecycleHookCommand,
   UpdateAutoScalingGroupCommand,
@@ -9,18 +10,19 @@ import {
 import {
   CreateLaunchTemplateCommand,
   CreateNetworkInterfaceCommand,
+  CreateTagsCommand,
   CreateVolumeCommand,
   DeleteLaunchTemplateCommand,
   DescribeImagesCommand,
+  DescribeNetworkInterfacesCommand,
   ModifyNetworkInterfaceAttributeCommand,
+  type CreateVolumeCommandInput,
   type LaunchTemplate,
-  type VolumeType,
+  type NetworkInterface,
 } from '@aws-sdk/client-ec2';
-import { createHash } from 'node:crypto';
 import {
   BerthDriverError,
   computeRevision,
-  METADATA_OPTIONS,
   nodeRecordName,
   type ClusterSpec,
   type EnsureNodeResult,
@@ -28,17 +30,20 @@ import {
   type ResourceChange,
 } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
+import { clientToken } from './client-token.js';
 import { findNodeEnis, findNodeGroup, findNodeTemplates, findNodeVolumes, nodeSpecOf } from './discover-node.js';
 import { readARecord, sameValues, upsert, changeRecords } from './dns-records.js';
 import { isAwsCode } from './map-aws-error.js';
 import { groupName, LAUNCH_HOOK_NAME, launchTemplateName, nodeTags, TAG, tagsToRecord } from './names.js';
+import { DEFAULT_ROOT_DEVICE_NAME, dataVolumeRequest, launchTemplateData, networkInterfaceRequest } from './node-requests.js';
 import { renderUserData } from './user-data.js';
 
 /**
  * Creates or converges one node's resources, discovering each by its `berth:cluster` and
  * `berth:node` tags (or its deterministic name) before creating it, so a re-run after a crash
- * at any point converges without duplicates. Order: ENI, data volume, launch template, group
- * with its launch hook, DNS records.
+ * at any point converges without duplicates. Order: ENI, data volume, launch template (whose
+ * user data carries the volume id, the group name and the hook name), group with its launch
+ * hook, DNS records.
  */
 export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: string, signal?: AbortSignal): Promise<EnsureNodeResult> {
   const node = nodeSpecOf(spec, nodeId);
@@ -48,8 +53,8 @@ export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: str
   const revision = computeRevision(spec, nodeId);
   const changes: ResourceChange[] = [];
   const eniId = await ensureEni(ctx, spec, node, changes, signal);
-  await ensureVolume(ctx, spec, node, changes, signal);
-  const { template, others } = await ensureTemplate(ctx, spec, node, revision, eniId, changes, signal);
+  const volumeId = await ensureVolume(ctx, spec, node, eniId, changes, signal);
+  const { template, others } = await ensureTemplate(ctx, spec, node, revision, { eniId, volumeId }, changes, signal);
   const previousTemplateId = await ensureGroup(ctx, spec, node, template, changes, signal);
   // Keep the template the group used until now (its instance may still be running from it)
   // and delete older ones, so a node holds at most two templates against the regional quota.
@@ -62,41 +67,20 @@ export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: str
   return Object.freeze({ nodeId, revision, changes: Object.freeze(changes) });
 }
 
-/**
- * ClientToken for EC2 creates: the same for retries of one logical create (across the core
- * runtime wrapper's retries and crash-restarts within the hour), different for a node deleted
- * and provisioned again later. Tag discovery runs first; the token covers the window in which
- * a new resource is not yet visible to tag-filtered describes.
- */
-function clientToken(ctx: AwsContext, ...parts: string[]): string {
-  const hour = Math.floor(ctx.clock.now() / 3_600_000);
-  return createHash('sha256').update([...parts, String(hour)].join('\u0000')).digest('hex').slice(0, 48);
-}
-
 async function ensureEni(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, changes: ResourceChange[], signal?: AbortSignal): Promise<string> {
   const enis = await findNodeEnis(ctx, spec, node.id, signal);
-  const eni = enis[0];
+  let eni = enis[0];
+  let adopted = false;
   if (!eni?.NetworkInterfaceId) {
-    const created = await ctx.call('CreateNetworkInterface', (abortSignal) =>
-      ctx.ec2.send(
-        new CreateNetworkInterfaceCommand({
-          SubnetId: node.subnetId,
-          PrivateIpAddress: node.ip,
-          Groups: [...spec.securityGroupIds],
-          Description: `berth ${spec.name}/${node.id}: primary interface (fixed IP)`,
-          TagSpecifications: [{ ResourceType: 'network-interface', Tags: nodeTags(spec, node.id) }],
-          ClientToken: clientToken(ctx, spec.name, node.id, 'eni', node.ip),
-        }),
-        { abortSignal },
-      ),
-    { signal });
-    const id = created.NetworkInterface?.NetworkInterfaceId;
-    if (!id) throw new BerthDriverError('CreateNetworkInterface', 'EmptyResponse', `no network interface id returned for node ${node.id}`, { retryable: true });
-    ctx.created(id);
-    changes.push({ resource: 'network-interface', action: 'created', id, detail: `${node.ip} in ${node.subnetId}` });
-    return id;
+    const made = await createOrAdoptEni(ctx, spec, node, signal);
+    if ('created' in made) {
+      changes.push({ resource: 'network-interface', action: 'created', id: made.created, detail: `${node.ip} in ${node.subnetId}` });
+      return made.created;
+    }
+    eni = made.adopted;
+    adopted = true;
   }
-  const id = eni.NetworkInterfaceId;
+  const id = eni.NetworkInterfaceId as string;
   if (eni.PrivateIpAddress !== node.ip || eni.SubnetId !== node.subnetId) {
     throw new BerthDriverError(
       'EnsureNode',
@@ -113,12 +97,71 @@ async function ensureEni(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, cha
     { signal });
     changes.push({ resource: 'network-interface', action: 'updated', id, detail: `security groups ${have.join(',')} → ${want.join(',')}` });
   } else {
-    changes.push({ resource: 'network-interface', action: 'unchanged', id, ...(enis.length > 1 && { detail: `${enis.length} interfaces carry this node's tags; using the oldest` }) });
+    const detail = adopted
+      ? `found by its IP ${node.ip}: an earlier run created it before its tags were visible to the lookup`
+      : enis.length > 1 ? `${enis.length} interfaces carry this node's tags; using the oldest` : undefined;
+    changes.push({ resource: 'network-interface', action: 'unchanged', id, ...(detail !== undefined && { detail }) });
   }
   return id;
 }
 
-async function ensureVolume(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, changes: ResourceChange[], signal?: AbortSignal): Promise<void> {
+/**
+ * Creates the node's ENI. The IP is the idempotency key, not a ClientToken: when a retry finds
+ * the IP taken (`InvalidIPAddress.InUse`), the interface holding it is this node's if it
+ * carries this cluster's and node's tags (an earlier run created it), and is adopted.
+ */
+async function createOrAdoptEni(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, signal?: AbortSignal): Promise<{ created: string } | { adopted: NetworkInterface }> {
+  try {
+    const created = await ctx.call('CreateNetworkInterface', (abortSignal) =>
+      ctx.ec2.send(new CreateNetworkInterfaceCommand(networkInterfaceRequest(spec, node)), { abortSignal }),
+    { signal });
+    const id = created.NetworkInterface?.NetworkInterfaceId;
+    if (!id) throw new BerthDriverError('CreateNetworkInterface', 'EmptyResponse', `no network interface id returned for node ${node.id}`, { retryable: true });
+    ctx.created(id);
+    return { created: id };
+  } catch (err) {
+    if (!isAwsCode(err, 'InvalidIPAddress.InUse')) throw err;
+    return { adopted: await ownIpHolder(ctx, spec, node, err, signal) };
+  }
+}
+
+/** The interface holding the node's IP when it is this node's; otherwise an error that names the holder. */
+async function ownIpHolder(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, inUse: unknown, signal?: AbortSignal): Promise<NetworkInterface> {
+  const r = await ctx.call('DescribeNetworkInterfaces', (abortSignal) =>
+    ctx.ec2.send(
+      new DescribeNetworkInterfacesCommand({
+        Filters: [
+          { Name: 'subnet-id', Values: [node.subnetId] },
+          { Name: 'addresses.private-ip-address', Values: [node.ip] },
+        ],
+      }),
+      { abortSignal },
+    ),
+  { signal });
+  const holder = (r.NetworkInterfaces ?? []).find((e) => e.NetworkInterfaceId);
+  if (!holder) {
+    throw new BerthDriverError(
+      'CreateNetworkInterface',
+      'InvalidIPAddress.InUse',
+      `node ${node.id}'s IP ${node.ip} in ${node.subnetId} is in use, but the interface holding it is not visible yet (eventual consistency); retrying`,
+      { retryable: true, cause: inUse },
+    );
+  }
+  const tags = tagsToRecord(holder.TagSet);
+  if (tags[TAG.cluster] === spec.name && tags[TAG.node] === node.id) return holder;
+  const owner = tags[TAG.cluster] !== undefined ? `, tagged ${TAG.cluster}=${tags[TAG.cluster]} ${TAG.node}=${tags[TAG.node] ?? '?'}` : '';
+  const attached = holder.Attachment?.InstanceId ? `, attached to ${holder.Attachment.InstanceId}` : '';
+  throw new BerthDriverError(
+    'CreateNetworkInterface',
+    'InvalidIPAddress.InUse',
+    `node ${node.id}'s IP ${node.ip} in ${node.subnetId} is held by ${holder.NetworkInterfaceId} (${holder.Description || holder.InterfaceType || 'no description'}${attached}${owner}), ` +
+      `which is not this node's interface. Free the address, or give the node a free IP in the spec (preflight's 'ips' check lists such conflicts).`,
+    { cause: inUse },
+  );
+}
+
+/** Returns the id of the node's data volume. */
+async function ensureVolume(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, eniId: string, changes: ResourceChange[], signal?: AbortSignal): Promise<string> {
   const vols = await findNodeVolumes(ctx, spec, node.id, signal);
   const dv = node.dataVolume;
   const vol = vols[0];
@@ -129,32 +172,56 @@ async function ensureVolume(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, 
     const notes: string[] = [];
     if ((vol.Size ?? 0) < dv.sizeGiB) notes.push(`is ${vol.Size} GiB, spec asks ${dv.sizeGiB} GiB: grow it with resizeVolume`);
     if (vols.length > 1) notes.push(`${vols.length} data volumes carry this node's tags; using the oldest`);
-    changes.push({ resource: 'volume', action: 'unchanged', id: vol.VolumeId, ...(notes.length > 0 && { detail: notes.join('; ') }) });
-    return;
+    // Volumes made before the tag existed lack it, and the node policy lets a node attach only a
+    // volume whose berth:node-ip is its own IP.
+    if (tagsToRecord(vol.Tags)[TAG.nodeIp] !== node.ip) {
+      await ctx.call('CreateTags', (abortSignal) =>
+        ctx.ec2.send(new CreateTagsCommand({ Resources: [vol.VolumeId as string], Tags: [{ Key: TAG.nodeIp, Value: node.ip }] }), { abortSignal }),
+      { signal });
+      changes.push({ resource: 'volume', action: 'updated', id: vol.VolumeId, detail: [`tagged ${TAG.nodeIp}=${node.ip}`, ...notes].join('; ') });
+    } else {
+      changes.push({ resource: 'volume', action: 'unchanged', id: vol.VolumeId, ...(notes.length > 0 && { detail: notes.join('; ') }) });
+    }
+    return vol.VolumeId;
   }
-  const takesIops = dv.type === 'gp3' || dv.type === 'io1' || dv.type === 'io2';
-  const created = await ctx.call('CreateVolume', (abortSignal) =>
-    ctx.ec2.send(
-      new CreateVolumeCommand({
-        AvailabilityZone: node.az,
-        Size: dv.sizeGiB,
-        VolumeType: dv.type as VolumeType,
-        ...(takesIops && dv.iops !== null && { Iops: dv.iops }),
-        ...(dv.type === 'gp3' && dv.throughputMiBps !== null && { Throughput: dv.throughputMiBps }),
-        Encrypted: dv.encrypted,
-        ...(dv.encrypted && dv.kmsKeyId !== null && { KmsKeyId: dv.kmsKeyId }),
-        ...(dv.snapshotId !== null && { SnapshotId: dv.snapshotId }),
-        TagSpecifications: [{ ResourceType: 'volume', Tags: nodeTags(spec, node.id, { [TAG.volume]: 'data' }) }],
-        ClientToken: clientToken(ctx, spec.name, node.id, 'data-volume'),
-      }),
-      { abortSignal },
-    ),
-  { signal });
-  const id = created.VolumeId;
-  if (!id) throw new BerthDriverError('CreateVolume', 'EmptyResponse', `no volume id returned for node ${node.id}`, { retryable: true });
+  const id = await createDataVolume(ctx, spec, node, eniId, signal);
   ctx.created(id);
   const from = dv.snapshotId !== null ? ` from ${dv.snapshotId}` : '';
   changes.push({ resource: 'volume', action: 'created', id, detail: `${dv.sizeGiB} GiB ${dv.type}${dv.encrypted ? ' encrypted' : ''}${from} in ${node.az}` });
+  return id;
+}
+
+/** More creates than any real sequence of deleted volumes needs; each one has spent a token. */
+const MAX_VOLUME_TOKEN_SALTS = 4;
+
+/**
+ * CreateVolume whose ClientToken is (cluster, node, 'data-volume', the node's ENI id). The ENI
+ * id is the node's incarnation: retries and crash-restarts send the same token (no second
+ * volume), while a node deleted and provisioned again has a new ENI and so a new token. When
+ * the answer is a volume that is `deleting`/`deleted`, the token was spent by a volume deleted
+ * since (by hand, under the same ENI): create again with the token salted by that volume's id.
+ * The salts depend only on what AWS answers, so a retry walks the same chain.
+ */
+async function createDataVolume(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, eniId: string, signal?: AbortSignal): Promise<string> {
+  const request = dataVolumeRequest(spec, node);
+  const parts = [spec.name, node.id, 'data-volume', eniId];
+  for (let attempt = 0; attempt <= MAX_VOLUME_TOKEN_SALTS; attempt++) {
+    const created = await sendCreateVolume(ctx, node, { ...request, ClientToken: clientToken(...parts) }, signal);
+    if (created.state !== 'deleting' && created.state !== 'deleted') return created.id;
+    parts.push(created.id);
+  }
+  throw new BerthDriverError(
+    'CreateVolume',
+    'IdempotentVolumeDeleted',
+    `node ${node.id}: CreateVolume kept answering with deleted volumes (${parts.slice(4).join(', ')}): something keeps deleting the node's data volume. ` +
+      `Find out what; then create the volume by hand in ${node.az} with the tags ${TAG.cluster}=${spec.name}, ${TAG.node}=${node.id}, ${TAG.volume}=data, ${TAG.nodeIp}=${node.ip} and run ensureNode again.`,
+  );
+}
+
+async function sendCreateVolume(ctx: AwsContext, node: NodeSpec, input: CreateVolumeCommandInput, signal?: AbortSignal): Promise<{ id: string; state: string | undefined }> {
+  const created = await ctx.call('CreateVolume', (abortSignal) => ctx.ec2.send(new CreateVolumeCommand(input), { abortSignal }), { signal });
+  if (!created.VolumeId) throw new BerthDriverError('CreateVolume', 'EmptyResponse', `no volume id returned for node ${node.id}`, { retryable: true });
+  return { id: created.VolumeId, state: created.State };
 }
 
 async function ensureTemplate(
@@ -162,7 +229,7 @@ async function ensureTemplate(
   spec: ClusterSpec,
   node: NodeSpec,
   revision: string,
-  eniId: string,
+  ids: { readonly eniId: string; readonly volumeId: string },
   changes: ResourceChange[],
   signal?: AbortSignal,
 ): Promise<{ template: { id: string; name: string }; others: LaunchTemplate[] }> {
@@ -184,42 +251,20 @@ async function ensureTemplate(
   // up to two templates per node (see the cleanup in ensureNode) against the regional quota of
   // 5,000 templates, which one group per node (quota 500) reaches long before.
   const images = await ctx.call('DescribeImages', (abortSignal) => ctx.ec2.send(new DescribeImagesCommand({ ImageIds: [node.image] }), { abortSignal }), { signal });
-  const rootDevice = images.Images?.[0]?.RootDeviceName ?? '/dev/xvda';
-  const userData = renderUserData(spec, node.id, revision);
-  const instanceTags = nodeTags(spec, node.id, { [TAG.revision]: revision });
+  const rootDeviceName = images.Images?.[0]?.RootDeviceName ?? DEFAULT_ROOT_DEVICE_NAME;
+  // The bootstrap gets the ids it needs instead of looking them up: a tag lookup of "the node's
+  // volume" also finds root volumes (the template tags them with the node too).
+  const userData = renderUserData(spec, node.id, revision, { volumeId: ids.volumeId, autoScalingGroupName: groupName(spec.name, node.id), lifecycleHookName: LAUNCH_HOOK_NAME });
   try {
+    // No ClientToken: the name (one per node and revision) is the idempotency key, and a roll
+    // back to a revision whose template was deleted must create it again.
     const created = await ctx.call('CreateLaunchTemplate', (abortSignal) =>
       ctx.ec2.send(
         new CreateLaunchTemplateCommand({
           LaunchTemplateName: name,
           VersionDescription: `berth ${spec.name}/${node.id} revision ${revision}`,
-          ClientToken: clientToken(ctx, name),
           TagSpecifications: [{ ResourceType: 'launch-template', Tags: nodeTags(spec, node.id, { [TAG.revision]: revision }) }],
-          LaunchTemplateData: {
-            ImageId: node.image,
-            InstanceType: spec.instanceType as never,
-            ...(spec.keyName !== null && { KeyName: spec.keyName }),
-            ...(spec.iamInstanceProfile !== null && { IamInstanceProfile: { Name: spec.iamInstanceProfile } }),
-            UserData: userData.userData,
-            MetadataOptions: {
-              HttpTokens: METADATA_OPTIONS.httpTokens as 'required',
-              HttpPutResponseHopLimit: METADATA_OPTIONS.httpPutResponseHopLimit,
-              HttpEndpoint: METADATA_OPTIONS.httpEndpoint as 'enabled',
-            },
-            // The node's own ENI as the primary interface: the instance gets the fixed IP, and
-            // its security groups come from the ENI (AWS rejects groups on the template then).
-            NetworkInterfaces: [{ DeviceIndex: 0, NetworkInterfaceId: eniId, DeleteOnTermination: false }],
-            BlockDeviceMappings: [
-              {
-                DeviceName: rootDevice,
-                Ebs: { VolumeSize: spec.rootVolume.sizeGiB, VolumeType: spec.rootVolume.type as VolumeType, Encrypted: spec.rootVolume.encrypted, DeleteOnTermination: true },
-              },
-            ],
-            TagSpecifications: [
-              { ResourceType: 'instance', Tags: instanceTags },
-              { ResourceType: 'volume', Tags: nodeTags(spec, node.id, { [TAG.volume]: 'root', [TAG.revision]: revision }) },
-            ],
-          },
+          LaunchTemplateData: launchTemplateData(spec, node, revision, { rootDeviceName, userData: userData.userData, networkInterfaceId: ids.eniId }),
         }),
         { abortSignal },
       ),
@@ -256,9 +301,19 @@ async function ensureGroup(
   };
   let group: AutoScalingGroup | null = await findNodeGroup(ctx, spec, node.id, signal);
   let previousTemplateId: string | null = null;
+  if (group?.Status === 'Delete in progress') {
+    // A run that deleted it (below) crashed before creating it again.
+    await waitForGroupGone(ctx, spec, node, signal);
+    group = null;
+  }
+  if (group && (group.VPCZoneIdentifier ?? '') !== '') {
+    previousTemplateId = group.LaunchTemplate?.LaunchTemplateId ?? null;
+    await deleteSubnetGroup(ctx, spec, node, group, changes, signal);
+    group = null;
+  }
   let createdGroup = false;
   if (!group) {
-    const tags = nodeTags(spec, node.id, { [TAG.launchHook]: LAUNCH_HOOK_NAME }).map((t) => ({
+    const tags = nodeTags(spec, node.id, { [TAG.launchHook]: LAUNCH_HOOK_NAME, [TAG.nodeIp]: node.ip }).map((t) => ({
       ...t,
       ResourceId: name,
       ResourceType: 'auto-scaling-group',
@@ -274,7 +329,10 @@ async function ensureGroup(
             MinSize: 1,
             MaxSize: 1,
             DesiredCapacity: 1,
-            VPCZoneIdentifier: node.subnetId,
+            // The template names an existing ENI, which fixes the subnet: AWS then wants the
+            // group made with the ENI's AZ and no VPCZoneIdentifier (a group's subnets would
+            // override the template's network settings, and the launch fails).
+            AvailabilityZones: [node.az],
             HealthCheckType: 'EC2',
             // With the group, so that its very first instance already waits on the hook.
             LifecycleHookSpecificationList: [hookSpec],
@@ -284,7 +342,7 @@ async function ensureGroup(
         ),
       { signal, afterCreate: true });
       createdGroup = true;
-      changes.push({ resource: 'auto-scaling-group', action: 'created', id: name, detail: `${template.name} in ${node.subnetId}` });
+      changes.push({ resource: 'auto-scaling-group', action: 'created', id: name, detail: `${template.name} in ${node.az}` });
     } catch (err) {
       if (!isAwsCode(err, 'AlreadyExists')) throw err;
       group = await findNodeGroup(ctx, spec, node.id, signal);
@@ -293,26 +351,7 @@ async function ensureGroup(
   }
   if (group) {
     previousTemplateId = group.LaunchTemplate?.LaunchTemplateId ?? null;
-    const diffs: string[] = [];
-    const update: Record<string, unknown> = {};
-    if (group.LaunchTemplate?.LaunchTemplateId !== template.id || group.LaunchTemplate?.Version !== '1') {
-      update.LaunchTemplate = { LaunchTemplateId: template.id, Version: '1' };
-      diffs.push(`launch template ${group.LaunchTemplate?.LaunchTemplateName ?? '?'} → ${template.name}`);
-    }
-    if (group.MinSize !== 1 || group.MaxSize !== 1 || group.DesiredCapacity !== 1) {
-      Object.assign(update, { MinSize: 1, MaxSize: 1, DesiredCapacity: 1 });
-      diffs.push(`capacity ${group.MinSize}/${group.MaxSize}/${group.DesiredCapacity} → 1/1/1`);
-    }
-    if (group.VPCZoneIdentifier !== node.subnetId) {
-      update.VPCZoneIdentifier = node.subnetId;
-      diffs.push(`subnets ${group.VPCZoneIdentifier} → ${node.subnetId}`);
-    }
-    if (diffs.length > 0) {
-      await ctx.call('UpdateAutoScalingGroup', (abortSignal) => ctx.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, ...update }), { abortSignal }), { signal });
-      changes.push({ resource: 'auto-scaling-group', action: 'updated', id: name, detail: diffs.join('; ') });
-    } else {
-      changes.push({ resource: 'auto-scaling-group', action: 'unchanged', id: name });
-    }
+    await updateGroup(ctx, node, name, group, template, changes, signal);
   }
 
   // Verify the hook itself (moto ignores LifecycleHookSpecificationList; on AWS this also
@@ -330,15 +369,89 @@ async function ensureGroup(
   if (createdGroup) changes.push({ resource: 'lifecycle-hook', action: 'created', id: hookId, detail: hookDetail });
   else changes.push({ resource: 'lifecycle-hook', action: hookOk ? 'unchanged' : hook ? 'updated' : 'created', id: hookId, detail: hookDetail });
 
-  if (group && tagsToRecord(group.Tags)[TAG.launchHook] !== LAUNCH_HOOK_NAME) {
-    await ctx.call('CreateOrUpdateTags', (abortSignal) =>
-      ctx.asg.send(
-        new CreateOrUpdateTagsCommand({ Tags: [{ ResourceId: name, ResourceType: 'auto-scaling-group', Key: TAG.launchHook, Value: LAUNCH_HOOK_NAME, PropagateAtLaunch: false }] }),
-        { abortSignal },
-      ),
-    { signal });
-  }
+  if (group) await tagGroup(ctx, node, name, group, signal);
   return previousTemplateId;
+}
+
+/** Points an existing group at the template, capacity 1/1/1 and the node's AZ, in one update when anything differs. */
+async function updateGroup(
+  ctx: AwsContext,
+  node: NodeSpec,
+  name: string,
+  group: AutoScalingGroup,
+  template: { id: string; name: string },
+  changes: ResourceChange[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const diffs: string[] = [];
+  const update: Record<string, unknown> = {};
+  if (group.LaunchTemplate?.LaunchTemplateId !== template.id || group.LaunchTemplate?.Version !== '1') {
+    update.LaunchTemplate = { LaunchTemplateId: template.id, Version: '1' };
+    diffs.push(`launch template ${group.LaunchTemplate?.LaunchTemplateName ?? '?'} → ${template.name}`);
+  }
+  if (group.MinSize !== 1 || group.MaxSize !== 1 || group.DesiredCapacity !== 1) {
+    Object.assign(update, { MinSize: 1, MaxSize: 1, DesiredCapacity: 1 });
+    diffs.push(`capacity ${group.MinSize}/${group.MaxSize}/${group.DesiredCapacity} → 1/1/1`);
+  }
+  const azs = group.AvailabilityZones ?? [];
+  if (azs.length !== 1 || azs[0] !== node.az) {
+    update.AvailabilityZones = [node.az];
+    diffs.push(`availability zones ${azs.join(',') || 'none'} → ${node.az}`);
+  }
+  if (diffs.length > 0) {
+    await ctx.call('UpdateAutoScalingGroup', (abortSignal) => ctx.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, ...update }), { abortSignal }), { signal });
+    changes.push({ resource: 'auto-scaling-group', action: 'updated', id: name, detail: diffs.join('; ') });
+  } else {
+    changes.push({ resource: 'auto-scaling-group', action: 'unchanged', id: name });
+  }
+}
+
+/**
+ * Adds the tags an existing group lacks: `berth:launch-hook` once the hook is verified, and
+ * `berth:node-ip` (groups made before it existed), which the node policy needs to let the
+ * node complete its own launch.
+ */
+async function tagGroup(ctx: AwsContext, node: NodeSpec, name: string, group: AutoScalingGroup, signal?: AbortSignal): Promise<void> {
+  const have = tagsToRecord(group.Tags);
+  const want: Record<string, string> = { [TAG.launchHook]: LAUNCH_HOOK_NAME, [TAG.nodeIp]: node.ip };
+  const missing = Object.entries(want).filter(([k, v]) => have[k] !== v);
+  if (missing.length === 0) return;
+  await ctx.call('CreateOrUpdateTags', (abortSignal) =>
+    ctx.asg.send(
+      new CreateOrUpdateTagsCommand({ Tags: missing.map(([Key, Value]) => ({ ResourceId: name, ResourceType: 'auto-scaling-group', Key, Value, PropagateAtLaunch: false })) }),
+      { abortSignal },
+    ),
+  { signal });
+}
+
+/**
+ * A group made by an older Berth names the node's subnet (VPCZoneIdentifier). AWS cannot launch
+ * a template with an existing ENI into it, and no update removes a group's subnets: delete it
+ * while it holds no instance (so it can be created again with AvailabilityZones); with an
+ * instance, stop and say how to empty it, since deleting it would terminate a member.
+ */
+async function deleteSubnetGroup(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, group: AutoScalingGroup, changes: ResourceChange[], signal?: AbortSignal): Promise<void> {
+  const name = groupName(spec.name, node.id);
+  const instances = (group.Instances ?? []).map((i) => i.InstanceId ?? '?');
+  if (instances.length > 0) {
+    throw new BerthDriverError(
+      'EnsureNode',
+      'GroupHasSubnets',
+      `node ${node.id}'s Auto Scaling group ${name} names subnets (${group.VPCZoneIdentifier}), made by an older Berth, and holds ${instances.join(', ')}. ` +
+        `AWS launches the node's template (its existing network interface) only into a group made with AvailabilityZones, and an update cannot remove subnets. ` +
+        `Empty the group when the cluster can spare this node (aws autoscaling update-auto-scaling-group --auto-scaling-group-name ${name} --min-size 0 --desired-capacity 0), ` +
+        `wait until it holds no instance, then run ensureNode (controller.apply()) again: it deletes the group and creates it in ${node.az}.`,
+    );
+  }
+  // ForceDelete false: should an instance have appeared meanwhile, AWS refuses instead of terminating it.
+  await ctx.call('DeleteAutoScalingGroup', (abortSignal) => ctx.asg.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: false }), { abortSignal }), { signal });
+  changes.push({ resource: 'auto-scaling-group', action: 'deleted', id: name, detail: `it named subnets (${group.VPCZoneIdentifier}); created again with AvailabilityZones ${node.az}` });
+  await waitForGroupGone(ctx, spec, node, signal);
+}
+
+/** Deletion is asynchronous: a create under the same name fails until the old group is gone. */
+async function waitForGroupGone(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, signal?: AbortSignal): Promise<void> {
+  await ctx.waitFor(`node ${node.id}'s Auto Scaling group ${groupName(spec.name, node.id)} to be deleted`, async () => ((await findNodeGroup(ctx, spec, node.id, signal)) ? undefined : true), signal);
 }
 
 async function ensureDns(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, changes: ResourceChange[], signal?: AbortSignal): Promise<void> {

@@ -1,5 +1,6 @@
 import { nodeRecordName, type ClusterSpec } from '@berth/core';
 import { changeQueueName, changeRuleName, normalizeDnsName, TAG } from './names.js';
+import { partitionOf } from './partition.js';
 
 export interface IamStatement {
   readonly Sid: string;
@@ -17,12 +18,18 @@ export interface IamPolicyDocument {
 export interface IamPolicyOptions {
   /** Default `*` (any account): set it to pin every ARN. */
   readonly accountId?: string;
-  /** Default `aws` (`aws-cn`, `aws-us-gov`). */
+  /** Default: the partition of `spec.region` (`aws`, `aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`). */
   readonly partition?: string;
   /** The lock table; default `berth-locks`. */
   readonly lockTable?: string;
   /** The role the instance profile carries, for `iam:PassRole`. Default: any role, passed to EC2 only. */
   readonly instanceRoleName?: string;
+  /**
+   * The cluster's VPC. With it, the node statements that match the caller's private IP also
+   * require `aws:Ec2InstanceSourceVpc` to be this VPC, as AWS advises: a private IP is unique
+   * only within its VPC. Default: not checked (the cluster tag and the node role scope them).
+   */
+  readonly vpcId?: string;
   /**
    * The change feed (the driver's `changeQueue` option): SQS on the cluster's queue and
    * EventBridge on its rule. Default false.
@@ -30,12 +37,31 @@ export interface IamPolicyOptions {
   readonly changeQueue?: boolean | { readonly queueName?: string };
 }
 
+/** Resolved by IAM for each request from the caller's instance role credentials (see the node policy). */
+const CALLER_PRIMARY_IP = '${aws:EC2InstanceSourcePrivateIPv4}';
+
 /**
  * Least-privilege IAM policies for one cluster: `controller` for whoever runs Berth (apply,
- * roll, delete, lock) and `node` for the instance profile the bootstrap runs under. Resources
- * are scoped by the `berth:cluster` tag wherever the service supports tag conditions, and by
- * ARN (subnets, security groups, images, hosted zone, lock table, group names) elsewhere.
- * Describe/List calls cannot be scoped by AWS and use `*`.
+ * roll, delete, lock, preflight) and `node` for the instance profile the bootstrap runs under.
+ * The controller gets exactly the actions the driver calls, plus what AWS checks on its behalf
+ * (RunInstances, CreateTags and PassRole when a group is created or updated from a template;
+ * the Auto Scaling service-linked role in a fresh account; KMS when EBS uses the spec's keys).
+ * Resources are scoped by the `berth:cluster` tag wherever the service supports tag conditions,
+ * and by ARN (subnets, security groups, images, hosted zone, lock table, group names)
+ * elsewhere. Describe/List calls cannot be scoped by AWS and use `*`.
+ *
+ * The node policy lets an instance act only on itself and on its own node. Requests made with
+ * an instance role's credentials carry `ec2:SourceInstanceARN` (the calling instance) and
+ * `aws:EC2InstanceSourcePrivateIPv4` (the private IPv4 of the primary network interface the
+ * credentials were delivered to). The instance side of a call is pinned to the caller with
+ * `ArnEquals ec2:SourceInstanceARN = …:instance/${ec2:InstanceID}` — the pattern of AWS's own
+ * VSS snapshot policy; `${ec2:SourceInstanceARN}` may not be used as a variable in `Resource`
+ * (docs/aws-behaviour.md, IAM-9). Every Berth instance's primary interface
+ * (device index 0) is its node's own ENI, whose fixed IP is the node's identity and never
+ * moves; the node's data volume and group carry that IP as the tag `berth:node-ip`. So an
+ * instance can attach a volume only to itself and only when the volume's `berth:node-ip` is
+ * its own IP (and its `berth:cluster` this cluster), tag only itself (the phase tag), and
+ * complete or heartbeat only the lifecycle action of its own node's group.
  *
  * @example
  * ```ts
@@ -44,42 +70,48 @@ export interface IamPolicyOptions {
  * ```
  */
 export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}): { readonly controller: IamPolicyDocument; readonly node: IamPolicyDocument } {
-  const part = options.partition ?? 'aws';
+  const part = options.partition ?? partitionOf(spec.region);
   const acct = options.accountId ?? '*';
   const region = spec.region;
   const ec2 = (type: string, id = '*') => `arn:${part}:ec2:${region}:${acct}:${type}/${id}`;
   const onCluster = (prefix: 'aws:ResourceTag' | 'aws:RequestTag' | 'autoscaling:ResourceTag') => ({ StringEquals: { [`${prefix}/${TAG.cluster}`]: spec.name } });
   const groupArn = `arn:${part}:autoscaling:${region}:${acct}:autoScalingGroup:*:autoScalingGroupName/berth-${spec.name}-*`;
-  const kms = spec.nodes.map((n) => n.dataVolume.kmsKeyId).filter((k): k is string => k !== null);
+  const keyArn = (id: string) => (id.startsWith('arn:') ? id : `arn:${part}:kms:${region}:${acct}:${id.startsWith('alias/') ? id : `key/${id}`}`);
+  const kms = [...new Set(spec.nodes.map((n) => n.dataVolume.kmsKeyId).filter((k): k is string => k !== null).map(keyArn))];
+  const viaEc2 = { 'kms:ViaService': `ec2.${region}.amazonaws.com` };
   const images = [...new Set([spec.image, ...spec.nodes.map((n) => n.image)])];
 
   const controller: IamStatement[] = [
     {
+      // observe (the first six), ensureNode/deleteNode lookups (templates, hooks, images,
+      // snapshots), replaceInstance (DescribeAutoScalingInstances), preflight (subnets,
+      // security groups, instance types and offerings, key pairs, account limits).
       Sid: 'Describe',
       Effect: 'Allow',
       Action: [
         'ec2:DescribeInstances',
+        'ec2:DescribeNetworkInterfaces',
         'ec2:DescribeVolumes',
         'ec2:DescribeVolumesModifications',
-        'ec2:DescribeNetworkInterfaces',
+        'autoscaling:DescribeAutoScalingGroups',
+        'autoscaling:DescribeScalingActivities',
         'ec2:DescribeLaunchTemplates',
-        'ec2:DescribeLaunchTemplateVersions',
-        'ec2:DescribeSnapshots',
+        'autoscaling:DescribeLifecycleHooks',
         'ec2:DescribeImages',
+        'ec2:DescribeSnapshots',
+        'autoscaling:DescribeAutoScalingInstances',
         'ec2:DescribeSubnets',
         'ec2:DescribeSecurityGroups',
         'ec2:DescribeInstanceTypes',
         'ec2:DescribeInstanceTypeOfferings',
         'ec2:DescribeKeyPairs',
-        'autoscaling:DescribeAutoScalingGroups',
-        'autoscaling:DescribeAutoScalingInstances',
-        'autoscaling:DescribeLifecycleHooks',
-        'autoscaling:DescribeScalingActivities',
         'autoscaling:DescribeAccountLimits',
       ],
       Resource: '*',
     },
     {
+      // ensureNode (ENI, data volume, template), deleteNode/snapshotVolume (snapshot): only
+      // resources created with the cluster tag; preflight's DryRun sends the same requests.
       Sid: 'CreateTaggedResources',
       Effect: 'Allow',
       Action: ['ec2:CreateNetworkInterface', 'ec2:CreateVolume', 'ec2:CreateLaunchTemplate', 'ec2:CreateSnapshot'],
@@ -87,12 +119,14 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       Condition: onCluster('aws:RequestTag'),
     },
     {
+      // ensureNode's CreateNetworkInterface also authorises the subnet and security groups it names.
       Sid: 'CreateInTheClusterSubnetsAndGroups',
       Effect: 'Allow',
       Action: ['ec2:CreateNetworkInterface'],
       Resource: [...spec.subnets.map((s) => ec2('subnet', s.id)), ...spec.securityGroupIds.map((g) => ec2('security-group', g))],
     },
     {
+      // snapshotVolume and deleteNode's final snapshot: CreateSnapshot also authorises the source volume.
       Sid: 'SnapshotClusterVolumes',
       Effect: 'Allow',
       Action: ['ec2:CreateSnapshot'],
@@ -100,6 +134,8 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       Condition: onCluster('aws:ResourceTag'),
     },
     {
+      // The TagSpecifications of the creates above, and of the launches a group makes from a
+      // template (CreateAutoScalingGroup/UpdateAutoScalingGroup check it as RunInstances).
       Sid: 'TagOnCreate',
       Effect: 'Allow',
       Action: ['ec2:CreateTags'],
@@ -107,6 +143,17 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       Condition: { StringEquals: { 'ec2:CreateAction': ['CreateNetworkInterface', 'CreateVolume', 'CreateLaunchTemplate', 'CreateSnapshot', 'RunInstances'] } },
     },
     {
+      // ensureNode tags a data volume made before berth:node-ip existed (the node policy needs it).
+      Sid: 'TagClusterVolumesWithNodeIp',
+      Effect: 'Allow',
+      Action: ['ec2:CreateTags'],
+      Resource: ec2('volume'),
+      Condition: { ...onCluster('aws:ResourceTag'), 'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.nodeIp] } },
+    },
+    {
+      // deleteNode (DeleteNetworkInterface, DeleteVolume, DeleteLaunchTemplate), ensureNode
+      // (ModifyNetworkInterfaceAttribute for security groups, DeleteLaunchTemplate for
+      // superseded revisions), resizeVolume (ModifyVolume).
       Sid: 'ChangeClusterResources',
       Effect: 'Allow',
       Action: ['ec2:DeleteNetworkInterface', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:DeleteVolume', 'ec2:ModifyVolume', 'ec2:DeleteLaunchTemplate'],
@@ -114,13 +161,14 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       Condition: onCluster('aws:ResourceTag'),
     },
     {
+      // ensureNode's ModifyNetworkInterfaceAttribute also authorises the groups it sets.
       Sid: 'ModifyEniSecurityGroups',
       Effect: 'Allow',
       Action: ['ec2:ModifyNetworkInterfaceAttribute'],
       Resource: spec.securityGroupIds.map((g) => ec2('security-group', g)),
     },
     {
-      // Creating or updating a group with a template needs the caller's right to launch it.
+      // CreateAutoScalingGroup/UpdateAutoScalingGroup with a template check the caller's right to launch it.
       Sid: 'LaunchFromClusterTemplates',
       Effect: 'Allow',
       Action: ['ec2:RunInstances'],
@@ -128,6 +176,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       Condition: onCluster('aws:ResourceTag'),
     },
     {
+      // ...and to the resources the launch uses; preflight's RunInstances DryRun needs the same.
       Sid: 'LaunchResources',
       Effect: 'Allow',
       Action: ['ec2:RunInstances'],
@@ -142,6 +191,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       ],
     },
     {
+      // ensureNode's CreateAutoScalingGroup, whose Tags are also authorised as CreateOrUpdateTags.
       Sid: 'CreateClusterGroups',
       Effect: 'Allow',
       Action: ['autoscaling:CreateAutoScalingGroup', 'autoscaling:CreateOrUpdateTags'],
@@ -149,25 +199,36 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       Condition: onCluster('aws:RequestTag'),
     },
     {
+      // ensureNode (UpdateAutoScalingGroup, PutLifecycleHook, CreateOrUpdateTags, and
+      // DeleteAutoScalingGroup for a group that names subnets), deleteNode
+      // (DeleteAutoScalingGroup), replaceInstance (TerminateInstanceInAutoScalingGroup),
+      // completeLifecycle (CompleteLifecycleAction).
       Sid: 'ManageClusterGroups',
       Effect: 'Allow',
       Action: [
         'autoscaling:UpdateAutoScalingGroup',
-        'autoscaling:DeleteAutoScalingGroup',
         'autoscaling:PutLifecycleHook',
-        'autoscaling:DeleteLifecycleHook',
-        'autoscaling:CompleteLifecycleAction',
-        'autoscaling:TerminateInstanceInAutoScalingGroup',
         'autoscaling:CreateOrUpdateTags',
-        'autoscaling:SuspendProcesses',
-        'autoscaling:ResumeProcesses',
+        'autoscaling:DeleteAutoScalingGroup',
+        'autoscaling:TerminateInstanceInAutoScalingGroup',
+        'autoscaling:CompleteLifecycleAction',
       ],
       Resource: groupArn,
       Condition: onCluster('autoscaling:ResourceTag'),
     },
+    {
+      // The first CreateAutoScalingGroup in an account creates Auto Scaling's service-linked role.
+      Sid: 'AutoScalingServiceLinkedRole',
+      Effect: 'Allow',
+      Action: ['iam:CreateServiceLinkedRole'],
+      Resource: `arn:${part}:iam::${acct}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+      Condition: { StringLike: { 'iam:AWSServiceName': 'autoscaling.amazonaws.com' } },
+    },
   ];
   if (spec.iamInstanceProfile !== null) {
     controller.push({
+      // CreateAutoScalingGroup/UpdateAutoScalingGroup with a template that names an instance
+      // profile, and preflight's RunInstances DryRun, pass its role to EC2.
       Sid: 'PassInstanceRole',
       Effect: 'Allow',
       Action: ['iam:PassRole'],
@@ -179,6 +240,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
     const names = [spec.dns.clusterRecord, ...spec.nodes.map((n) => nodeRecordName(spec.dns!, n.id))].map(normalizeDnsName);
     controller.push(
       {
+        // ensureNode, setDns, deleteNode.
         Sid: 'ClusterRecords',
         Effect: 'Allow',
         Action: ['route53:ChangeResourceRecordSets'],
@@ -188,15 +250,16 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
         },
       },
       {
+        // ListResourceRecordSets: observe, ensureNode, deleteNode; GetHostedZone: preflight.
         Sid: 'ReadZone',
         Effect: 'Allow',
         Action: ['route53:ListResourceRecordSets', 'route53:GetHostedZone'],
         Resource: `arn:${part}:route53:::hostedzone/${spec.dns.hostedZoneId}`,
       },
-      { Sid: 'ReadChanges', Effect: 'Allow', Action: ['route53:GetChange'], Resource: `arn:${part}:route53:::change/*` },
     );
   }
   controller.push({
+    // The lock (GetItem, UpdateItem) and ensureLockTable (DescribeTable, CreateTable).
     Sid: 'ClusterLease',
     Effect: 'Allow',
     Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DescribeTable', 'dynamodb:CreateTable'],
@@ -207,6 +270,9 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
     const queueName = (options.changeQueue === true ? undefined : options.changeQueue.queueName) ?? changeQueueName(spec.name);
     controller.push(
       {
+        // ensureChangeQueue (GetQueueUrl, CreateQueue with tags, Get/SetQueueAttributes),
+        // waitForChange (ReceiveMessage, DeleteMessageBatch, authorised as DeleteMessage),
+        // deleteChangeQueue (DeleteQueue).
         Sid: 'ChangeQueue',
         Effect: 'Allow',
         Action: [
@@ -222,6 +288,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
         Resource: `arn:${part}:sqs:${region}:${acct}:${queueName}`,
       },
       {
+        // ensureChangeQueue (DescribeRule, PutRule, ListTargetsByRule, PutTargets), deleteChangeQueue (RemoveTargets, DeleteRule).
         Sid: 'ChangeRule',
         Effect: 'Allow',
         Action: ['events:DescribeRule', 'events:PutRule', 'events:ListTargetsByRule', 'events:PutTargets', 'events:RemoveTargets', 'events:DeleteRule'],
@@ -229,47 +296,107 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       },
     );
   }
-  if (kms.length > 0) {
-    controller.push({
-      Sid: 'EncryptWithClusterKey',
-      Effect: 'Allow',
-      Action: ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
-      Resource: [...new Set(kms)],
-      Condition: { StringEquals: { 'kms:ViaService': `ec2.${region}.amazonaws.com` } },
-    });
-  }
+  if (kms.length > 0) controller.push(...controllerKmsStatements(spec, kms, viaEc2));
 
   const node: IamStatement[] = [
-    { Sid: 'SeeItself', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeTags'], Resource: '*' },
     {
-      // The instance and its volume both carry the cluster tag; AWS cannot compare the node
-      // tags of two resources, so a node could attach another node's volume of the same cluster.
-      Sid: 'AttachClusterVolume',
+      // The bootstrap's attach loop (describe-volumes by id; by tags only when the user data
+      // carries no volume id) and its InService check when a lifecycle action is already completed.
+      Sid: 'Describe',
       Effect: 'Allow',
-      Action: ['ec2:AttachVolume'],
-      Resource: [ec2('volume'), ec2('instance')],
-      Condition: onCluster('aws:ResourceTag'),
+      Action: ['ec2:DescribeVolumes', 'autoscaling:DescribeAutoScalingInstances'],
+      Resource: '*',
     },
     {
+      // attach-volume: the instance side is only the calling instance itself...
+      Sid: 'AttachToItself',
+      Effect: 'Allow',
+      Action: ['ec2:AttachVolume'],
+      Resource: ec2('instance'),
+      Condition: { ArnEquals: { 'ec2:SourceInstanceARN': ec2('instance', '${ec2:InstanceID}') } },
+    },
+    {
+      // ...and the volume side only this cluster's volume of the caller's node: its
+      // berth:node-ip is the caller's primary (device index 0) IP, i.e. the node's fixed IP.
+      Sid: 'AttachOwnVolume',
+      Effect: 'Allow',
+      Action: ['ec2:AttachVolume'],
+      Resource: ec2('volume'),
+      Condition: {
+        StringEquals: {
+          [`aws:ResourceTag/${TAG.cluster}`]: spec.name,
+          [`aws:ResourceTag/${TAG.nodeIp}`]: CALLER_PRIMARY_IP,
+          ...(options.vpcId !== undefined && { 'aws:Ec2InstanceSourceVpc': options.vpcId }),
+        },
+      },
+    },
+    {
+      // set_phase: the berth:phase tag, on the calling instance only.
       Sid: 'ReportPhase',
       Effect: 'Allow',
       Action: ['ec2:CreateTags'],
       Resource: ec2('instance'),
       Condition: {
-        StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: spec.name },
+        ArnEquals: { 'ec2:SourceInstanceARN': ec2('instance', '${ec2:InstanceID}') },
         'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.phase] },
       },
     },
     {
+      // complete-lifecycle-action and record-lifecycle-action-heartbeat: only on the caller's node's group.
       Sid: 'CompleteOwnLaunch',
       Effect: 'Allow',
       Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
       Resource: groupArn,
-      Condition: onCluster('autoscaling:ResourceTag'),
+      Condition: {
+        StringEquals: {
+          [`autoscaling:ResourceTag/${TAG.cluster}`]: spec.name,
+          [`autoscaling:ResourceTag/${TAG.nodeIp}`]: CALLER_PRIMARY_IP,
+          ...(options.vpcId !== undefined && { 'aws:Ec2InstanceSourceVpc': options.vpcId }),
+        },
+      },
     },
   ];
+  if (kms.length > 0) {
+    // attach-volume of an encrypted volume: EC2 creates a grant and decrypts the volume's data
+    // key with the caller's (the node's) permissions.
+    node.push(
+      {
+        Sid: 'AttachEncryptedVolumeGrant',
+        Effect: 'Allow',
+        Action: ['kms:CreateGrant'],
+        Resource: kms,
+        Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' }, StringEquals: viaEc2 },
+      },
+      { Sid: 'AttachEncryptedVolume', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: kms, Condition: { StringEquals: viaEc2 } },
+    );
+  }
   return Object.freeze({
     controller: Object.freeze({ Version: '2012-10-17' as const, Statement: Object.freeze(controller) }),
     node: Object.freeze({ Version: '2012-10-17' as const, Statement: Object.freeze(node) }),
   });
+}
+
+/**
+ * ensureNode's CreateVolume with the spec's keys: EBS generates the volume's data key
+ * (GenerateDataKeyWithoutPlaintext), checks the key (DescribeKey) and creates a grant for
+ * itself, all with the caller's permissions and only via EC2. Decrypt and ReEncrypt* only when
+ * a node's volume comes from a snapshot: EBS re-encrypts the snapshot's data key under the
+ * volume's key then (a snapshot under a key the spec does not name also needs them on that key,
+ * which this policy cannot know).
+ */
+function controllerKmsStatements(spec: ClusterSpec, kms: readonly string[], viaEc2: Record<string, string>): IamStatement[] {
+  const statements: IamStatement[] = [
+    {
+      Sid: 'CreateVolumeKeyGrant',
+      Effect: 'Allow',
+      Action: ['kms:CreateGrant'],
+      Resource: kms,
+      Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' }, StringEquals: viaEc2 },
+    },
+    { Sid: 'CreateVolumeWithKey', Effect: 'Allow', Action: ['kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'], Resource: kms, Condition: { StringEquals: viaEc2 } },
+  ];
+  if (spec.nodes.some((n) => n.dataVolume.kmsKeyId !== null && n.dataVolume.snapshotId !== null)) {
+    statements.push({ Sid: 'RestoreSnapshotWithKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'], Resource: kms, Condition: { StringEquals: viaEc2 } });
+  }
+  return statements;
 }

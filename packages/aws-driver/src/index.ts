@@ -1,7 +1,7 @@
 export { createAwsDriver } from './create-aws-driver.js';
 export type { AwsDriver } from './create-aws-driver.js';
 export { MOTO_CAPABILITIES } from './aws-driver-options.js';
-export type { AwsDriverOptions, ResolvedAwsDriverConfig } from './aws-driver-options.js';
+export type { AwsDriverOptions, AwsDriverClients, ClientLike, ResolvedAwsDriverConfig } from './aws-driver-options.js';
 export { createSystemClock } from './system-clock.js';
 export { mapAwsError } from './map-aws-error.js';
 export { iamPolicyFor } from './iam-policy.js';

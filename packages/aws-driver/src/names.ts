@@ -11,6 +11,12 @@ export const TAG = Object.freeze({
   volume: 'berth:volume',
   /** On the group: the name of its launch lifecycle hook, set once ensureNode has verified the hook. */
   launchHook: 'berth:launch-hook',
+  /**
+   * On the node's data volume and group: the node's IP. The node policy compares it with the
+   * caller's `aws:EC2InstanceSourcePrivateIPv4`, so an instance may attach only its own node's
+   * volume and complete only its own group's lifecycle action (see iamPolicyFor).
+   */
+  nodeIp: 'berth:node-ip',
   /** On a snapshot taken by deleteNode: the volume it preserves. */
   finalSnapshotOf: 'berth:final-snapshot-of',
 });

@@ -13,10 +13,11 @@ import {
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { GetHostedZoneCommand } from '@aws-sdk/client-route-53';
-import { BerthConfigError, BerthDriverError, nodeRecordName, type ClusterSpec } from '@berth/core';
+import { BerthConfigError, BerthDriverError, computeRevision, nodeRecordName, type ClusterSpec } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { isAwsCode } from './map-aws-error.js';
 import { groupName, normalizeDnsName, TAG, tagsToRecord } from './names.js';
+import { DEFAULT_ROOT_DEVICE_NAME, dataVolumeRequest, networkInterfaceRequest, runInstancesRequest } from './node-requests.js';
 import { checkUserDataFits } from './user-data.js';
 
 /** One thing that would make provisioning or a roll fail. */
@@ -43,9 +44,11 @@ export interface PreflightReport {
  * the spec's AZ and CIDR, the nodes' IPs are free (or held by this node's own ENI), security
  * groups, images, key pair, snapshots and the instance type exist (and the type is offered in
  * each node's AZ), user data fits in 16 KB, the hosted zone exists, the Auto Scaling group
- * quota has room for the nodes not yet provisioned, and EC2 permissions (DryRun). Makes no
- * change. Auto Scaling, Route 53, IAM (instance profile) and KMS permissions cannot be
- * checked with DryRun and are listed under `skipped`.
+ * quota has room for the nodes not yet provisioned, and EC2 permissions (DryRun of the first
+ * node's CreateNetworkInterface, CreateVolume and launch, built by the same functions as
+ * ensureNode's requests, tags and security groups included, since IAM judges a dry run by what
+ * it carries). Makes no change. Auto Scaling, Route 53, IAM (instance profile) and KMS
+ * permissions cannot be checked with DryRun and are listed under `skipped`.
  */
 export async function preflight(ctx: AwsContext, spec: ClusterSpec, signal?: AbortSignal): Promise<PreflightReport> {
   const problems: PreflightProblem[] = [];
@@ -111,9 +114,11 @@ export async function preflight(ctx: AwsContext, spec: ClusterSpec, signal?: Abo
   });
 
   const images = [...new Set(spec.nodes.map((n) => n.image).concat(spec.image))];
+  const rootDeviceNames = new Map<string, string>();
   await run('images', async () => {
     const r = await ctx.call('DescribeImages', (abortSignal) => ctx.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: images }] }), { abortSignal }), { signal });
     const found = new Map((r.Images ?? []).map((im) => [im.ImageId ?? '', im]));
+    for (const im of found.values()) if (im.ImageId && im.RootDeviceName) rootDeviceNames.set(im.ImageId, im.RootDeviceName);
     for (const id of images) {
       const im = found.get(id);
       const where = id === spec.image ? 'image' : `nodes[${spec.nodes.findIndex((n) => n.image === id)}].image`;
@@ -224,29 +229,29 @@ export async function preflight(ctx: AwsContext, spec: ClusterSpec, signal?: Abo
         add('permissions', '', `${operation} with DryRun succeeded without the DryRunOperation answer; the endpoint may not honour DryRun`);
       } catch (err) {
         if (isAwsCode(err, 'DryRunOperation')) return;
+        // Authorised; the 'ips' check reports whose interface holds the address.
+        if (operation === 'CreateNetworkInterface' && isAwsCode(err, 'InvalidIPAddress.InUse')) return;
         if (isAwsCode(err, 'UnauthorizedOperation')) add('permissions', '', `not allowed to ${operation} (DryRun answered UnauthorizedOperation); see iamPolicyFor(spec).controller`);
         else if (err instanceof BerthDriverError && err.awsCode !== 'NotImplemented') add('permissions', '', `${operation} (DryRun) failed: ${err.message}`);
         else throw err;
       }
     };
+    // The requests ensureNode sends (same builders), so that the policy's aws:RequestTag and
+    // resource conditions judge them as they will judge the real ones.
     await dry('CreateNetworkInterface', (abortSignal) =>
-      ctx.ec2.send(new CreateNetworkInterfaceCommand({ DryRun: true, SubnetId: n.subnetId, Groups: [...spec.securityGroupIds] }), { abortSignal }),
+      ctx.ec2.send(new CreateNetworkInterfaceCommand({ ...networkInterfaceRequest(spec, n), DryRun: true }), { abortSignal }),
     );
-    await dry('CreateVolume', (abortSignal) =>
-      ctx.ec2.send(new CreateVolumeCommand({ DryRun: true, AvailabilityZone: n.az, Size: n.dataVolume.sizeGiB, VolumeType: n.dataVolume.type as never }), { abortSignal }),
-    );
-    // What the group does with the template, on the caller's permissions.
+    await dry('CreateVolume', (abortSignal) => ctx.ec2.send(new CreateVolumeCommand({ ...dataVolumeRequest(spec, n), DryRun: true }), { abortSignal }));
+    // What the group does with the node's template, on the caller's permissions.
+    const rootDeviceName = rootDeviceNames.get(n.image) ?? DEFAULT_ROOT_DEVICE_NAME;
     await dry('RunInstances', (abortSignal) =>
-      ctx.ec2.send(
-        new RunInstancesCommand({ DryRun: true, MinCount: 1, MaxCount: 1, ImageId: n.image, InstanceType: spec.instanceType as never, SubnetId: n.subnetId }),
-        { abortSignal },
-      ),
+      ctx.ec2.send(new RunInstancesCommand({ ...runInstancesRequest(spec, n, computeRevision(spec, n.id), rootDeviceName), DryRun: true }), { abortSignal }),
     );
   });
   skipped.push(
     { check: 'auto-scaling-permissions', reason: 'Auto Scaling has no DryRun; use IAM policy simulation with iamPolicyFor(spec).controller' },
     { check: 'route53-permissions', reason: 'Route 53 has no DryRun' },
-    { check: 'instance-profile', reason: 'needs IAM (iam:GetInstanceProfile), which this driver does not call' },
+    { check: 'instance-profile', reason: "its role's policy needs IAM, which this driver does not call (a missing profile fails the RunInstances DryRun)" },
     { check: 'kms-key', reason: 'needs KMS (kms:DescribeKey), which this driver does not call' },
     { check: 'launch-template-quota', reason: 'EC2 exposes no API for it (Service Quotas does)' },
   );

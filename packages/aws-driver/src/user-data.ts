@@ -2,12 +2,15 @@ import { gzipSync } from 'node:zlib';
 import { BerthConfigError } from '@berth/core';
 import type { ClusterSpec, ConfigIssue, NodeSpec } from '@berth/core';
 import { NODE_BOOTSTRAP_SCRIPT } from './bootstrap-script.generated.js';
+import { groupName, LAUNCH_HOOK_NAME } from './names.js';
 
 /** EC2's limit on user data, before base64. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
 /** Longer than any revision `computeRevision` makes (`r-` + 16 hex), for the spec-time size check. */
 const WORST_CASE_REVISION = 'r-'.padEnd(64, 'f');
+/** As long as an EBS volume id gets (`vol-` + 17 hex), for the spec-time size check. */
+const WORST_CASE_VOLUME_ID = 'vol-'.padEnd(21, 'f');
 
 export interface RenderedUserData {
   /** Base64, ready for the launch template's UserData. */
@@ -17,25 +20,35 @@ export interface RenderedUserData {
   readonly gzipped: boolean;
 }
 
-/** Node facts that only the driver knows; all optional (the bootstrap discovers them by tags and API calls). */
+/** Node facts the driver knows when it renders the user data (ensureNode passes all three). */
 export interface UserDataOptions {
-  /** The node's data volume id; without it the bootstrap finds it by the berth:cluster / berth:node tags. */
+  /**
+   * The node's data volume id (ensureNode creates the volume before the template). Without it
+   * the bootstrap looks the volume up by the tags `berth:cluster`, `berth:node` and
+   * `berth:volume=data` — a fallback for hand-rendered user data.
+   */
   readonly volumeId?: string;
-  /** The node's Auto Scaling group; without it the bootstrap asks DescribeAutoScalingInstances. */
+  /** The node's Auto Scaling group. Default: `groupName(spec.name, nodeId)`, the group ensureNode makes. */
   readonly autoScalingGroupName?: string;
-  /** The launch lifecycle hook; without it the bootstrap asks DescribeLifecycleHooks. */
+  /** The group's launch lifecycle hook. Default: `LAUNCH_HOOK_NAME`. */
   readonly lifecycleHookName?: string;
 }
 
 /**
  * Renders the user data that the node's launch template carries: the node bootstrap script
  * (`packages/aws-driver/bootstrap/node-bootstrap.sh`) with the node's data block after its first
- * line. Gzipped when the plain text would not fit in 16 KB (cloud-init unpacks it).
+ * line. Gzipped when the plain text would not fit in 16 KB (cloud-init unpacks it). The block
+ * carries the node's data volume id, group name and hook name, so the bootstrap looks none of
+ * them up.
  *
  * @throws BerthConfigError when the node is unknown, a bootstrap value cannot be carried, or the
  * user data cannot fit in 16 KB even gzipped (the issue names the largest part of the spec).
  * @example
- * const { userData } = renderUserData(spec, 'n1', computeRevision(spec, 'n1'));
+ * const { userData } = renderUserData(spec, 'n1', computeRevision(spec, 'n1'), {
+ *   volumeId: 'vol-0123456789abcdef0',
+ *   autoScalingGroupName: groupName(spec.name, 'n1'),
+ *   lifecycleHookName: LAUNCH_HOOK_NAME,
+ * });
  */
 export function renderUserData(
   spec: ClusterSpec,
@@ -61,8 +74,8 @@ export interface UserDataFit {
 
 /**
  * Checks once per spec (not per node) that every node's user data can be rendered and fits in
- * 16 KB: it renders the node with the longest id and a worst-case revision, with a margin for
- * gzip's small variations. For validation and preflight.
+ * 16 KB: it renders the node with the longest id (so the longest group name), a worst-case
+ * revision and volume id, with a margin for gzip's small variations. For validation and preflight.
  *
  * @throws BerthConfigError with every problem found (see {@link userDataIssues}).
  * @example
@@ -83,7 +96,7 @@ function inspect(spec: ClusterSpec): { issues: ConfigIssue[]; fit: UserDataFit }
   const issues = contentIssues(spec);
   const longest = spec.nodes.reduce<NodeSpec | undefined>((a, n) => (a && a.id.length >= n.id.length ? a : n), undefined);
   if (!longest || issues.length > 0) return { issues, fit: { sizeBytes: 0, gzipped: false, limitBytes: USER_DATA_LIMIT_BYTES } };
-  const packed = pack(renderScript(spec, longest, WORST_CASE_REVISION, {}));
+  const packed = pack(renderScript(spec, longest, WORST_CASE_REVISION, { volumeId: WORST_CASE_VOLUME_ID }));
   // Two nodes' gzip sizes can differ by a few bytes; keep a margin so every node fits.
   const margin = packed.gzipped ? 64 : 0;
   if (packed.bytes.length + margin > USER_DATA_LIMIT_BYTES) issues.push(sizeIssue(spec, packed));
@@ -106,8 +119,8 @@ function renderScript(spec: ClusterSpec, node: NodeSpec, revision: string, optio
     ['BERTH_REVISION', revision],
     ['BERTH_SPEC_REGION', spec.region],
     ['BERTH_VOLUME_ID', options.volumeId ?? ''],
-    ['BERTH_ASG_NAME', options.autoScalingGroupName ?? ''],
-    ['BERTH_LIFECYCLE_HOOK_NAME', options.lifecycleHookName ?? ''],
+    ['BERTH_ASG_NAME', options.autoScalingGroupName ?? groupName(spec.name, node.id)],
+    ['BERTH_LIFECYCLE_HOOK_NAME', options.lifecycleHookName ?? LAUNCH_HOOK_NAME],
     ['BERTH_DEVICE_NAME', dv.deviceName],
     ['BERTH_FS_TYPE', dv.fileSystem],
     ['BERTH_MOUNT_PATH', dv.mountPath],

@@ -1,5 +1,21 @@
-import { DescribeAutoScalingGroupsCommand, DescribeLifecycleHooksCommand, AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeLaunchTemplatesCommand, DescribeNetworkInterfacesCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  DeleteAutoScalingGroupCommand,
+  DeleteTagsCommand as DeleteGroupTagsCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeLifecycleHooksCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  DeleteTagsCommand,
+  DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeVolumesCommand,
+} from '@aws-sdk/client-ec2';
+import { gunzipSync } from 'node:zlib';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { computeRevision } from '@berth/core';
 import { describe, expect, it } from 'vitest';
@@ -36,7 +52,7 @@ describe('ensureNode on moto', () => {
     const vols = (await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:${TAG.cluster}`, Values: ['kafka'] }] }))).Volumes!;
     expect(vols).toHaveLength(1);
     expect(vols[0]).toMatchObject({ Size: 50, VolumeType: 'gp3', Encrypted: true, AvailabilityZone: 'us-east-1a' });
-    expect(tagsOf(vols[0]!.Tags)).toEqual({ [TAG.cluster]: 'kafka', [TAG.node]: 'n1', [TAG.volume]: 'data', Name: 'kafka-n1', team: 'data' });
+    expect(tagsOf(vols[0]!.Tags)).toEqual({ [TAG.cluster]: 'kafka', [TAG.node]: 'n1', [TAG.volume]: 'data', [TAG.nodeIp]: '10.0.1.10', Name: 'kafka-n1', team: 'data' });
 
     const lts = (await ec2.send(new DescribeLaunchTemplatesCommand({ MaxResults: 200 }))).LaunchTemplates!;
     expect(lts.map((t) => t.LaunchTemplateName)).toEqual([launchTemplateName('kafka', 'n1', rev)]);
@@ -46,7 +62,11 @@ describe('ensureNode on moto', () => {
     expect(data.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' });
     expect(data.SecurityGroupIds ?? []).toEqual([]);
     expect(data.InstanceType).toBe('t3.medium');
-    expect(data.UserData).toBeTruthy();
+    // The bootstrap is told its volume, group and hook (it looks none of them up).
+    const userData = gunzipSync(Buffer.from(data.UserData!, 'base64')).toString('utf8');
+    expect(userData).toContain(`BERTH_VOLUME_ID='${vols[0]!.VolumeId}'\n`);
+    expect(userData).toContain(`BERTH_ASG_NAME='${groupName('kafka', 'n1')}'\n`);
+    expect(userData).toContain("BERTH_LIFECYCLE_HOOK_NAME='berth-launch'\n");
     expect(data.BlockDeviceMappings![0]!.Ebs).toMatchObject({ VolumeSize: 20, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true });
     const instanceTags = tagsOf(data.TagSpecifications!.find((t) => t.ResourceType === 'instance')!.Tags);
     expect(instanceTags).toMatchObject({ [TAG.cluster]: 'kafka', [TAG.node]: 'n1', [TAG.revision]: rev });
@@ -54,7 +74,10 @@ describe('ensureNode on moto', () => {
     const asg = new AutoScalingClient(clientConfig(aws.moto.endpoint));
     const g = (await asg.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups!;
     expect(g).toHaveLength(1);
-    expect(g[0]).toMatchObject({ AutoScalingGroupName: groupName('kafka', 'n1'), MinSize: 1, MaxSize: 1, DesiredCapacity: 1, VPCZoneIdentifier: aws.world.subnets[0]!.id });
+    // An existing-ENI template: the group names the ENI's AZ, never a subnet.
+    expect(g[0]).toMatchObject({ AutoScalingGroupName: groupName('kafka', 'n1'), MinSize: 1, MaxSize: 1, DesiredCapacity: 1, AvailabilityZones: ['us-east-1a'] });
+    expect(g[0]!.VPCZoneIdentifier ?? '').toBe('');
+    expect(tagsOf(g[0]!.Tags)).toMatchObject({ [TAG.cluster]: 'kafka', [TAG.node]: 'n1', [TAG.nodeIp]: '10.0.1.10', [TAG.launchHook]: 'berth-launch' });
     expect(g[0]!.LaunchTemplate).toMatchObject({ LaunchTemplateId: lts[0]!.LaunchTemplateId, Version: '1' });
     const hooks = (await asg.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName('kafka', 'n1') }))).LifecycleHooks!;
     expect(hooks).toEqual([
@@ -109,6 +132,82 @@ describe('ensureNode on moto', () => {
     // The previous revision's template stays while its instance may still run.
     const names = (await aws.world.ec2.send(new DescribeLaunchTemplatesCommand({ MaxResults: 200 }))).LaunchTemplates!.map((t) => t.LaunchTemplateName).sort();
     expect(names).toEqual([launchTemplateName('kafka', 'n1', r2.revision), launchTemplateName('kafka', 'n1', r3.revision)].sort());
+  });
+
+  describe('groups made by an older Berth (with the node\'s subnet)', () => {
+    /** Replaces n1's group with one like older versions made: VPCZoneIdentifier, no berth:node-ip tag. */
+    async function legacyGroup(capacity: number): Promise<AutoScalingClient> {
+      await aws.driver.ensureNode(aws.spec, 'n1');
+      const asg = new AutoScalingClient(clientConfig(aws.moto.endpoint));
+      const name = groupName('kafka', 'n1');
+      const old = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups![0]!;
+      await asg.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true }));
+      await asg.send(
+        new CreateAutoScalingGroupCommand({
+          AutoScalingGroupName: name,
+          LaunchTemplate: { LaunchTemplateId: old.LaunchTemplate!.LaunchTemplateId, Version: '1' },
+          MinSize: capacity,
+          MaxSize: capacity,
+          DesiredCapacity: capacity,
+          VPCZoneIdentifier: aws.world.subnets[0]!.id,
+          Tags: [TAG.cluster, TAG.node, TAG.launchHook].map((Key) => ({ Key, Value: { [TAG.cluster]: 'kafka', [TAG.node]: 'n1', [TAG.launchHook]: 'berth-launch' }[Key]!, ResourceId: name, ResourceType: 'auto-scaling-group', PropagateAtLaunch: false })),
+        }),
+      );
+      return asg;
+    }
+
+    it('without an instance: deleted (ForceDelete false) and created again with AvailabilityZones', async () => {
+      const asg = await legacyGroup(0);
+      const r = await aws.driver.ensureNode(aws.spec, 'n1');
+      expect(r.changes.filter((c) => c.resource === 'auto-scaling-group').map((c) => `${c.action} ${c.detail ?? ''}`)).toEqual([
+        `deleted it named subnets (${aws.world.subnets[0]!.id}); created again with AvailabilityZones us-east-1a`,
+        expect.stringMatching(/^created .* in us-east-1a$/),
+      ]);
+      const g = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName('kafka', 'n1')] }))).AutoScalingGroups![0]!;
+      expect(g).toMatchObject({ AvailabilityZones: ['us-east-1a'], MinSize: 1, MaxSize: 1, DesiredCapacity: 1 });
+      expect(g.VPCZoneIdentifier ?? '').toBe('');
+      expect(tagsOf(g.Tags)[TAG.nodeIp]).toBe('10.0.1.10');
+      const again = await aws.driver.ensureNode(aws.spec, 'n1');
+      expect(again.changes.every((c) => c.action === 'unchanged'), JSON.stringify(again.changes)).toBe(true);
+      asg.destroy();
+    });
+
+    it('with an instance: stops, names the node and the group, and says how to empty it', async () => {
+      const asg = await legacyGroup(1);
+      const err = await aws.driver.ensureNode(aws.spec, 'n1').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'DRIVER_ERROR', awsCode: 'GroupHasSubnets', retryable: false });
+      expect((err as Error).message).toContain(`node n1's Auto Scaling group ${groupName('kafka', 'n1')} names subnets (${aws.world.subnets[0]!.id})`);
+      expect((err as Error).message).toContain('--min-size 0 --desired-capacity 0');
+      // Nothing was deleted.
+      expect((await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName('kafka', 'n1')] }))).AutoScalingGroups).toHaveLength(1);
+      asg.destroy();
+    });
+  });
+
+  it("moves a group back to the node's AZ", async () => {
+    await aws.driver.ensureNode(aws.spec, 'n1');
+    const asg = new AutoScalingClient(clientConfig(aws.moto.endpoint));
+    await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName('kafka', 'n1'), AvailabilityZones: ['us-east-1b'] }));
+    const r = await aws.driver.ensureNode(aws.spec, 'n1');
+    expect(r.changes.find((c) => c.resource === 'auto-scaling-group')).toMatchObject({ action: 'updated', detail: 'availability zones us-east-1b → us-east-1a' });
+    asg.destroy();
+  });
+
+  it('tags a data volume and a group made before berth:node-ip (the node policy needs it)', async () => {
+    const first = await aws.driver.ensureNode(aws.spec, 'n1');
+    const volumeId = first.changes.find((c) => c.resource === 'volume')!.id;
+    await aws.world.ec2.send(new DeleteTagsCommand({ Resources: [volumeId], Tags: [{ Key: TAG.nodeIp }] }));
+    const asg = new AutoScalingClient(clientConfig(aws.moto.endpoint));
+    const name = groupName('kafka', 'n1');
+    await asg.send(new DeleteGroupTagsCommand({ Tags: [{ ResourceId: name, ResourceType: 'auto-scaling-group', Key: TAG.nodeIp }] }));
+    const r = await aws.driver.ensureNode(aws.spec, 'n1');
+    expect(r.changes.find((c) => c.resource === 'volume')).toMatchObject({ action: 'updated', id: volumeId, detail: `tagged ${TAG.nodeIp}=10.0.1.10` });
+    const vol = (await aws.world.ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes![0]!;
+    expect(tagsOf(vol.Tags)[TAG.nodeIp]).toBe('10.0.1.10');
+    const g = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups![0]!;
+    expect(tagsOf(g.Tags)[TAG.nodeIp]).toBe('10.0.1.10');
+    expect((await aws.driver.ensureNode(aws.spec, 'n1')).changes.every((c) => c.action === 'unchanged')).toBe(true);
+    asg.destroy();
   });
 
   it('replaceInstance terminates in the group without decrementing; the group launches a new instance', async () => {

@@ -1,8 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineCluster } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { createAwsDriver, createSystemClock, iamPolicyFor, MOTO_CAPABILITIES } from '../src/index.js';
+import { NODE_BOOTSTRAP_SCRIPT } from '../src/bootstrap-script.generated.js';
 
-const spec = defineCluster({
+const input = () => ({
   name: 'kafka',
   region: 'eu-west-1',
   subnets: [
@@ -22,6 +25,17 @@ const spec = defineCluster({
   dataVolume: { sizeGiB: 100, kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/k' },
   dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', clusterRecord: 'kafka.internal.example.com', nodeRecordTemplate: '{node}.kafka.internal.example.com' },
 });
+const spec = defineCluster(input());
+
+/** Every operation the driver sends (`ctx.call('Op', …)` and preflight's `dry('Op', …)`), read from its source. */
+function driverOperations(): Set<string> {
+  const dir = fileURLToPath(new URL('../src/', import.meta.url));
+  const ops = new Set<string>();
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+    for (const m of readFileSync(dir + f, 'utf8').matchAll(/(?:\bcall|\bdry)\(\s*'([A-Z][A-Za-z]+)'/g)) ops.add(m[1]!);
+  }
+  return ops;
+}
 
 describe('iamPolicyFor', () => {
   const { controller, node } = iamPolicyFor(spec, { accountId: '123456789012' });
@@ -43,8 +57,61 @@ describe('iamPolicyFor', () => {
       'k3.kafka.internal.example.com',
     ]);
     expect(byId(controller, 'ClusterLease').Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['berth#kafka'] } });
-    expect(byId(controller, 'EncryptWithClusterKey').Resource).toEqual(['arn:aws:kms:eu-west-1:123456789012:key/k']);
     expect(byId(controller, 'PassInstanceRole').Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
+  });
+
+  // Regression: the first group in a fresh account creates Auto Scaling's service-linked role,
+  // which the policy did not allow.
+  it('lets the controller create the Auto Scaling service-linked role, and only that role', () => {
+    expect(byId(controller, 'AutoScalingServiceLinkedRole')).toEqual({
+      Sid: 'AutoScalingServiceLinkedRole',
+      Effect: 'Allow',
+      Action: ['iam:CreateServiceLinkedRole'],
+      Resource: 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
+      Condition: { StringLike: { 'iam:AWSServiceName': 'autoscaling.amazonaws.com' } },
+    });
+  });
+
+  it('grants the controller exactly the actions the driver calls, plus those AWS checks on its behalf', () => {
+    const all = iamPolicyFor(spec, { accountId: '123456789012', changeQueue: true }).controller;
+    const granted = new Set(all.Statement.flatMap((s) => s.Action));
+    const called = driverOperations();
+    // What AWS authorises as another action than the call's name, or checks on the caller's behalf.
+    const authorisedAs: Record<string, string> = { DeleteMessageBatch: 'DeleteMessage' };
+    const onBehalf = new Set([
+      'ec2:CreateTags', // TagSpecifications on create, and a group's launches
+      'ec2:RunInstances', // CreateAutoScalingGroup/UpdateAutoScalingGroup from a template (also preflight's DryRun)
+      'iam:PassRole', // a template that names an instance profile
+      'iam:CreateServiceLinkedRole', // the first group of an account
+      'sqs:TagQueue', // CreateQueue with tags
+      'autoscaling:CreateOrUpdateTags', // CreateAutoScalingGroup with tags (and called directly)
+      'kms:CreateGrant',
+      'kms:GenerateDataKeyWithoutPlaintext',
+      'kms:DescribeKey', // CreateVolume with the spec's key
+    ]);
+    const names = new Set([...called].map((op) => authorisedAs[op] ?? op));
+    for (const action of granted) {
+      expect(names.has(action.split(':')[1]!) || onBehalf.has(action), `${action} is granted but the driver never needs it`).toBe(true);
+    }
+    for (const op of names) expect([...granted].some((a) => a.endsWith(`:${op}`)), `the driver calls ${op} but the policy does not grant it`).toBe(true);
+    for (const gone of ['route53:GetChange', 'autoscaling:DeleteLifecycleHook', 'autoscaling:SuspendProcesses', 'autoscaling:ResumeProcesses', 'ec2:DescribeLaunchTemplateVersions']) {
+      expect(granted.has(gone), gone).toBe(false);
+    }
+  });
+
+  it('KMS: the controller may create volumes with the spec keys (via EC2 only); Decrypt and ReEncrypt only to restore a snapshot', () => {
+    const key = ['arn:aws:kms:eu-west-1:123456789012:key/k'];
+    const via = { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' };
+    expect(byId(controller, 'CreateVolumeKeyGrant')).toMatchObject({ Action: ['kms:CreateGrant'], Resource: key, Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' }, StringEquals: via } });
+    expect(byId(controller, 'CreateVolumeWithKey')).toMatchObject({ Action: ['kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'], Resource: key, Condition: { StringEquals: via } });
+    expect(controller.Statement.map((s) => s.Sid)).not.toContain('RestoreSnapshotWithKey');
+    const restored = defineCluster({ ...input(), dataVolume: { sizeGiB: 100, kmsKeyId: 'k-0123', snapshotId: 'snap-0123456789abcdef0' } });
+    const doc = iamPolicyFor(restored, { accountId: '123456789012' }).controller;
+    expect(doc.Statement.find((s) => s.Sid === 'RestoreSnapshotWithKey')).toMatchObject({ Action: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'], Resource: ['arn:aws:kms:eu-west-1:123456789012:key/k-0123'] });
+    // No key in the spec: no KMS at all.
+    const plain = defineCluster({ ...input(), dataVolume: { sizeGiB: 100 } });
+    const plainPolicies = iamPolicyFor(plain);
+    expect([...plainPolicies.controller.Statement, ...plainPolicies.node.Statement].flatMap((s) => s.Action).filter((a) => a.startsWith('kms:'))).toEqual([]);
   });
 
   it('adds the change feed (queue and rule ARNs) only when asked', () => {
@@ -72,10 +139,47 @@ describe('iamPolicyFor', () => {
     driver.destroy();
   });
 
-  it('lets nodes tag only their phase, attach cluster volumes and complete their own launch', () => {
-    expect(node.Statement.map((s) => s.Sid)).toEqual(['SeeItself', 'AttachClusterVolume', 'ReportPhase', 'CompleteOwnLaunch']);
-    expect(byId(node, 'ReportPhase').Condition).toMatchObject({ 'ForAllValues:StringEquals': { 'aws:TagKeys': ['berth:phase'] } });
+  // Regression: any node could attach any volume of its cluster, to any instance of it, and the
+  // bootstrap's own lookups (DescribeAutoScalingInstances) were not granted.
+  it('lets a node attach only its own volume to itself, tag only itself, and complete only its own launch', () => {
+    expect(node.Statement.map((s) => s.Sid)).toEqual(['Describe', 'AttachToItself', 'AttachOwnVolume', 'ReportPhase', 'CompleteOwnLaunch', 'AttachEncryptedVolumeGrant', 'AttachEncryptedVolume']);
+    expect(byId(node, 'Describe')).toMatchObject({ Action: ['ec2:DescribeVolumes', 'autoscaling:DescribeAutoScalingInstances'], Resource: '*' });
+    // The caller pinned by a condition, not a policy variable in Resource (which AWS does not allow there).
+    const self = { ArnEquals: { 'ec2:SourceInstanceARN': 'arn:aws:ec2:eu-west-1:123456789012:instance/${ec2:InstanceID}' } };
+    expect(byId(node, 'AttachToItself')).toMatchObject({ Action: ['ec2:AttachVolume'], Resource: 'arn:aws:ec2:eu-west-1:123456789012:instance/*', Condition: self });
+    expect(byId(node, 'AttachOwnVolume')).toMatchObject({
+      Action: ['ec2:AttachVolume'],
+      Resource: 'arn:aws:ec2:eu-west-1:123456789012:volume/*',
+      Condition: { StringEquals: { 'aws:ResourceTag/berth:cluster': 'kafka', 'aws:ResourceTag/berth:node-ip': '${aws:EC2InstanceSourcePrivateIPv4}' } },
+    });
+    expect(byId(node, 'ReportPhase')).toMatchObject({
+      Action: ['ec2:CreateTags'],
+      Resource: 'arn:aws:ec2:eu-west-1:123456789012:instance/*',
+      Condition: { ...self, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['berth:phase'] } },
+    });
+    expect(byId(node, 'CompleteOwnLaunch')).toMatchObject({
+      Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+      Resource: 'arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/berth-kafka-*',
+      Condition: { StringEquals: { 'autoscaling:ResourceTag/berth:cluster': 'kafka', 'autoscaling:ResourceTag/berth:node-ip': '${aws:EC2InstanceSourcePrivateIPv4}' } },
+    });
     expect(JSON.parse(JSON.stringify(node))).toEqual(node);
+    // With the VPC given, the IP match is pinned to it (private IPs are unique per VPC only).
+    const pinned = iamPolicyFor(spec, { vpcId: 'vpc-0123' }).node.Statement.find((s) => s.Sid === 'AttachOwnVolume')!;
+    expect(pinned.Condition!.StringEquals).toMatchObject({ 'aws:Ec2InstanceSourceVpc': 'vpc-0123' });
+  });
+
+  it('grants the node exactly the AWS CLI calls the bootstrap makes', () => {
+    const cli = new Set([...NODE_BOOTSTRAP_SCRIPT.matchAll(/aws_call (ec2|autoscaling) ([a-z-]+)/g)].map(([, svc, op]) => `${svc}:${op!.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}`));
+    expect([...cli].sort()).toEqual(['autoscaling:CompleteLifecycleAction', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:RecordLifecycleActionHeartbeat', 'ec2:AttachVolume', 'ec2:CreateTags', 'ec2:DescribeVolumes']);
+    const granted = new Set(node.Statement.flatMap((s) => s.Action).filter((a) => !a.startsWith('kms:')));
+    expect([...granted].sort()).toEqual([...cli].sort());
+  });
+
+  it('KMS: a node may use the spec keys via EC2 only, to attach its encrypted volume', () => {
+    const key = ['arn:aws:kms:eu-west-1:123456789012:key/k'];
+    const via = { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' };
+    expect(byId(node, 'AttachEncryptedVolumeGrant')).toMatchObject({ Action: ['kms:CreateGrant'], Resource: key, Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' }, StringEquals: via } });
+    expect(byId(node, 'AttachEncryptedVolume')).toMatchObject({ Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: key, Condition: { StringEquals: via } });
   });
 });
 

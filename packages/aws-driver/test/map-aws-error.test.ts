@@ -82,7 +82,7 @@ describe('mapAwsError on real error responses (moto)', () => {
     expect(mapAwsError('X', Object.assign(new Error('aborted'), { name: 'AbortError' }))).toBeInstanceOf(BerthAbortError);
   });
 
-  it('SDK retries are off by default (maxAttempts 1): one request per failed call', async () => {
+  it('SDK retries are off by default (maxAttempts 1): one request per failed call; the driver counts its calls, not SDK attempts', async () => {
     const driver = motoDriver(moto.endpoint);
     const world = await createWorld(moto.endpoint);
     const spec = clusterSpec(world, 3);
@@ -91,9 +91,12 @@ describe('mapAwsError on real error responses (moto)', () => {
     const forced = motoDriver(moto.endpoint, { capabilities: { lifecycleHooks: true } });
     await expect(forced.completeLifecycle(spec, 'n1', 'i-0123456789abcdef0', 'CONTINUE')).rejects.toMatchObject({ awsCode: 'Http500', retryable: true });
     expect(forced.apiCallCounts()).toEqual({ CompleteLifecycleAction: 1 });
+    expect(((await forced.completeLifecycle(spec, 'n1', 'i-0123456789abcdef0', 'CONTINUE').catch((e: Error) => e)) as Error).cause).toMatchObject({ $metadata: { attempts: 1 } });
+    // With SDK retries on, the SDK sends the request twice inside one driver call, counted once.
     const retrying = motoDriver(moto.endpoint, { capabilities: { lifecycleHooks: true }, maxAttempts: 2 });
-    await expect(retrying.completeLifecycle(spec, 'n1', 'i-0123456789abcdef0', 'CONTINUE')).rejects.toMatchObject({ awsCode: 'Http500' });
-    expect(retrying.apiCallCounts()).toEqual({ CompleteLifecycleAction: 2 });
+    const err = await retrying.completeLifecycle(spec, 'n1', 'i-0123456789abcdef0', 'CONTINUE').catch((e: Error) => e);
+    expect(err).toMatchObject({ awsCode: 'Http500', cause: { $metadata: { attempts: 2 } } });
+    expect(retrying.apiCallCounts()).toEqual({ CompleteLifecycleAction: 1 });
     for (const d of [driver, forced, retrying]) d.destroy();
     const asg = new AutoScalingClient(clientConfig(moto.endpoint));
     await asg.send(new DescribeAutoScalingGroupsCommand({}));

@@ -33,6 +33,7 @@ describe('preflight on moto', () => {
       nodes: good.nodes.map((n) => ({ ...n, image: 'ami-0123456789abcdef0' })),
       instanceType: 'x9.huge',
       keyName: 'no-such-key',
+      iamInstanceProfile: 'no-such-profile',
       dns: { ...good.dns!, hostedZoneId: 'ZNOSUCHZONE0' },
     };
     const report = await aws.driver.preflight(bad);
@@ -52,6 +53,8 @@ describe('preflight on moto', () => {
       ]),
     );
     expect(report.problems.find((p) => p.check === 'ips')!.message).toContain('10.0.2.10');
+    // The RunInstances DryRun carries the instance profile, as the node's launches will.
+    expect(report.problems.filter((p) => p.check === 'permissions').map((p) => p.message)).toEqual([expect.stringMatching(/^RunInstances \(DryRun\) failed: .*no-such-profile/)]);
     expect(() => assertPreflight(report)).toThrow(/problems/);
   });
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { defineCluster } from '@berth/core';
 import type { ClusterInput, ClusterSpec } from '@berth/core';
+import { groupName, LAUNCH_HOOK_NAME } from '../../src/names.js';
 import { renderUserData } from '../../src/user-data.js';
 import type { UserDataOptions } from '../../src/user-data.js';
 
@@ -29,6 +30,7 @@ export function makeSpec(dir: string, over: Partial<ClusterInput> = {}, dataVolu
     image: 'ami-0123456789abcdef0',
     instanceType: 'm6i.large',
     securityGroupIds: ['sg-0123456789abcdef0'],
+    iamInstanceProfile: 'kafka-node',
     dataVolume: { sizeGiB: 10, fileSystem: 'ext4', mountPath: join(dir, 'data'), owner: USER, group: GROUP, ...dataVolume },
     lifecycle: { heartbeatTimeoutSec: 300, defaultResult: 'ABANDON', onFailure: 'abandon' },
     ...over,
@@ -113,6 +115,7 @@ export interface World {
   readonly sysBlockDir: string;
   /** Extra environment for the script. */
   env: Record<string, string>;
+  /** Runs node n1's user data; `options` default to what ensureNode renders (volume id, group and hook names). */
   run(spec: ClusterSpec, options?: UserDataOptions): Promise<RunResult>;
   calls(): string[];
   /** Makes `target` the volume's device via the NVMe by-id link. */
@@ -137,8 +140,6 @@ export function makeWorld(imds: FakeImds, opts: { realMount?: boolean } = {}): W
   }
   writeFileSync(join(fakeDir, 'volume-ids'), `${VOLUME_ID}\n`);
   writeFileSync(join(fakeDir, 'volume-az'), AZ);
-  writeFileSync(join(fakeDir, 'asg-name'), 'kafka-n1\n');
-  writeFileSync(join(fakeDir, 'hook-name'), 'berth-launch\n');
   const fstab = join(dir, 'fstab');
   writeFileSync(fstab, '# /etc/fstab\nLABEL=cloudimg-rootfs / ext4 defaults 0 1\n');
   const stateDir = join(dir, 'state');
@@ -160,7 +161,7 @@ export function makeWorld(imds: FakeImds, opts: { realMount?: boolean } = {}): W
     linkById(target) {
       symlinkSync(target, join(byIdDir, `nvme-Amazon_Elastic_Block_Store_${VOLUME_ID.replace('-', '')}`));
     },
-    async run(spec, options = {}) {
+    async run(spec, options = { volumeId: VOLUME_ID, autoScalingGroupName: groupName(spec.name, 'n1'), lifecycleHookName: LAUNCH_HOOK_NAME }) {
       const script = join(dir, 'user-data.sh');
       writeFileSync(script, userDataText(spec, 'n1', options));
       const env: Record<string, string> = {

@@ -60,7 +60,7 @@ describe('node bootstrap: file systems (real mkfs/blkid on image files)', () => 
     expect(r.phases).toEqual(FULL_PHASES);
     expect(lifecycleResults(r.calls)).toEqual(['CONTINUE']);
     expect(r.calls).toContain(
-      `aws autoscaling complete-lifecycle-action --auto-scaling-group-name kafka-n1 --lifecycle-hook-name berth-launch --instance-id ${INSTANCE_ID} --lifecycle-action-result CONTINUE`,
+      `aws autoscaling complete-lifecycle-action --auto-scaling-group-name berth-kafka-n1 --lifecycle-hook-name berth-launch --instance-id ${INSTANCE_ID} --lifecycle-action-result CONTINUE`,
     );
   });
 
@@ -205,20 +205,23 @@ describe('node bootstrap: attaching', () => {
     w.linkById(makeImage(join(w.dir, 'vol.img'), 64));
   });
 
-  it('finds the volume by its berth:cluster / berth:node tags', async () => {
-    const r = await w.run(makeSpec(w.dir));
-    expect(r.code, r.stderr).toBe(0);
-    const lookup = r.calls.find((c) => c.includes('--filters'));
-    expect(lookup).toContain('Name=tag:berth:cluster,Values=kafka Name=tag:berth:node,Values=n1');
-    expect(r.calls).toContain(`aws ec2 attach-volume --volume-id ${VOLUME_ID} --instance-id ${INSTANCE_ID} --device /dev/sdf`);
-  });
-
-  it('uses the volume id it is given without a tag lookup', async () => {
+  it('uses the volume id, group and hook it is given: no lookup at all', async () => {
     const r = await w.run(makeSpec(w.dir), { volumeId: VOLUME_ID, autoScalingGroupName: 'g', lifecycleHookName: 'h' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.calls.filter((c) => c.includes('--filters') || c.includes('describe-auto-scaling') || c.includes('describe-lifecycle-hooks'))).toEqual([]);
+    expect(r.calls).toContain(`aws ec2 attach-volume --volume-id ${VOLUME_ID} --instance-id ${INSTANCE_ID} --device /dev/sdf`);
     expect(lifecycleResults(r.calls)).toEqual(['CONTINUE']);
     expect(r.calls.find((c) => c.includes('complete-lifecycle-action'))).toContain('--auto-scaling-group-name g --lifecycle-hook-name h');
+  });
+
+  // Regression: root volumes carry the node's tags too (the launch template tags them), so a
+  // lookup by berth:cluster / berth:node alone found two volumes and failed volume-ambiguous.
+  it('without a volume id, looks the data volume up by berth:cluster, berth:node and berth:volume=data', async () => {
+    const r = await w.run(makeSpec(w.dir), {});
+    expect(r.code, r.stderr).toBe(0);
+    const lookup = r.calls.find((c) => c.includes('--filters'));
+    expect(lookup).toContain('Name=tag:berth:cluster,Values=kafka Name=tag:berth:node,Values=n1 Name=tag:berth:volume,Values=data');
+    expect(r.calls).toContain(`aws ec2 attach-volume --volume-id ${VOLUME_ID} --instance-id ${INSTANCE_ID} --device /dev/sdf`);
   });
 
   it('retries VolumeInUse with growing backoff, then attaches', async () => {
@@ -254,9 +257,9 @@ describe('node bootstrap: attaching', () => {
     expect(r.stderr).toContain(`is in us-east-1b, this instance in ${AZ}`);
   });
 
-  it('fails when two volumes carry the node tags', async () => {
+  it('without a volume id, fails when two data volumes carry the node tags', async () => {
     writeFileSync(join(w.fakeDir, 'volume-ids'), `${VOLUME_ID}\tvol-0bbbbbbbbbbbbbbbb\n`);
-    const r = await w.run(makeSpec(w.dir));
+    const r = await w.run(makeSpec(w.dir), {});
     expect(r.phases).toEqual(['attaching', 'failed:attaching:volume-ambiguous']);
   });
 });
@@ -274,7 +277,7 @@ describe('node bootstrap: phases, scripts and the lifecycle action', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(imds.tokenPuts - puts).toBe(3);
     expect(imds.rejectedGets - rejected).toBe(0);
-    expect(r.calls.find((c) => c.startsWith('aws '))).toBe(`aws autoscaling describe-auto-scaling-instances --instance-ids ${INSTANCE_ID} --query AutoScalingInstances[0].AutoScalingGroupName`);
+    expect(r.calls.find((c) => c.startsWith('aws '))).toBe(`aws ec2 create-tags --resources ${INSTANCE_ID} --tags Key=berth:phase,Value=attaching`);
   });
 
   it('writes the node files with their mode, owner and exact content (quotes and $ survive)', async () => {
@@ -331,7 +334,7 @@ describe('node bootstrap: phases, scripts and the lifecycle action', () => {
     const beats = r.calls.filter((c) => c.startsWith('aws autoscaling record-lifecycle-action-heartbeat'));
     expect(beats.length).toBeGreaterThanOrEqual(2);
     expect(beats[0]).toBe(
-      `aws autoscaling record-lifecycle-action-heartbeat --auto-scaling-group-name kafka-n1 --lifecycle-hook-name berth-launch --instance-id ${INSTANCE_ID}`,
+      `aws autoscaling record-lifecycle-action-heartbeat --auto-scaling-group-name berth-kafka-n1 --lifecycle-hook-name berth-launch --instance-id ${INSTANCE_ID}`,
     );
   });
 
@@ -369,11 +372,15 @@ describe('node bootstrap: phases, scripts and the lifecycle action', () => {
     expect(lifecycleResults(r.calls)).toEqual(['ABANDON']);
   });
 
-  it('outside an Auto Scaling group: runs every step and completes nothing', async () => {
-    writeFileSync(join(w.fakeDir, 'asg-name'), 'None\n');
-    const r = await w.run(makeSpec(w.dir));
-    expect(r.code, r.stderr).toBe(0);
-    expect(lifecycleResults(r.calls)).toEqual([]);
-    expect(r.phases).toEqual(FULL_PHASES);
+  it('refuses to start without the group or hook name in its data, before any call', async () => {
+    for (const [options, missing] of [
+      [{ volumeId: VOLUME_ID, autoScalingGroupName: '' }, 'BERTH_ASG_NAME'],
+      [{ volumeId: VOLUME_ID, lifecycleHookName: '' }, 'BERTH_LIFECYCLE_HOOK_NAME'],
+    ] as const) {
+      const r = await w.run(makeSpec(w.dir), options);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`missing data value ${missing}`);
+      expect(r.calls).toEqual([]);
+    }
   });
 });

@@ -78,6 +78,14 @@ describe('renderUserData', () => {
     expect(out).toBe(`${nasty}\0${nasty}`);
   });
 
+  it("carries the volume id, group and hook it is given; the group and hook default to ensureNode's", () => {
+    const spec = makeSpec(dir);
+    const given = userDataText(spec, 'n2', { volumeId: 'vol-0123456789abcdef0', autoScalingGroupName: 'g', lifecycleHookName: 'h' });
+    expect(given).toContain("BERTH_VOLUME_ID='vol-0123456789abcdef0'\nBERTH_ASG_NAME='g'\nBERTH_LIFECYCLE_HOOK_NAME='h'\n");
+    const defaults = userDataText(spec, 'n2');
+    expect(defaults).toContain("BERTH_VOLUME_ID=''\nBERTH_ASG_NAME='berth-kafka-n2'\nBERTH_LIFECYCLE_HOOK_NAME='berth-launch'\n");
+  });
+
   it('rejects an unknown node', () => {
     expect(() => renderUserData(makeSpec(dir), 'n9', 'r-1')).toThrow(BerthConfigError);
   });

@@ -60,6 +60,28 @@ async function createZoneWithAwsShapedId(endpoint: string, r53: Route53Client, v
   throw new Error('moto gave no hosted zone id of the form Z... in 500 tries');
 }
 
+/** The instance profile every test spec names (`iamInstanceProfile`); createWorld makes it. */
+export const INSTANCE_PROFILE = 'berth-test-node';
+
+/**
+ * Creates an IAM instance profile on moto, so that launches and RunInstances dry runs naming it
+ * succeed. A raw IAM query request (the package has no IAM client); moto routes it by the
+ * service in the credential scope and checks no signature.
+ */
+async function createInstanceProfile(endpoint: string, name: string): Promise<void> {
+  const r = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20250101/${REGION}/iam/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: new URLSearchParams({ Action: 'CreateInstanceProfile', Version: '2010-05-08', InstanceProfileName: name }).toString(),
+  });
+  const body = await r.text();
+  // IAM is global: a second world in the same moto state finds the profile there already.
+  if (!r.ok && !body.includes('EntityAlreadyExists')) throw new Error(`moto CreateInstanceProfile failed: HTTP ${r.status} ${body}`);
+}
+
 export async function createWorld(endpoint: string): Promise<AwsWorld> {
   const ec2 = new EC2Client(clientConfig(endpoint));
   const r53 = new Route53Client(clientConfig(endpoint));
@@ -73,6 +95,7 @@ export async function createWorld(endpoint: string): Promise<AwsWorld> {
   }
   const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'berth-test', Description: 'berth test', VpcId: vpcId }));
   const hostedZoneId = await createZoneWithAwsShapedId(endpoint, r53, vpcId);
+  await createInstanceProfile(endpoint, INSTANCE_PROFILE);
   const [image, otherImage] = inject('motoImages'); // described once per run by moto-global-setup.ts
   r53.destroy();
   return { subnets, securityGroupId: sg.GroupId!, hostedZoneId, zoneName: 'kafka.internal', image, otherImage, ec2 };
@@ -93,6 +116,7 @@ export function clusterInput(world: AwsWorld, count: number, overrides: Partial<
     image: world.image,
     instanceType: 't3.medium',
     securityGroupIds: [world.securityGroupId],
+    iamInstanceProfile: INSTANCE_PROFILE,
     dataVolume: { sizeGiB: 50, type: 'gp3', mountPath: '/var/lib/kafka', deletionPolicy: 'retain' },
     dns: { hostedZoneId: world.hostedZoneId, clusterRecord: 'kafka.kafka.internal', nodeRecordTemplate: '{node}.kafka.internal', ttl: 30 },
     tags: { team: 'data' },
