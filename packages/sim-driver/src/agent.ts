@@ -1,27 +1,61 @@
-import type { BerthDriverError, Phase } from '@berth/core';
+import type { Phase } from '@berth/core';
+import { awsErrorCode, type ServiceName } from './aws/aws-error.js';
+import type { Caller } from './aws/service.js';
 import type { QueuedEvent } from './event-queue.js';
 import { draw, type SimContext } from './sim-context.js';
+import type { AgentConfig } from './user-data-config.js';
 import type { SimInstance, SimVolume } from './world/entities.js';
-import { TAG_CLUSTER, TAG_NODE, TAG_PHASE, TAG_PHASE_REASON } from './world/ec2.js';
+import { TAG_CLUSTER, TAG_NODE } from './world/ec2.js';
+
+/**
+ * The API calls the node bootstrap makes (packages/aws-driver/bootstrap/node-bootstrap.sh),
+ * by AWS operation, with the request parameters each one sends. The simulated agent makes the
+ * same calls with the same parameters; a test runs the real script against the simulated AWS
+ * and checks the two lists stay in step.
+ */
+export const BOOTSTRAP_CALLS = Object.freeze({
+  /** set_phase: the berth:phase tag on the instance itself. */
+  CreateTags: ['Resources', 'Tags'],
+  /** find_volume (fallback, no volume id in user data): by tags, data volumes only. */
+  'DescribeVolumes(filters)': ['Filters:tag:berth:cluster', 'Filters:tag:berth:node', 'Filters:tag:berth:volume'],
+  /** attach_volume's loop: the data volume's state and attachment. */
+  'DescribeVolumes(ids)': ['VolumeIds'],
+  AttachVolume: ['VolumeId', 'InstanceId', 'Device'],
+  RecordLifecycleActionHeartbeat: ['AutoScalingGroupName', 'LifecycleHookName', 'InstanceId'],
+  CompleteLifecycleAction: ['AutoScalingGroupName', 'LifecycleHookName', 'InstanceId', 'LifecycleActionResult'],
+  /** complete_lifecycle's check after "No active Lifecycle Action". */
+  DescribeAutoScalingInstances: ['InstanceIds'],
+});
+
+/** Errors the script's `aws_call` retries (node-bootstrap.sh): throttling and transient server errors. */
+const TRANSIENT = /RequestLimitExceeded|Throttling|ThrottlingException|InternalError|InternalFailure|ServiceUnavailable|Unavailable/;
+/** `aws_call`'s attempts (BERTH_AWS_ATTEMPTS). */
+const AWS_ATTEMPTS = 5;
+const BACKOFF_MAX_SEC = 30;
 
 interface AgentRun {
   readonly inst: SimInstance;
+  readonly cfg: AgentConfig;
+  readonly caller: Caller | null;
   readonly gen: number;
   readonly slow: number;
   phase: Phase | null;
   volume: SimVolume | null;
   heartbeatEv: QueuedEvent | null;
+  heartbeats: boolean;
   failed: boolean;
 }
 
-const MAX_CALL_RETRIES = 8;
+type Done<T> = (err: { code: string; message: string } | null, out: T | undefined) => void;
 
 /**
- * The node bootstrap as it runs on a real instance, as plain callbacks on the event queue:
- * attach the node's volume (retrying VolumeInUse until attachTimeoutSec), mount it (format
- * only when blank, grow when larger), configure, join the application and wait until the
- * member is healthy, then complete the lifecycle action. It reports each phase as the
- * `berth:phase` tag and sends lifecycle heartbeats while it waits.
+ * The node bootstrap as it runs on an instance, as callbacks on the event queue, configured
+ * from the instance's real user data and calling the simulated AWS with the instance's role
+ * (IAM evaluated with the node policy): report each phase as the `berth:phase` tag, attach the
+ * node's volume (retrying `VolumeInUse` until attachTimeoutSec), mount it (format only when
+ * blank, grow when larger), configure, join the application and wait until the member is
+ * healthy, then complete the lifecycle action — heartbeating while it waits. A failure is
+ * tagged `failed:<phase>:<reason>` and abandons (or, with onFailure `wait`, keeps waiting).
  */
 export class AgentHost {
   readonly #ctx: SimContext;
@@ -39,19 +73,35 @@ export class AgentHost {
   }
 
   start(inst: SimInstance): void {
-    const cfg = inst.bootstrap;
-    if (!cfg) return;
+    const cfg = inst.agentConfig;
+    if (!cfg || this.#ctx.options.nodeAgent === 'none') return;
     const bad = this.#ctx.faults.badImages.get(inst.imageId);
     if (bad?.phase === 'launching') {
       // User data never runs: no phase report, no heartbeat.
       this.#ctx.trace.record('agent.hung', { nodeId: cfg.nodeId, instanceId: inst.id, reason: bad.reason });
       return;
     }
-    const run: AgentRun = { inst, gen: inst.generation, slow: this.#ctx.faults.slowImages.get(inst.imageId) ?? 1, phase: null, volume: null, heartbeatEv: null, failed: false };
+    // The script exits 2 before any AWS call when its data block lacks the group or hook name.
+    if (cfg.autoScalingGroupName === '' || cfg.lifecycleHookName === '') {
+      this.#ctx.trace.record('agent.exited', { nodeId: cfg.nodeId, instanceId: inst.id, code: 2, reason: 'missing BERTH_ASG_NAME or BERTH_LIFECYCLE_HOOK_NAME in user data' });
+      return;
+    }
+    const run: AgentRun = {
+      inst,
+      cfg,
+      caller: this.#ctx.iam.instanceCaller(inst),
+      gen: inst.generation,
+      slow: this.#ctx.faults.slowImages.get(inst.imageId) ?? 1,
+      phase: null,
+      volume: null,
+      heartbeatEv: null,
+      heartbeats: false,
+      failed: false,
+    };
     this.#runs.set(inst.id, run);
     this.#ctx.trace.record('agent.started', { nodeId: cfg.nodeId, instanceId: inst.id });
-    this.#scheduleHeartbeat(run);
-    this.#report(run, 'attaching', null, () => this.#findVolume(run, this.#ctx.scheduler.nowMs + cfg.attachTimeoutSec * 1000, 0));
+    this.#startHeartbeats(run);
+    this.#report(run, 'attaching', () => this.#findVolume(run, this.#ctx.scheduler.nowMs + cfg.attachTimeoutSec * 1000, 0));
   }
 
   stop(inst: SimInstance): void {
@@ -61,18 +111,9 @@ export class AgentHost {
     this.#runs.delete(inst.id);
   }
 
-  /** ModifyVolume reached `optimizing`: a running agent grows the file system online. */
-  onVolumeGrown(volume: SimVolume): void {
-    for (const run of this.#runs.values()) {
-      if (run.volume !== volume || !this.#alive(run) || !volume.data) continue;
-      const data = volume.data;
-      this.#after(run, draw(this.#ctx.rng.agent, this.#ctx.options.timings.agentGrowMs), 'grow fs', () => {
-        if (volume.sizeGiB > data.fsSizeGiB) {
-          data.fsSizeGiB = volume.sizeGiB;
-          this.#ctx.trace.record('volume.fs-grown', { nodeId: run.inst.nodeId ?? undefined, instanceId: run.inst.id, volumeId: volume.id, sizeGiB: volume.sizeGiB });
-        }
-      });
-    }
+  /** ModifyVolume reached `optimizing`. The bootstrap grows the file system only at boot (mount), so nothing happens now. */
+  onVolumeGrown(_volume: SimVolume): void {
+    // Deliberately nothing: a running node's file system stays at its size until the next boot.
   }
 
   #alive(run: AgentRun): boolean {
@@ -85,39 +126,75 @@ export class AgentHost {
     });
   }
 
-  /** An API call from the instance, retried on throttling and 5xx. */
-  #call<T>(run: AgentRun, operation: string, effect: () => T, done: (err: BerthDriverError | null, value: T | undefined) => void, attempt = 0): void {
-    this.#ctx.api.agentCall(operation, effect, (err, value) => {
+  /** The script's backoff_sleep N: 2^N seconds (N ≤ 6) capped at 30, half of it jittered. */
+  #backoffMs(n: number): number {
+    let s = 2 ** Math.min(n, 6);
+    if (s > BACKOFF_MAX_SEC) s = BACKOFF_MAX_SEC;
+    const half = Math.floor(s / 2);
+    return (half + this.#ctx.rng.agent.int(0, half)) * 1000;
+  }
+
+  /** `aws_call`: one AWS CLI call with the instance's credentials, retrying throttling and transient errors. */
+  #call<T>(run: AgentRun, service: ServiceName, operation: string, input: Record<string, unknown>, done: Done<T>, attempt = 1): void {
+    if (run.caller === null) {
+      // No instance profile: the CLI finds no credentials and exits 253 without a request.
+      this.#ctx.trace.record('agent.no-credentials', { nodeId: run.cfg.nodeId, instanceId: run.inst.id, operation });
+      done({ code: 'NoCredentials', message: 'Unable to locate credentials. You can configure credentials by running "aws configure".' }, undefined);
+      return;
+    }
+    this.#ctx.gateway.requestCallback(run.caller, service, operation, input, (err, out) => {
       if (!this.#alive(run)) return;
-      if (err && err.retryable && attempt < MAX_CALL_RETRIES) {
-        const backoffMs = Math.min(20_000, 200 * 2 ** attempt) * (0.5 + this.#ctx.rng.agent.next());
-        this.#after(run, Math.round(backoffMs), `retry ${operation}`, () => this.#call(run, operation, effect, done, attempt + 1));
-        return;
+      if (err) {
+        const code = awsErrorCode(err) ?? 'Unknown';
+        if (TRANSIENT.test(code) && attempt < AWS_ATTEMPTS) {
+          this.#after(run, this.#backoffMs(attempt), `retry ${operation}`, () => this.#call(run, service, operation, input, done, attempt + 1));
+          return;
+        }
+        return done({ code, message: err.message }, undefined);
       }
-      done(err, value);
+      done(null, out as T);
     });
   }
 
-  #report(run: AgentRun, phase: Phase, reason: string | null, next: () => void): void {
-    run.phase = phase;
-    const tags: Record<string, string> = { [TAG_PHASE]: phase };
-    if (reason !== null) tags[TAG_PHASE_REASON] = reason;
-    this.#call(run, 'CreateTags', () => this.#ctx.ec2.tagInstance(run.inst.id, tags), () => next());
+  /** set_phase: the berth:phase tag (a failed tag call is only logged, as in the script). */
+  #report(run: AgentRun, phase: string, next: () => void): void {
+    run.phase = (phase.startsWith('failed') ? 'failed' : phase) as Phase;
+    this.#call(run, 'ec2', 'CreateTags', { Resources: [run.inst.id], Tags: [{ Key: 'berth:phase', Value: phase }] }, (err) => {
+      if (err) this.#ctx.trace.record('agent.tag-failed', { nodeId: run.cfg.nodeId, instanceId: run.inst.id, phase, error: `${err.code}: ${err.message}` });
+      next();
+    });
   }
 
-  #scheduleHeartbeat(run: AgentRun): void {
-    const hook = run.inst.groupName ? this.#ctx.state.groups.get(run.inst.groupName)?.hooks[0] : undefined;
-    if (!hook) return;
-    const periodMs = Math.max(10_000, Math.round((hook.heartbeatTimeoutSec * 1000) / 3));
-    run.heartbeatEv = this.#ctx.scheduler.after(periodMs, `agent ${run.inst.id} heartbeat`, () => {
-      run.heartbeatEv = null;
-      if (!this.#alive(run) || run.inst.lifecycleState !== 'Pending:Wait') {
-        if (this.#alive(run) && run.inst.lifecycleState === 'Pending') this.#scheduleHeartbeat(run);
-        return;
-      }
-      this.#call(run, 'RecordLifecycleActionHeartbeat', () => this.#ctx.asg.recordHeartbeat(null, null, run.inst.id), () => undefined);
-      this.#scheduleHeartbeat(run);
-    });
+  #startHeartbeats(run: AgentRun): void {
+    run.heartbeats = true;
+    const explicit = Number(run.cfg.values['BERTH_HEARTBEAT_INTERVAL_SEC'] ?? '');
+    const intervalSec = Math.max(1, Number.isFinite(explicit) && explicit > 0 ? explicit : Math.floor(run.cfg.heartbeatTimeoutSec / 3));
+    const beat = (): void => {
+      run.heartbeatEv = this.#ctx.scheduler.after(intervalSec * 1000, `agent ${run.inst.id} heartbeat`, () => {
+        run.heartbeatEv = null;
+        if (!this.#alive(run) || !run.heartbeats) return;
+        this.#call(
+          run,
+          'autoscaling',
+          'RecordLifecycleActionHeartbeat',
+          { AutoScalingGroupName: run.cfg.autoScalingGroupName, LifecycleHookName: run.cfg.lifecycleHookName, InstanceId: run.inst.id },
+          (err) => {
+            if (err && /No active Lifecycle Action/.test(err.message)) {
+              run.heartbeats = false; // the action ended (completed by hand, or timed out)
+              return;
+            }
+            if (run.heartbeats) beat();
+          },
+        );
+      });
+    };
+    beat();
+  }
+
+  #stopHeartbeats(run: AgentRun): void {
+    run.heartbeats = false;
+    this.#ctx.scheduler.cancel(run.heartbeatEv);
+    run.heartbeatEv = null;
   }
 
   #failIfBad(run: AgentRun, phase: Phase): boolean {
@@ -127,84 +204,90 @@ export class AgentHost {
     return true;
   }
 
-  #fail(run: AgentRun, reason: string): void {
+  /** fail + the main loop's failure branch: tag `failed:<phase>:<reason>`, then abandon or wait for repair. */
+  #fail(run: AgentRun, reason: string, detail?: string): void {
     if (run.failed) return;
     run.failed = true;
-    const cfg = run.inst.bootstrap;
-    this.#ctx.trace.record('agent.failed', { nodeId: cfg?.nodeId, instanceId: run.inst.id, phase: run.phase, reason });
-    // `<phase>: <reason>`, as the bootstrap reports it, so the controller can name the phase.
-    this.#report(run, 'failed', `${run.phase ?? 'launching'}: ${reason}`, () => {
-      if (cfg?.onFailure === 'wait') return; // keeps heartbeating: waiting for manual repair
-      this.#ctx.scheduler.cancel(run.heartbeatEv);
-      this.#call(run, 'CompleteLifecycleAction', () => this.#ctx.asg.completeLifecycleAction(null, null, run.inst.id, 'ABANDON'), () => undefined);
+    const last = run.phase === null || run.phase === 'failed' ? 'launching' : run.phase;
+    this.#ctx.trace.record('agent.failed', { nodeId: run.cfg.nodeId, instanceId: run.inst.id, phase: last, reason, ...(detail !== undefined && { detail }) });
+    this.#report(run, `failed:${last}:${reason}`, () => {
+      if (run.cfg.onFailure === 'wait') return; // keeps heartbeating: waiting for manual repair
+      this.#stopHeartbeats(run);
+      this.#completeLifecycle(run, 'ABANDON', () => undefined);
     });
   }
+
+  // ---- attach_volume ----
 
   #findVolume(run: AgentRun, deadlineMs: number, attempt: number): void {
     if (this.#failIfBad(run, 'attaching')) return;
-    const cfg = run.inst.bootstrap;
-    if (!cfg) return;
-    this.#call(
+    const cfg = run.cfg;
+    if (cfg.volumeId !== '') return this.#attachLoop(run, cfg.volumeId, deadlineMs, 0);
+    // Fallback of an older user data without the volume id: by tags, data volumes only.
+    this.#call<{ Volumes?: { VolumeId?: string; State?: string }[] }>(
       run,
+      'ec2',
       'DescribeVolumes',
-      () => this.#ctx.ec2.describeVolumes({ [TAG_CLUSTER]: cfg.clusterName, [TAG_NODE]: cfg.nodeId }),
-      (err, vols) => {
-        const vol = vols?.[0];
-        if (err || !vol) {
-          if (this.#ctx.scheduler.nowMs >= deadlineMs) return this.#fail(run, `no data volume tagged ${TAG_NODE}=${cfg.nodeId} found within attachTimeoutSec`);
-          return this.#after(run, this.#attachBackoff(attempt), 'find volume', () => this.#findVolume(run, deadlineMs, attempt + 1));
-        }
-        run.volume = vol;
-        this.#attach(run, vol, deadlineMs, 0);
+      {
+        Filters: [
+          { Name: `tag:${TAG_CLUSTER}`, Values: [cfg.clusterName] },
+          { Name: `tag:${TAG_NODE}`, Values: [cfg.nodeId] },
+          { Name: 'tag:berth:volume', Values: ['data'] },
+        ],
+      },
+      (err, out) => {
+        if (err) return this.#fail(run, 'volume-lookup-error', `${err.code}: ${err.message}`);
+        const ids = (out?.Volumes ?? []).filter((v) => v.State !== 'deleting' && v.State !== 'deleted').map((v) => v.VolumeId ?? '');
+        if (ids.length > 1) return this.#fail(run, 'volume-ambiguous', ids.join(' '));
+        if (ids.length === 1) return this.#attachLoop(run, ids[0] as string, deadlineMs, 0);
+        if (this.#ctx.scheduler.nowMs >= deadlineMs) return this.#fail(run, 'volume-not-found');
+        this.#after(run, this.#backoffMs(attempt + 1), 'find volume', () => this.#findVolume(run, deadlineMs, attempt + 1));
       },
     );
   }
 
-  #attachBackoff(attempt: number): number {
-    const base = draw(this.#ctx.rng.agent, this.#ctx.options.timings.agentAttachRetryMs);
-    return base * 2 ** Math.min(3, attempt);
+  #attachLoop(run: AgentRun, volumeId: string, deadlineMs: number, attempt: number): void {
+    const next = (a: number): void => {
+      if (this.#ctx.scheduler.nowMs >= deadlineMs) return this.#fail(run, 'attach-timeout', `${volumeId} not attached within ${run.cfg.attachTimeoutSec}s`);
+      this.#after(run, this.#backoffMs(a), 'attach loop', () => this.#attachLoop(run, volumeId, deadlineMs, a));
+    };
+    type Vol = { State?: string; AvailabilityZone?: string; Attachments?: { InstanceId?: string; State?: string }[] };
+    this.#call<{ Volumes?: Vol[] }>(run, 'ec2', 'DescribeVolumes', { VolumeIds: [volumeId] }, (err, out) => {
+      if (err) return this.#fail(run, 'volume-lookup-error', `${err.code}: ${err.message}`);
+      const v = out?.Volumes?.[0];
+      const a = v?.Attachments?.[0];
+      if (v?.AvailabilityZone !== run.inst.az) return this.#fail(run, 'volume-az-mismatch', `${volumeId} is in ${v?.AvailabilityZone}, this instance in ${run.inst.az}`);
+      if (a?.InstanceId === run.inst.id) {
+        if (a.State === 'attached') return this.#attached(run, volumeId);
+        return next(attempt + 1);
+      }
+      if (v.State === 'available') {
+        this.#call(run, 'ec2', 'AttachVolume', { VolumeId: volumeId, InstanceId: run.inst.id, Device: run.cfg.deviceName }, (aerr) => {
+          if (!aerr) return next(1);
+          if (/VolumeInUse|IncorrectState/.test(aerr.code)) {
+            this.#ctx.trace.record('agent.attach-retry', { nodeId: run.cfg.nodeId, instanceId: run.inst.id, volumeId, error: aerr.code });
+            return next(attempt + 1);
+          }
+          if (/ZoneMismatch/.test(aerr.code)) return this.#fail(run, 'volume-az-mismatch', aerr.message);
+          this.#fail(run, 'attach-error', `${aerr.code}: ${aerr.message}`);
+        });
+        return;
+      }
+      next(attempt + 1);
+    });
   }
 
-  #attach(run: AgentRun, vol: SimVolume, deadlineMs: number, attempt: number): void {
-    const cfg = run.inst.bootstrap;
-    if (!cfg) return;
-    if (vol.attachment?.instanceId === run.inst.id) return this.#waitAttached(run, vol, deadlineMs);
-    this.#call(
-      run,
-      'AttachVolume',
-      () => this.#ctx.ec2.attachVolume(vol.id, run.inst.id, cfg.deviceName),
-      (err) => {
-        if (!err) return this.#waitAttached(run, vol, deadlineMs);
-        const retry = err.awsCode === 'VolumeInUse' || err.awsCode === 'IncorrectState';
-        if (retry && this.#ctx.scheduler.nowMs < deadlineMs) {
-          this.#ctx.trace.record('agent.attach-retry', { nodeId: cfg.nodeId, instanceId: run.inst.id, volumeId: vol.id, error: err.awsCode, attempt: attempt + 1 });
-          return this.#after(run, this.#attachBackoff(attempt), 'attach retry', () => this.#attach(run, vol, deadlineMs, attempt + 1));
-        }
-        this.#fail(run, `AttachVolume ${vol.id} failed: ${err.awsCode}: ${err.message}`);
-      },
-    );
-  }
-
-  #waitAttached(run: AgentRun, vol: SimVolume, deadlineMs: number): void {
-    let done = false;
-    const timeout = this.#ctx.scheduler.at(deadlineMs, `agent ${run.inst.id} attach timeout`, () => {
-      if (done || !this.#alive(run)) return;
-      done = true;
-      this.#fail(run, `volume ${vol.id} still ${vol.attachment?.state ?? 'detached'} after attachTimeoutSec`);
-    });
-    // The device appearing is local (udev), not an API call.
-    this.#ctx.ec2.whenAttached(vol, () => {
-      if (done || !this.#alive(run)) return;
-      done = true;
-      this.#ctx.scheduler.cancel(timeout);
-      this.#report(run, 'mounting', null, () => this.#mount(run, vol));
-    });
+  /** The volume shows attached: the device appears (udev, local) and mounting starts. */
+  #attached(run: AgentRun, volumeId: string): void {
+    const vol = this.#ctx.state.volumes.get(volumeId);
+    if (!vol) return this.#fail(run, 'device-not-found', `no device for ${volumeId}`);
+    run.volume = vol;
+    this.#report(run, 'mounting', () => this.#mount(run, vol));
   }
 
   #mount(run: AgentRun, vol: SimVolume): void {
     if (this.#failIfBad(run, 'mounting')) return;
-    const cfg = run.inst.bootstrap;
-    if (!cfg) return;
+    const cfg = run.cfg;
     const t = this.#ctx.options.timings;
     const rng = this.#ctx.rng.agent;
     if (vol.data === null) {
@@ -231,50 +314,55 @@ export class AgentHost {
   }
 
   #afterMount(run: AgentRun, vol: SimVolume): void {
-    const cfg = run.inst.bootstrap;
-    if (!cfg) return;
+    const cfg = run.cfg;
     this.#ctx.trace.record('volume.mounted', { nodeId: cfg.nodeId, instanceId: run.inst.id, volumeId: vol.id, mountPath: cfg.mountPath });
-    this.#report(run, 'configuring', null, () => {
+    this.#report(run, 'configuring', () => {
       if (this.#failIfBad(run, 'configuring')) return;
-      this.#after(run, draw(this.#ctx.rng.agent, this.#ctx.options.timings.agentConfigureMs, run.slow), 'configure', () =>
-        this.#report(run, 'joining', null, () => this.#join(run, vol)),
-      );
+      this.#after(run, draw(this.#ctx.rng.agent, this.#ctx.options.timings.agentConfigureMs, run.slow), 'configure', () => this.#report(run, 'joining', () => this.#join(run, vol)));
     });
   }
 
   #join(run: AgentRun, vol: SimVolume): void {
     if (this.#failIfBad(run, 'joining')) return;
-    const cfg = run.inst.bootstrap;
-    if (!cfg) return;
+    const cfg = run.cfg;
     this.#ctx.app.startMember(cfg.nodeId, run.inst.id, vol);
     let done = false;
     const timeout = this.#ctx.scheduler.after(cfg.healthTimeoutSec * 1000, `agent ${run.inst.id} health timeout`, () => {
       if (done || !this.#alive(run)) return;
       done = true;
-      this.#fail(run, `member ${cfg.nodeId} not healthy within healthTimeoutSec (${cfg.healthTimeoutSec} s)`);
+      this.#fail(run, 'health-timeout', `not healthy within ${cfg.healthTimeoutSec}s`);
     });
     this.#ctx.app.whenHealthy(cfg.nodeId, () => {
       if (done || !this.#alive(run)) return;
       done = true;
       this.#ctx.scheduler.cancel(timeout);
       if (this.#failIfBad(run, 'healthy')) return;
-      this.#report(run, 'healthy', null, () => this.#complete(run));
+      this.#report(run, 'healthy', () =>
+        this.#completeLifecycle(run, 'CONTINUE', (ok) => {
+          if (!ok) return this.#fail(run, 'lifecycle-complete-failed');
+          this.#stopHeartbeats(run);
+          this.#report(run, 'in-service', () => undefined);
+        }),
+      );
     });
   }
 
-  #complete(run: AgentRun): void {
-    const hasHook = run.inst.groupName ? (this.#ctx.state.groups.get(run.inst.groupName)?.hooks.length ?? 0) > 0 : false;
-    const finish = (): void => {
-      this.#ctx.scheduler.cancel(run.heartbeatEv);
-      this.#report(run, 'in-service', null, () => undefined);
-    };
-    if (!hasHook) return finish();
-    this.#call(run, 'CompleteLifecycleAction', () => this.#ctx.asg.completeLifecycleAction(null, null, run.inst.id, 'CONTINUE'), (err) => {
-      if (err) {
-        this.#ctx.trace.record('agent.complete-failed', { nodeId: run.inst.nodeId ?? undefined, instanceId: run.inst.id, error: `${err.awsCode}: ${err.message}` });
-        return;
-      }
-      finish();
-    });
+  /** complete_lifecycle: a CONTINUE that finds no active action is fine when the instance is already InService. */
+  #completeLifecycle(run: AgentRun, result: 'CONTINUE' | 'ABANDON', done: (ok: boolean) => void): void {
+    const cfg = run.cfg;
+    this.#call(
+      run,
+      'autoscaling',
+      'CompleteLifecycleAction',
+      { AutoScalingGroupName: cfg.autoScalingGroupName, LifecycleHookName: cfg.lifecycleHookName, InstanceId: run.inst.id, LifecycleActionResult: result },
+      (err) => {
+        if (!err) return done(true);
+        this.#ctx.trace.record('agent.complete-failed', { nodeId: cfg.nodeId, instanceId: run.inst.id, result, error: `${err.code}: ${err.message}` });
+        if (result !== 'CONTINUE' || !/No active Lifecycle Action/.test(err.message)) return done(false);
+        this.#call<{ AutoScalingInstances?: { LifecycleState?: string }[] }>(run, 'autoscaling', 'DescribeAutoScalingInstances', { InstanceIds: [run.inst.id] }, (derr, out) => {
+          done(!derr && out?.AutoScalingInstances?.[0]?.LifecycleState === 'InService');
+        });
+      },
+    );
   }
 }

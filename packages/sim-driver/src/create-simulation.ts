@@ -1,21 +1,36 @@
-import { createPrng, type Clock, type Driver, type Prng, type RollHooks } from '@berth/core';
+import { createAwsDriver, type AwsDriver } from '@berth/aws-driver';
+import { createPrng, type Clock, type Prng, type RollHooks } from '@berth/core';
+import { SimAccount } from './account.js';
 import { AgentHost } from './agent.js';
 import { QuorumApp, type AppStatus } from './app.js';
-import { AwsApi } from './aws-api.js';
+import { createSimClients, type SimAwsClients } from './aws/clients.js';
+import { AwsGateway } from './aws/gateway.js';
+import { AUTHORIZERS } from './aws/iam/authorizers.js';
+import type { IamEvaluator } from './aws/iam/iam-decision.js';
+import { loadIamSimulateEvaluator } from './aws/iam/iam-simulate-evaluator.js';
+import { memoizeEvaluator } from './aws/iam/memo-evaluator.js';
+import { SimIam } from './aws/iam/sim-iam.js';
+import { createAutoScalingService } from './aws/services/autoscaling.js';
+import { SimDynamoDb } from './aws/services/dynamodb.js';
+import { createEc2Service } from './aws/services/ec2.js';
+import { SimEventBridge } from './aws/services/eventbridge.js';
+import { createRoute53Service } from './aws/services/route53.js';
+import { SimSqs } from './aws/services/sqs.js';
 import { FaultState } from './fault-state.js';
 import { createFaults, type SimFaults } from './faults.js';
+import { registerContext } from './internal.js';
+import { traceLeases } from './lease-trace.js';
 import { resolveSimOptions, type ResolvedSimOptions, type SimulationOptions } from './options.js';
+import { withPreparedAccount } from './prepared-driver.js';
 import { Scheduler, type RunOptions } from './scheduler.js';
 import { SimClock } from './sim-clock.js';
 import { STREAMS, type SimContext, type StreamName } from './sim-context.js';
-import { SimDriver } from './sim-driver.js';
 import { createSimHooks } from './sim-hooks.js';
-import { registerContext } from './internal.js';
 import { SimWorld } from './sim-world.js';
 import { TraceRecorder, type TraceEntry, type TraceListener } from './trace.js';
 import { AutoScaling } from './world/autoscaling.js';
-import { ChangeFeed } from './world/change-feed.js';
 import { Ec2 } from './world/ec2.js';
+import { LaunchTemplates } from './world/launch-templates.js';
 import { Route53 } from './world/route53.js';
 import { WorldState } from './world/world-state.js';
 
@@ -36,7 +51,19 @@ export interface Simulation {
   readonly seed: number;
   /** Resolved options (profile timings, limits...), frozen and printable. */
   readonly options: ResolvedSimOptions;
-  readonly driver: Driver & { apiCallCounts(): Readonly<Record<string, number>> };
+  /**
+   * The production AWS driver (`createAwsDriver` from `@berth/aws-driver`) over the simulated
+   * clients `sim.aws`, with the simulation's clock. Before a call about a spec it prepares the
+   * account for it (unless `account: 'manual'`).
+   */
+  readonly driver: AwsDriver;
+  /**
+   * Simulated AWS SDK v3 clients, calling as the controller's role. Point your own SDK code at
+   * them (hooks, tooling): `await sim.aws.ec2.send(new DescribeInstancesCommand({...}))`.
+   */
+  readonly aws: SimAwsClients;
+  /** The simulated account: what exists before Berth runs, and the IAM policies of its roles. */
+  readonly account: SimAccount;
   readonly clock: Clock;
   /** Every state change, in order. */
   readonly trace: readonly TraceEntry[];
@@ -44,16 +71,37 @@ export interface Simulation {
   readonly faults: SimFaults;
   readonly app: SimApp;
   readonly hooks: RollHooks;
-  /** Runs `fn` under virtual time and returns (or throws) what it does. */
+  /** Runs `fn` under virtual time and returns (or throws) what it does. Loads the IAM evaluator first. */
   run<T>(fn: () => T | Promise<T>, options?: RunOptions): Promise<T>;
   /** Called with every new trace entry (e.g. continuous invariant checks). Returns an unsubscribe. */
   onTrace(listener: TraceListener): () => void;
 }
 
+/** One evaluator per process: its memo is shared by every simulation (decisions depend only on their inputs). */
+let sharedEvaluator: Promise<IamEvaluator> | null = null;
+
+/** The process-wide memoised IAM evaluator over `@cloud-copilot/iam-simulate` (loaded once). */
+export function defaultIamEvaluator(): Promise<IamEvaluator> {
+  if (sharedEvaluator === null) {
+    const p = loadIamSimulateEvaluator().then((e: IamEvaluator) => memoizeEvaluator(e));
+    p.catch(() => {
+      // Not installed (or failed to load): the next simulation tries again and says why.
+      sharedEvaluator = null;
+    });
+    sharedEvaluator = p;
+  }
+  return sharedEvaluator;
+}
+
+function partitionOf(region: string): string {
+  return region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+}
+
 /**
- * Creates a deterministic simulation of the AWS services Berth uses (EC2, EBS, Auto Scaling,
- * Route 53, the lock table and the change queue), of the node bootstrap, and of a quorum
- * application. One seed gives one run, bit for bit.
+ * Creates a deterministic simulation of the AWS account Berth runs in — EC2, EBS, Auto
+ * Scaling, Route 53, DynamoDB, SQS and EventBridge answering the SDK commands the production
+ * AWS driver sends, with IAM evaluated on every call — plus the node bootstrap as it runs on
+ * each instance and a quorum application. One seed gives one run, bit for bit.
  *
  * @example
  * ```ts
@@ -75,18 +123,55 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
   const trace = new TraceRecorder(() => scheduler.nowMs);
   const root = createPrng(resolved.seed);
   const rng = Object.fromEntries(STREAMS.map((s) => [s, root.derive(s)])) as Record<StreamName, Prng>;
-  const ctx = { options: resolved, scheduler, trace, rng, state: new WorldState(), faults: new FaultState() } as Partial<Record<keyof SimContext, unknown>>;
+  const account = { accountId: resolved.accountId, region: resolved.region, partition: partitionOf(resolved.region) };
+  const ctx = { options: resolved, account, scheduler, trace, rng, state: new WorldState(), faults: new FaultState() } as Partial<Record<keyof SimContext, unknown>>;
   const c = ctx as unknown as SimContext;
+  const iam = new SimIam(account);
   Object.assign(ctx, {
+    iam,
     ec2: new Ec2(c),
+    launchTemplates: new LaunchTemplates(c),
     asg: new AutoScaling(c),
     route53: new Route53(c),
-    changes: new ChangeFeed(c),
+    dynamodb: new SimDynamoDb(c),
+    sqs: new SimSqs(c),
+    events: new SimEventBridge(c),
     app: new QuorumApp(c),
     agents: new AgentHost(c),
   });
-  ctx.api = new AwsApi(c);
-  const driver = new SimDriver(c);
+  ctx.gateway = new AwsGateway(
+    c,
+    { ec2: createEc2Service(), autoscaling: createAutoScalingService(), route53: createRoute53Service(), dynamodb: c.dynamodb.service, sqs: c.sqs.service, events: c.events.service },
+    AUTHORIZERS,
+  );
+  const clock = new SimClock(scheduler);
+  const aws = createSimClients(c.gateway, () => iam.controllerCaller());
+  const awsDriver = createAwsDriver({
+    region: resolved.region,
+    clients: aws,
+    clock,
+    changeQueue: resolved.changeQueue,
+    capabilities: { spot: true },
+  });
+  traceLeases(c, awsDriver.config.lockTable);
+  const simAccount = new SimAccount(c, (spec) => awsDriver.iamPolicyFor(spec), awsDriver.config.lockTable);
+  const driver = resolved.account === 'auto' ? withPreparedAccount(awsDriver, simAccount) : awsDriver;
+
+  let iamReady: Promise<void> | null = null;
+  const ensureIam = (): Promise<void> => {
+    if (iamReady) return iamReady;
+    if (resolved.iam === 'off') iamReady = Promise.resolve();
+    else if (resolved.iam === 'custom') {
+      iam.evaluator = options.iam as IamEvaluator;
+      iamReady = Promise.resolve();
+    } else {
+      iamReady = defaultIamEvaluator().then((e) => {
+        iam.evaluator = e;
+      });
+    }
+    return iamReady;
+  };
+
   const app: SimApp = {
     status: () => c.app.status(),
     leaderId: () => c.app.leaderId,
@@ -94,18 +179,23 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     clusterHealthy: () => c.app.clusterHealthy(),
     stepDown: (nodeId) => c.app.stepDown(nodeId),
   };
-  trace.record('sim.started', { seed: resolved.seed, profile: resolved.profile });
+  trace.record('sim.started', { seed: resolved.seed, profile: resolved.profile, iam: resolved.iam });
   const sim: Simulation = {
     seed: resolved.seed,
     options: resolved,
     driver,
-    clock: new SimClock(scheduler),
+    aws,
+    account: simAccount,
+    clock,
     trace: trace.entries,
-    world: new SimWorld(c),
+    world: new SimWorld(c, awsDriver.config.lockTable),
     faults: createFaults(c),
     app,
     hooks: createSimHooks(c),
-    run: (fn, options) => scheduler.run(fn, options),
+    run: async (fn, runOptions) => {
+      await ensureIam();
+      return scheduler.run(fn, runOptions);
+    },
     onTrace: (l) => trace.subscribe(l),
   };
   registerContext(sim, c);

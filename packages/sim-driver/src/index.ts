@@ -1,5 +1,7 @@
-export { createSimulation } from './create-simulation.js';
+export { createSimulation, defaultIamEvaluator } from './create-simulation.js';
 export type { Simulation, SimApp } from './create-simulation.js';
+export { SimAccount, zoneNameFor } from './account.js';
+export type { PrepareOptions, PolicySource } from './account.js';
 export { simulatedClusterInput } from './simulated-cluster-input.js';
 export type { SimulatedClusterOptions } from './simulated-cluster-input.js';
 export { resolveSimOptions, REALISTIC_TIMINGS, FAST_TIMINGS, DEFAULT_LIMITS, scaleTimings } from './options.js';
@@ -13,6 +15,12 @@ export type {
   BucketLimits,
   ApiLatencyTimings,
 } from './options.js';
+export type { SimAwsClients, SimClient } from './aws/clients.js';
+export { awsServiceError } from './aws/aws-error.js';
+export type { ServiceName } from './aws/aws-error.js';
+export type { IamEvaluator, IamEvaluationRequest, IamDecision } from './aws/iam/iam-decision.js';
+export { CONTROLLER_ROLE } from './aws/iam/sim-iam.js';
+export { BOOTSTRAP_CALLS } from './agent.js';
 export type { TraceEntry, TraceListener } from './trace.js';
 export type { SimFaults, ApiErrorsFault } from './faults.js';
 export type { AppStatus, AppMemberStatus, DataLossEvent } from './app.js';
@@ -29,10 +37,9 @@ export type {
   LeaseView,
   ScalingActivityView,
 } from './sim-world.js';
-export { SimDriver, groupName, LAUNCH_HOOK_NAME, PAGE_SIZES } from './sim-driver.js';
 export { SimClock } from './sim-clock.js';
 export { Scheduler } from './scheduler.js';
 export type { Waiter, RunOptions } from './scheduler.js';
 export { SimulationError } from './simulation-error.js';
 export type { SimulationErrorCode } from './simulation-error.js';
-export { TAG_CLUSTER, TAG_NODE, TAG_REVISION, TAG_PHASE, TAG_PHASE_REASON } from './world/ec2.js';
+export { TAG_CLUSTER, TAG_NODE, TAG_REVISION, TAG_PHASE } from './world/ec2.js';

@@ -1,8 +1,9 @@
 /**
  * Simulation options and the two timing profiles. Every duration is a `[min, max]` range in
  * milliseconds drawn uniformly from the owning subsystem's PRNG stream. `realistic` follows
- * shared/reference/AWS-SEMANTICS.md; `fast` shrinks every duration about 100×.
+ * the figures in docs/aws-behaviour.md; `fast` shrinks every duration about 100×.
  */
+import type { IamEvaluator } from './aws/iam/iam-decision.js';
 
 /** An inclusive `[min, max]` range in milliseconds. */
 export type RangeMs = readonly [number, number];
@@ -77,10 +78,6 @@ export interface SimTimings {
   /** Catch-up after a restart: base plus per missing entry. */
   readonly appCatchUpBaseMs: RangeMs;
   readonly appCatchUpPerEntryMs: number;
-  /** The driver's poll period while it waits for AWS (deleteNode, snapshot wait). */
-  readonly driverPollMs: number;
-  /** SQS long-poll maximum wait. */
-  readonly sqsMaxWaitMs: number;
 }
 
 export type SimProfile = 'realistic' | 'fast';
@@ -115,21 +112,31 @@ export interface SimulationOptions {
   readonly startTimeMs?: number;
   /** Launch every instance as a spot instance. Default false. */
   readonly spot?: boolean;
-  /** AWS account id used in ARNs. */
+  /** AWS account id used in ARNs. Default 123456789012. */
   readonly accountId?: string;
+  /** The account's one region (every spec used with this simulation must be in it). Default eu-west-1. */
+  readonly region?: string;
   /**
-   * Attempts per driver call on retryable errors (throttling, 5xx), like the AWS SDK v3's
-   * standard retry mode (default 3). Every attempt is counted. 1 surfaces every error.
+   * IAM evaluation of every call. `'evaluate'` (default): against the caller's policies, with
+   * the optional package `@cloud-copilot/iam-simulate` (AGPL-3.0; install it next to
+   * `@berth/sim-driver`), loaded by `sim.run`. `'off'`: every call is allowed. Or an
+   * {@link IamEvaluator} of your own.
    */
-  readonly sdkMaxAttempts?: number;
+  readonly iam?: 'evaluate' | 'off' | IamEvaluator;
   /**
-   * What reaches the change queue behind `waitForChange`. `lifecycle` (default) models an
-   * EventBridge rule on two Auto Scaling events: "EC2 Instance Launch Successful" (the
-   * instance is `InService`) and "EC2 Instance Terminate Successful" (`Terminated`) — all a
-   * controller needs to wake for. `all` adds every lifecycle transition, failed launches and
-   * every phase-tag change, at the price of more `ReceiveMessage` calls.
+   * `'auto'` (default): `sim.driver` prepares the account for each spec it sees
+   * (`sim.account.prepare`). `'manual'`: call `sim.account.prepare(spec)` yourself — a spec
+   * naming a subnet, image or profile the account lacks then fails as on AWS.
    */
-  readonly notifications?: 'lifecycle' | 'all';
+  readonly account?: 'auto' | 'manual';
+  /**
+   * `'simulated'` (default): every instance with a Berth user data runs the simulated node
+   * agent. `'none'`: nothing runs on instances (tests that run the real bootstrap script
+   * against the simulated AWS use this).
+   */
+  readonly nodeAgent?: 'simulated' | 'none';
+  /** The AWS driver's change notifications (SQS fed by EventBridge). Default true. */
+  readonly changeQueue?: boolean;
 }
 
 export interface ResolvedSimOptions {
@@ -141,8 +148,11 @@ export interface ResolvedSimOptions {
   readonly startTimeMs: number;
   readonly spot: boolean;
   readonly accountId: string;
-  readonly sdkMaxAttempts: number;
-  readonly notifications: 'lifecycle' | 'all';
+  readonly region: string;
+  readonly iam: 'evaluate' | 'off' | 'custom';
+  readonly account: 'auto' | 'manual';
+  readonly nodeAgent: 'simulated' | 'none';
+  readonly changeQueue: boolean;
 }
 
 const SEC = 1000;
@@ -189,8 +199,6 @@ export const REALISTIC_TIMINGS: SimTimings = {
   appElectionTimeoutMs: [1 * SEC, 3 * SEC],
   appCatchUpBaseMs: [2 * SEC, 6 * SEC],
   appCatchUpPerEntryMs: 20,
-  driverPollMs: 5 * SEC,
-  sqsMaxWaitMs: 20 * SEC,
 };
 
 function scaleRange(r: RangeMs, f: number): RangeMs {
@@ -209,17 +217,13 @@ export function scaleTimings(t: SimTimings, f: number): SimTimings {
   return out as unknown as SimTimings;
 }
 
-export const FAST_TIMINGS: SimTimings = {
-  ...scaleTimings(REALISTIC_TIMINGS, 0.01),
-  // Still long-polls, but the poll itself stays cheap in events.
-  sqsMaxWaitMs: 20 * SEC,
-};
+export const FAST_TIMINGS: SimTimings = scaleTimings(REALISTIC_TIMINGS, 0.01);
 
 export const DEFAULT_LIMITS: SimLimits = {
   ec2Describe: { capacity: 100, refillPerSec: 20 },
   ec2Mutate: { capacity: 200, refillPerSec: 5 },
   autoscaling: { capacity: 40, refillPerSec: 10 },
-  route53: { capacity: 5, refillPerSec: 5 },
+  route53: { capacity: 50, refillPerSec: 10 },
 };
 
 function merge<T>(base: T, over: unknown): T {
@@ -249,6 +253,11 @@ export function resolveSimOptions(options: SimulationOptions = {}): ResolvedSimO
   const seed = options.seed ?? 1;
   if (!Number.isInteger(seed)) throw new RangeError(`createSimulation: seed must be an integer; got ${seed}`);
   const base = profile === 'fast' ? FAST_TIMINGS : REALISTIC_TIMINGS;
+  const region = options.region ?? 'eu-west-1';
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new RangeError(`createSimulation: region must be an AWS region like eu-west-1; got '${region}'`);
+  if (options.iam !== undefined && typeof options.iam !== 'object' && options.iam !== 'evaluate' && options.iam !== 'off') {
+    throw new RangeError(`createSimulation: iam must be 'evaluate', 'off' or an IamEvaluator; got '${String(options.iam)}'`);
+  }
   return deepFreeze({
     seed,
     profile,
@@ -258,7 +267,10 @@ export function resolveSimOptions(options: SimulationOptions = {}): ResolvedSimO
     startTimeMs: options.startTimeMs ?? Date.UTC(2024, 0, 1),
     spot: options.spot ?? false,
     accountId: options.accountId ?? '123456789012',
-    sdkMaxAttempts: Math.max(1, Math.floor(options.sdkMaxAttempts ?? 3)),
-    notifications: options.notifications ?? 'lifecycle',
+    region,
+    iam: typeof options.iam === 'object' ? 'custom' : (options.iam ?? 'evaluate'),
+    account: options.account ?? 'auto',
+    nodeAgent: options.nodeAgent ?? 'simulated',
+    changeQueue: options.changeQueue ?? true,
   });
 }

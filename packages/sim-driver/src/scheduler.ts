@@ -41,6 +41,9 @@ export class Scheduler {
   #nextWaitId = 0;
   #running = false;
   #eventsFired = 0;
+  /** Promises (IAM decisions) the world must see settled before time moves or another event fires. */
+  #holds = 0;
+  #drained: (() => void) | null = null;
   readonly startMs: number;
   readonly maxVirtualMs: number;
 
@@ -76,6 +79,55 @@ export class Scheduler {
 
   after(delayMs: number, label: string, fn: () => void): QueuedEvent {
     return this.at(this.#nowMs + Math.max(0, delayMs), label, fn);
+  }
+
+  /**
+   * Takes a place in the order of events now, for an event scheduled later with {@link atSeq}:
+   * a request's response keeps the place its request had, however long its IAM decision took.
+   */
+  reserveSeq(): number {
+    return this.#seq++;
+  }
+
+  /** Schedules `fn` at `timeMs` with a sequence number from {@link reserveSeq}. */
+  atSeq(timeMs: number, seq: number, label: string, fn: () => void): QueuedEvent {
+    const ev: QueuedEvent = { timeMs: Math.max(timeMs, this.#nowMs), seq, label, fn, cancelled: false };
+    this.#queue.push(ev);
+    return ev;
+  }
+
+  /**
+   * Keeps virtual time still until `p` settles: the run loop fires no event while a hold is
+   * open. Work that is asynchronous in wall time (an IAM evaluation loading its data) thus
+   * takes no virtual time and cannot reorder events, so a run stays one trace per seed.
+   */
+  hold(p: Promise<unknown>): void {
+    this.#holds++;
+    const release = (): void => {
+      this.#holds--;
+      if (this.#holds === 0 && this.#drained) {
+        const d = this.#drained;
+        this.#drained = null;
+        d();
+      }
+    };
+    p.then(release, release);
+  }
+
+  /** Open holds (for tests). */
+  get holds(): number {
+    return this.#holds;
+  }
+
+  #whenDrained(): Promise<void> {
+    if (this.#holds === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const prev = this.#drained;
+      this.#drained = () => {
+        prev?.();
+        resolve();
+      };
+    });
   }
 
   cancel(ev: QueuedEvent | null | undefined): void {
@@ -135,6 +187,60 @@ export class Scheduler {
   }
 
   /**
+   * Moves virtual time forward by `ms`, firing every event due by then (outside `run`; for
+   * code that drives the simulation from outside, like the AWS CLI bridge's `sleep`).
+   */
+  async advanceBy(ms: number): Promise<void> {
+    const target = this.#nowMs + Math.max(0, ms);
+    await this.#loopUntil(() => false, target);
+    this.#nowMs = Math.max(this.#nowMs, target);
+  }
+
+  /** Fires events until `p` settles (outside `run`), then returns what it settles with. */
+  async drive<T>(p: Promise<T>): Promise<T> {
+    let settled = false;
+    const tracked = p.then(
+      (v) => ((settled = true), v),
+      (e: unknown) => {
+        settled = true;
+        throw e;
+      },
+    );
+    tracked.catch(() => undefined);
+    await yieldToUserCode();
+    await this.#loopUntil(() => settled, Infinity);
+    if (!settled) throw new SimulationError('SIM_DEADLOCK', this.#nowMs, 'Simulation deadlock: a driven request is still pending but no event is scheduled.');
+    return tracked;
+  }
+
+  async #loopUntil(done: () => boolean, untilMs: number): Promise<void> {
+    if (this.#running) throw new SimulationError('SIM_REENTRANT', this.#nowMs, 'the simulation is already running (sim.run or another driver of it); wait for it first.');
+    this.#running = true;
+    try {
+      while (!done()) {
+        if (this.#holds > 0) {
+          await this.#whenDrained();
+          await yieldToUserCode();
+          continue;
+        }
+        const next = this.#queue.peek();
+        if (next === undefined || next.timeMs > untilMs) return;
+        this.#queue.pop();
+        if (next.cancelled) continue;
+        this.#nowMs = next.timeMs;
+        this.#eventsFired++;
+        next.fn();
+        if (this.#settledWaiters > 0) {
+          this.#settledWaiters = 0;
+          await yieldToUserCode();
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  /**
    * Runs `fn` under virtual time: settle user continuations, fire the next event, repeat,
    * until `fn`'s promise settles.
    */
@@ -165,6 +271,11 @@ export class Scheduler {
         );
       await yieldToUserCode();
       while (!done) {
+        if (this.#holds > 0) {
+          await this.#whenDrained();
+          await yieldToUserCode();
+          continue;
+        }
         const ev = this.#queue.pop();
         if (ev === undefined) {
           const waits = [...this.#pending.values()];

@@ -1,3 +1,4 @@
+import { changeQueueName, groupName } from '@berth/aws-driver';
 import type { SimContext } from './sim-context.js';
 import type {
   ScalingActivity,
@@ -7,12 +8,9 @@ import type {
   SimGroup,
   SimInstance,
   SimLaunchTemplate,
-  SimLease,
   SimSnapshot,
   SimVolume,
 } from './world/entities.js';
-import { groupName } from './sim-driver.js';
-import { sortedCounts } from './sim-driver.js';
 import type { AppStatus } from './app.js';
 
 type DeepReadonly<T> = T extends (infer U)[]
@@ -33,17 +31,30 @@ export type SnapshotView = DeepReadonly<SimSnapshot>;
 export type LaunchTemplateView = DeepReadonly<SimLaunchTemplate>;
 export type DnsRecordView = DeepReadonly<SimDnsRecord>;
 export type DnsChangeView = DeepReadonly<SimDnsChange>;
-export type LeaseView = Readonly<SimLease>;
 export type ScalingActivityView = Readonly<ScalingActivity>;
+
+/** The cluster's lease as the lock table holds it. */
+export interface LeaseView {
+  readonly clusterName: string;
+  readonly holder: string;
+  readonly token: number;
+  readonly expiresAtMs: number;
+}
+
+export function sortedCounts(counts: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
 
 /**
  * Read-only inspection of the simulated account and application. These are live objects:
- * read them, never change them (use `sim.faults` to disturb the world).
+ * read them, never change them (use `sim.faults` to disturb the world, `sim.aws` to call it).
  */
 export class SimWorld {
   readonly #ctx: SimContext;
-  constructor(ctx: SimContext) {
+  readonly #lockTable: string;
+  constructor(ctx: SimContext, lockTable: string) {
     this.#ctx = ctx;
+    this.#lockTable = lockTable;
   }
 
   /** Virtual epoch time now. */
@@ -66,6 +77,7 @@ export class SimWorld {
   get groups(): readonly GroupView[] {
     return [...this.#ctx.state.groups.values()];
   }
+  /** Every volume: data volumes and the instances' root volumes. */
   get volumes(): readonly VolumeView[] {
     return [...this.#ctx.state.volumes.values()];
   }
@@ -100,8 +112,9 @@ export class SimWorld {
     return this.#ctx.state.groups.get(groupName(clusterName, nodeId)) ?? null;
   }
 
+  /** The node's data volume (tagged `berth:volume=data`), not its instances' root volumes. */
   volumeOf(nodeId: string): VolumeView | null {
-    return this.volumes.find((v) => v.tags['berth:node'] === nodeId) ?? null;
+    return this.volumes.find((v) => v.tags['berth:node'] === nodeId && v.tags['berth:volume'] === 'data') ?? null;
   }
 
   eniOf(nodeId: string): EniView | null {
@@ -110,7 +123,7 @@ export class SimWorld {
 
   /** Records as ListResourceRecordSets returns them (names end with a dot). */
   dnsRecords(zoneId: string): readonly DnsRecordView[] {
-    return this.#ctx.route53.listRecordSets(zoneId);
+    return this.#ctx.state.zones.has(zoneId.replace(/^\/?hostedzone\//, '')) ? this.#ctx.route53.listRecordSets(zoneId) : [];
   }
 
   /** What a resolver answers: changes count once they are INSYNC. */
@@ -118,8 +131,11 @@ export class SimWorld {
     return this.#ctx.route53.resolve(zoneId, name);
   }
 
+  /** The cluster's lease in the lock table, if any (expired ones included). */
   lock(clusterName: string): LeaseView | null {
-    return this.#ctx.state.locks.get(clusterName) ?? null;
+    const item = this.#ctx.dynamodb.getItem(this.#lockTable, { lockKey: { S: `berth#${clusterName}` } });
+    if (!item?.['holder']?.S) return null;
+    return { clusterName, holder: item['holder'].S, token: Number(item['token']?.N ?? 0), expiresAtMs: Number(item['expiresAtMs']?.N ?? 0) };
   }
 
   /** The simulated application's state (same as `sim.app.status()`). */
@@ -127,18 +143,28 @@ export class SimWorld {
     return this.#ctx.app.status();
   }
 
-  /** API calls made by the instances' bootstraps, by operation (not in `driver.apiCallCounts()`). */
+  /** API calls the instances' bootstraps made, by operation (the driver's are in `sim.driver.apiCallCounts()`). */
   get agentApiCalls(): Readonly<Record<string, number>> {
-    return sortedCounts(this.#ctx.api.agentCounts);
+    return sortedCounts(this.#ctx.gateway.counts.instance);
+  }
+
+  /** Every API call that reached the simulated account as the controller's role (the driver's and `sim.aws`'s). */
+  get controllerApiCalls(): Readonly<Record<string, number>> {
+    return sortedCounts(this.#ctx.gateway.counts.controller);
+  }
+
+  /** IAM checks made and denied so far. */
+  get iamStats(): Readonly<{ checks: number; denied: number }> {
+    return { ...this.#ctx.iam.stats };
   }
 
   /** Tokens left in each API rate-limit bucket. */
   apiTokens(): Readonly<Record<string, number>> {
-    return this.#ctx.api.bucketTokens();
+    return this.#ctx.gateway.bucketTokens();
   }
 
-  /** Pending messages on the cluster's change queue. */
+  /** Messages on the cluster's change queue (SQS), when it exists. */
   pendingChanges(clusterName: string): number {
-    return this.#ctx.changes.pending(clusterName);
+    return this.#ctx.sqs.depth(changeQueueName(clusterName));
   }
 }

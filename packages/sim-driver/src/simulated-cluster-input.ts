@@ -20,6 +20,8 @@ export interface SimulatedClusterOptions {
   readonly deletionPolicy?: 'retain' | 'snapshot' | 'delete';
   /** Allow even sizes or fewer than 3 nodes. */
   readonly allowUnsafeSize?: boolean;
+  /** The nodes' instance profile (its role gets `iamPolicyFor(spec).node` in the simulated account). Default `<name>-node`. */
+  readonly iamInstanceProfile?: string;
 }
 
 /**
@@ -56,6 +58,7 @@ export function simulatedClusterInput(options: SimulatedClusterOptions = {}): Cl
     image: options.image ?? 'ami-0123456789abcdef0',
     instanceType: options.instanceType ?? 'm6i.large',
     securityGroupIds: ['sg-0123456789abcdef0'],
+    iamInstanceProfile: options.iamInstanceProfile ?? `${name}-node`,
     dataVolume: {
       sizeGiB: options.dataVolumeSizeGiB ?? 100,
       type: 'gp3',

@@ -1,51 +1,62 @@
-import { parseCidr, parseIpv4, type Phase } from '@berth/core';
-import { awsError } from '../aws-api.js';
+import { parseCidr, parseIpv4, VOLUME_LIMITS, type VolumeType } from '@berth/core';
+import { fault } from '../aws/aws-error.js';
 import { draw, type SimContext } from '../sim-context.js';
-import type {
-  BootstrapConfig,
-  SimEni,
-  SimInstance,
-  SimSnapshot,
-  SimVolume,
-  Tags,
-} from './entities.js';
-import { matchesTags } from './world-state.js';
+import { agentConfigFromUserData } from '../user-data-config.js';
+import type { SimEni, SimInstance, SimSnapshot, SimVolume, SimVolumeModification, Tags } from './entities.js';
 
 export const TAG_CLUSTER = 'berth:cluster';
 export const TAG_NODE = 'berth:node';
 export const TAG_REVISION = 'berth:revision';
 export const TAG_PHASE = 'berth:phase';
-export const TAG_PHASE_REASON = 'berth:phase-reason';
 
-export interface LaunchRequest {
-  readonly groupName: string;
-  readonly subnetId: string;
-  readonly eniId: string;
-  readonly imageId: string;
-  readonly instanceType: string;
-  readonly launchTemplateId: string;
-  readonly launchTemplateVersion: number;
-  readonly bootstrap: BootstrapConfig;
+/** A block device the launch creates (from the launch template's BlockDeviceMappings). */
+export interface LaunchVolume {
+  readonly deviceName: string;
+  readonly sizeGiB: number;
+  readonly type: string;
+  readonly encrypted: boolean;
+  readonly deleteOnTermination: boolean;
   readonly tags: Tags;
 }
 
-type AttachListener = (volume: SimVolume) => void;
+/** RunInstances as an Auto Scaling launch activity makes it, already resolved from the group and its template. */
+export interface LaunchRequest {
+  readonly groupName: string;
+  readonly launchTemplate: { readonly id: string; readonly name: string; readonly version: number };
+  readonly eniId: string;
+  readonly imageId: string;
+  readonly instanceType: string;
+  readonly keyName: string | null;
+  readonly userData: string | null;
+  readonly iamInstanceProfile: string | null;
+  readonly metadataOptions: SimInstance['metadataOptions'];
+  readonly instanceTags: Tags;
+  readonly volumes: readonly LaunchVolume[];
+}
 
-/** EC2 and EBS: instances, network interfaces, volumes and snapshots. Synchronous; errors are BerthDriverErrors. */
+/**
+ * EC2 and EBS: instances, network interfaces, volumes, snapshots, tags. Synchronous; failures
+ * are `SimFault`s with AWS's error codes. The rules and their sources: docs/aws-behaviour.md.
+ */
 export class Ec2 {
   readonly #ctx: SimContext;
-  /** Called when a volume's attachment becomes `attached` (the device shows up on the instance). */
-  readonly #attachListeners = new Map<string, AttachListener[]>();
+  /** Volumes whose creation fails after CreateVolume answered (KMS-3), with why. */
+  readonly #failingCreations = new Map<string, string>();
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
+  }
+
+  /** The volume, still `creating`, will disappear instead of becoming available (KMS-3: an unusable key). */
+  failCreation(volumeId: string, reason: string): void {
+    this.#failingCreations.set(volumeId, reason);
   }
 
   get #now(): number {
     return this.#ctx.scheduler.nowMs;
   }
 
-  /** When a just-created resource becomes visible to describes. */
+  /** When a just-created resource becomes visible to describes (eventual consistency). */
   visibleAt(): number {
     const lag = this.#ctx.faults.consistencyLag;
     if (lag && this.#now < lag.untilMs) return this.#now + lag.lagMs;
@@ -56,43 +67,64 @@ export class Ec2 {
     return this.#now >= e.visibleAtMs;
   }
 
+  #trace(kind: string, inst: SimInstance, detail: Record<string, unknown> = {}): void {
+    this.#ctx.trace.record(kind, { ...(inst.nodeId !== null && { nodeId: inst.nodeId }), instanceId: inst.id, ...detail });
+  }
+
   // ---- instances ----
 
-  /** RunInstances as the group's launch activity does it. Throws when the launch fails. */
+  /**
+   * Launches an instance as an Auto Scaling launch activity does (RunInstances with the
+   * group's launch template). Throws a `SimFault` when the launch fails; the group records it.
+   */
   launch(req: LaunchRequest): SimInstance {
     const { state, faults, options } = this.#ctx;
     const eni = state.enis.get(req.eniId);
-    if (!eni || eni.deleted) throw awsError('RunInstances', 'InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${req.eniId}' does not exist`);
+    if (!eni || eni.deleted) throw fault('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${req.eniId}' does not exist`);
+    const image = state.images.get(req.imageId);
+    if (!image) throw fault('InvalidAMIID.NotFound', `The image id '[${req.imageId}]' does not exist`);
+    if (req.iamInstanceProfile !== null && !this.#ctx.iam.instanceProfiles.has(req.iamInstanceProfile)) {
+      throw fault('InvalidParameterValue', `Value (${req.iamInstanceProfile}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
+    }
+    if (req.keyName !== null && !state.keyPairs.has(req.keyName)) throw fault('InvalidKeyPair.NotFound', `The key pair '${req.keyName}' does not exist`);
     if (faults.azDown(eni.az, this.#now)) {
-      throw awsError('RunInstances', 'InsufficientInstanceCapacity', `We currently do not have sufficient ${req.instanceType} capacity in the Availability Zone you requested (${eni.az}).`, true);
+      throw fault('InsufficientInstanceCapacity', `We currently do not have sufficient ${req.instanceType} capacity in the Availability Zone you requested (${eni.az}).`);
     }
     if (eni.status !== 'available') {
-      throw awsError(
-        'RunInstances',
-        'InvalidNetworkInterface.InUse',
-        `Interface: [${eni.id}] in use by ${eni.attachedInstanceId ?? 'another instance'}.`,
-        true,
-      );
+      throw fault('InvalidNetworkInterface.InUse', `Interface: [${eni.id}] in use.`);
     }
     const id = state.nextId('i');
+    const tags: Tags = {
+      ...req.instanceTags,
+      'aws:autoscaling:groupName': req.groupName,
+      'aws:ec2launchtemplate:id': req.launchTemplate.id,
+      'aws:ec2launchtemplate:version': String(req.launchTemplate.version),
+    };
+    const parsed = agentConfigFromUserData(req.userData);
     const inst: SimInstance = {
       id,
-      clusterName: req.tags[TAG_CLUSTER] ?? null,
-      nodeId: req.tags[TAG_NODE] ?? null,
+      clusterName: tags[TAG_CLUSTER] ?? null,
+      nodeId: tags[TAG_NODE] ?? null,
       groupName: req.groupName,
       az: eni.az,
       subnetId: eni.subnetId,
+      vpcId: eni.vpcId,
       eniId: eni.id,
       privateIp: eni.ip,
       imageId: req.imageId,
       instanceType: req.instanceType,
-      launchTemplateId: req.launchTemplateId,
-      launchTemplateVersion: req.launchTemplateVersion,
-      bootstrap: req.bootstrap,
+      keyName: req.keyName,
+      launchTemplate: req.launchTemplate,
+      userData: req.userData,
+      agentConfig: parsed.config,
+      iamInstanceProfile: req.iamInstanceProfile,
+      rootVolumeId: null,
+      rootDeviceName: image.rootDeviceName,
+      metadataOptions: req.metadataOptions,
       ec2State: 'pending',
       lifecycleState: 'Pending',
       healthStatus: 'Healthy',
-      tags: { ...req.tags, 'aws:autoscaling:groupName': req.groupName },
+      tags,
       launchedAtMs: this.#now,
       visibleAtMs: this.visibleAt(),
       terminatedAtMs: null,
@@ -106,8 +138,19 @@ export class Ec2 {
     state.instances.set(id, inst);
     eni.status = 'in-use';
     eni.attachedInstanceId = id;
-    this.#trace('instance.launched', inst, { groupName: req.groupName, imageId: req.imageId, revision: req.tags[TAG_REVISION] ?? null, az: inst.az });
+    // Block devices: the template's TagSpecifications of type `volume` tag every volume the launch creates, the root volume included.
+    let rootVolumeId: string | null = null;
+    for (const v of req.volumes) {
+      const vol = this.#newVolume({ az: eni.az, sizeGiB: v.sizeGiB, type: v.type, iops: null, throughputMiBps: null, encrypted: v.encrypted, kmsKeyArn: null, snapshotId: null, tags: v.tags, state: 'in-use', launchedWith: id });
+      vol.attachment = { instanceId: id, device: v.deviceName, state: 'attached', deleteOnTermination: v.deleteOnTermination, attachedAtMs: this.#now };
+      if (v.deviceName === image.rootDeviceName) rootVolumeId = vol.id;
+      // `launchedWith`: created by an instance's launch (its root volume), not a node's data volume.
+      this.#ctx.trace.record('volume.created', { ...nodeOf(vol.tags), volumeId: vol.id, az: vol.az, sizeGiB: vol.sizeGiB, launchedWith: id, device: v.deviceName });
+    }
+    (inst as { rootVolumeId: string | null }).rootVolumeId = rootVolumeId;
+    this.#trace('instance.launched', inst, { groupName: req.groupName, imageId: req.imageId, revision: tags[TAG_REVISION] ?? null, az: inst.az, rootVolumeId });
     this.#trace('eni.attached', inst, { eniId: eni.id, ip: eni.ip });
+    if (parsed.config === null && parsed.reason !== null) this.#trace('agent.invalid-user-data', inst, { reason: parsed.reason });
     const slow = faults.slowImages.get(req.imageId) ?? 1;
     this.#ctx.scheduler.after(draw(this.#ctx.rng.ec2, options.timings.pendingToRunningMs), `running ${id}`, () => {
       if (inst.ec2State !== 'pending') return;
@@ -129,13 +172,9 @@ export class Ec2 {
     this.#trace('instance.state', inst, { from, to });
   }
 
-  #trace(kind: string, inst: SimInstance, detail: Record<string, unknown> = {}): void {
-    this.#ctx.trace.record(kind, { ...(inst.nodeId !== null && { nodeId: inst.nodeId }), instanceId: inst.id, ...detail });
-  }
-
   /**
-   * Starts shutting the instance down (TerminateInstances, or the group terminating it).
-   * Volumes detach during shutting-down; the ENI is released once it is terminated.
+   * Starts shutting the instance down. Non-root volumes detach during shutting-down; the root
+   * volume (DeleteOnTermination) is deleted and the primary ENI released once it is terminated.
    */
   terminate(instanceId: string, reason: string): void {
     const inst = this.#ctx.state.instances.get(instanceId);
@@ -148,7 +187,7 @@ export class Ec2 {
     const t = this.#ctx.options.timings;
     const shutdownMs = draw(this.#ctx.rng.ec2, t.shuttingDownMs);
     for (const vol of this.#ctx.state.volumes.values()) {
-      if (vol.attachment?.instanceId !== inst.id) continue;
+      if (vol.attachment?.instanceId !== inst.id || vol.id === inst.rootVolumeId) continue;
       const startMs = Math.min(draw(this.#ctx.rng.ebs, t.volumeDetachStartMs), Math.max(0, shutdownMs - 1));
       this.#ctx.scheduler.after(startMs, `detach ${vol.id} on shutdown`, () => {
         if (vol.attachment?.instanceId === inst.id) this.#beginDetach(vol, Math.min(draw(this.#ctx.rng.ebs, t.volumeDetachMs), Math.max(0, shutdownMs - startMs)));
@@ -160,9 +199,11 @@ export class Ec2 {
   #finishTermination(inst: SimInstance): void {
     const { state, scheduler, faults } = this.#ctx;
     inst.terminatedAtMs = this.#now;
-    // Whatever is still attached goes now.
-    for (const vol of state.volumes.values()) {
-      if (vol.attachment?.instanceId === inst.id) this.#completeDetach(vol);
+    for (const vol of [...state.volumes.values()]) {
+      if (vol.attachment?.instanceId !== inst.id) continue;
+      const deleteIt = vol.attachment.deleteOnTermination;
+      this.#completeDetach(vol);
+      if (deleteIt) this.#destroyVolume(vol, 'DeleteOnTermination');
     }
     this.#setState(inst, 'terminated');
     const eni = inst.eniId === null ? undefined : state.enis.get(inst.eniId);
@@ -191,62 +232,83 @@ export class Ec2 {
     this.#ctx.asg.onInstanceLost(inst);
   }
 
-  /** CreateTags on an instance (the agent's phase reports). */
-  tagInstance(instanceId: string, tags: Tags, operation = 'CreateTags'): void {
+  /** A live instance by id (visible or not), or a NotFound fault. */
+  instance(instanceId: string, visibleOnly = false): SimInstance {
     const inst = this.#ctx.state.instances.get(instanceId);
-    if (!inst || inst.ec2State === 'terminated') throw awsError(operation, 'InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
-    Object.assign(inst.tags, tags);
-    const phase = tags[TAG_PHASE];
-    if (phase !== undefined) {
-      const reason = tags[TAG_PHASE_REASON];
-      if (reason === undefined) delete inst.tags[TAG_PHASE_REASON];
-      this.#trace('instance.phase', inst, { phase, ...(reason !== undefined && { reason }) });
-      if (this.#ctx.options.notifications === 'all' && inst.clusterName !== null && inst.nodeId !== null) {
-        this.#ctx.changes.publish(inst.clusterName, {
-          atMs: this.#now,
-          nodeId: inst.nodeId,
-          instanceId: inst.id,
-          kind: 'phase',
-          detail: reason !== undefined ? `${phase}: ${reason}` : phase,
-          phase: phase as Phase,
-        });
+    if (!inst || (visibleOnly && !this.isVisible(inst))) throw fault('InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
+    return inst;
+  }
+
+  // ---- tags ----
+
+  /** The tag map of any taggable EC2 resource by id, or a NotFound fault named after its type. */
+  taggable(resourceId: string): Tags {
+    const s = this.#ctx.state;
+    const prefix = resourceId.split('-')[0];
+    const found =
+      prefix === 'i' ? s.instances.get(resourceId)?.tags
+      : prefix === 'vol' ? s.volumes.get(resourceId)?.tags
+      : prefix === 'eni' ? s.enis.get(resourceId)?.tags
+      : prefix === 'snap' ? s.snapshots.get(resourceId)?.tags
+      : prefix === 'lt' ? s.launchTemplates.get(resourceId)?.tags
+      : undefined;
+    if (found) return found;
+    const kind = prefix === 'i' ? 'InvalidInstanceID' : prefix === 'vol' ? 'InvalidVolume' : prefix === 'eni' ? 'InvalidNetworkInterfaceID' : prefix === 'snap' ? 'InvalidSnapshot' : prefix === 'lt' ? 'InvalidLaunchTemplateId' : 'InvalidID';
+    throw fault(`${kind}.NotFound`, `The ID '${resourceId}' does not exist`);
+  }
+
+  createTags(resourceIds: readonly string[], tags: Tags): void {
+    const targets = resourceIds.map((id) => ({ id, tags: this.taggable(id) }));
+    for (const t of targets) {
+      const tooMany = Object.keys({ ...t.tags, ...tags }).filter((k) => !k.startsWith('aws:')).length > 50;
+      if (tooMany) throw fault('TagLimitExceeded', `The maximum number of Tags for a resource is 50 (${t.id}).`);
+    }
+    for (const t of targets) {
+      Object.assign(t.tags, tags);
+      const phase = tags[TAG_PHASE];
+      if (phase !== undefined && t.id.startsWith('i-')) {
+        const inst = this.#ctx.state.instances.get(t.id) as SimInstance;
+        this.#trace('instance.phase', inst, { phase });
       }
     }
   }
 
-  describeInstances(filter: Readonly<Record<string, string>>): SimInstance[] {
-    const out: SimInstance[] = [];
-    for (const i of this.#ctx.state.instances.values()) if (this.isVisible(i) && matchesTags(i.tags, filter)) out.push(i);
-    return out;
+  deleteTags(resourceIds: readonly string[], keys: readonly string[]): void {
+    const targets = resourceIds.map((id) => this.taggable(id));
+    for (const t of targets) for (const k of keys) delete t[k];
   }
 
   // ---- network interfaces ----
 
-  createNetworkInterface(p: { subnetId: string; ip: string; securityGroupIds: readonly string[]; tags: Tags; clientToken?: string }): SimEni {
+  createNetworkInterface(p: { subnetId: string; ip: string | null; securityGroupIds: readonly string[]; description: string; tags: Tags }): SimEni {
     const { state } = this.#ctx;
-    const op = 'CreateNetworkInterface';
-    if (p.clientToken !== undefined) {
-      const prior = state.clientTokens.get(`${op}:${p.clientToken}`);
-      const eni = prior === undefined ? undefined : state.enis.get(prior);
-      if (eni) return eni;
-    }
     const subnet = state.subnets.get(p.subnetId);
-    if (!subnet) throw awsError(op, 'InvalidSubnetID.NotFound', `The subnet ID '${p.subnetId}' does not exist`);
-    const cidr = parseCidr(subnet.cidr);
-    const ip = parseIpv4(p.ip);
-    if (!cidr || ip === null || ip < cidr.first + 4 || ip >= cidr.last) {
-      throw awsError(op, 'InvalidParameterValue', `Address ${p.ip} does not fall within the subnet's address range or is reserved by AWS`);
+    if (!subnet) throw fault('InvalidSubnetID.NotFound', `The subnet ID '${p.subnetId}' does not exist`);
+    for (const g of p.securityGroupIds) {
+      const sg = state.securityGroups.get(g);
+      if (!sg) throw fault('InvalidGroup.NotFound', `The security group '${g}' does not exist`);
+      if (sg.vpcId !== subnet.vpcId) throw fault('InvalidParameter', `Security group ${g} and subnet ${p.subnetId} belong to different networks.`);
     }
+    const cidr = parseCidr(subnet.cidr);
+    if (!cidr) throw new Error(`subnet ${subnet.id} has an invalid CIDR ${subnet.cidr}`);
+    let ip = p.ip;
+    if (ip === null) ip = this.#freeIp(subnet.id, cidr);
+    const n = parseIpv4(ip);
+    if (n === null || n < cidr.first || n > cidr.last) {
+      throw fault('InvalidParameterValue', `Address ${ip} does not fall within the subnet's address range`);
+    }
+    // The first four and the last address of every subnet are AWS's.
+    if (n < cidr.first + 4 || n === cidr.last) throw fault('InvalidParameterValue', `Address ${ip} is reserved by AWS in subnet ${subnet.id}`);
     for (const e of state.enis.values()) {
-      if (!e.deleted && e.subnetId === p.subnetId && e.ip === p.ip) {
-        throw awsError(op, 'InvalidIPAddress.InUse', `The specified address ${p.ip} is already in use by ${e.id}`);
-      }
+      if (!e.deleted && e.subnetId === p.subnetId && e.ip === ip) throw fault('InvalidIPAddress.InUse', `The specified address is already in use.`);
     }
     const eni: SimEni = {
       id: state.nextId('eni'),
       subnetId: subnet.id,
+      vpcId: subnet.vpcId,
       az: subnet.az,
-      ip: p.ip,
+      ip,
+      description: p.description,
       status: 'available',
       attachedInstanceId: null,
       tags: { ...p.tags },
@@ -255,105 +317,170 @@ export class Ec2 {
       deleted: false,
     };
     state.enis.set(eni.id, eni);
-    if (p.clientToken !== undefined) state.clientTokens.set(`${op}:${p.clientToken}`, eni.id);
     this.#ctx.trace.record('eni.created', { ...nodeOf(eni.tags), eniId: eni.id, ip: eni.ip, subnetId: eni.subnetId });
     return eni;
   }
 
-  deleteNetworkInterface(eniId: string): void {
-    const eni = this.#ctx.state.enis.get(eniId);
-    if (!eni || eni.deleted) throw awsError('DeleteNetworkInterface', 'InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${eniId}' does not exist`);
-    if (eni.status !== 'available') {
-      throw awsError('DeleteNetworkInterface', 'InvalidNetworkInterface.InUse', `Network interface '${eniId}' is currently in use by ${eni.attachedInstanceId}.`);
+  #freeIp(subnetId: string, cidr: { first: number; last: number }): string {
+    const used = new Set([...this.#ctx.state.enis.values()].filter((e) => !e.deleted && e.subnetId === subnetId).map((e) => e.ip));
+    for (let n = cidr.first + 4; n < cidr.last; n++) {
+      const ip = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+      if (!used.has(ip)) return ip;
     }
+    throw fault('InsufficientFreeAddressesInSubnet', `The specified subnet ${subnetId} does not have enough free addresses to satisfy the request.`);
+  }
+
+  eni(eniId: string, visibleOnly = false): SimEni {
+    const eni = this.#ctx.state.enis.get(eniId);
+    if (!eni || eni.deleted || (visibleOnly && !this.isVisible(eni))) throw fault('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${eniId}' does not exist`);
+    return eni;
+  }
+
+  modifyNetworkInterfaceGroups(eniId: string, groups: readonly string[]): void {
+    const eni = this.eni(eniId);
+    for (const g of groups) {
+      const sg = this.#ctx.state.securityGroups.get(g);
+      if (!sg) throw fault('InvalidGroup.NotFound', `The security group '${g}' does not exist`);
+      if (sg.vpcId !== eni.vpcId) throw fault('InvalidParameter', `Security group ${g} and interface ${eniId} belong to different networks.`);
+    }
+    eni.securityGroupIds = [...groups];
+  }
+
+  deleteNetworkInterface(eniId: string): void {
+    const eni = this.eni(eniId);
+    if (eni.status !== 'available') throw fault('InvalidNetworkInterface.InUse', `Network interface '${eniId}' is currently in use.`);
     eni.deleted = true;
     this.#ctx.state.enis.delete(eniId);
     this.#ctx.trace.record('eni.deleted', { ...nodeOf(eni.tags), eniId });
-  }
-
-  describeNetworkInterfaces(filter: Readonly<Record<string, string>>): SimEni[] {
-    return [...this.#ctx.state.enis.values()].filter((e) => !e.deleted && this.isVisible(e) && matchesTags(e.tags, filter));
+    const nodeId = eni.tags[TAG_NODE];
+    if (nodeId !== undefined) this.#ctx.app.deregister(nodeId);
   }
 
   // ---- volumes ----
 
   createVolume(p: {
     az: string;
-    sizeGiB: number;
+    sizeGiB: number | null;
     type: string;
     iops: number | null;
     throughputMiBps: number | null;
+    encrypted: boolean;
+    kmsKeyId: string | null;
     snapshotId: string | null;
     tags: Tags;
-    clientToken?: string;
   }): SimVolume {
-    const { state, scheduler } = this.#ctx;
-    const op = 'CreateVolume';
-    if (p.clientToken !== undefined) {
-      const prior = state.clientTokens.get(`${op}:${p.clientToken}`);
-      const vol = prior === undefined ? undefined : state.volumes.get(prior);
-      if (vol) return vol;
-    }
+    const { state } = this.#ctx;
+    if (!this.#knownAz(p.az)) throw fault('InvalidParameterValue', `Invalid availability zone: [${p.az}]`);
+    const limits = VOLUME_LIMITS[p.type as VolumeType];
+    if (!limits) throw fault('InvalidParameterValue', `Value (${p.type}) for parameter volumeType is invalid.`);
     let data: SimVolume['data'] = null;
+    let sizeGiB = p.sizeGiB;
+    let encrypted = p.encrypted;
     if (p.snapshotId !== null) {
       const snap = state.snapshots.get(p.snapshotId);
-      if (snap) {
-        if (snap.state !== 'completed') throw awsError(op, 'IncorrectState', `Snapshot ${snap.id} is not completed yet`);
-        if (p.sizeGiB < snap.sizeGiB) throw awsError(op, 'InvalidParameterValue', `Volume of ${p.sizeGiB} GiB is smaller than snapshot ${snap.id} (${snap.sizeGiB} GiB)`);
-        data = snap.data ? { ...snap.data } : null;
-      } else {
-        // A snapshot made outside the simulation: it holds a file system but no log entries.
-        data = { fileSystem: 'xfs', fsSizeGiB: p.sizeGiB, appIndex: 0 };
-      }
+      if (!snap) throw fault('InvalidSnapshot.NotFound', `The snapshot '${p.snapshotId}' does not exist.`);
+      if (snap.state !== 'completed') throw fault('IncorrectState', `Snapshot is in invalid state - pending`);
+      sizeGiB ??= snap.sizeGiB;
+      if (sizeGiB < snap.sizeGiB) throw fault('InvalidParameterValue', `Volume of ${sizeGiB}GiB is too small; minimum is ${snap.sizeGiB}GiB.`);
+      data = snap.data ? { ...snap.data } : null;
+      encrypted = encrypted || snap.encrypted;
     }
-    const vol: SimVolume = {
-      id: state.nextId('vol'),
-      az: p.az,
-      sizeGiB: p.sizeGiB,
-      type: p.type,
-      iops: p.iops,
-      throughputMiBps: p.throughputMiBps,
-      state: 'creating',
-      attachment: null,
-      tags: { ...p.tags },
-      snapshotId: p.snapshotId,
-      data,
-      visibleAtMs: this.visibleAt(),
-      modification: null,
-      attachEv: null,
-    };
-    state.volumes.set(vol.id, vol);
-    if (p.clientToken !== undefined) state.clientTokens.set(`${op}:${p.clientToken}`, vol.id);
+    if (sizeGiB === null) throw fault('MissingParameter', 'The request must contain the parameter size or snapshotId');
+    const [lo, hi] = limits.sizeGiB;
+    if (sizeGiB < lo || sizeGiB > hi) throw fault('InvalidParameterValue', `Volume of ${sizeGiB}GiB is out of range for ${p.type} (${lo}-${hi} GiB).`);
+    if (p.iops !== null && limits.iops) {
+      const [ilo, ihi] = limits.iops;
+      if (p.iops < ilo || p.iops > ihi) throw fault('InvalidParameterValue', `Volume iops of ${p.iops} is out of range for ${p.type} (${ilo}-${ihi}).`);
+    }
+    let kmsKeyArn: string | null = null;
+    if (p.kmsKeyId !== null) {
+      if (!encrypted) throw fault('InvalidParameterDependency', 'The parameter KmsKeyId requires the parameter Encrypted to be set.');
+      const key = state.kmsKey(p.kmsKeyId);
+      if (!key) throw fault('InvalidKMSKey.NotFound', `The KMS key '${p.kmsKeyId}' does not exist`);
+      kmsKeyArn = key.arn;
+    }
+    const vol = this.#newVolume({ az: p.az, sizeGiB, type: p.type, iops: p.iops, throughputMiBps: p.throughputMiBps, encrypted, kmsKeyArn, snapshotId: p.snapshotId, tags: p.tags, state: 'creating', launchedWith: null });
+    vol.data = data;
     this.#ctx.trace.record('volume.created', { ...nodeOf(vol.tags), volumeId: vol.id, az: vol.az, sizeGiB: vol.sizeGiB, snapshotId: p.snapshotId });
-    scheduler.after(draw(this.#ctx.rng.ebs, this.#ctx.options.timings.volumeCreateMs), `volume ${vol.id} available`, () => {
+    this.#ctx.scheduler.after(draw(this.#ctx.rng.ebs, this.#ctx.options.timings.volumeCreateMs), `volume ${vol.id} available`, () => {
       if (vol.state !== 'creating') return;
+      const failure = this.#failingCreations.get(vol.id);
+      if (failure !== undefined) {
+        this.#failingCreations.delete(vol.id);
+        this.#destroyVolume(vol, `creation failed: ${failure}`);
+        return;
+      }
       vol.state = 'available';
       this.#ctx.trace.record('volume.state', { ...nodeOf(vol.tags), volumeId: vol.id, to: 'available' });
     });
     return vol;
   }
 
-  #volume(op: string, volumeId: string): SimVolume {
-    const vol = this.#ctx.state.volumes.get(volumeId);
-    if (!vol || vol.state === 'deleted') throw awsError(op, 'InvalidVolume.NotFound', `The volume '${volumeId}' does not exist.`);
+  #knownAz(az: string): boolean {
+    const region = this.#ctx.account.region;
+    return az.startsWith(region) && /^[a-z]$/.test(az.slice(region.length));
+  }
+
+  #newVolume(p: {
+    az: string;
+    sizeGiB: number;
+    type: string;
+    iops: number | null;
+    throughputMiBps: number | null;
+    encrypted: boolean;
+    kmsKeyArn: string | null;
+    snapshotId: string | null;
+    tags: Tags;
+    state: SimVolume['state'];
+    launchedWith: string | null;
+  }): SimVolume {
+    const vol: SimVolume = {
+      id: this.#ctx.state.nextId('vol'),
+      az: p.az,
+      sizeGiB: p.sizeGiB,
+      type: p.type,
+      iops: p.iops ?? (p.type === 'gp3' ? 3000 : null),
+      throughputMiBps: p.throughputMiBps ?? (p.type === 'gp3' ? 125 : null),
+      encrypted: p.encrypted,
+      kmsKeyArn: p.kmsKeyArn,
+      state: p.state,
+      attachment: null,
+      tags: { ...p.tags },
+      snapshotId: p.snapshotId,
+      launchedWith: p.launchedWith,
+      data: null,
+      createdAtMs: this.#now,
+      visibleAtMs: this.visibleAt(),
+      modification: null,
+      modificationStarts: [],
+      attachEv: null,
+    };
+    this.#ctx.state.volumes.set(vol.id, vol);
     return vol;
   }
 
+  volume(volumeId: string, visibleOnly = false): SimVolume {
+    const vol = this.#ctx.state.volumes.get(volumeId);
+    if (!vol || vol.state === 'deleted' || (visibleOnly && !this.isVisible(vol))) throw fault('InvalidVolume.NotFound', `The volume '${volumeId}' does not exist.`);
+    return vol;
+  }
+
+  /** AttachVolume: single attach, same AZ, a running instance. Authorization (incl. KMS) happened on arrival. */
   attachVolume(volumeId: string, instanceId: string, device: string): SimVolume {
-    const op = 'AttachVolume';
-    const { state, scheduler, faults, options } = this.#ctx;
-    const vol = this.#volume(op, volumeId);
-    const inst = state.instances.get(instanceId);
-    if (!inst || inst.ec2State === 'terminated') throw awsError(op, 'InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
-    if (inst.ec2State !== 'running') throw awsError(op, 'IncorrectInstanceState', `Instance '${instanceId}' is not 'running' (it is '${inst.ec2State}').`);
-    if (vol.state === 'creating' || vol.state === 'deleting') throw awsError(op, 'IncorrectState', `vol ${vol.id} is '${vol.state}'.`, true);
-    if (vol.attachment !== null) {
-      throw awsError(op, 'VolumeInUse', `${vol.id} is already attached to an instance (${vol.attachment.instanceId}, ${vol.attachment.state}).`, true);
+    const { scheduler, faults, options } = this.#ctx;
+    const vol = this.volume(volumeId);
+    const inst = this.instance(instanceId);
+    if (inst.ec2State === 'terminated') throw fault('InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
+    if (inst.ec2State !== 'running' && inst.ec2State !== 'stopped') throw fault('IncorrectInstanceState', `Instance '${instanceId}' is not 'running'.`);
+    if (vol.state === 'creating' || vol.state === 'deleting') throw fault('IncorrectState', `vol ${vol.id} is in state '${vol.state}'.`);
+    if (vol.attachment !== null) throw fault('VolumeInUse', `${vol.id} is already attached to an instance`);
+    if (vol.az !== inst.az) throw fault('InvalidVolume.ZoneMismatch', `The volume '${vol.id}' is not in the same availability zone as instance '${instanceId}'`);
+    for (const other of this.#ctx.state.volumes.values()) {
+      if (other.attachment?.instanceId === instanceId && other.attachment.device === device) {
+        throw fault('InvalidParameterValue', `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
+      }
     }
-    if (vol.az !== inst.az) {
-      throw awsError(op, 'InvalidVolume.ZoneMismatch', `The volume '${vol.id}' is not in the same availability zone as instance '${instanceId}' (${vol.az} vs ${inst.az}).`);
-    }
-    vol.attachment = { instanceId, device, state: 'attaching' };
+    vol.attachment = { instanceId, device, state: 'attaching', deleteOnTermination: false, attachedAtMs: this.#now };
     vol.state = 'in-use';
     this.#ctx.trace.record('volume.attachment', { ...nodeOf(vol.tags), instanceId, volumeId, state: 'attaching' });
     const t = options.timings;
@@ -366,27 +493,19 @@ export class Ec2 {
       if (vol.attachment?.instanceId !== instanceId || vol.attachment.state !== 'attaching') return;
       vol.attachment.state = 'attached';
       this.#ctx.trace.record('volume.attachment', { ...nodeOf(vol.tags), instanceId, volumeId, state: 'attached' });
-      const listeners = this.#attachListeners.get(vol.id);
-      this.#attachListeners.delete(vol.id);
-      for (const l of listeners ?? []) l(vol);
     });
     return vol;
   }
 
-  /** Calls `fn` once the volume is attached (now, if it already is). */
-  whenAttached(volume: SimVolume, fn: AttachListener): void {
-    if (volume.attachment?.state === 'attached') return fn(volume);
-    const list = this.#attachListeners.get(volume.id) ?? [];
-    list.push(fn);
-    this.#attachListeners.set(volume.id, list);
-  }
-
-  detachVolume(volumeId: string): SimVolume {
-    const vol = this.#volume('DetachVolume', volumeId);
-    if (!vol.attachment || vol.attachment.state === 'detaching') {
-      throw awsError('DetachVolume', 'IncorrectState', `Volume '${volumeId}' is in the '${vol.state}' state${vol.attachment ? ' (detaching)' : ''}.`);
+  detachVolume(volumeId: string, instanceId: string | null): SimVolume {
+    const vol = this.volume(volumeId);
+    if (!vol.attachment || (instanceId !== null && vol.attachment.instanceId !== instanceId)) {
+      throw fault('IncorrectState', `Volume '${volumeId}' is in the 'available' state.`);
     }
-    this.#beginDetach(vol, draw(this.#ctx.rng.ebs, this.#ctx.options.timings.volumeDetachMs));
+    if (vol.id === this.#ctx.state.instances.get(vol.attachment.instanceId)?.rootVolumeId) {
+      throw fault('OperationNotPermitted', `Unable to detach root volume '${volumeId}' from instance '${vol.attachment.instanceId}'`);
+    }
+    if (vol.attachment.state !== 'detaching') this.#beginDetach(vol, draw(this.#ctx.rng.ebs, this.#ctx.options.timings.volumeDetachMs));
     return vol;
   }
 
@@ -408,36 +527,45 @@ export class Ec2 {
     const instanceId = vol.attachment.instanceId;
     vol.attachment = null;
     vol.state = 'available';
-    this.#attachListeners.delete(vol.id);
     this.#ctx.trace.record('volume.attachment', { ...nodeOf(vol.tags), instanceId, volumeId: vol.id, state: 'detached' });
   }
 
   deleteVolume(volumeId: string): void {
-    const vol = this.#volume('DeleteVolume', volumeId);
+    const vol = this.volume(volumeId);
     if (vol.attachment !== null || vol.state === 'in-use') {
-      throw awsError('DeleteVolume', 'VolumeInUse', `Volume ${volumeId} is currently attached to ${vol.attachment?.instanceId ?? 'an instance'}`);
+      throw fault('VolumeInUse', `Volume ${volumeId} is currently attached to ${vol.attachment?.instanceId ?? 'an instance'}`);
     }
-    vol.state = 'deleted';
-    this.#ctx.state.volumes.delete(volumeId);
-    this.#ctx.trace.record('volume.deleted', { ...nodeOf(vol.tags), volumeId });
-    this.#ctx.app.onVolumeDestroyed(vol);
+    this.#destroyVolume(vol, 'DeleteVolume');
   }
 
-  modifyVolume(volumeId: string, sizeGiB: number): SimVolume {
-    const op = 'ModifyVolume';
-    const vol = this.#volume(op, volumeId);
+  #destroyVolume(vol: SimVolume, why: string): void {
+    vol.state = 'deleted';
+    this.#ctx.state.volumes.delete(vol.id);
+    this.#ctx.trace.record('volume.deleted', { ...nodeOf(vol.tags), volumeId: vol.id, why, ...(vol.launchedWith !== null && { launchedWith: vol.launchedWith }) });
+    if (vol.data !== null) this.#ctx.app.onVolumeDestroyed(vol);
+  }
+
+  modifyVolume(volumeId: string, target: { sizeGiB: number | null; iops: number | null; throughputMiBps: number | null; type: string | null }): SimVolume {
+    const vol = this.volume(volumeId);
     const t = this.#ctx.options.timings;
     if (vol.modification && vol.modification.state !== 'completed') {
-      throw awsError(op, 'IncorrectModificationState', `Volume ${volumeId} is already being modified (${vol.modification.state}).`);
+      throw fault('IncorrectModificationState', `Cannot modify volume ${volumeId} as it is currently in the modification state ${vol.modification.state}`);
     }
-    if (vol.modification && this.#now - vol.modification.startedAtMs < 6 * 3600_000) {
-      throw awsError(op, 'VolumeModificationRateExceeded', `You've reached the maximum modification rate per volume limit. Wait at least 6 hours between modifications per EBS volume.`);
+    // EBS-7: at most four modifications per volume in a rolling 24 hours.
+    const dayAgo = this.#now - 24 * 3600_000;
+    while (vol.modificationStarts.length > 0 && (vol.modificationStarts[0] as number) <= dayAgo) vol.modificationStarts.shift();
+    if (vol.modificationStarts.length >= 4) {
+      const nextMs = (vol.modificationStarts[0] as number) + 24 * 3600_000;
+      throw fault('VolumeModificationRateExceeded', `You've reached the maximum modification rate per volume limit. The next modification of ${volumeId} is possible after ${new Date(nextMs).toISOString()}.`);
     }
-    if (sizeGiB < vol.sizeGiB) throw awsError(op, 'InvalidParameterValue', `New size ${sizeGiB} GiB cannot be smaller than the current size ${vol.sizeGiB} GiB.`);
-    if (sizeGiB === vol.sizeGiB) throw awsError(op, 'InvalidParameterCombination', `New size must differ from the current size (${vol.sizeGiB} GiB).`);
-    const mod = { state: 'modifying' as const, originalSizeGiB: vol.sizeGiB, targetSizeGiB: sizeGiB, startedAtMs: this.#now };
-    vol.modification = { ...mod };
-    const m = vol.modification;
+    const sizeGiB = target.sizeGiB ?? vol.sizeGiB;
+    if (sizeGiB < vol.sizeGiB) throw fault('InvalidParameterValue', `New size cannot be smaller than existing size`);
+    if (sizeGiB === vol.sizeGiB && target.iops === null && target.throughputMiBps === null && (target.type === null || target.type === vol.type)) {
+      throw fault('InvalidParameterCombination', `New size, type, IOPS or throughput must differ from the current values.`);
+    }
+    const m: SimVolumeModification = { state: 'modifying', originalSizeGiB: vol.sizeGiB, targetSizeGiB: sizeGiB, startedAtMs: this.#now, endedAtMs: null };
+    vol.modification = m;
+    vol.modificationStarts.push(this.#now);
     this.#ctx.trace.record('volume.modification', { ...nodeOf(vol.tags), volumeId, state: 'modifying', targetSizeGiB: sizeGiB });
     this.#ctx.scheduler.after(draw(this.#ctx.rng.ebs, t.modifyModifyingMs), `optimizing ${volumeId}`, () => {
       m.state = 'optimizing';
@@ -446,18 +574,15 @@ export class Ec2 {
       this.#ctx.agents.onVolumeGrown(vol);
       this.#ctx.scheduler.after(draw(this.#ctx.rng.ebs, t.modifyOptimizingMs), `completed ${volumeId}`, () => {
         m.state = 'completed';
+        m.endedAtMs = this.#now;
         this.#ctx.trace.record('volume.modification', { ...nodeOf(vol.tags), volumeId, state: 'completed' });
       });
     });
     return vol;
   }
 
-  describeVolumes(filter: Readonly<Record<string, string>>): SimVolume[] {
-    return [...this.#ctx.state.volumes.values()].filter((v) => this.isVisible(v) && matchesTags(v.tags, filter));
-  }
-
   createSnapshot(volumeId: string, description: string, tags: Tags): SimSnapshot {
-    const vol = this.#volume('CreateSnapshot', volumeId);
+    const vol = this.volume(volumeId);
     const { state } = this.#ctx;
     const snap: SimSnapshot = {
       id: state.nextId('snap'),
@@ -470,6 +595,7 @@ export class Ec2 {
       description,
       tags: { ...tags },
       visibleAtMs: this.visibleAt(),
+      encrypted: vol.encrypted,
     };
     state.snapshots.set(snap.id, snap);
     this.#ctx.trace.record('snapshot.created', { ...nodeOf(vol.tags), snapshotId: snap.id, volumeId });
@@ -480,17 +606,15 @@ export class Ec2 {
     return snap;
   }
 
-  describeSnapshots(ids: readonly string[]): SimSnapshot[] {
-    const out: SimSnapshot[] = [];
-    for (const id of ids) {
-      const s = this.#ctx.state.snapshots.get(id);
-      if (s && this.isVisible(s)) out.push(s);
-    }
-    return out;
+  deleteSnapshot(snapshotId: string): void {
+    const snap = this.#ctx.state.snapshots.get(snapshotId);
+    if (!snap) throw fault('InvalidSnapshot.NotFound', `The snapshot '${snapshotId}' does not exist.`);
+    this.#ctx.state.snapshots.delete(snapshotId);
+    this.#ctx.trace.record('snapshot.deleted', { snapshotId });
   }
 }
 
-function nodeOf(tags: Tags): { nodeId?: string } {
+export function nodeOf(tags: Tags): { nodeId?: string } {
   const n = tags[TAG_NODE];
   return n === undefined ? {} : { nodeId: n };
 }

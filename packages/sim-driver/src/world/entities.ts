@@ -1,37 +1,86 @@
 import type { Ec2State, LifecycleState } from '@berth/core';
 import type { QueuedEvent } from '../event-queue.js';
+import type { AgentConfig } from '../user-data-config.js';
 
 /** Mutable world entities. Outside the package they are exposed read-only (`sim.world`). */
 export type Tags = Record<string, string>;
 
-/** What the launch template's user data tells the node agent (the bootstrap's config). */
-export interface BootstrapConfig {
-  readonly clusterName: string;
-  readonly nodeId: string;
-  readonly revision: string;
-  readonly deviceName: string;
-  readonly fileSystem: 'xfs' | 'ext4';
-  readonly mountPath: string;
-  readonly attachTimeoutSec: number;
-  readonly configureTimeoutSec: number;
-  readonly healthTimeoutSec: number;
-  readonly onFailure: 'abandon' | 'wait';
+// ---- the account's network and identity (what exists before Berth runs) ---------------------
+
+export interface SimVpc {
+  readonly id: string;
+  readonly cidr: string;
 }
+
+export interface SimSubnet {
+  readonly id: string;
+  readonly az: string;
+  readonly cidr: string;
+  readonly vpcId: string;
+}
+
+export interface SimSecurityGroup {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly name: string;
+}
+
+export interface SimImage {
+  readonly id: string;
+  readonly name: string;
+  readonly rootDeviceName: string;
+  readonly state: 'available';
+}
+
+export interface SimKeyPair {
+  readonly name: string;
+}
+
+export interface SimKmsKey {
+  readonly id: string;
+  readonly arn: string;
+  /** Key ids and aliases that resolve to this key. */
+  readonly aliases: readonly string[];
+}
+
+export interface SimRole {
+  readonly name: string;
+  readonly arn: string;
+  /** Inline policies by name (documents as JSON values). */
+  readonly policies: Map<string, unknown>;
+}
+
+export interface SimInstanceProfile {
+  readonly name: string;
+  readonly arn: string;
+  readonly roleName: string;
+}
+
+// ---- EC2 ------------------------------------------------------------------------------------
 
 export interface SimInstance {
   readonly id: string;
+  /** `berth:cluster` / `berth:node` tags at launch (for tracing and inspection). */
   readonly clusterName: string | null;
   readonly nodeId: string | null;
   groupName: string | null;
   readonly az: string;
   readonly subnetId: string;
+  readonly vpcId: string;
   readonly eniId: string | null;
   readonly privateIp: string | null;
   readonly imageId: string;
   readonly instanceType: string;
-  readonly launchTemplateId: string | null;
-  readonly launchTemplateVersion: number | null;
-  readonly bootstrap: BootstrapConfig | null;
+  readonly keyName: string | null;
+  readonly launchTemplate: { readonly id: string; readonly name: string; readonly version: number } | null;
+  /** Base64, as given in the launch template. */
+  readonly userData: string | null;
+  /** What the node bootstrap reads from its user data (null: not a Berth bootstrap). */
+  readonly agentConfig: AgentConfig | null;
+  readonly iamInstanceProfile: string | null;
+  readonly rootVolumeId: string | null;
+  readonly rootDeviceName: string;
+  readonly metadataOptions: { readonly httpTokens: string; readonly httpPutResponseHopLimit: number; readonly httpEndpoint: string };
   ec2State: Ec2State;
   lifecycleState: LifecycleState;
   healthStatus: 'Healthy' | 'Unhealthy';
@@ -49,74 +98,17 @@ export interface SimInstance {
   hookGlobalDeadlineMs: number | null;
 }
 
-export interface LaunchTemplateVersion {
-  readonly versionNumber: number;
-  readonly imageId: string;
-  readonly instanceType: string;
-  readonly eniId: string;
-  readonly securityGroupIds: readonly string[];
-  readonly revision: string;
-  readonly bootstrap: BootstrapConfig;
-  readonly tags: Tags;
-  readonly createdAtMs: number;
-}
-
-export interface SimLaunchTemplate {
-  readonly id: string;
-  readonly name: string;
-  readonly tags: Tags;
-  readonly versions: LaunchTemplateVersion[];
-  /** CreateLaunchTemplateVersion ClientToken → the version it created (idempotent retries). */
-  readonly clientTokens: Map<string, number>;
-  defaultVersion: number;
-  deleted: boolean;
-}
-
-export interface SimLifecycleHook {
-  readonly name: string;
-  readonly transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING';
-  heartbeatTimeoutSec: number;
-  defaultResult: 'CONTINUE' | 'ABANDON';
-}
-
-export interface ScalingActivity {
-  readonly atMs: number;
-  readonly description: string;
-  readonly status: 'Successful' | 'Failed';
-  readonly statusMessage: string | null;
-}
-
-export interface SimGroup {
-  readonly name: string;
-  readonly tags: Tags;
-  minSize: number;
-  maxSize: number;
-  desiredCapacity: number;
-  launchTemplateId: string;
-  /** A version number as a string, `$Latest` or `$Default`. */
-  launchTemplateVersion: string;
-  readonly subnetIds: readonly string[];
-  readonly hooks: SimLifecycleHook[];
-  readonly suspended: Set<string>;
-  /** Instances the group holds now (including Terminating ones), oldest first. */
-  readonly instanceIds: string[];
-  lastActivityError: string | null;
-  readonly activities: ScalingActivity[];
-  launchEv: QueuedEvent | null;
-  launchFailures: number;
-  deleting: boolean;
-  readonly createdAtMs: number;
-}
-
 export interface SimEni {
   readonly id: string;
   readonly subnetId: string;
+  readonly vpcId: string;
   readonly az: string;
   readonly ip: string;
+  readonly description: string;
   status: 'available' | 'in-use';
   attachedInstanceId: string | null;
   readonly tags: Tags;
-  readonly securityGroupIds: readonly string[];
+  securityGroupIds: string[];
   readonly visibleAtMs: number;
   deleted: boolean;
 }
@@ -133,6 +125,8 @@ export interface SimVolumeAttachment {
   readonly instanceId: string;
   readonly device: string;
   state: 'attaching' | 'attached' | 'detaching';
+  readonly deleteOnTermination: boolean;
+  readonly attachedAtMs: number;
 }
 
 export interface SimVolumeModification {
@@ -140,6 +134,7 @@ export interface SimVolumeModification {
   readonly originalSizeGiB: number;
   readonly targetSizeGiB: number;
   readonly startedAtMs: number;
+  endedAtMs: number | null;
 }
 
 export interface SimVolume {
@@ -149,13 +144,21 @@ export interface SimVolume {
   readonly type: string;
   readonly iops: number | null;
   readonly throughputMiBps: number | null;
+  readonly encrypted: boolean;
+  /** The KMS key ARN of an encrypted volume (null: the account's default EBS key). */
+  readonly kmsKeyArn: string | null;
   state: 'creating' | 'available' | 'in-use' | 'deleting' | 'deleted';
   attachment: SimVolumeAttachment | null;
   readonly tags: Tags;
   readonly snapshotId: string | null;
+  /** The instance whose launch created this volume (its root volume), or null for a volume created by CreateVolume. */
+  readonly launchedWith: string | null;
   data: VolumeData | null;
+  readonly createdAtMs: number;
   readonly visibleAtMs: number;
   modification: SimVolumeModification | null;
+  /** When each modification of the last 24 hours started (EBS allows four per rolling day). */
+  readonly modificationStarts: number[];
   /** Timers of the current attach or detach, cancelled when superseded. */
   attachEv: QueuedEvent | null;
 }
@@ -170,7 +173,76 @@ export interface SimSnapshot {
   readonly description: string;
   readonly tags: Tags;
   readonly visibleAtMs: number;
+  readonly encrypted: boolean;
 }
+
+export interface LaunchTemplateVersion {
+  readonly versionNumber: number;
+  readonly description: string | null;
+  /** `LaunchTemplateData` as given to CreateLaunchTemplate (SDK shape, a private copy). */
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly createdAtMs: number;
+}
+
+export interface SimLaunchTemplate {
+  readonly id: string;
+  readonly name: string;
+  readonly tags: Tags;
+  readonly versions: LaunchTemplateVersion[];
+  defaultVersion: number;
+  readonly createdAtMs: number;
+  deleted: boolean;
+}
+
+// ---- Auto Scaling ---------------------------------------------------------------------------
+
+export interface SimLifecycleHook {
+  readonly name: string;
+  readonly transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING';
+  heartbeatTimeoutSec: number;
+  defaultResult: 'CONTINUE' | 'ABANDON';
+}
+
+export interface ScalingActivity {
+  readonly activityId: string;
+  readonly atMs: number;
+  readonly description: string;
+  readonly cause: string;
+  readonly status: 'Successful' | 'Failed';
+  readonly statusMessage: string | null;
+}
+
+export interface SimGroupTag {
+  readonly value: string;
+  readonly propagateAtLaunch: boolean;
+}
+
+export interface SimGroup {
+  readonly name: string;
+  readonly arn: string;
+  /** Tags by key. */
+  readonly tags: Map<string, SimGroupTag>;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  /** The launch template and the version string the group asked for (`1`, `$Latest`, `$Default`). */
+  launchTemplate: { id: string; name: string; version: string };
+  availabilityZones: string[];
+  /** Comma-separated subnet ids, or '' when the group was created with AvailabilityZones only. */
+  vpcZoneIdentifier: string;
+  readonly hooks: SimLifecycleHook[];
+  readonly suspended: Set<string>;
+  /** Instances the group holds now (including Terminating ones), oldest first. */
+  readonly instanceIds: string[];
+  lastActivityError: string | null;
+  readonly activities: ScalingActivity[];
+  launchEv: QueuedEvent | null;
+  launchFailures: number;
+  deleting: boolean;
+  readonly createdAtMs: number;
+}
+
+// ---- Route 53 -------------------------------------------------------------------------------
 
 export interface SimDnsRecord {
   readonly name: string;
@@ -184,25 +256,14 @@ export interface SimDnsChange {
   readonly zoneId: string;
   status: 'PENDING' | 'INSYNC';
   readonly submittedAtMs: number;
+  readonly comment: string | null;
 }
 
 export interface SimHostedZone {
   readonly id: string;
+  readonly name: string;
   /** What ListResourceRecordSets returns (authoritative, updated at once). */
   readonly records: Map<string, SimDnsRecord>;
   /** What resolvers answer: changes land here when their change goes INSYNC. */
   readonly propagated: Map<string, SimDnsRecord>;
-}
-
-export interface SimSubnet {
-  readonly id: string;
-  readonly az: string;
-  readonly cidr: string;
-}
-
-export interface SimLease {
-  readonly clusterName: string;
-  readonly holder: string;
-  readonly token: number;
-  readonly expiresAtMs: number;
 }

@@ -1,13 +1,14 @@
-import { awsError } from '../aws-api.js';
+import { fault } from '../aws/aws-error.js';
 import { draw, type SimContext } from '../sim-context.js';
-import type { SimDnsChange, SimDnsRecord } from './entities.js';
+import type { SimDnsChange, SimDnsRecord, SimHostedZone } from './entities.js';
 
 export interface DnsChangeRequest {
   readonly action: 'CREATE' | 'DELETE' | 'UPSERT';
   readonly record: SimDnsRecord;
 }
 
-const norm = (name: string): string => (name.endsWith('.') ? name : `${name}.`);
+/** Route 53 names end with a dot and compare case-insensitively. */
+export const fqdn = (name: string): string => (name.endsWith('.') ? name : `${name}.`).toLowerCase();
 
 function sameRecord(a: SimDnsRecord, b: SimDnsRecord): boolean {
   if (a.ttl !== b.ttl || a.type !== b.type || a.values.length !== b.values.length) return false;
@@ -16,69 +17,105 @@ function sameRecord(a: SimDnsRecord, b: SimDnsRecord): boolean {
   return sa.every((v, i) => v === sb[i]);
 }
 
-/** Route 53: atomic change batches with CREATE/DELETE/UPSERT rules, PENDING → INSYNC propagation. */
+/** Route 53 orders records by name with its labels reversed (`com.example.a`), then by type. */
+export function recordOrder(a: SimDnsRecord, b: SimDnsRecord): number {
+  const ka = fqdn(a.name).split('.').reverse().join('.');
+  const kb = fqdn(b.name).split('.').reverse().join('.');
+  return ka < kb ? -1 : ka > kb ? 1 : a.type < b.type ? -1 : a.type > b.type ? 1 : 0;
+}
+
+/** Route 53: hosted zones, atomic change batches with CREATE/DELETE/UPSERT rules, PENDING → INSYNC propagation. */
 export class Route53 {
   readonly #ctx: SimContext;
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
   }
 
-  changeRecordSets(zoneId: string, changes: readonly DnsChangeRequest[]): SimDnsChange {
-    const op = 'ChangeResourceRecordSets';
-    const zone = this.#ctx.state.zone(zoneId);
-    if (changes.length === 0) throw awsError(op, 'InvalidInput', 'The change batch is empty.');
+  /** Creates a hosted zone with a given id (the account's existing zone). */
+  ensureZone(zoneId: string, name: string): SimHostedZone {
+    const id = bareZoneId(zoneId);
+    let z = this.#ctx.state.zones.get(id);
+    if (!z) {
+      z = { id, name: fqdn(name), records: new Map(), propagated: new Map() };
+      this.#ctx.state.zones.set(id, z);
+    }
+    return z;
+  }
+
+  zone(zoneId: string): SimHostedZone {
+    const z = this.#ctx.state.zones.get(bareZoneId(zoneId));
+    if (!z) throw fault('NoSuchHostedZone', `No hosted zone found with ID: ${bareZoneId(zoneId)}`);
+    return z;
+  }
+
+  changeRecordSets(zoneId: string, changes: readonly DnsChangeRequest[], comment: string | null): SimDnsChange {
+    const zone = this.zone(zoneId);
+    if (changes.length === 0) throw fault('InvalidInput', 'Invalid request: Expected at least one change in ChangeBatch');
     // Validate the whole batch against the state as it would be after each change: all or nothing.
     const after = new Map(zone.records);
     const problems: string[] = [];
     for (const c of changes) {
-      const name = norm(c.record.name);
-      const rec: SimDnsRecord = { ...c.record, name };
-      const cur = after.get(name);
+      const name = fqdn(c.record.name);
+      if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
+        problems.push(`RRSet with DNS name ${name} is not permitted in zone ${zone.name}`);
+        continue;
+      }
+      const rec: SimDnsRecord = { ...c.record, name, values: [...c.record.values] };
+      const key = `${name} ${rec.type}`;
+      const cur = after.get(key);
       if (c.action === 'CREATE') {
-        if (cur) problems.push(`Tried to create resource record set [name='${name}', type='A'] but it already exists`);
-        else after.set(name, rec);
+        if (cur) problems.push(`Tried to create resource record set [name='${name}', type='${rec.type}'] but it already exists`);
+        else after.set(key, rec);
       } else if (c.action === 'DELETE') {
-        if (!cur) problems.push(`Tried to delete resource record set [name='${name}', type='A'] but it was not found`);
-        else if (!sameRecord(cur, rec)) problems.push(`Tried to delete resource record set [name='${name}', type='A'] but the values provided do not match the current values`);
-        else after.delete(name);
+        if (!cur) problems.push(`Tried to delete resource record set [name='${name}', type='${rec.type}'] but it was not found`);
+        else if (!sameRecord(cur, rec)) problems.push(`Tried to delete resource record set [name='${name}', type='${rec.type}'] but the values provided do not match the current values`);
+        else after.delete(key);
       } else {
-        after.set(name, rec);
+        after.set(key, rec);
       }
     }
-    if (problems.length > 0) throw awsError(op, 'InvalidChangeBatch', `[${problems.join(', ')}]`);
+    if (problems.length > 0) throw fault('InvalidChangeBatch', `[${problems.join(', ')}]`);
     zone.records.clear();
     for (const [k, v] of after) zone.records.set(k, v);
-    const change: SimDnsChange = { id: `/change/${this.#ctx.state.nextId('C', 13).slice(2).toUpperCase()}`, zoneId, status: 'PENDING', submittedAtMs: this.#ctx.scheduler.nowMs };
+    const change: SimDnsChange = { id: `C${this.#ctx.state.nextId('C', 20).slice(2).toUpperCase()}`, zoneId: zone.id, status: 'PENDING', submittedAtMs: this.#ctx.scheduler.nowMs, comment };
     this.#ctx.state.dnsChanges.set(change.id, change);
     this.#ctx.trace.record('dns.change', {
       changeId: change.id,
-      zoneId,
-      changes: changes.map((c) => ({ action: c.action, name: norm(c.record.name), values: [...c.record.values], ttl: c.record.ttl })),
+      zoneId: zone.id,
+      changes: changes.map((c) => ({ action: c.action, name: fqdn(c.record.name), values: [...c.record.values], ttl: c.record.ttl })),
     });
-    const snapshot = changes.map((c) => ({ action: c.action, rec: { ...c.record, name: norm(c.record.name) } }));
+    const snapshot = changes.map((c) => ({ action: c.action, rec: { ...c.record, name: fqdn(c.record.name) } }));
     this.#ctx.scheduler.after(draw(this.#ctx.rng.route53, this.#ctx.options.timings.dnsPropagationMs), `dns ${change.id} insync`, () => {
       for (const { action, rec } of snapshot) {
-        if (action === 'DELETE') zone.propagated.delete(rec.name);
-        else zone.propagated.set(rec.name, rec);
+        const key = `${rec.name} ${rec.type}`;
+        if (action === 'DELETE') zone.propagated.delete(key);
+        else zone.propagated.set(key, rec);
       }
       change.status = 'INSYNC';
-      this.#ctx.trace.record('dns.insync', { changeId: change.id, zoneId });
+      this.#ctx.trace.record('dns.insync', { changeId: change.id, zoneId: zone.id });
     });
     return change;
   }
 
+  /** The zone's records in Route 53's order. */
   listRecordSets(zoneId: string): SimDnsRecord[] {
-    return [...this.#ctx.state.zone(zoneId).records.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.zone(zoneId).records.values()].sort(recordOrder);
   }
 
   getChange(changeId: string): SimDnsChange {
-    const c = this.#ctx.state.dnsChanges.get(changeId);
-    if (!c) throw awsError('GetChange', 'NoSuchChange', `A change with the specified change ID does not exist: ${changeId}`);
+    const id = changeId.replace(/^\/?change\//, '');
+    const c = this.#ctx.state.dnsChanges.get(id);
+    if (!c) throw fault('NoSuchChange', `A change with the specified change ID does not exist: ${id}`);
     return c;
   }
 
   /** What a resolver answers now (changes count once INSYNC). */
   resolve(zoneId: string, name: string): readonly string[] | null {
-    return this.#ctx.state.zone(zoneId).propagated.get(norm(name))?.values ?? null;
+    return this.#ctx.state.zones.get(bareZoneId(zoneId))?.propagated.get(`${fqdn(name)} A`)?.values ?? null;
   }
+}
+
+/** `/hostedzone/Z123` → `Z123`. */
+export function bareZoneId(zoneId: string): string {
+  return zoneId.replace(/^\/?hostedzone\//, '');
 }

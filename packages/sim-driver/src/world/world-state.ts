@@ -3,16 +3,27 @@ import type {
   SimEni,
   SimGroup,
   SimHostedZone,
+  SimImage,
   SimInstance,
+  SimKeyPair,
+  SimKmsKey,
   SimLaunchTemplate,
-  SimLease,
+  SimSecurityGroup,
   SimSnapshot,
   SimSubnet,
   SimVolume,
+  SimVpc,
   Tags,
 } from './entities.js';
 
-/** Every entity of the simulated account, keyed by id (Maps keep insertion order: deterministic). */
+/** An idempotency token's first use: the resource it made and a fingerprint of the request's parameters. */
+export interface ClientTokenUse {
+  readonly resourceId: string;
+  readonly fingerprint: string;
+  readonly atMs: number;
+}
+
+/** Every EC2, Auto Scaling and Route 53 entity of the simulated account, keyed by id (Maps keep insertion order: deterministic). */
 export class WorldState {
   readonly instances = new Map<string, SimInstance>();
   readonly groups = new Map<string, SimGroup>();
@@ -22,10 +33,14 @@ export class WorldState {
   readonly snapshots = new Map<string, SimSnapshot>();
   readonly zones = new Map<string, SimHostedZone>();
   readonly dnsChanges = new Map<string, SimDnsChange>();
+  readonly vpcs = new Map<string, SimVpc>();
   readonly subnets = new Map<string, SimSubnet>();
-  readonly locks = new Map<string, SimLease>();
-  /** Idempotency: ClientToken → resource id, per operation. */
-  readonly clientTokens = new Map<string, string>();
+  readonly securityGroups = new Map<string, SimSecurityGroup>();
+  readonly images = new Map<string, SimImage>();
+  readonly keyPairs = new Map<string, SimKeyPair>();
+  readonly kmsKeys = new Map<string, SimKmsKey>();
+  /** Idempotency: `<operation>:<ClientToken>` → its first use. */
+  readonly clientTokens = new Map<string, ClientTokenUse>();
   readonly #counters = new Map<string, number>();
 
   /** A deterministic AWS-shaped id: `prefix-` + 17 hex digits. */
@@ -35,14 +50,10 @@ export class WorldState {
     return `${prefix}-${n.toString(16).padStart(digits, '0')}`;
   }
 
-  zone(zoneId: string): SimHostedZone {
-    let z = this.zones.get(zoneId);
-    if (!z) {
-      // Any hosted zone id a spec names exists.
-      z = { id: zoneId, records: new Map(), propagated: new Map() };
-      this.zones.set(zoneId, z);
-    }
-    return z;
+  /** The KMS key a key id, ARN or alias names, if the account has it. */
+  kmsKey(idOrArnOrAlias: string): SimKmsKey | null {
+    for (const k of this.kmsKeys.values()) if (k.id === idOrArnOrAlias || k.arn === idOrArnOrAlias || k.aliases.includes(idOrArnOrAlias)) return k;
+    return null;
   }
 }
 

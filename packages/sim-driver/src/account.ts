@@ -1,0 +1,154 @@
+import { nodeRecordName, type ClusterSpec } from '@berth/core';
+import type { SimContext } from './sim-context.js';
+import { CONTROLLER_ROLE } from './aws/iam/sim-iam.js';
+
+/** The policies Berth generates for a cluster (`AwsDriver.iamPolicyFor`). */
+export type PolicySource = (spec: ClusterSpec) => { readonly controller: unknown; readonly node: unknown };
+
+export interface PrepareOptions {
+  /**
+   * Attach `iamPolicyFor(spec)`'s policies to the controller's role and to the role of the
+   * spec's instance profile. Default true. Pass false to set them yourself
+   * (`setControllerPolicy`, `setRolePolicy`), e.g. to test a policy with an action removed.
+   */
+  readonly policies?: boolean;
+}
+
+/**
+ * The simulated AWS account, as a user's account looks before Berth runs in it: the VPC,
+ * subnets and security groups a spec names, its images, key pair, KMS keys, hosted zone,
+ * the instance profile with its role, the lock table, and the IAM policies attached to the
+ * controller's role and the nodes' role. `prepare(spec)` creates whatever of these is missing;
+ * everything else (ENIs, volumes, templates, groups, records) is Berth's to create through the
+ * API. `sim.driver` prepares each spec it sees unless the simulation was created with
+ * `account: 'manual'`.
+ */
+export class SimAccount {
+  readonly #ctx: SimContext;
+  readonly #policies: PolicySource;
+  readonly #lockTable: string;
+  readonly #prepared = new WeakSet<ClusterSpec>();
+  /** Cluster names whose policies were attached, with the documents (to detect a changed spec). */
+  readonly #attached = new Map<string, string>();
+  /** Set once a test or user replaced a role's policies: prepare() then never attaches generated ones. */
+  #policiesOverridden = false;
+
+  constructor(ctx: SimContext, policies: PolicySource, lockTable: string) {
+    this.#ctx = ctx;
+    this.#policies = policies;
+    this.#lockTable = lockTable;
+  }
+
+  get accountId(): string {
+    return this.#ctx.account.accountId;
+  }
+
+  get region(): string {
+    return this.#ctx.account.region;
+  }
+
+  /** The role the controller (and `sim.aws`) calls as. */
+  get controllerRole(): string {
+    return CONTROLLER_ROLE;
+  }
+
+  /** Whether `prepare` already ran for this spec object. */
+  isPrepared(spec: ClusterSpec): boolean {
+    return this.#prepared.has(spec);
+  }
+
+  /** Creates what the spec needs that a real account would already have. Idempotent. */
+  prepare(spec: ClusterSpec, options: PrepareOptions = {}): void {
+    const { state, iam } = this.#ctx;
+    if (spec.region !== this.region) {
+      throw new Error(`The simulated account is in ${this.region}; cluster '${spec.name}' is in ${spec.region}. Create the simulation with { region: '${spec.region}' }.`);
+    }
+    // One VPC holds the spec's subnets and security groups (a subnet that exists keeps its VPC).
+    const vpcId = [...state.subnets.values()].find((s) => spec.subnets.some((x) => x.id === s.id))?.vpcId ?? this.#vpc();
+    for (const s of spec.subnets) {
+      if (!state.subnets.has(s.id)) state.subnets.set(s.id, { id: s.id, az: s.az, cidr: s.cidr, vpcId });
+    }
+    for (const g of spec.securityGroupIds) {
+      if (!state.securityGroups.has(g)) state.securityGroups.set(g, { id: g, vpcId, name: `sg-for-${spec.name}` });
+    }
+    for (const image of new Set([spec.image, ...spec.nodes.map((n) => n.image)])) this.registerImage(image);
+    if (spec.keyName !== null && !state.keyPairs.has(spec.keyName)) state.keyPairs.set(spec.keyName, { name: spec.keyName });
+    for (const n of spec.nodes) if (n.dataVolume.kmsKeyId !== null) this.addKmsKey(n.dataVolume.kmsKeyId);
+    if (spec.dns) this.#ctx.route53.ensureZone(spec.dns.hostedZoneId, zoneNameFor(spec));
+    this.#ctx.dynamodb.ensureTable({
+      TableName: this.#lockTable,
+      KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }],
+    });
+    if (spec.iamInstanceProfile !== null) iam.ensureInstanceProfile(spec.iamInstanceProfile, spec.iamInstanceProfile);
+    if (options.policies !== false && !this.#policiesOverridden) {
+      const docs = this.#policies(spec);
+      const key = JSON.stringify(docs);
+      if (this.#attached.get(spec.name) !== key) {
+        this.#attached.set(spec.name, key);
+        iam.putRolePolicy(CONTROLLER_ROLE, `berth-${spec.name}`, docs.controller);
+        if (spec.iamInstanceProfile !== null) iam.putRolePolicy(spec.iamInstanceProfile, `berth-${spec.name}-node`, docs.node);
+      }
+    }
+    for (const n of spec.nodes) this.#ctx.app.register(n.id);
+    this.#prepared.add(spec);
+  }
+
+  #vpc(): string {
+    const existing = this.#ctx.state.vpcs.values().next();
+    if (!existing.done) return existing.value.id;
+    const id = this.#ctx.state.nextId('vpc');
+    this.#ctx.state.vpcs.set(id, { id, cidr: '10.0.0.0/8' });
+    return id;
+  }
+
+  /** An AMI in the account (root device `/dev/xvda` unless given). */
+  registerImage(imageId: string, options: { rootDeviceName?: string; name?: string } = {}): void {
+    if (this.#ctx.state.images.has(imageId)) return;
+    this.#ctx.state.images.set(imageId, { id: imageId, name: options.name ?? `image ${imageId}`, rootDeviceName: options.rootDeviceName ?? '/dev/xvda', state: 'available' });
+  }
+
+  /** A customer managed KMS key, by key id, ARN or alias. */
+  addKmsKey(idOrArnOrAlias: string): void {
+    const { state } = this.#ctx;
+    if (state.kmsKey(idOrArnOrAlias)) return;
+    const a = this.#ctx.account;
+    const arnMatch = /^arn:[^:]+:kms:[^:]+:[^:]+:key\/(.+)$/.exec(idOrArnOrAlias);
+    const id = arnMatch?.[1] ?? (idOrArnOrAlias.startsWith('alias/') ? `${state.nextId('key', 8).slice(4)}-0000-4000-8000-000000000000` : idOrArnOrAlias);
+    const arn = arnMatch ? idOrArnOrAlias : `arn:${a.partition}:kms:${a.region}:${a.accountId}:key/${id}`;
+    state.kmsKeys.set(id, { id, arn, aliases: idOrArnOrAlias.startsWith('alias/') ? [idOrArnOrAlias] : [] });
+  }
+
+  /** Replaces every policy of the controller's role with `document` (null: no policy at all). */
+  setControllerPolicy(document: unknown | null): void {
+    this.setRolePolicies(CONTROLLER_ROLE, document === null ? {} : { custom: document });
+  }
+
+  /** Replaces every inline policy of a role. */
+  setRolePolicies(roleName: string, policies: Readonly<Record<string, unknown>>): void {
+    const role = this.#ctx.iam.ensureRole(roleName);
+    for (const name of [...role.policies.keys()]) this.#ctx.iam.putRolePolicy(roleName, name, null);
+    for (const [name, doc] of Object.entries(policies)) this.#ctx.iam.putRolePolicy(roleName, name, doc);
+    // A later prepare() must not silently put the generated policies back.
+    this.#policiesOverridden = true;
+  }
+
+  /** The inline policies of a role (copies). */
+  rolePolicies(roleName: string): Record<string, unknown> {
+    const role = this.#ctx.iam.roles.get(roleName);
+    return role ? Object.fromEntries([...role.policies].map(([k, v]) => [k, structuredClone(v)])) : {};
+  }
+}
+
+/** The hosted zone a spec's records live in: the cluster record's parent domain (or the longest suffix all names share). */
+export function zoneNameFor(spec: ClusterSpec): string {
+  const dns = spec.dns;
+  if (!dns) return '';
+  const names = [dns.clusterRecord, ...spec.nodes.map((n) => nodeRecordName(dns, n.id))].map((n) => n.replace(/\.$/, '').toLowerCase().split('.').reverse());
+  const first = names[0] as string[];
+  let common = 0;
+  while (common < first.length && names.every((n) => n[common] === first[common])) common++;
+  // The zone is above every record: at most the cluster record's parent.
+  const labels = first.slice(0, Math.min(common, first.length - 1));
+  return labels.reverse().join('.');
+}

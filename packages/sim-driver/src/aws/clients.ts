@@ -1,0 +1,79 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { ServiceName } from './aws-error.js';
+import type { AwsGateway } from './gateway.js';
+import type { Caller } from './service.js';
+
+/** What a simulated client offers of an SDK client: `send` (typed as the real one) and `destroy`. */
+export type SimClient<C extends { send: unknown; destroy: unknown }> = Pick<C, 'send' | 'destroy'>;
+
+/**
+ * Simulated AWS SDK v3 clients. Each `send(new XCommand(input))` is answered by the simulated
+ * account (latency, throttling, IAM, eventual consistency, virtual time) with the output or
+ * the exception the real client would give. Use them like real clients, inside `sim.run`.
+ */
+export interface SimAwsClients {
+  readonly ec2: SimClient<EC2Client>;
+  readonly autoScaling: SimClient<AutoScalingClient>;
+  readonly route53: SimClient<Route53Client>;
+  readonly dynamodb: SimClient<DynamoDBClient>;
+  readonly sqs: SimClient<SQSClient>;
+  readonly eventBridge: SimClient<EventBridgeClient>;
+}
+
+interface CommandLike {
+  readonly input?: unknown;
+  /** SDK v3 commands carry their operation schema: `[kind, namespace, operationName, ...]`. */
+  readonly schema?: readonly unknown[];
+}
+
+/** The API operation a command calls (`DescribeInstancesCommand` → `DescribeInstances`). */
+export function operationOf(command: unknown): string {
+  const c = command as CommandLike & { constructor?: { name?: string } };
+  const fromSchema = Array.isArray(c.schema) && typeof c.schema[2] === 'string' ? c.schema[2] : null;
+  const name = fromSchema ?? c.constructor?.name?.replace(/Command$/, '') ?? '';
+  if (!name) throw new TypeError('send() needs an AWS SDK v3 command (e.g. new DescribeInstancesCommand({...}))');
+  return name;
+}
+
+class SimServiceClient {
+  readonly #gateway: AwsGateway;
+  readonly #service: ServiceName;
+  readonly #caller: () => Caller;
+
+  constructor(gateway: AwsGateway, service: ServiceName, caller: () => Caller) {
+    this.#gateway = gateway;
+    this.#service = service;
+    this.#caller = caller;
+  }
+
+  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown> {
+    const input = ((command as CommandLike).input ?? {}) as Record<string, unknown>;
+    return this.#gateway.request(this.#caller(), this.#service, operationOf(command), input, options?.abortSignal).then(withMetadata);
+  }
+
+  destroy(): void {
+    // Nothing to close: no sockets.
+  }
+}
+
+function withMetadata(output: unknown): unknown {
+  return { ...(output as Record<string, unknown>), $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } };
+}
+
+/** Clients for one caller (the controller's role by default). */
+export function createSimClients(gateway: AwsGateway, caller: () => Caller): SimAwsClients {
+  const make = (service: ServiceName) => new SimServiceClient(gateway, service, caller) as never;
+  return Object.freeze({
+    ec2: make('ec2'),
+    autoScaling: make('autoscaling'),
+    route53: make('route53'),
+    dynamodb: make('dynamodb'),
+    sqs: make('sqs'),
+    eventBridge: make('events'),
+  });
+}

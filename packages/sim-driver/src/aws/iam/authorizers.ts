@@ -1,0 +1,22 @@
+import type { ServiceName } from '../aws-error.js';
+import type { Authorizer } from '../service.js';
+import { AUTOSCALING_AUTHORIZERS } from './authorize-autoscaling.js';
+import { DYNAMODB_AUTHORIZERS } from './authorize-dynamodb.js';
+import { EC2_AUTHORIZERS } from './authorize-ec2.js';
+import { EVENTS_AUTHORIZERS } from './authorize-events.js';
+import { ROUTE53_AUTHORIZERS } from './authorize-route53.js';
+import { SQS_AUTHORIZERS } from './authorize-sqs.js';
+
+/**
+ * How IAM authorizes every operation the simulated services answer, by service and operation
+ * (the gateway refuses to run an operation without one). STS GetCallerIdentity needs no
+ * authorization (AWS STS API Reference) and is not here.
+ */
+export const AUTHORIZERS: Readonly<Record<ServiceName, Readonly<Record<string, Authorizer>>>> = {
+  ec2: EC2_AUTHORIZERS,
+  autoscaling: AUTOSCALING_AUTHORIZERS,
+  route53: ROUTE53_AUTHORIZERS,
+  dynamodb: DYNAMODB_AUTHORIZERS,
+  sqs: SQS_AUTHORIZERS,
+  events: EVENTS_AUTHORIZERS,
+};

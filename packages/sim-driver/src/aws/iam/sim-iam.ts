@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import type { SimAccountInfo } from '../../sim-context.js';
+import type { SimInstanceProfile, SimRole } from '../../world/entities.js';
+import type { AuthorizationCheck, Caller } from '../service.js';
+import type { IamDecision, IamDenial, IamEvaluator } from './iam-decision.js';
+
+/** The role Berth's controller runs as in the simulated account (and `sim.aws` calls as). */
+export const CONTROLLER_ROLE = 'berth-controller';
+
+/**
+ * The simulated account's IAM: roles with their inline policies, instance profiles, the
+ * service-linked roles that exist, and the evaluator that decides each request. With no
+ * evaluator (`iam: 'off'`) every request is allowed.
+ */
+export class SimIam {
+  readonly roles = new Map<string, SimRole>();
+  readonly instanceProfiles = new Map<string, SimInstanceProfile>();
+  /** Service-linked roles that exist, by service principal (`autoscaling.amazonaws.com`). */
+  readonly serviceLinkedRoles = new Set<string>();
+  evaluator: IamEvaluator | null = null;
+  readonly #account: SimAccountInfo;
+  /** role → the memo key of its policy set (recomputed when a policy changes). */
+  readonly #keys = new Map<string, string>();
+  /** Decisions asked for, allowed and denied (for inspection). */
+  readonly stats = { checks: 0, denied: 0 };
+
+  constructor(account: SimAccountInfo) {
+    this.#account = account;
+    this.ensureRole(CONTROLLER_ROLE);
+  }
+
+  roleArn(name: string): string {
+    return `arn:${this.#account.partition}:iam::${this.#account.accountId}:role/${name}`;
+  }
+
+  ensureRole(name: string): SimRole {
+    let r = this.roles.get(name);
+    if (!r) {
+      r = { name, arn: this.roleArn(name), policies: new Map() };
+      this.roles.set(name, r);
+    }
+    return r;
+  }
+
+  /** Sets (or with `null` removes) an inline policy of a role. */
+  putRolePolicy(roleName: string, policyName: string, document: unknown | null): void {
+    const role = this.ensureRole(roleName);
+    if (document === null) role.policies.delete(policyName);
+    else role.policies.set(policyName, structuredClone(document));
+    this.#keys.delete(roleName);
+  }
+
+  ensureInstanceProfile(name: string, roleName: string): SimInstanceProfile {
+    this.ensureRole(roleName);
+    let p = this.instanceProfiles.get(name);
+    if (!p || p.roleName !== roleName) {
+      p = { name, roleName, arn: `arn:${this.#account.partition}:iam::${this.#account.accountId}:instance-profile/${name}` };
+      this.instanceProfiles.set(name, p);
+    }
+    return p;
+  }
+
+  /** The caller that `sim.aws` and the controller's driver are. */
+  controllerCaller(): Caller {
+    return { kind: 'controller', principalArn: this.#sessionArn(CONTROLLER_ROLE, 'berth'), roleName: CONTROLLER_ROLE };
+  }
+
+  /** The caller an instance's bootstrap is (its profile's role credentials), or null when it has no profile. */
+  instanceCaller(instance: { readonly id: string; readonly iamInstanceProfile: string | null; readonly privateIp: string | null; readonly vpcId: string }): Caller | null {
+    const profile = instance.iamInstanceProfile === null ? undefined : this.instanceProfiles.get(instance.iamInstanceProfile);
+    if (!profile) return null;
+    return {
+      kind: 'instance',
+      principalArn: this.#sessionArn(profile.roleName, instance.id),
+      roleName: profile.roleName,
+      instanceId: instance.id,
+      ...(instance.privateIp !== null && { sourcePrivateIp: instance.privateIp }),
+      sourceVpcId: instance.vpcId,
+    };
+  }
+
+  #sessionArn(role: string, session: string): string {
+    return `arn:${this.#account.partition}:sts::${this.#account.accountId}:assumed-role/${role}/${session}`;
+  }
+
+  /**
+   * Decides a request's authorizations: null when every check is allowed, else the first one
+   * denied. Synchronous when the evaluator already knows every answer.
+   */
+  authorize(caller: Caller, checks: readonly AuthorizationCheck[]): IamDenial | null | Promise<IamDenial | null> {
+    const evaluator = this.evaluator;
+    if (evaluator === null || checks.length === 0) return null;
+    const role = this.roles.get(caller.roleName);
+    const documents = role ? [...role.policies].map(([name, document]) => ({ name, document })) : [];
+    const policies = { key: this.#policyKey(caller.roleName, documents), documents };
+    const decisions: (IamDecision | Promise<IamDecision>)[] = [];
+    let pending = false;
+    for (const c of checks) {
+      const d = evaluator.evaluate({
+        principalArn: caller.principalArn,
+        accountId: this.#account.accountId,
+        action: c.action,
+        resource: c.resource,
+        context: this.#withCaller(caller, c.context),
+        policies,
+        ...(c.resourcePolicy !== undefined && { resourcePolicy: c.resourcePolicy }),
+      });
+      if (d instanceof Promise) pending = true;
+      decisions.push(d);
+    }
+    this.stats.checks += checks.length;
+    const first = (ds: readonly IamDecision[]): IamDenial | null => {
+      const i = ds.findIndex((d) => d !== 'Allowed');
+      if (i < 0) return null;
+      this.stats.denied++;
+      const c = checks[i] as AuthorizationCheck;
+      return { action: c.action, resource: c.resource, explicit: ds[i] === 'ExplicitlyDenied', ...(c.onBehalfOf !== undefined && { onBehalfOf: c.onBehalfOf }) };
+    };
+    if (!pending) return first(decisions as IamDecision[]);
+    return Promise.all(decisions).then(first);
+  }
+
+  /**
+   * Whether an AWS service principal (`events.amazonaws.com`) may act on a resource under that
+   * resource's policy (EventBridge delivering to an SQS queue). Allowed when IAM is off.
+   */
+  authorizeServicePrincipal(servicePrincipal: string, action: string, resource: string, resourcePolicy: unknown, context: Readonly<Record<string, string | readonly string[]>>): IamDecision | Promise<IamDecision> {
+    if (this.evaluator === null) return 'Allowed';
+    if (resourcePolicy === undefined || resourcePolicy === null) return 'ImplicitlyDenied';
+    return this.evaluator.evaluate({
+      principalArn: servicePrincipal,
+      accountId: this.#account.accountId,
+      action,
+      resource,
+      context,
+      policies: { key: 'service-principal', documents: [] },
+      resourcePolicy,
+    });
+  }
+
+  /** The global context keys AWS adds for this caller (principal, instance-role credential properties). */
+  #withCaller(caller: Caller, context: Readonly<Record<string, string | readonly string[]>>): Readonly<Record<string, string | readonly string[]>> {
+    const out: Record<string, string | readonly string[]> = {
+      'aws:PrincipalArn': this.roleArn(caller.roleName),
+      'aws:PrincipalAccount': this.#account.accountId,
+      'aws:PrincipalType': 'AssumedRole',
+      'aws:RequestedRegion': this.#account.region,
+      ...context,
+    };
+    if (caller.kind === 'instance') {
+      if (caller.instanceId !== undefined) out['ec2:SourceInstanceARN'] = `arn:${this.#account.partition}:ec2:${this.#account.region}:${this.#account.accountId}:instance/${caller.instanceId}`;
+      if (caller.sourcePrivateIp !== undefined) out['aws:EC2InstanceSourcePrivateIPv4'] = caller.sourcePrivateIp;
+      if (caller.sourceVpcId !== undefined) out['aws:EC2InstanceSourceVPC'] = caller.sourceVpcId;
+    }
+    return out;
+  }
+
+  #policyKey(roleName: string, documents: readonly { name: string; document: unknown }[]): string {
+    let k = this.#keys.get(roleName);
+    if (k === undefined) {
+      k = createHash('sha256').update(JSON.stringify(documents)).digest('base64url');
+      this.#keys.set(roleName, k);
+    }
+    return k;
+  }
+}

@@ -1,0 +1,33 @@
+import type { SimContext } from './sim-context.js';
+
+/**
+ * Writes the cluster leases Berth keeps in the lock table (`packages/aws-driver/src/dynamodb-lock.ts`:
+ * item `berth#<cluster>` with `holder`, `token`, `expiresAtMs`) to the trace as `lock.acquired`,
+ * `lock.renewed` and `lock.released`, read from the simulated DynamoDB's item changes — so the
+ * chaos checkers see every lease the production lock took, without the simulator taking any.
+ */
+export function traceLeases(ctx: SimContext, lockTable: string): void {
+  ctx.dynamodb.onItemChange((c) => {
+    if (c.tableName !== lockTable) return;
+    const key = c.key['lockKey']?.S;
+    if (!key?.startsWith('berth#')) return;
+    const clusterName = key.slice('berth#'.length);
+    const now = c.newItem;
+    const old = c.oldItem;
+    const holder = now?.['holder']?.S;
+    if (!now || holder === undefined) return;
+    const token = Number(now['token']?.N ?? 0);
+    const expiresAtMs = Number(now['expiresAtMs']?.N ?? 0);
+    const oldToken = old ? Number(old['token']?.N ?? 0) : 0;
+    const oldHolder = old?.['holder']?.S;
+    const oldExpires = old ? Number(old['expiresAtMs']?.N ?? 0) : 0;
+    if (token !== oldToken) {
+      const tookOver = oldHolder !== undefined && oldHolder !== holder && oldExpires > ctx.scheduler.nowMs ? oldHolder : undefined;
+      ctx.trace.record('lock.acquired', { clusterName, holder, token, expiresAtMs, ...(tookOver !== undefined && { tookOverFrom: tookOver }) });
+    } else if (expiresAtMs <= ctx.scheduler.nowMs) {
+      ctx.trace.record('lock.released', { clusterName, holder, token });
+    } else if (expiresAtMs !== oldExpires) {
+      ctx.trace.record('lock.renewed', { clusterName, holder, token, expiresAtMs });
+    }
+  });
+}

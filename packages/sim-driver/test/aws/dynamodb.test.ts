@@ -1,0 +1,355 @@
+import { createAwsDriver } from '@berth/aws-driver';
+import { BerthLockError, createPrng, type ClusterSpec, type Prng } from '@berth/core';
+import { describe, expect, it } from 'vitest';
+import { awsServiceError, SimFault } from '../../src/aws/aws-error.js';
+import { SimIam } from '../../src/aws/iam/sim-iam.js';
+import type { ServiceContext } from '../../src/aws/service.js';
+import { SimDynamoDb } from '../../src/aws/services/dynamodb.js';
+import { SimEventBridge } from '../../src/aws/services/eventbridge.js';
+import { SimSqs } from '../../src/aws/services/sqs.js';
+import { resolveSimOptions, type SimulationOptions } from '../../src/options.js';
+import { Scheduler } from '../../src/scheduler.js';
+import { STREAMS, type SimContext, type StreamName } from '../../src/sim-context.js';
+import { TraceRecorder } from '../../src/trace.js';
+
+type Service = 'dynamodb' | 'sqs' | 'events';
+
+/** A SimContext with just what the three services use (IAM off), and direct calls of their operations. */
+function testSim(overrides: SimulationOptions = {}) {
+  const options = resolveSimOptions({ seed: 7, ...overrides });
+  const scheduler = new Scheduler(options.startTimeMs, options.maxVirtualMs);
+  const trace = new TraceRecorder(() => scheduler.nowMs);
+  const root = createPrng(options.seed);
+  const rng = Object.fromEntries(STREAMS.map((s) => [s, root.derive(s)])) as Record<StreamName, Prng>;
+  const account = { accountId: options.accountId, region: 'eu-west-1', partition: 'aws' };
+  const iam = new SimIam(account);
+  const parts: Record<string, unknown> = { options, account, scheduler, trace, rng, iam };
+  const ctx = parts as unknown as SimContext;
+  parts['dynamodb'] = new SimDynamoDb(ctx);
+  parts['sqs'] = new SimSqs(ctx);
+  parts['events'] = new SimEventBridge(ctx);
+  const serviceContext = (service: Service, operation: string): ServiceContext => ({ sim: ctx, caller: iam.controllerCaller(), service, operation, region: account.region, accountId: account.accountId, partition: account.partition });
+  /** `extra`: more of the service context (the request's `signal`, once the gateway passes it). */
+  const call = (service: Service, operation: string, input: Record<string, unknown>, extra: Record<string, unknown> = {}): unknown => {
+    const svc = service === 'dynamodb' ? ctx.dynamodb.service : service === 'sqs' ? ctx.sqs.service : ctx.events.service;
+    const handler = svc.operations[operation];
+    if (!handler) throw new Error(`${service} does not implement ${operation}`);
+    return handler(input, { ...serviceContext(service, operation), ...extra });
+  };
+  return { ctx, scheduler, trace, call };
+}
+
+/** The fault an operation throws (fails the test when it does not throw one). */
+function faultOf(fn: () => unknown): SimFault {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SimFault) return e;
+    throw e;
+  }
+  throw new Error('expected the operation to fail');
+}
+
+const TABLE = 'berth-locks';
+const KEY = { lockKey: { S: 'berth#c1' } };
+
+function withTable(overrides: SimulationOptions = {}) {
+  const sim = testSim(overrides);
+  sim.ctx.dynamodb.ensureTable({ TableName: TABLE, KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }] });
+  const ddb = (operation: string, input: Record<string, unknown>) => sim.call('dynamodb', operation, { TableName: TABLE, ...input }) as Record<string, unknown>;
+  return { ...sim, ddb };
+}
+
+// The lease's expressions, as packages/aws-driver/src/dynamodb-lock.ts sends them.
+const ACQUIRE = {
+  UpdateExpression: 'SET holder = :h, expiresAtMs = :exp, #t = if_not_exists(#t, :zero) + :one',
+  ConditionExpression: 'attribute_not_exists(holder) OR expiresAtMs <= :now OR holder = :h',
+  ExpressionAttributeNames: { '#t': 'token' },
+  ReturnValues: 'ALL_NEW',
+};
+const acquire = (holder: string, nowMs: number, ttlMs: number) => ({
+  ...ACQUIRE,
+  Key: KEY,
+  ExpressionAttributeValues: { ':h': { S: holder }, ':exp': { N: String(nowMs + ttlMs) }, ':now': { N: String(nowMs) }, ':zero': { N: '0' }, ':one': { N: '1' } },
+});
+const renew = (holder: string, token: number, expMs: number) => ({
+  Key: KEY,
+  UpdateExpression: 'SET expiresAtMs = :exp',
+  ConditionExpression: 'holder = :h AND #t = :token',
+  ExpressionAttributeNames: { '#t': 'token' },
+  ExpressionAttributeValues: { ':h': { S: holder }, ':token': { N: String(token) }, ':exp': { N: String(expMs) } },
+  ReturnValues: 'ALL_NEW',
+});
+
+describe('SimDynamoDb tables', () => {
+  it('creates a table CREATING, then ACTIVE after a short while; a second CreateTable is ResourceInUseException', async () => {
+    const { call, scheduler } = testSim({ profile: 'fast' });
+    const input = { TableName: 'tbl1', KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST', Tags: [{ Key: 'a', Value: 'b' }] };
+    const created = call('dynamodb', 'CreateTable', input) as { TableDescription: Record<string, unknown> };
+    expect(created.TableDescription).toMatchObject({ TableName: 'tbl1', TableStatus: 'CREATING', TableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/tbl1', BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } });
+    expect(faultOf(() => call('dynamodb', 'CreateTable', input))).toMatchObject({ code: 'ResourceInUseException', message: 'Table already exists: tbl1' });
+    expect(faultOf(() => call('dynamodb', 'GetItem', { TableName: 'tbl1', Key: { k: { S: 'x' } } }))).toMatchObject({ code: 'ResourceNotFoundException', message: 'Requested resource not found' });
+    await scheduler.run(() => scheduler.sleep(1_000));
+    expect((call('dynamodb', 'DescribeTable', { TableName: 'tbl1' }) as { Table: { TableStatus: string } }).Table.TableStatus).toBe('ACTIVE');
+    expect(call('dynamodb', 'GetItem', { TableName: 'tbl1', Key: { k: { S: 'x' } } })).toEqual({});
+  });
+
+  it('answers ResourceNotFoundException for a missing table', () => {
+    const { call } = testSim();
+    expect(faultOf(() => call('dynamodb', 'DescribeTable', { TableName: 'nope' }))).toMatchObject({ code: 'ResourceNotFoundException', message: 'Requested resource not found: Table: nope not found' });
+    expect(faultOf(() => call('dynamodb', 'PutItem', { TableName: 'nope', Item: { k: { S: 'x' } } }))).toMatchObject({ code: 'ResourceNotFoundException' });
+  });
+
+  it('validates the key schema and the billing mode at CreateTable', () => {
+    const { call } = testSim();
+    const base = { TableName: 'tbl2', BillingMode: 'PAY_PER_REQUEST' };
+    expect(faultOf(() => call('dynamodb', 'CreateTable', { ...base, KeySchema: [{ AttributeName: 'k', KeyType: 'RANGE' }], AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }] })).message).toBe(
+      'Invalid KeySchema: The first KeySchemaElement is not a HASH key type',
+    );
+    expect(faultOf(() => call('dynamodb', 'CreateTable', { ...base, KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'x', AttributeType: 'S' }] })).message).toContain(
+      'Some index key attributes are not defined in AttributeDefinitions',
+    );
+    expect(faultOf(() => call('dynamodb', 'CreateTable', { TableName: 'tbl2', KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }] })).message).toBe(
+      'One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED',
+    );
+    expect(faultOf(() => call('dynamodb', 'CreateTable', { ...base, KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }], GlobalSecondaryIndexes: [] })).message).toContain('does not support GlobalSecondaryIndexes');
+  });
+});
+
+describe('SimDynamoDb: the cluster lease (dynamodb-lock.ts expressions)', () => {
+  it('acquires on an empty table, refuses a second holder, lets the first re-acquire, and counts tokens', () => {
+    const { ddb } = withTable();
+    const first = ddb('UpdateItem', acquire('a', 1_000, 60_000));
+    expect(first).toEqual({ Attributes: { lockKey: { S: 'berth#c1' }, holder: { S: 'a' }, expiresAtMs: { N: '61000' }, token: { N: '1' } } });
+    const refused = faultOf(() => ddb('UpdateItem', acquire('b', 2_000, 60_000)));
+    expect(refused).toMatchObject({ code: 'ConditionalCheckFailedException', message: 'The conditional request failed' });
+    const again = ddb('UpdateItem', acquire('a', 3_000, 60_000)) as { Attributes: Record<string, unknown> };
+    expect(again.Attributes['token']).toEqual({ N: '2' });
+  });
+
+  it('lets another holder take over once the lease expired, and refuses a renew with the old token', () => {
+    const { ddb } = withTable();
+    ddb('UpdateItem', acquire('a', 0, 10_000));
+    const taken = ddb('UpdateItem', acquire('b', 10_000, 10_000)) as { Attributes: Record<string, unknown> };
+    expect(taken.Attributes).toMatchObject({ holder: { S: 'b' }, token: { N: '2' } });
+    expect(faultOf(() => ddb('UpdateItem', renew('a', 1, 30_000))).code).toBe('ConditionalCheckFailedException');
+    expect(faultOf(() => ddb('UpdateItem', renew('b', 1, 30_000))).code).toBe('ConditionalCheckFailedException');
+    const renewed = ddb('UpdateItem', renew('b', 2, 30_000)) as { Attributes: Record<string, unknown> };
+    expect(renewed.Attributes).toMatchObject({ holder: { S: 'b' }, token: { N: '2' }, expiresAtMs: { N: '30000' } });
+    expect(ddb('GetItem', { Key: KEY, ConsistentRead: true })).toEqual({ Item: renewed.Attributes });
+  });
+
+  it('runs the production lock driver unchanged (createAwsDriver over the simulated DynamoDB)', async () => {
+    const sim = testSim({ profile: 'fast' });
+    const { scheduler } = sim;
+    // A minimal SDK-shaped client: `send` answers from the simulated DynamoDB after a little virtual latency.
+    const dynamodb = {
+      send(command: { input: Record<string, unknown>; constructor: { name: string } }): Promise<unknown> {
+        const operation = command.constructor.name.replace(/Command$/, '');
+        const w = scheduler.waiter<unknown>(`dynamodb:${operation}`);
+        scheduler.after(5, operation, () => {
+          try {
+            w.resolve({ ...(sim.call('dynamodb', operation, command.input) as object), $metadata: {} });
+          } catch (e) {
+            w.reject(e instanceof SimFault ? awsServiceError('dynamodb', e.code, e.message) : e);
+          }
+        });
+        return w.promise;
+      },
+      destroy() {},
+    };
+    const clock = { now: () => scheduler.nowMs, sleep: (ms: number, signal?: AbortSignal) => scheduler.sleep(ms, signal) };
+    const driver = createAwsDriver({ region: 'eu-west-1', clients: { dynamodb } as never, clock, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    const spec = { name: 'c1' } as ClusterSpec;
+    const result = await scheduler.run(async () => {
+      const table = await driver.ensureLockTable();
+      const again = await driver.ensureLockTable();
+      const a = await driver.lock.acquire(spec, { holder: 'a', ttlMs: 60_000 });
+      const held = await driver.lock.acquire(spec, { holder: 'b', ttlMs: 60_000 }).catch((e: unknown) => e);
+      const renewed = await driver.lock.renew(spec, a, { ttlMs: 120_000 });
+      await scheduler.sleep(121_000);
+      const b = await driver.lock.acquire(spec, { holder: 'b', ttlMs: 60_000 });
+      const lost = await driver.lock.renew(spec, renewed, { ttlMs: 60_000 }).catch((e: unknown) => e);
+      await driver.lock.release(spec, b);
+      const afterRelease = await driver.lock.inspect(spec);
+      const c = await driver.lock.acquire(spec, { holder: 'c', ttlMs: 60_000 });
+      return { table, again, a, held, renewed, b, lost, afterRelease, c };
+    });
+    expect(result.table).toEqual({ tableName: 'berth-locks', created: true });
+    expect(result.again).toEqual({ tableName: 'berth-locks', created: false });
+    expect(result.a).toMatchObject({ holder: 'a', token: 1 });
+    expect(result.held).toBeInstanceOf(BerthLockError);
+    expect(result.held).toMatchObject({ code: 'LOCK_HELD', holder: 'a' });
+    expect(result.renewed).toMatchObject({ holder: 'a', token: 1 });
+    expect(result.renewed.expiresAtMs).toBeGreaterThan(result.a.expiresAtMs);
+    expect(result.b).toMatchObject({ holder: 'b', token: 2 });
+    expect(result.lost).toMatchObject({ code: 'LOCK_LOST', holder: 'b' });
+    expect(result.afterRelease).toMatchObject({ holder: 'b', token: 2, expiresAtMs: 0 });
+    expect(result.c).toMatchObject({ holder: 'c', token: 3 });
+  });
+});
+
+describe('SimDynamoDb expressions', () => {
+  it('rejects names and values the expressions do not use, as AWS words it', () => {
+    const { ddb } = withTable();
+    expect(faultOf(() => ddb('PutItem', { Item: { ...KEY, a: { S: 'x' } }, ConditionExpression: 'attribute_not_exists(a)', ExpressionAttributeValues: { ':x': { S: 'x' } } })).message).toBe(
+      'Value provided in ExpressionAttributeValues unused in expressions: keys: {:x}',
+    );
+    expect(faultOf(() => ddb('PutItem', { Item: KEY, ConditionExpression: 'attribute_not_exists(a)', ExpressionAttributeNames: { '#n': 'n' } })).message).toBe(
+      'Value provided in ExpressionAttributeNames unused in expressions: keys: {#n}',
+    );
+    expect(faultOf(() => ddb('PutItem', { Item: KEY, ExpressionAttributeValues: { ':x': { S: 'x' } } })).message).toBe('ExpressionAttributeValues can only be specified when using expressions');
+  });
+
+  it.each([
+    ['an undefined value', { ConditionExpression: 'a = :nope' }, 'Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :nope'],
+    ['an undefined name', { ConditionExpression: 'attribute_exists(#nope)' }, 'Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: #nope'],
+    ['a reserved word', { ConditionExpression: 'attribute_exists(token)' }, 'Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: token'],
+    ['a syntax error', { ConditionExpression: 'a = = b' }, 'Invalid ConditionExpression: Syntax error; token: "=", near: "= ="'],
+    ['a missing operand', { ConditionExpression: 'a =' }, 'Invalid ConditionExpression: Syntax error; token: "<EOF>", near: "="'],
+    ['an unknown function', { ConditionExpression: 'exists(a)' }, 'Invalid ConditionExpression: Invalid function name; function: exists'],
+    ['a function in the wrong case', { ConditionExpression: 'ATTRIBUTE_EXISTS(a)' }, 'Invalid ConditionExpression: Invalid function name; function: ATTRIBUTE_EXISTS'],
+    ['an invalid character', { ConditionExpression: 'a != b' }, 'Invalid ConditionExpression: Invalid token: "!", near: "a !"'],
+    ['a bad attribute_type', { ConditionExpression: 'attribute_type(a, :t)', ExpressionAttributeValues: { ':t': { S: 'STRING' } } }, 'Invalid ConditionExpression: Invalid attribute type name found; type: STRING, valid types: { B,NULL,SS,BOOL,L,BS,N,NS,S,M }'],
+    ['an inverted BETWEEN', { ConditionExpression: 'a BETWEEN :hi AND :lo', ExpressionAttributeValues: { ':hi': { N: '5' }, ':lo': { N: '1' } } }, 'Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower operand: AttributeValue: {N:5}, upper operand: AttributeValue: {N:1}'],
+  ])('refuses a condition with %s', (_what, extra, message) => {
+    const { ddb } = withTable();
+    expect(faultOf(() => ddb('PutItem', { Item: KEY, ...extra }))).toMatchObject({ code: 'ValidationException', message });
+  });
+
+  it.each([
+    ['a reserved word', 'SET token = :one', { ':one': { N: '1' } }, 'Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: token'],
+    ['two values in a row', 'SET a = :one :two', { ':one': { N: '1' }, ':two': { N: '2' } }, 'Invalid UpdateExpression: Syntax error; token: ":two", near: ":one :two"'],
+    ['a clause twice', 'SET a = :one SET b = :one', { ':one': { N: '1' } }, 'Invalid UpdateExpression: The "SET" section can only be used once in an update expression;'],
+    ['overlapping paths', 'SET a = :one, a = :one', { ':one': { N: '1' } }, 'Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a], path two: [a]'],
+    ['a key attribute', 'SET lockKey = :one', { ':one': { S: 'x' } }, 'One or more parameter values were invalid: Cannot update attribute lockKey. This attribute is part of the key'],
+    ['arithmetic on a string', 'SET a = :one + :s', { ':one': { N: '1' }, ':s': { S: 'x' } }, 'Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: +, operand type: S'],
+    ['an unknown function', 'SET a = increment(:one)', { ':one': { N: '1' } }, 'Invalid UpdateExpression: Invalid function name; function: increment'],
+    ['a missing operand attribute', 'SET a = b + :one', { ':one': { N: '1' } }, 'The provided expression refers to an attribute that does not exist in the item'],
+    ['ADD of a string', 'ADD a :s', { ':s': { S: 'x' } }, 'Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: S'],
+  ])('refuses an update with %s', (_what, expression, values, message) => {
+    const { ddb } = withTable();
+    expect(faultOf(() => ddb('UpdateItem', { Key: KEY, UpdateExpression: expression, ExpressionAttributeValues: values }))).toMatchObject({ code: 'ValidationException', message });
+  });
+
+  it('refuses keys that do not match the schema and the legacy parameters', () => {
+    const { ddb } = withTable();
+    const mismatch = 'The provided key element does not match the schema';
+    expect(faultOf(() => ddb('GetItem', { Key: { lockKey: { N: '1' } } })).message).toBe(mismatch);
+    expect(faultOf(() => ddb('GetItem', { Key: { ...KEY, extra: { S: 'x' } } })).message).toBe(mismatch);
+    expect(faultOf(() => ddb('GetItem', { Key: { other: { S: 'x' } } })).message).toBe(mismatch);
+    expect(faultOf(() => ddb('PutItem', { Item: { a: { S: 'x' } } })).message).toBe('One or more parameter values were invalid: Missing the key lockKey in the item');
+    expect(faultOf(() => ddb('PutItem', { Item: { lockKey: { N: '1' } } })).message).toBe('One or more parameter values were invalid: Type mismatch for key lockKey expected: S actual: N');
+    expect(faultOf(() => ddb('PutItem', { Item: KEY, Expected: { a: { Exists: false } } })).message).toContain('does not support the legacy parameter Expected');
+    expect(faultOf(() => ddb('PutItem', { Item: KEY, ReturnValues: 'ALL_NEW' })).message).toBe('ReturnValues can only be ALL_OLD or NONE');
+  });
+
+  it('evaluates conditions as DynamoDB does: numbers numerically, sets as sets, missing attributes, precedence', () => {
+    const { ddb } = withTable();
+    const item = {
+      ...KEY,
+      n: { N: '10' },
+      s: { S: 'berth-node-1' },
+      b: { BOOL: true },
+      z: { NULL: true },
+      ss: { SS: ['x', 'y'] },
+      ns: { NS: ['1', '2.50'] },
+      l: { L: [{ S: 'p' }, { N: '7' }] },
+      m: { M: { deep: { L: [{ S: 'a' }, { S: 'b' }] } } },
+    };
+    ddb('PutItem', { Item: item });
+    const holds = (expression: string, values: Record<string, unknown> = {}, names?: Record<string, string>): boolean => {
+      try {
+        ddb('PutItem', { Item: item, ConditionExpression: expression, ...(Object.keys(values).length > 0 && { ExpressionAttributeValues: values }), ...(names && { ExpressionAttributeNames: names }) });
+        return true;
+      } catch (e) {
+        if (e instanceof SimFault && e.code === 'ConditionalCheckFailedException') return false;
+        throw e;
+      }
+    };
+    const N = (n: string) => ({ N: n });
+    const S = (s: string) => ({ S: s });
+    expect(holds('n > :v', { ':v': N('9') })).toBe(true); // as strings "10" < "9"
+    expect(holds('n = :v', { ':v': N('10.0') })).toBe(true);
+    expect(holds('n BETWEEN :a AND :b', { ':a': N('10'), ':b': N('1e1') })).toBe(true);
+    expect(holds('n < :v', { ':v': S('z') })).toBe(false); // different types never compare
+    expect(holds('s IN (:a, :b)', { ':a': S('x'), ':b': S('berth-node-1') })).toBe(true);
+    expect(holds('begins_with(s, :p)', { ':p': S('berth-') })).toBe(true);
+    expect(holds('contains(s, :p)', { ':p': S('node') })).toBe(true);
+    expect(holds('contains(ss, :p)', { ':p': S('y') })).toBe(true);
+    expect(holds('contains(ns, :p)', { ':p': N('2.5') })).toBe(true);
+    expect(holds('contains(l, :p)', { ':p': N('7') })).toBe(true);
+    expect(holds('size(l) = :two AND size(s) > :ten', { ':two': N('2'), ':ten': N('10') })).toBe(true);
+    expect(holds('attribute_type(m, :t) AND attribute_type(z, :n)', { ':t': S('M'), ':n': S('NULL') })).toBe(true);
+    expect(holds('m.deep[1] = :v', { ':v': S('b') })).toBe(true);
+    expect(holds('#m.#i[5] = :v', { ':v': S('b') }, { '#m': 'm', '#i': 'deep' })).toBe(false);
+    expect(holds('ss = :v', { ':v': { SS: ['y', 'x'] } })).toBe(true);
+    expect(holds('ns = :v', { ':v': { NS: ['2.5', '1'] } })).toBe(true);
+    expect(holds('b = :t AND z = :z', { ':t': { BOOL: true }, ':z': { NULL: true } })).toBe(true);
+    expect(holds('absent = :v', { ':v': S('x') })).toBe(false);
+    expect(holds('absent <> :v', { ':v': S('x') })).toBe(true);
+    expect(holds('NOT attribute_exists(absent)')).toBe(true);
+    // AND binds tighter than OR; NOT tighter than AND.
+    expect(holds('attribute_exists(n) OR attribute_exists(absent) AND attribute_exists(absent)')).toBe(true);
+    expect(holds('(attribute_exists(n) OR attribute_exists(absent)) AND attribute_exists(absent)')).toBe(false);
+    expect(holds('NOT attribute_exists(absent) AND attribute_exists(n)')).toBe(true);
+    expect(holds('not attribute_exists(n) or attribute_exists(s)')).toBe(true);
+  });
+
+  it('applies SET, REMOVE, ADD and DELETE, and answers the ReturnValues asked for', () => {
+    const { ddb } = withTable();
+    ddb('PutItem', { Item: { ...KEY, count: { N: '5' }, tags: { SS: ['a', 'b'] }, l: { L: [{ N: '1' }, { N: '2' }, { N: '3' }] }, stale: { S: 'x' } } });
+    const out = ddb('UpdateItem', {
+      Key: KEY,
+      UpdateExpression: 'SET l = list_append(l, :more), #c = #c - :one, fresh = if_not_exists(fresh, :f) REMOVE stale ADD added :one, tags :c DELETE tags2 :d',
+      ExpressionAttributeNames: { '#c': 'count' },
+      ExpressionAttributeValues: { ':more': { L: [{ N: '4' }] }, ':one': { N: '1' }, ':f': { S: 'new' }, ':c': { SS: ['c'] }, ':d': { SS: ['z'] } },
+      ReturnValues: 'UPDATED_NEW',
+    });
+    expect(out).toEqual({ Attributes: { l: { L: [{ N: '1' }, { N: '2' }, { N: '3' }, { N: '4' }] }, count: { N: '4' }, fresh: { S: 'new' }, added: { N: '1' }, tags: { SS: ['a', 'b', 'c'] } } });
+    const old = ddb('UpdateItem', { Key: KEY, UpdateExpression: 'REMOVE l[0], l[2] SET #c = :big', ExpressionAttributeNames: { '#c': 'count' }, ExpressionAttributeValues: { ':big': { N: '1.500' } }, ReturnValues: 'UPDATED_OLD' });
+    expect(old).toEqual({ Attributes: { l: { L: [{ N: '1' }, { N: '3' }] }, count: { N: '4' } } });
+    const item = ddb('GetItem', { Key: KEY, ConsistentRead: true, ProjectionExpression: 'l, #c, stale', ExpressionAttributeNames: { '#c': 'count' } });
+    expect(item).toEqual({ Item: { l: { L: [{ N: '2' }, { N: '4' }] }, count: { N: '1.5' } } });
+    const before = ddb('PutItem', { Item: KEY, ReturnValues: 'ALL_OLD' }) as { Attributes: Record<string, unknown> };
+    expect(before.Attributes['fresh']).toEqual({ S: 'new' });
+    expect(ddb('DeleteItem', { Key: KEY, ReturnValues: 'ALL_OLD' })).toEqual({ Attributes: KEY });
+    expect(ddb('DeleteItem', { Key: KEY, ReturnValues: 'ALL_OLD' })).toEqual({});
+  });
+
+  it('stores numbers as DynamoDB does: normalized, exact beyond doubles, at most 38 digits', () => {
+    const { ddb } = withTable();
+    ddb('PutItem', { Item: { ...KEY, a: { N: '0012.3400' }, big: { N: '12345678901234567890123456789' } } });
+    ddb('UpdateItem', { Key: KEY, UpdateExpression: 'SET big = big + :one', ExpressionAttributeValues: { ':one': { N: '1' } } });
+    expect(ddb('GetItem', { Key: KEY, ConsistentRead: true })).toEqual({ Item: { ...KEY, a: { N: '12.34' }, big: { N: '12345678901234567890123456790' } } });
+    expect(faultOf(() => ddb('PutItem', { Item: { ...KEY, a: { N: '1'.repeat(39) } } })).message).toBe('Attempting to store more than 38 significant digits in a Number');
+    expect(faultOf(() => ddb('PutItem', { Item: { ...KEY, a: { N: 'ten' } } })).message).toBe('A value provided cannot be converted into a number');
+    expect(faultOf(() => ddb('PutItem', { Item: { ...KEY, a: { S: 'x', N: '1' } } })).message).toBe('Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes');
+    expect(faultOf(() => ddb('PutItem', { Item: { ...KEY, a: { SS: [] } } })).message).toBe('One or more parameter values were invalid: An string set  may not be empty');
+  });
+
+  it('may serve an eventually consistent read from before the latest write, but never a strongly consistent one', async () => {
+    const { ddb, scheduler } = withTable();
+    ddb('PutItem', { Item: { ...KEY, v: { N: '1' } } });
+    await scheduler.run(() => scheduler.sleep(5_000));
+    ddb('PutItem', { Item: { ...KEY, v: { N: '2' } } });
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) seen.add(JSON.stringify((ddb('GetItem', { Key: KEY }) as { Item: unknown }).Item));
+    expect(seen.has(JSON.stringify({ ...KEY, v: { N: '1' } }))).toBe(true);
+    expect(ddb('GetItem', { Key: KEY, ConsistentRead: true })).toEqual({ Item: { ...KEY, v: { N: '2' } } });
+    await scheduler.run(() => scheduler.sleep(1_000));
+    expect(ddb('GetItem', { Key: KEY })).toEqual({ Item: { ...KEY, v: { N: '2' } } });
+  });
+
+  it('tells world code about every item write', () => {
+    const { ddb, ctx } = withTable();
+    const seen: string[] = [];
+    const stop = ctx.dynamodb.onItemChange((c) => seen.push(`${c.operation} ${c.oldItem ? 'old' : '-'} ${c.newItem ? 'new' : '-'}`));
+    ddb('UpdateItem', acquire('a', 0, 10));
+    ddb('DeleteItem', { Key: KEY });
+    stop();
+    ddb('PutItem', { Item: KEY });
+    expect(seen).toEqual(['UpdateItem - new', 'DeleteItem old -']);
+    expect(ctx.dynamodb.getItem(TABLE, KEY)).toEqual(KEY);
+  });
+});

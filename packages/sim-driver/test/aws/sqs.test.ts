@@ -1,0 +1,267 @@
+import { BerthAbortError, createPrng, type Prng } from '@berth/core';
+import { describe, expect, it } from 'vitest';
+import { SimFault } from '../../src/aws/aws-error.js';
+import { SimIam } from '../../src/aws/iam/sim-iam.js';
+import type { ServiceContext } from '../../src/aws/service.js';
+import { SimDynamoDb } from '../../src/aws/services/dynamodb.js';
+import { SimEventBridge } from '../../src/aws/services/eventbridge.js';
+import { SimSqs } from '../../src/aws/services/sqs.js';
+import { resolveSimOptions, type SimulationOptions } from '../../src/options.js';
+import { Scheduler } from '../../src/scheduler.js';
+import { STREAMS, type SimContext, type StreamName } from '../../src/sim-context.js';
+import { TraceRecorder } from '../../src/trace.js';
+
+type Service = 'dynamodb' | 'sqs' | 'events';
+
+/** A SimContext with just what the three services use (IAM off), and direct calls of their operations. */
+function testSim(overrides: SimulationOptions = {}) {
+  const options = resolveSimOptions({ seed: 7, ...overrides });
+  const scheduler = new Scheduler(options.startTimeMs, options.maxVirtualMs);
+  const trace = new TraceRecorder(() => scheduler.nowMs);
+  const root = createPrng(options.seed);
+  const rng = Object.fromEntries(STREAMS.map((s) => [s, root.derive(s)])) as Record<StreamName, Prng>;
+  const account = { accountId: options.accountId, region: 'eu-west-1', partition: 'aws' };
+  const iam = new SimIam(account);
+  const parts: Record<string, unknown> = { options, account, scheduler, trace, rng, iam };
+  const ctx = parts as unknown as SimContext;
+  parts['dynamodb'] = new SimDynamoDb(ctx);
+  parts['sqs'] = new SimSqs(ctx);
+  parts['events'] = new SimEventBridge(ctx);
+  const serviceContext = (service: Service, operation: string): ServiceContext => ({ sim: ctx, caller: iam.controllerCaller(), service, operation, region: account.region, accountId: account.accountId, partition: account.partition });
+  /** `extra`: more of the service context (the request's `signal`, once the gateway passes it). */
+  const call = (service: Service, operation: string, input: Record<string, unknown>, extra: Record<string, unknown> = {}): unknown => {
+    const svc = service === 'dynamodb' ? ctx.dynamodb.service : service === 'sqs' ? ctx.sqs.service : ctx.events.service;
+    const handler = svc.operations[operation];
+    if (!handler) throw new Error(`${service} does not implement ${operation}`);
+    return handler(input, { ...serviceContext(service, operation), ...extra });
+  };
+  return { ctx, scheduler, trace, call };
+}
+
+/** The fault an operation throws (fails the test when it does not throw one). */
+function faultOf(fn: () => unknown): SimFault {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SimFault) return e;
+    throw e;
+  }
+  throw new Error('expected the operation to fail');
+}
+
+interface Received {
+  Messages?: { MessageId: string; ReceiptHandle: string; Body: string; MD5OfBody: string; Attributes?: Record<string, string> }[];
+}
+
+function withQueue(overrides: SimulationOptions = {}, attributes: Record<string, string> = {}) {
+  const sim = testSim(overrides);
+  const { QueueUrl } = sim.call('sqs', 'CreateQueue', { QueueName: 'q1', Attributes: attributes }) as { QueueUrl: string };
+  const sqs = (operation: string, input: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => sim.call('sqs', operation, { QueueUrl, ...input }, extra);
+  const receive = (input: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => Promise.resolve(sqs('ReceiveMessage', input, extra) as Received | Promise<Received>);
+  const send = (body: string) => sqs('SendMessage', { MessageBody: body }) as { MessageId: string };
+  const sleep = (ms: number) => sim.scheduler.run(() => sim.scheduler.sleep(ms));
+  return { ...sim, QueueUrl, sqs, receive, send, sleep };
+}
+
+describe('SimSqs queues', () => {
+  it('creates a queue at the URL AWS gives, idempotently for the same attributes, QueueNameExists for others', () => {
+    const { call } = testSim();
+    const created = call('sqs', 'CreateQueue', { QueueName: 'q1', Attributes: { MessageRetentionPeriod: '3600', SqsManagedSseEnabled: 'true' }, tags: { 'berth:cluster': 'c1' } }) as { QueueUrl: string };
+    expect(created).toEqual({ QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q1' });
+    expect(call('sqs', 'CreateQueue', { QueueName: 'q1', Attributes: { MessageRetentionPeriod: '3600' } })).toEqual(created);
+    expect(call('sqs', 'CreateQueue', { QueueName: 'q1' })).toEqual(created);
+    expect(faultOf(() => call('sqs', 'CreateQueue', { QueueName: 'q1', Attributes: { MessageRetentionPeriod: '60' } }))).toMatchObject({
+      code: 'QueueNameExists',
+      message: 'A queue already exists with the same name and a different value for attribute MessageRetentionPeriod',
+    });
+    expect(call('sqs', 'GetQueueUrl', { QueueName: 'q1' })).toEqual(created);
+    expect(faultOf(() => call('sqs', 'GetQueueUrl', { QueueName: 'nope' }))).toMatchObject({ code: 'QueueDoesNotExist', message: 'The specified queue does not exist.' });
+    expect(call('sqs', 'ListQueueTags', { QueueUrl: created.QueueUrl })).toEqual({ Tags: { 'berth:cluster': 'c1' } });
+    expect(call('sqs', 'ListQueues', { QueueNamePrefix: 'q' })).toEqual({ QueueUrls: [created.QueueUrl] });
+    expect(call('sqs', 'ListQueues', { QueueNamePrefix: 'x' })).toEqual({});
+  });
+
+  it('refuses to re-create a deleted queue name for 60 seconds', async () => {
+    const { sqs, call, sleep } = withQueue();
+    sqs('DeleteQueue');
+    expect(faultOf(() => sqs('GetQueueAttributes', { AttributeNames: ['All'] })).code).toBe('QueueDoesNotExist');
+    expect(faultOf(() => call('sqs', 'CreateQueue', { QueueName: 'q1' })).code).toBe('QueueDeletedRecently');
+    await sleep(60_000);
+    expect(call('sqs', 'CreateQueue', { QueueName: 'q1' })).toEqual({ QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q1' });
+  });
+
+  it('reports and sets attributes as AWS does', () => {
+    const { sqs, send } = withQueue();
+    send('one');
+    const all = (sqs('GetQueueAttributes', { AttributeNames: ['All'] }) as { Attributes: Record<string, string> }).Attributes;
+    expect(all).toMatchObject({
+      QueueArn: 'arn:aws:sqs:eu-west-1:123456789012:q1',
+      ApproximateNumberOfMessages: '1',
+      ApproximateNumberOfMessagesNotVisible: '0',
+      VisibilityTimeout: '30',
+      MessageRetentionPeriod: '345600',
+      ReceiveMessageWaitTimeSeconds: '0',
+      SqsManagedSseEnabled: 'true',
+    });
+    expect(all['Policy']).toBeUndefined();
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [] });
+    sqs('SetQueueAttributes', { Attributes: { Policy: policy, VisibilityTimeout: '10' } });
+    expect(sqs('GetQueueAttributes', { AttributeNames: ['Policy', 'VisibilityTimeout'] })).toEqual({ Attributes: { Policy: policy, VisibilityTimeout: '10' } });
+    expect(faultOf(() => sqs('SetQueueAttributes', { Attributes: { MessageRetentionPeriod: '10' } }))).toMatchObject({ code: 'InvalidAttributeValue', message: 'Invalid value for the parameter MessageRetentionPeriod.' });
+    expect(faultOf(() => sqs('SetQueueAttributes', { Attributes: { Colour: 'blue' } }))).toMatchObject({ code: 'InvalidAttributeName', message: 'Unknown Attribute Colour.' });
+    expect(faultOf(() => sqs('SetQueueAttributes', { Attributes: { RedrivePolicy: '{}' } })).message).toContain('does not support the queue attribute RedrivePolicy');
+    expect(faultOf(() => sqs('GetQueueAttributes', { AttributeNames: ['Colour'] })).code).toBe('InvalidAttributeName');
+  });
+});
+
+describe('SimSqs messages', () => {
+  it('long-polls in virtual time: returns as soon as a message arrives', async () => {
+    const { receive, send, scheduler } = withQueue();
+    const out = await scheduler.run(async () => {
+      const start = scheduler.nowMs;
+      scheduler.after(5_000, 'send', () => send('hello'));
+      const r = await receive({ WaitTimeSeconds: 20, MaxNumberOfMessages: 10 });
+      return { r, waitedMs: scheduler.nowMs - start };
+    });
+    expect(out.waitedMs).toBe(5_000);
+    expect(out.r.Messages?.map((m) => m.Body)).toEqual(['hello']);
+    expect(out.r.Messages?.[0]?.MD5OfBody).toBe('5d41402abc4b2a76b9719d911017c592');
+  });
+
+  it('ends an empty long poll when its wait is over, with no messages', async () => {
+    const { receive, scheduler } = withQueue({}, { ReceiveMessageWaitTimeSeconds: '3' });
+    const out = await scheduler.run(async () => {
+      const start = scheduler.nowMs;
+      const r = await receive();
+      return { r, waitedMs: scheduler.nowMs - start };
+    });
+    expect(out).toEqual({ r: {}, waitedMs: 3_000 });
+  });
+
+  it('stops an aborted long poll at once, and the poll takes nothing afterwards', async () => {
+    const { receive, send, scheduler } = withQueue();
+    const ac = new AbortController();
+    const out = await scheduler.run(async () => {
+      const p = receive({ WaitTimeSeconds: 20 }, { signal: ac.signal }).then(
+        () => 'resolved',
+        (e: unknown) => e,
+      );
+      await scheduler.sleep(1_000);
+      ac.abort();
+      const err = await p;
+      send('after');
+      const next = await receive({ WaitTimeSeconds: 1 });
+      return { err, next };
+    });
+    expect(out.err).toBeInstanceOf(BerthAbortError);
+    expect(out.next.Messages?.map((m) => m.Body)).toEqual(['after']);
+  });
+
+  it('hides a received message for the visibility timeout, then serves it again with a new receipt handle', async () => {
+    const { receive, send, sqs, sleep, ctx } = withQueue();
+    const sent = send('m1');
+    const first = await receive({ AttributeNames: ['All'] });
+    expect(first.Messages?.[0]).toMatchObject({ MessageId: sent.MessageId, Body: 'm1', Attributes: { ApproximateReceiveCount: '1' } });
+    await sleep(10_000);
+    expect(await receive()).toEqual({});
+    expect(sqs('GetQueueAttributes', { AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] })).toEqual({
+      Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '1' },
+    });
+    await sleep(20_001);
+    const second = await receive({ MessageSystemAttributeNames: ['ApproximateReceiveCount'] });
+    expect(second.Messages?.[0]).toMatchObject({ MessageId: sent.MessageId, Attributes: { ApproximateReceiveCount: '2' } });
+    const oldHandle = first.Messages?.[0]?.ReceiptHandle;
+    const newHandle = second.Messages?.[0]?.ReceiptHandle;
+    expect(newHandle).not.toBe(oldHandle);
+    // The handle of an earlier receive "succeeds" but deletes nothing; the latest one deletes.
+    expect(sqs('DeleteMessage', { ReceiptHandle: oldHandle })).toEqual({});
+    expect(ctx.sqs.depth('q1')).toBe(1);
+    expect(sqs('DeleteMessage', { ReceiptHandle: newHandle })).toEqual({});
+    expect(ctx.sqs.depth('q1')).toBe(0);
+    expect(faultOf(() => sqs('DeleteMessage', { ReceiptHandle: 'garbage' }))).toMatchObject({ code: 'ReceiptHandleIsInvalid', message: 'The input receipt handle "garbage" is not a valid receipt handle.' });
+  });
+
+  it('wakes a waiting long poll when an in-flight message becomes visible again', async () => {
+    const { receive, send, scheduler } = withQueue();
+    send('m1');
+    const out = await scheduler.run(async () => {
+      await receive({ VisibilityTimeout: 2 });
+      const start = scheduler.nowMs;
+      const r = await receive({ WaitTimeSeconds: 20 });
+      return { body: r.Messages?.[0]?.Body, waitedMs: scheduler.nowMs - start };
+    });
+    expect(out).toEqual({ body: 'm1', waitedMs: 2_000 });
+  });
+
+  it('changes the visibility of an in-flight message only', async () => {
+    const { receive, send, sqs } = withQueue();
+    send('m1');
+    const first = await receive();
+    const handle = first.Messages?.[0]?.ReceiptHandle;
+    expect(await receive()).toEqual({});
+    expect(sqs('ChangeMessageVisibility', { ReceiptHandle: handle, VisibilityTimeout: 0 })).toEqual({});
+    expect(faultOf(() => sqs('ChangeMessageVisibility', { ReceiptHandle: handle, VisibilityTimeout: 10 })).code).toBe('MessageNotInflight');
+    expect((await receive()).Messages?.map((m) => m.Body)).toEqual(['m1']);
+  });
+
+  it('deletes in batches, entry by entry', async () => {
+    const { receive, send, sqs, ctx } = withQueue();
+    send('a');
+    send('b');
+    const got = await receive({ MaxNumberOfMessages: 10 });
+    const [a, b] = got.Messages ?? [];
+    const out = sqs('DeleteMessageBatch', {
+      Entries: [
+        { Id: 'm0', ReceiptHandle: a?.ReceiptHandle },
+        { Id: 'm1', ReceiptHandle: 'not-a-handle' },
+        { Id: 'm2', ReceiptHandle: b?.ReceiptHandle },
+      ],
+    });
+    expect(out).toEqual({
+      Successful: [{ Id: 'm0' }, { Id: 'm2' }],
+      Failed: [{ Id: 'm1', Code: 'ReceiptHandleIsInvalid', Message: 'The input receipt handle "not-a-handle" is not a valid receipt handle.', SenderFault: true }],
+    });
+    expect(ctx.sqs.depth('q1')).toBe(0);
+    expect(faultOf(() => sqs('DeleteMessageBatch', { Entries: [] })).code).toBe('EmptyBatchRequest');
+    expect(faultOf(() => sqs('DeleteMessageBatch', { Entries: [{ Id: 'x', ReceiptHandle: 'h' }, { Id: 'x', ReceiptHandle: 'h' }] })).code).toBe('BatchEntryIdsNotDistinct');
+    expect(faultOf(() => sqs('DeleteMessageBatch', { Entries: Array.from({ length: 11 }, (_, i) => ({ Id: `e${i}`, ReceiptHandle: 'h' })) })).code).toBe('TooManyEntriesInBatchRequest');
+  });
+
+  it('drops messages older than the retention period', async () => {
+    const { receive, send, sleep, ctx } = withQueue({}, { MessageRetentionPeriod: '60' });
+    send('old');
+    await sleep(30_000);
+    send('young');
+    await sleep(30_001);
+    expect(ctx.sqs.depth('q1')).toBe(1);
+    expect((await receive({ MaxNumberOfMessages: 10 })).Messages?.map((m) => m.Body)).toEqual(['young']);
+  });
+
+  it('keeps arrival order and validates the receive parameters', async () => {
+    const { receive, send, sqs } = withQueue();
+    for (const b of ['1', '2', '3']) send(b);
+    expect((await receive({ MaxNumberOfMessages: 10 })).Messages?.map((m) => m.Body)).toEqual(['1', '2', '3']);
+    expect(faultOf(() => sqs('ReceiveMessage', { MaxNumberOfMessages: 11 }))).toMatchObject({ code: 'InvalidParameterValue', message: 'Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.' });
+    expect(faultOf(() => sqs('ReceiveMessage', { WaitTimeSeconds: 21 }))).toMatchObject({ code: 'InvalidParameterValue', message: 'Value 21 for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.' });
+    expect(faultOf(() => sqs('SendMessage', { MessageBody: 'bad \u0000 char' })).code).toBe('InvalidMessageContents');
+  });
+
+  it('draws message ids from the seed: same seed, same ids', () => {
+    const ids = (seed: number) => {
+      const { send } = withQueue({ seed });
+      return [send('a').MessageId, send('b').MessageId];
+    };
+    expect(ids(3)).toEqual(ids(3));
+    expect(ids(3)).not.toEqual(ids(4));
+    expect(ids(3)[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('fails a long poll whose queue is deleted', async () => {
+    const { receive, sqs, scheduler } = withQueue();
+    const err = await scheduler.run(async () => {
+      scheduler.after(1_000, 'delete', () => sqs('DeleteQueue'));
+      return receive({ WaitTimeSeconds: 20 }).catch((e: unknown) => e);
+    });
+    expect(err).toMatchObject({ code: 'QueueDoesNotExist' });
+  });
+});
