@@ -104,7 +104,8 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
         'ec2:DescribeSecurityGroups',
         'ec2:DescribeInstanceTypes',
         'ec2:DescribeInstanceTypeOfferings',
-        'ec2:DescribeKeyPairs',
+        // preflight's key-pair check runs only when the spec names a key pair.
+        ...(spec.keyName !== null ? ['ec2:DescribeKeyPairs'] : []),
         'autoscaling:DescribeAccountLimits',
       ],
       Resource: '*',

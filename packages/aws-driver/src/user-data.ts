@@ -157,12 +157,24 @@ interface Packed {
   readonly plainBytes: number;
 }
 
+/** Recent packings by text: gzip at level 9 costs about a millisecond, and a roll renders the same user data again for each retry. */
+const packed = new Map<string, Packed>();
+const PACK_CACHE_SIZE = 256;
+
 function pack(text: string): Packed {
+  const hit = packed.get(text);
+  if (hit) return hit;
   const plain = Buffer.from(text, 'utf8');
-  if (plain.length <= USER_DATA_LIMIT_BYTES) return { bytes: plain, gzipped: false, plainBytes: plain.length };
-  const gz = gzipSync(plain, { level: 9 });
-  gz[9] = 3; // OS byte: "Unix" everywhere, so the bytes do not depend on the machine that renders them
-  return { bytes: gz, gzipped: true, plainBytes: plain.length };
+  let out: Packed;
+  if (plain.length <= USER_DATA_LIMIT_BYTES) out = { bytes: plain, gzipped: false, plainBytes: plain.length };
+  else {
+    const gz = gzipSync(plain, { level: 9 });
+    gz[9] = 3; // OS byte: "Unix" everywhere, so the bytes do not depend on the machine that renders them
+    out = { bytes: gz, gzipped: true, plainBytes: plain.length };
+  }
+  if (packed.size >= PACK_CACHE_SIZE) packed.delete(packed.keys().next().value as string);
+  packed.set(text, out);
+  return out;
 }
 
 // ---- Issues -------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { CreateSnapshotCommand, DescribeSnapshotsCommand, ModifyVolumeCommand, t
 import { BerthDriverError, type ClusterSpec } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { findNodeVolumes, nodeSpecOf } from './discover-node.js';
+import { isNotFound } from './map-aws-error.js';
 import { nodeTags } from './names.js';
 
 export async function requireNodeVolume(ctx: AwsContext, spec: ClusterSpec, nodeId: string, operation: string, signal?: AbortSignal): Promise<Volume & { VolumeId: string }> {
@@ -52,10 +53,17 @@ export async function waitForSnapshot(ctx: AwsContext, snapshotId: string, signa
   return ctx.waitFor(
     `snapshot ${snapshotId} to complete`,
     async () => {
-      const r = await ctx.call('DescribeSnapshots', (abortSignal) => ctx.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }), { abortSignal }), {
-        signal,
-        afterCreate: true,
-      });
+      let r;
+      try {
+        r = await ctx.call('DescribeSnapshots', (abortSignal) => ctx.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }), { abortSignal }), {
+          signal,
+          afterCreate: true,
+        });
+      } catch (err) {
+        // Right after CreateSnapshot, EC2 may not know the id yet (eventual consistency): keep waiting.
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
       const s = r.Snapshots?.[0];
       if (s?.State === 'error') {
         throw new BerthDriverError('CreateSnapshot', 'SnapshotFailed', `snapshot ${snapshotId} failed: ${s.StateMessage ?? 'no reason given'}`);

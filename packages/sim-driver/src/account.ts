@@ -30,8 +30,9 @@ export class SimAccount {
   readonly #prepared = new WeakSet<ClusterSpec>();
   /** Cluster names whose policies were attached, with the documents (to detect a changed spec). */
   readonly #attached = new Map<string, string>();
-  /** Set once a test or user replaced a role's policies: prepare() then never attaches generated ones. */
-  #policiesOverridden = false;
+  /** Roles whose policies a test or user replaced: prepare() never attaches generated ones to them. */
+  readonly #overridden = new Set<string>();
+  #transform: ((role: 'controller' | 'node', document: unknown, spec: ClusterSpec) => unknown) | null = null;
 
   constructor(ctx: SimContext, policies: PolicySource, lockTable: string) {
     this.#ctx = ctx;
@@ -80,14 +81,16 @@ export class SimAccount {
       KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }],
       AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }],
     });
-    if (spec.iamInstanceProfile !== null) iam.ensureInstanceProfile(spec.iamInstanceProfile, spec.iamInstanceProfile);
-    if (options.policies !== false && !this.#policiesOverridden) {
-      const docs = this.#policies(spec);
+    iam.ensureInstanceProfile(spec.iamInstanceProfile, spec.iamInstanceProfile);
+    if (options.policies !== false) {
+      const generated = this.#policies(spec);
+      const t = this.#transform;
+      const docs = t ? { controller: t('controller', generated.controller, spec), node: t('node', generated.node, spec) } : generated;
       const key = JSON.stringify(docs);
       if (this.#attached.get(spec.name) !== key) {
         this.#attached.set(spec.name, key);
-        iam.putRolePolicy(CONTROLLER_ROLE, `berth-${spec.name}`, docs.controller);
-        if (spec.iamInstanceProfile !== null) iam.putRolePolicy(spec.iamInstanceProfile, `berth-${spec.name}-node`, docs.node);
+        if (!this.#overridden.has(CONTROLLER_ROLE)) iam.putRolePolicy(CONTROLLER_ROLE, `berth-${spec.name}`, docs.controller);
+        if (!this.#overridden.has(spec.iamInstanceProfile)) iam.putRolePolicy(spec.iamInstanceProfile, `berth-${spec.name}-node`, docs.node);
       }
     }
     for (const n of spec.nodes) this.#ctx.app.register(n.id);
@@ -119,6 +122,16 @@ export class SimAccount {
     state.kmsKeys.set(id, { id, arn, aliases: idOrArnOrAlias.startsWith('alias/') ? [idOrArnOrAlias] : [] });
   }
 
+  /**
+   * Changes the generated policies before `prepare` attaches them (for every spec, now and
+   * later): e.g. drop one action to see what fails without it. Re-attaches for specs already
+   * prepared.
+   */
+  transformPolicies(fn: (role: 'controller' | 'node', document: unknown, spec: ClusterSpec) => unknown): void {
+    this.#transform = fn;
+    this.#attached.clear();
+  }
+
   /** Replaces every policy of the controller's role with `document` (null: no policy at all). */
   setControllerPolicy(document: unknown | null): void {
     this.setRolePolicies(CONTROLLER_ROLE, document === null ? {} : { custom: document });
@@ -130,7 +143,12 @@ export class SimAccount {
     for (const name of [...role.policies.keys()]) this.#ctx.iam.putRolePolicy(roleName, name, null);
     for (const [name, doc] of Object.entries(policies)) this.#ctx.iam.putRolePolicy(roleName, name, doc);
     // A later prepare() must not silently put the generated policies back.
-    this.#policiesOverridden = true;
+    this.#overridden.add(roleName);
+  }
+
+  /** Every request IAM denied so far, in order: who, which action, on which resource. */
+  iamDenials(): readonly { readonly atMs: number; readonly principalArn: string; readonly action: string; readonly resource: string; readonly explicit: boolean }[] {
+    return [...this.#ctx.iam.denials];
   }
 
   /** The inline policies of a role (copies). */

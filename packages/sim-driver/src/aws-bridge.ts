@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServiceName } from './aws/aws-error.js';
 import { handleCliRequest } from './cli/run-aws-cli.js';
@@ -27,10 +28,18 @@ export interface AwsBridge {
   /** A directory holding `aws` and `virtual-sleep` executables, to put first on PATH. */
   readonly binDir: string;
   readonly calls: readonly BridgeCall[];
+  /** The instance metadata service's counters and fault knob (the next `failTokenPuts` token requests answer 503). */
+  readonly imds: { failTokenPuts: number; tokenPuts: number; rejectedGets: number };
   close(): Promise<void>;
 }
 
-const BIN_DIR = fileURLToPath(new URL('../bin/path/', import.meta.url));
+declare const __dirname: string | undefined;
+
+/** `bin/path/` of this package, from src/ (tests), dist/ (ESM) or dist/ (CJS, where import.meta is empty). */
+function binDir(): string {
+  if (typeof __dirname === 'string') return join(__dirname, '..', 'bin', 'path');
+  return fileURLToPath(new URL('../bin/path/', import.meta.url));
+}
 
 /**
  * Serves the simulated AWS to real processes running "on" one simulated instance — the real
@@ -84,13 +93,22 @@ export async function startAwsBridge(sim: Simulation, options: { readonly instan
   };
 
   const token = `sim-imds-token-${options.instanceId}`;
+  const imdsState = { failTokenPuts: 0, tokenPuts: 0, rejectedGets: 0 };
   const imds = (req: IncomingMessage, res: ServerResponse, path: string): void => {
     const inst = instance();
     if (req.method === 'PUT' && path === '/latest/api/token') {
+      imdsState.tokenPuts++;
+      if (imdsState.failTokenPuts > 0) {
+        imdsState.failTokenPuts--;
+        return void res.writeHead(503).end();
+      }
       if (!req.headers['x-aws-ec2-metadata-token-ttl-seconds']) return void res.writeHead(400).end();
       return void res.writeHead(200).end(token);
     }
-    if (inst.metadataOptions.httpTokens === 'required' && req.headers['x-aws-ec2-metadata-token'] !== token) return void res.writeHead(401).end();
+    if (inst.metadataOptions.httpTokens === 'required' && req.headers['x-aws-ec2-metadata-token'] !== token) {
+      imdsState.rejectedGets++;
+      return void res.writeHead(401).end();
+    }
     const meta: Record<string, string> = {
       '/latest/meta-data/instance-id': inst.id,
       '/latest/meta-data/placement/availability-zone': inst.az,
@@ -130,9 +148,10 @@ export async function startAwsBridge(sim: Simulation, options: { readonly instan
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
-    binDir: BIN_DIR,
+    binDir: binDir(),
     env: Object.freeze({ BERTH_SIM_AWS_ENDPOINT: url, BERTH_IMDS_ENDPOINT: url, BERTH_SLEEP_CMD: 'virtual-sleep', AWS_REGION: ctx.account.region, AWS_DEFAULT_REGION: ctx.account.region }),
     calls,
+    imds: imdsState,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections?.();

@@ -62,6 +62,11 @@ export interface Simulation {
    * them (hooks, tooling): `await sim.aws.ec2.send(new DescribeInstancesCommand({...}))`.
    */
   readonly aws: SimAwsClients;
+  /**
+   * Simulated clients that call as another role of the account (its policies set with
+   * `sim.account.setRolePolicies(role, ...)`): an operator's admin role, a hook's own role.
+   */
+  awsAs(roleName: string): SimAwsClients;
   /** The simulated account: what exists before Berth runs, and the IAM policies of its roles. */
   readonly account: SimAccount;
   readonly clock: Clock;
@@ -127,6 +132,7 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
   const ctx = { options: resolved, account, scheduler, trace, rng, state: new WorldState(), faults: new FaultState() } as Partial<Record<keyof SimContext, unknown>>;
   const c = ctx as unknown as SimContext;
   const iam = new SimIam(account);
+  iam.now = () => scheduler.nowMs;
   Object.assign(ctx, {
     iam,
     ec2: new Ec2(c),
@@ -185,6 +191,10 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     options: resolved,
     driver,
     aws,
+    awsAs: (roleName) => {
+      iam.ensureRole(roleName);
+      return createSimClients(c.gateway, () => iam.roleCaller(roleName));
+    },
     account: simAccount,
     clock,
     trace: trace.entries,

@@ -21,6 +21,8 @@ export type { ServiceName } from './aws/aws-error.js';
 export type { IamEvaluator, IamEvaluationRequest, IamDecision } from './aws/iam/iam-decision.js';
 export { CONTROLLER_ROLE } from './aws/iam/sim-iam.js';
 export { BOOTSTRAP_CALLS } from './agent.js';
+export { startAwsBridge } from './aws-bridge.js';
+export type { AwsBridge, BridgeCall } from './aws-bridge.js';
 export type { TraceEntry, TraceListener } from './trace.js';
 export type { SimFaults, ApiErrorsFault } from './faults.js';
 export type { AppStatus, AppMemberStatus, DataLossEvent } from './app.js';

@@ -92,6 +92,18 @@ export function parseDataBlock(text: string): Record<string, string> {
  */
 export function agentConfigFromUserData(base64: string | null): { config: AgentConfig } | { config: null; reason: string | null } {
   if (base64 === null || base64 === '') return { config: null, reason: null };
+  const hit = parsed.get(base64);
+  if (hit) return hit;
+  const out = parse(base64);
+  if (parsed.size >= 256) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(base64, out);
+  return out;
+}
+
+/** Parsed user data by its base64 (every instance of a node and revision carries the same). */
+const parsed = new Map<string, { config: AgentConfig } | { config: null; reason: string | null }>();
+
+function parse(base64: string): { config: AgentConfig } | { config: null; reason: string | null } {
   let text: string;
   try {
     text = userDataText(base64);

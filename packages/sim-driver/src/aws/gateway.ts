@@ -86,7 +86,7 @@ export class AwsGateway {
     // Authorized on arrival, as AWS does; the decision may take wall time (a hold keeps virtual time still).
     let denial: IamDenial | null = null;
     let evaluationError: unknown = null;
-    if (refused === null) {
+    if (refused === null && this.#ctx.iam.evaluator !== null) {
       const authorizer = this.#authorizers[service][operation];
       if (!authorizer) throw new Error(`simulated ${service}:${operation} has no authorizer: every operation must say how IAM authorizes it (src/aws/iam/)`);
       const decided = this.#ctx.iam.authorize(caller, authorizer(input, ctx));

@@ -402,7 +402,13 @@ describe('AUTHORIZERS', () => {
       resource: `arn:aws:autoscaling:${REGION}:${ACCT}:autoScalingGroup:*:autoScalingGroupName/berth-demo-demo-2`,
       context: { 'aws:TagKeys': ['berth:cluster'], 'aws:RequestTag/berth:cluster': 'demo', 'autoscaling:MinSize': '1', 'autoscaling:MaxSize': '1', 'autoscaling:LaunchTemplateVersionSpecified': 'true' },
     });
+    // The tags given at creation, authorized as CreateOrUpdateTags too.
     expect(out[1]).toEqual({
+      action: 'autoscaling:CreateOrUpdateTags',
+      resource: `arn:aws:autoscaling:${REGION}:${ACCT}:autoScalingGroup:*:autoScalingGroupName/berth-demo-demo-2`,
+      context: { 'aws:TagKeys': ['berth:cluster'], 'aws:RequestTag/berth:cluster': 'demo' },
+    });
+    expect(out[2]).toEqual({
       action: 'iam:CreateServiceLinkedRole',
       resource: `arn:aws:iam::${ACCT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
       context: { 'iam:AWSServiceName': 'autoscaling.amazonaws.com' },

@@ -117,6 +117,10 @@ export const AUTOSCALING_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
     const out: AuthorizationCheck[] = [
       check('autoscaling:CreateAutoScalingGroup', groupArn(ctx, name), { ...resourceTagKeys(groupTags(existing), 'autoscaling'), ...requestTagKeys(tags), ...groupRequestKeys(input, ref) }),
     ];
+    // Tags given at creation are also authorized as autoscaling:CreateOrUpdateTags (stricter reading:
+    // the Auto Scaling guide's tag-based policy examples grant both actions together with
+    // aws:RequestTag conditions; docs/aws-behaviour.md IAM-3).
+    if (Object.keys(tags).length > 0) out.push(check('autoscaling:CreateOrUpdateTags', groupArn(ctx, name), requestTagKeys(tags)));
     // The first group of the account creates Auto Scaling's service-linked role.
     if (str(input, 'ServiceLinkedRoleARN') === null && !ctx.sim.iam.serviceLinkedRoles.has(SERVICE_PRINCIPAL)) {
       out.push(check('iam:CreateServiceLinkedRole', iamRoleArn(ctx, `aws-service-role/${SERVICE_PRINCIPAL}/AWSServiceRoleForAutoScaling`), { 'iam:AWSServiceName': SERVICE_PRINCIPAL }));

@@ -23,6 +23,10 @@ export class SimIam {
   readonly #keys = new Map<string, string>();
   /** Decisions asked for, allowed and denied (for inspection). */
   readonly stats = { checks: 0, denied: 0 };
+  /** Every denied request, in order (the first denied check of each). */
+  readonly denials: { readonly atMs: number; readonly principalArn: string; readonly action: string; readonly resource: string; readonly explicit: boolean }[] = [];
+  /** Virtual time, for the denial log (set by createSimulation). */
+  now: () => number = () => 0;
 
   constructor(account: SimAccountInfo) {
     this.#account = account;
@@ -62,7 +66,12 @@ export class SimIam {
 
   /** The caller that `sim.aws` and the controller's driver are. */
   controllerCaller(): Caller {
-    return { kind: 'controller', principalArn: this.#sessionArn(CONTROLLER_ROLE, 'berth'), roleName: CONTROLLER_ROLE };
+    return this.roleCaller(CONTROLLER_ROLE);
+  }
+
+  /** A session of any role of the account (counted with the controller's calls). */
+  roleCaller(roleName: string): Caller {
+    return { kind: 'controller', principalArn: this.#sessionArn(roleName, roleName === CONTROLLER_ROLE ? 'berth' : 'session'), roleName };
   }
 
   /** The caller an instance's bootstrap is (its profile's role credentials), or null when it has no profile. */
@@ -114,6 +123,7 @@ export class SimIam {
       if (i < 0) return null;
       this.stats.denied++;
       const c = checks[i] as AuthorizationCheck;
+      this.denials.push({ atMs: this.now(), principalArn: caller.principalArn, action: c.action, resource: c.resource, explicit: ds[i] === 'ExplicitlyDenied' });
       return { action: c.action, resource: c.resource, explicit: ds[i] === 'ExplicitlyDenied', ...(c.onBehalfOf !== undefined && { onBehalfOf: c.onBehalfOf }) };
     };
     if (!pending) return first(decisions as IamDecision[]);
