@@ -19,6 +19,8 @@ export interface AwsContext {
   readonly events: ClientLike<EventBridgeClient>;
   readonly clock: Clock;
   readonly config: ResolvedAwsDriverConfig;
+  /** Root device names of AMIs this driver looked up (an AMI's never changes). */
+  readonly rootDevices: Map<string, string>;
   /**
    * Runs one SDK call, counting it under `operation` and mapping its failure to a
    * BerthDriverError. `afterCreate` marks calls that follow a create, where NotFound means
@@ -78,6 +80,7 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     events,
     clock,
     config,
+    rootDevices: new Map(),
     async call(operation, fn, opts = {}) {
       throwIfAborted(opts.signal);
       counts.set(operation, (counts.get(operation) ?? 0) + 1);

@@ -1,4 +1,4 @@
-import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, LockDriver, WaitForChangeOptions } from '@berth/core';
+import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, WaitForChangeOptions } from '@berth/core';
 import { createAwsContext, type AwsContext } from './aws-context.js';
 import { resolveAwsDriverConfig, type AwsDriverOptions, type ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { deleteChangeQueue, ensureChangeQueue, queueNameFor, receiveChanges, type ChangeQueueResult, type DeleteChangeQueueResult } from './change-queue.js';
@@ -101,10 +101,10 @@ class AwsDriverImpl implements AwsDriver {
     return observeCluster(this.#ctx, spec, options.scope ?? 'full', options.signal);
   }
 
-  async ensureNode(spec: ClusterSpec, nodeId: string, options: { signal?: AbortSignal } = {}) {
+  async ensureNode(spec: ClusterSpec, nodeId: string, options: EnsureNodeOptions = {}) {
     // The feed first, so that the node's first launch is already an event on the queue.
     if (this.config.changeQueue !== null && spec.region === this.config.region) await this.#feed(spec, options.signal);
-    return ensureNode(this.#ctx, spec, nodeId, options.signal);
+    return ensureNode(this.#ctx, spec, nodeId, options.signal, options.observed);
   }
 
   replaceInstance(spec: ClusterSpec, nodeId: string, instanceId: string, options: { signal?: AbortSignal } = {}) {

@@ -26,6 +26,7 @@ import {
   nodeRecordName,
   type ClusterSpec,
   type EnsureNodeResult,
+  type NodeObservation,
   type NodeSpec,
   type ResourceChange,
 } from '@berth/core';
@@ -34,8 +35,9 @@ import { clientToken } from './client-token.js';
 import { findNodeEnis, findNodeGroup, findNodeTemplates, findNodeVolumes, nodeSpecOf } from './discover-node.js';
 import { readARecord, sameValues, upsert, changeRecords } from './dns-records.js';
 import { isAwsCode } from './map-aws-error.js';
-import { groupName, LAUNCH_HOOK_NAME, launchTemplateName, nodeTags, TAG, tagsToRecord } from './names.js';
+import { groupName, LAUNCH_HOOK_NAME, launchTemplateName, nodeTags, securityGroupsTag, TAG, tagsToRecord } from './names.js';
 import { DEFAULT_ROOT_DEVICE_NAME, dataVolumeRequest, launchTemplateData, networkInterfaceRequest } from './node-requests.js';
+import { updateTemplateOnly } from './update-template.js';
 import { renderUserData } from './user-data.js';
 
 /**
@@ -45,10 +47,15 @@ import { renderUserData } from './user-data.js';
  * user data carries the volume id, the group name and the hook name), group with its launch
  * hook, DNS records.
  */
-export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: string, signal?: AbortSignal): Promise<EnsureNodeResult> {
+export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: string, signal?: AbortSignal, observed?: NodeObservation): Promise<EnsureNodeResult> {
   const node = nodeSpecOf(spec, nodeId);
   if (spec.region !== ctx.config.region) {
     throw new BerthDriverError('EnsureNode', 'RegionMismatch', `cluster '${spec.name}' is in ${spec.region} but the driver was created for ${ctx.config.region}; create the driver with region '${spec.region}'`);
+  }
+  // A roll's hint: only the launch template changes (update-template.ts); null falls through.
+  if (observed) {
+    const fast = await updateTemplateOnly(ctx, spec, node, observed, signal);
+    if (fast) return fast;
   }
   const revision = computeRevision(spec, nodeId);
   const changes: ResourceChange[] = [];
@@ -233,13 +240,12 @@ async function ensureTemplate(
   changes: ResourceChange[],
   signal?: AbortSignal,
 ): Promise<{ template: { id: string; name: string }; others: LaunchTemplate[] }> {
-  const name = launchTemplateName(spec.name, node.id, revision);
   const templates = await findNodeTemplates(ctx, spec, node.id, signal);
-  const others = templates.filter((t) => t.LaunchTemplateName !== name);
-  const existing = templates.find((t) => t.LaunchTemplateName === name);
-  if (existing?.LaunchTemplateId) {
-    changes.push({ resource: 'launch-template', action: 'unchanged', id: existing.LaunchTemplateId, detail: name });
-    return { template: { id: existing.LaunchTemplateId, name }, others };
+  const pick = pickTemplate(templates, spec, node, revision, ids);
+  const others = templates.filter((t) => t !== pick.existing);
+  if (pick.existing?.LaunchTemplateId) {
+    changes.push({ resource: 'launch-template', action: 'unchanged', id: pick.existing.LaunchTemplateId, detail: pick.name });
+    return { template: { id: pick.existing.LaunchTemplateId, name: pick.name }, others };
   }
   // WHY ONE TEMPLATE PER REVISION, not one template with a version per revision: every
   // revision's template is created whole by CreateLaunchTemplate and never changes (version 1
@@ -250,11 +256,66 @@ async function ensureTemplate(
   // group launch (HTTP 500) and where groups resolve versions partly from $Default. The cost:
   // up to two templates per node (see the cleanup in ensureNode) against the regional quota of
   // 5,000 templates, which one group per node (quota 500) reaches long before.
-  const images = await ctx.call('DescribeImages', (abortSignal) => ctx.ec2.send(new DescribeImagesCommand({ ImageIds: [node.image] }), { abortSignal }), { signal });
-  const rootDeviceName = images.Images?.[0]?.RootDeviceName ?? DEFAULT_ROOT_DEVICE_NAME;
+  const id = await createTemplate(ctx, spec, node, revision, ids, pick.name, changes, signal);
+  return { template: { id, name: pick.name }, others };
+}
+
+/**
+ * The node's template for `revision` made for these ENI and volume ids (recorded in its tags),
+ * or the name to create it under: the plain name, or — when a template of that name exists for
+ * other ids (the node's volume or ENI was made again since) — the name bound to these ids. A
+ * template whose user data names a deleted volume would fail every boot.
+ */
+export function pickTemplate(
+  templates: readonly LaunchTemplate[],
+  spec: ClusterSpec,
+  node: NodeSpec,
+  revision: string,
+  ids: { readonly eniId: string; readonly volumeId: string },
+): { existing?: LaunchTemplate; name: string } {
+  const plain = launchTemplateName(spec.name, node.id, revision);
+  const bound = launchTemplateName(spec.name, node.id, revision, ids);
+  const made = templates.find((t) => {
+    if (t.LaunchTemplateName !== plain && t.LaunchTemplateName !== bound) return false;
+    const tags = tagsToRecord(t.Tags);
+    return tags[TAG.templateEni] === ids.eniId && tags[TAG.templateVolume] === ids.volumeId;
+  });
+  if (made) return { existing: made, name: made.LaunchTemplateName as string };
+  // The bound name digests these ids, so a template of that name was made for them.
+  const boundExisting = templates.find((t) => t.LaunchTemplateName === bound);
+  if (boundExisting) return { existing: boundExisting, name: bound };
+  return { name: templates.some((t) => t.LaunchTemplateName === plain) ? bound : plain };
+}
+
+/** The root device name of the node's image (looked up once per image by this driver). */
+async function rootDeviceOf(ctx: AwsContext, image: string, signal?: AbortSignal): Promise<string> {
+  const known = ctx.rootDevices.get(image);
+  if (known !== undefined) return known;
+  const images = await ctx.call('DescribeImages', (abortSignal) => ctx.ec2.send(new DescribeImagesCommand({ ImageIds: [image] }), { abortSignal }), { signal });
+  const found = images.Images?.[0]?.RootDeviceName;
+  if (found !== undefined) ctx.rootDevices.set(image, found);
+  return found ?? DEFAULT_ROOT_DEVICE_NAME;
+}
+
+/**
+ * Creates the node's launch template for `revision`, tagged with the ENI, volume and security
+ * groups it was made for (a roll makes the next one from these). Returns its id.
+ */
+export async function createTemplate(
+  ctx: AwsContext,
+  spec: ClusterSpec,
+  node: NodeSpec,
+  revision: string,
+  ids: { readonly eniId: string; readonly volumeId: string },
+  name: string,
+  changes: ResourceChange[],
+  signal?: AbortSignal,
+): Promise<string> {
+  const rootDeviceName = await rootDeviceOf(ctx, node.image, signal);
   // The bootstrap gets the ids it needs instead of looking them up: a tag lookup of "the node's
   // volume" also finds root volumes (the template tags them with the node too).
   const userData = renderUserData(spec, node.id, revision, { volumeId: ids.volumeId, autoScalingGroupName: groupName(spec.name, node.id), lifecycleHookName: LAUNCH_HOOK_NAME });
+  const tags = nodeTags(spec, node.id, { [TAG.revision]: revision, [TAG.templateEni]: ids.eniId, [TAG.templateVolume]: ids.volumeId, [TAG.templateSecurityGroups]: securityGroupsTag(spec) });
   try {
     // No ClientToken: the name (one per node and revision) is the idempotency key, and a roll
     // back to a revision whose template was deleted must create it again.
@@ -263,7 +324,7 @@ async function ensureTemplate(
         new CreateLaunchTemplateCommand({
           LaunchTemplateName: name,
           VersionDescription: `berth ${spec.name}/${node.id} revision ${revision}`,
-          TagSpecifications: [{ ResourceType: 'launch-template', Tags: nodeTags(spec, node.id, { [TAG.revision]: revision }) }],
+          TagSpecifications: [{ ResourceType: 'launch-template', Tags: tags }],
           LaunchTemplateData: launchTemplateData(spec, node, revision, { rootDeviceName, userData: userData.userData, networkInterfaceId: ids.eniId }),
         }),
         { abortSignal },
@@ -273,7 +334,7 @@ async function ensureTemplate(
     if (!id) throw new BerthDriverError('CreateLaunchTemplate', 'EmptyResponse', `no launch template id returned for node ${node.id}`, { retryable: true });
     ctx.created(id);
     changes.push({ resource: 'launch-template', action: 'created', id, detail: `${name} (user data ${userData.sizeBytes} bytes)` });
-    return { template: { id, name }, others };
+    return id;
   } catch (err) {
     // Created by a concurrent or crashed run whose tags were not visible yet: retry discovers it.
     if (isAwsCode(err, 'InvalidLaunchTemplateName.AlreadyExistsException')) {

@@ -80,6 +80,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
   const kms = [...new Set(spec.nodes.map((n) => n.dataVolume.kmsKeyId).filter((k): k is string => k !== null).map(keyArn))];
   const viaEc2 = { 'kms:ViaService': `ec2.${region}.amazonaws.com` };
   const images = [...new Set([spec.image, ...spec.nodes.map((n) => n.image)])];
+  const snapshots = [...new Set(spec.nodes.map((n) => n.dataVolume.snapshotId).filter((s): s is string => s !== null))];
 
   const controller: IamStatement[] = [
     {
@@ -111,14 +112,27 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       Resource: '*',
     },
     {
-      // ensureNode (ENI, data volume, template), deleteNode/snapshotVolume (snapshot): only
-      // resources created with the cluster tag; preflight's DryRun sends the same requests.
+      // ensureNode (ENI, data volume, template): only resources created with the cluster tag;
+      // preflight's DryRun sends the same requests.
       Sid: 'CreateTaggedResources',
       Effect: 'Allow',
-      Action: ['ec2:CreateNetworkInterface', 'ec2:CreateVolume', 'ec2:CreateLaunchTemplate', 'ec2:CreateSnapshot'],
-      Resource: [ec2('network-interface'), ec2('volume'), ec2('launch-template'), `arn:${part}:ec2:${region}::snapshot/*`],
+      Action: ['ec2:CreateNetworkInterface', 'ec2:CreateVolume', 'ec2:CreateLaunchTemplate'],
+      Resource: [ec2('network-interface'), ec2('volume'), ec2('launch-template')],
       Condition: onCluster('aws:RequestTag'),
     },
+    {
+      // deleteNode/snapshotVolume: snapshots created with the cluster tag.
+      Sid: 'CreateTaggedSnapshots',
+      Effect: 'Allow',
+      Action: ['ec2:CreateSnapshot'],
+      Resource: `arn:${part}:ec2:${region}::snapshot/*`,
+      Condition: onCluster('aws:RequestTag'),
+    },
+    // A volume made from a snapshot: CreateVolume also authorises the snapshot (docs/aws-behaviour.md IAM-2), and only
+    // the snapshots the spec names.
+    ...(snapshots.length > 0
+      ? [{ Sid: 'CreateVolumesFromSpecSnapshots', Effect: 'Allow' as const, Action: ['ec2:CreateVolume'], Resource: snapshots.map((id) => `arn:${part}:ec2:${region}::snapshot/${id}`) }]
+      : []),
     {
       // ensureNode's CreateNetworkInterface also authorises the subnet and security groups it names.
       Sid: 'CreateInTheClusterSubnetsAndGroups',

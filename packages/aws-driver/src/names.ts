@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ClusterSpec } from '@berth/core';
 
 /** Tag keys Berth writes and reads. Users cannot set `berth:*` tags themselves (spec validation). */
@@ -19,7 +20,20 @@ export const TAG = Object.freeze({
   nodeIp: 'berth:node-ip',
   /** On a snapshot taken by deleteNode: the volume it preserves. */
   finalSnapshotOf: 'berth:final-snapshot-of',
+  /**
+   * On a launch template: the node's ENI, data volume and security groups it was made for. A
+   * roll reads them from the current template to make the next one without rediscovering the
+   * node (see update-template.ts).
+   */
+  templateEni: 'berth:eni-id',
+  templateVolume: 'berth:volume-id',
+  templateSecurityGroups: 'berth:security-groups',
 });
+
+/** The spec's security groups as the template records them (sorted, comma-separated). */
+export function securityGroupsTag(spec: ClusterSpec): string {
+  return [...spec.securityGroupIds].sort().join(',');
+}
 
 export const LAUNCH_HOOK_NAME = 'berth-launch';
 
@@ -59,12 +73,20 @@ export function changeRuleName(clusterName: string): string {
  * One launch template per node and revision (see ensure-node.ts for why not one template with a
  * version per revision). The revision is the name's suffix, so a group's revision is known from
  * DescribeAutoScalingGroups alone.
+ *
+ * With `binding` (the node's ENI and volume ids), the name carries a short digest of them too:
+ * a template's user data and network interface name the node's ENI and volume, so when either
+ * is replaced (a lost volume made again) the same revision needs a second template. Only that
+ * case uses the bound name; the first template of a revision has the plain one.
  */
-export function launchTemplateName(clusterName: string, nodeId: string, revision: string): string {
-  return `berth-${clusterName}-${nodeId}-${revision}`;
+export function launchTemplateName(clusterName: string, nodeId: string, revision: string, binding?: { readonly eniId: string; readonly volumeId: string }): string {
+  const base = `berth-${clusterName}-${nodeId}-${revision}`;
+  if (!binding) return base;
+  const digest = createHash('sha256').update(`${binding.eniId}/${binding.volumeId}`).digest('hex').slice(0, 8);
+  return `${base}-b${digest}`;
 }
 
-const REVISION_SUFFIX = /-(r-[0-9a-f]{16})$/;
+const REVISION_SUFFIX = /-(r-[0-9a-f]{16})(?:-b[0-9a-f]{8})?$/;
 
 export function revisionFromTemplateName(name: string | undefined): string | null {
   if (!name) return null;

@@ -134,6 +134,34 @@ describe('ensureNode on moto', () => {
     expect(names).toEqual([launchTemplateName('kafka', 'n1', r2.revision), launchTemplateName('kafka', 'n1', r3.revision)].sort());
   });
 
+  it("with the caller's observation (a roll), a new revision costs a template and the group's update; a stale or insufficient hint falls back to the full run", async () => {
+    await aws.driver.ensureNode(aws.spec, 'n1');
+    const observed = async (s: typeof aws.spec) => (await aws.driver.observe(s, { scope: 'instances' })).nodes.n1!;
+    const v2 = { ...aws.spec, instanceType: 't3.large' };
+    aws.driver.resetApiCallCounts();
+    const r2 = await aws.driver.ensureNode(v2, 'n1', { observed: await observed(aws.spec) });
+    const observeCalls = 3; // the observation above: groups, instances, scaling activities
+    const calls = Object.values(aws.driver.apiCallCounts()).reduce((a, b) => a + b, 0) - observeCalls;
+    expect(r2.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['launch-template:created', 'auto-scaling-group:updated']);
+    // DescribeLaunchTemplates, DescribeImages (once per image and driver), CreateLaunchTemplate, UpdateAutoScalingGroup.
+    expect(calls).toBeLessThanOrEqual(4);
+    expect((await aws.driver.observe(v2)).nodes.n1!.group!.revision).toBe(r2.revision);
+    // The new template records the ENI, volume and security groups, so the next roll can do the same.
+    const v3 = { ...aws.spec, instanceType: 't3.xlarge' };
+    const r3 = await aws.driver.ensureNode(v3, 'n1', { observed: await observed(v2) });
+    expect(r3.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['launch-template:created', 'auto-scaling-group:updated', 'launch-template:deleted']);
+    // New security groups change the ENI: the hint is not enough, the full run does it.
+    const v4 = { ...v3, securityGroupIds: [aws.world.securityGroupId, aws.world.securityGroupId2] };
+    const r4 = await aws.driver.ensureNode(v4, 'n1', { observed: await observed(v3) });
+    expect(r4.changes.map((c) => `${c.resource}:${c.action}`)).toContain('network-interface:updated');
+    // A stale hint (the template it names is gone) also falls back.
+    const stale = await observed(aws.spec);
+    const r5 = await aws.driver.ensureNode(v4, 'n1', { observed: { ...stale, group: { ...stale.group!, launchTemplateId: 'lt-0000000000000dead' } } });
+    // Nothing to create or update: the full run found everything in place (and retired r3's template, superseded by r4's).
+    expect(r5.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.resource}:${c.action}`)).toEqual(['launch-template:deleted']);
+    expect(r5.revision).toBe(r4.revision);
+  });
+
   describe('groups made by an older Berth (with the node\'s subnet)', () => {
     /** Replaces n1's group with one like older versions made: VPCZoneIdentifier, no berth:node-ip tag. */
     async function legacyGroup(capacity: number): Promise<AutoScalingClient> {

@@ -73,7 +73,8 @@ describe('iamPolicyFor', () => {
   });
 
   it('grants the controller exactly the actions the driver calls, plus those AWS checks on its behalf', () => {
-    const all = iamPolicyFor(spec, { accountId: '123456789012', changeQueue: true }).controller;
+    // With a key pair: preflight's DescribeKeyPairs is granted only when the spec names one.
+    const all = iamPolicyFor(defineCluster({ ...input(), keyName: 'ops' }), { accountId: '123456789012', changeQueue: true }).controller;
     const granted = new Set(all.Statement.flatMap((s) => s.Action));
     const called = driverOperations();
     // What AWS authorises as another action than the call's name, or checks on the caller's behalf.
@@ -97,6 +98,13 @@ describe('iamPolicyFor', () => {
     for (const gone of ['route53:GetChange', 'autoscaling:DeleteLifecycleHook', 'autoscaling:SuspendProcesses', 'autoscaling:ResumeProcesses', 'ec2:DescribeLaunchTemplateVersions']) {
       expect(granted.has(gone), gone).toBe(false);
     }
+  });
+
+  it('a volume restored from a snapshot: CreateVolume on exactly the snapshots the spec names, none without one', () => {
+    expect(iamPolicyFor(spec, { accountId: '123456789012' }).controller.Statement.find((s) => s.Sid === 'CreateVolumesFromSpecSnapshots')).toBeUndefined();
+    const restored = defineCluster({ ...input(), dataVolume: { sizeGiB: 100, snapshotId: 'snap-0123456789abcdef0' } });
+    const st = iamPolicyFor(restored, { accountId: '123456789012' }).controller.Statement.find((s) => s.Sid === 'CreateVolumesFromSpecSnapshots');
+    expect(st).toMatchObject({ Effect: 'Allow', Action: ['ec2:CreateVolume'], Resource: ['arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0'] });
   });
 
   it('KMS: the controller may create volumes with the spec keys (via EC2 only); Decrypt and ReEncrypt only to restore a snapshot', () => {

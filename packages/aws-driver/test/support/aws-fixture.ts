@@ -14,6 +14,8 @@ const fakeCredentials = () => ({ accessKeyId: 'testing', secretAccessKey: 'testi
 export interface AwsWorld {
   readonly subnets: readonly { id: string; az: string; cidr: string }[];
   readonly securityGroupId: string;
+  /** A second security group in the same VPC, for rolls that change a node's groups. */
+  readonly securityGroupId2: string;
   readonly hostedZoneId: string;
   readonly zoneName: string;
   readonly image: string;
@@ -94,11 +96,12 @@ export async function createWorld(endpoint: string): Promise<AwsWorld> {
     subnets.push({ id: s.Subnet!.SubnetId!, az, cidr });
   }
   const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'berth-test', Description: 'berth test', VpcId: vpcId }));
+  const sg2 = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'berth-test-2', Description: 'berth test 2', VpcId: vpcId }));
   const hostedZoneId = await createZoneWithAwsShapedId(endpoint, r53, vpcId);
   await createInstanceProfile(endpoint, INSTANCE_PROFILE);
   const [image, otherImage] = inject('motoImages'); // described once per run by moto-global-setup.ts
   r53.destroy();
-  return { subnets, securityGroupId: sg.GroupId!, hostedZoneId, zoneName: 'kafka.internal', image, otherImage, ec2 };
+  return { subnets, securityGroupId: sg.GroupId!, securityGroupId2: sg2.GroupId!, hostedZoneId, zoneName: 'kafka.internal', image, otherImage, ec2 };
 }
 
 /** The cluster input of `count` nodes spread over the world's subnets (valid for `defineCluster`). */

@@ -1,0 +1,65 @@
+import { UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { DeleteLaunchTemplateCommand } from '@aws-sdk/client-ec2';
+import { computeRevision, type ClusterSpec, type EnsureNodeResult, type NodeObservation, type NodeSpec, type ResourceChange } from '@berth/core';
+import type { AwsContext } from './aws-context.js';
+import { findNodeTemplates } from './discover-node.js';
+import { createTemplate, pickTemplate } from './ensure-node.js';
+import { isAwsCode, isNotFound } from './map-aws-error.js';
+import { groupName, revisionFromTemplateName, securityGroupsTag, TAG, tagsToRecord } from './names.js';
+
+/**
+ * ensureNode for a roll: the caller's observation shows the node provisioned (its group of one
+ * with the launch hook and a launch template) and only the revision moved. Makes the new
+ * revision's launch template from what the current one records (the node's ENI, volume and
+ * security groups — tags set by ensureNode) and points the group at it; deletes templates older
+ * than the one it replaces. 2–4 calls instead of a full discovery (ENI, volume, image, group,
+ * hook, DNS). Returns null when the hint does not show that case, or the current template does
+ * not record what it needs (made by an older Berth), or the security groups changed (the ENI
+ * needs updating): the caller then runs the full ensureNode.
+ */
+export async function updateTemplateOnly(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, observed: NodeObservation, signal?: AbortSignal): Promise<EnsureNodeResult | null> {
+  const g = observed.group;
+  const name = groupName(spec.name, node.id);
+  if (!g || g.name !== name || g.launchTemplateId === null || g.minSize !== 1 || g.maxSize !== 1 || g.desiredCapacity !== 1 || !g.hasLaunchHook) return null;
+  const revision = computeRevision(spec, node.id);
+  const templates = await findNodeTemplates(ctx, spec, node.id, signal);
+  const current = templates.find((t) => t.LaunchTemplateId === g.launchTemplateId);
+  if (!current) return null;
+  const recorded = tagsToRecord(current.Tags);
+  const eniId = recorded[TAG.templateEni];
+  const volumeId = recorded[TAG.templateVolume];
+  if (!eniId || !volumeId || recorded[TAG.templateSecurityGroups] !== securityGroupsTag(spec)) return null;
+  // The observation saw another ENI or volume than the template names (one was made again): the
+  // full run binds a template to the current ones.
+  if ((observed.eni && observed.eni.eniId !== eniId) || (observed.volume && observed.volume.volumeId !== volumeId)) return null;
+  if (revisionFromTemplateName(current.LaunchTemplateName) === revision && g.launchTemplateVersion === '1') {
+    return Object.freeze({ nodeId: node.id, revision, changes: Object.freeze([{ resource: 'launch-template', action: 'unchanged', id: current.LaunchTemplateId as string, detail: current.LaunchTemplateName }] satisfies ResourceChange[]) });
+  }
+  const changes: ResourceChange[] = [];
+  const { existing, name: wanted } = pickTemplate(templates, spec, node, revision, { eniId, volumeId });
+  let id: string;
+  if (existing?.LaunchTemplateId) {
+    id = existing.LaunchTemplateId;
+    changes.push({ resource: 'launch-template', action: 'unchanged', id, detail: wanted });
+  } else {
+    id = await createTemplate(ctx, spec, node, revision, { eniId, volumeId }, wanted, changes, signal);
+  }
+  try {
+    await ctx.call('UpdateAutoScalingGroup', (abortSignal) =>
+      ctx.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, LaunchTemplate: { LaunchTemplateId: id, Version: '1' } }), { abortSignal }),
+    { signal });
+  } catch (err) {
+    // The group went away since the observation: the full ensureNode makes it again.
+    if (isNotFound(err) || isAwsCode(err, 'ValidationError')) return null;
+    throw err;
+  }
+  changes.push({ resource: 'auto-scaling-group', action: 'updated', id: name, detail: `launch template ${current.LaunchTemplateName ?? '?'} → ${wanted}` });
+  // Keep the template the group used until now (its instance still runs from it); older ones go.
+  for (const old of templates) {
+    const oldId = old.LaunchTemplateId;
+    if (!oldId || oldId === id || oldId === current.LaunchTemplateId) continue;
+    await ctx.call('DeleteLaunchTemplate', (abortSignal) => ctx.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: oldId }), { abortSignal }), { signal });
+    changes.push({ resource: 'launch-template', action: 'deleted', id: oldId, detail: `${old.LaunchTemplateName} (superseded)` });
+  }
+  return Object.freeze({ nodeId: node.id, revision, changes: Object.freeze(changes) });
+}
