@@ -5,7 +5,7 @@ export function setup(
   simOptions: SimulationOptions = {},
   clusterOptions: SimulatedClusterOptions = {},
 ): { sim: Simulation; spec: ClusterSpec } {
-  const sim = createSimulation({ seed: 1, profile: 'fast', notifications: 'all', ...simOptions });
+  const sim = createSimulation({ seed: 1, profile: 'fast', ...simOptions });
   const spec = defineCluster(simulatedClusterInput({ nodes: 3, ...clusterOptions }));
   return { sim, spec };
 }
@@ -31,9 +31,17 @@ export async function retrying<T>(sim: Simulation, fn: () => Promise<T>): Promis
   }
 }
 
+/**
+ * Provisions every node and waits until each instance is InService and its bootstrap has
+ * reported `in-service` (its last step, after CompleteLifecycleAction), and the app is healthy.
+ */
 export async function provision(sim: Simulation, spec: ClusterSpec): Promise<void> {
   for (const n of spec.nodes) await retrying(sim, () => sim.driver.ensureNode(spec, n.id));
-  await until(sim, () => spec.nodes.every((n) => sim.world.currentInstance(n.id)?.lifecycleState === 'InService') && sim.app.clusterHealthy(), 'cluster in service');
+  const done = (nodeId: string): boolean => {
+    const i = sim.world.currentInstance(nodeId);
+    return i?.lifecycleState === 'InService' && i.tags['berth:phase'] === 'in-service';
+  };
+  await until(sim, () => spec.nodes.every((n) => done(n.id)) && sim.app.clusterHealthy(), 'cluster in service');
 }
 
 export async function currentInstance(sim: Simulation, spec: ClusterSpec, nodeId: string): Promise<InstanceObservation | null> {
@@ -41,7 +49,11 @@ export async function currentInstance(sim: Simulation, spec: ClusterSpec, nodeId
   return obs.nodes[nodeId]?.instances.find((i) => i.ec2State === 'pending' || i.ec2State === 'running') ?? null;
 }
 
-/** What a controller does for one node, driven by waitForChange: replace, wait for InService + healthy. */
+/**
+ * What a controller does for one node, driven by waitForChange: replace, then wait for the
+ * replacement's launch event (Auto Scaling's "Launch Successful", sent once it is InService)
+ * and the application's health. The queue carries launch/terminate events only, not phases.
+ */
 export async function replaceNode(sim: Simulation, spec: ClusterSpec, nodeId: string): Promise<string> {
   const old = sim.world.currentInstance(nodeId);
   if (!old) throw new Error(`no instance for ${nodeId}`);
@@ -50,7 +62,7 @@ export async function replaceNode(sim: Simulation, spec: ClusterSpec, nodeId: st
   await retrying(sim, () => sim.driver.replaceInstance(spec, nodeId, old.id));
   for (;;) {
     const changes = await retrying(sim, () => sim.driver.waitForChange!(spec, { timeoutMs: 60_000 }));
-    const inService = changes.some((c) => c.nodeId === nodeId && c.kind === 'phase' && c.phase === 'in-service');
+    const inService = changes.some((c) => c.nodeId === nodeId && c.kind === 'lifecycle' && c.detail === 'InService');
     if (inService || changes.length === 0) {
       const cur = sim.world.currentInstance(nodeId);
       if (cur && cur.id !== old.id && cur.lifecycleState === 'InService' && sim.app.clusterHealthy()) return cur.id;
