@@ -4,7 +4,7 @@ import { SimAccount } from './account.js';
 import { AgentHost } from './agent.js';
 import { QuorumApp, type AppStatus } from './app.js';
 import { createSimClients, type SimAwsClients } from './aws/clients.js';
-import { AwsGateway } from './aws/gateway.js';
+import { AwsGateway, type ApiCallListener } from './aws/gateway.js';
 import { AUTHORIZERS } from './aws/iam/authorizers.js';
 import type { IamEvaluator } from './aws/iam/iam-decision.js';
 import { loadIamSimulateEvaluator } from './aws/iam/iam-simulate-evaluator.js';
@@ -80,6 +80,11 @@ export interface Simulation {
   run<T>(fn: () => T | Promise<T>, options?: RunOptions): Promise<T>;
   /** Called with every new trace entry (e.g. continuous invariant checks). Returns an unsubscribe. */
   onTrace(listener: TraceListener): () => void;
+  /**
+   * Called with every request the simulated account answers — the driver's, the bootstraps'
+   * (instance role), `sim.aws`'s — with its input, caller and error code. Returns an unsubscribe.
+   */
+  onApiCall(listener: ApiCallListener): () => void;
 }
 
 /** One evaluator per process: its memo is shared by every simulation (decisions depend only on their inputs). */
@@ -207,6 +212,7 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
       return scheduler.run(fn, runOptions);
     },
     onTrace: (l) => trace.subscribe(l),
+    onApiCall: (l) => c.gateway.onApiCall(l),
   };
   registerContext(sim, c);
   return sim;

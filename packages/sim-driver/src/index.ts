@@ -16,6 +16,7 @@ export type {
   ApiLatencyTimings,
 } from './options.js';
 export type { SimAwsClients, SimClient } from './aws/clients.js';
+export type { ApiCall, ApiCallListener } from './aws/gateway.js';
 export { awsServiceError } from './aws/aws-error.js';
 export type { ServiceName } from './aws/aws-error.js';
 export type { IamEvaluator, IamEvaluationRequest, IamDecision } from './aws/iam/iam-decision.js';

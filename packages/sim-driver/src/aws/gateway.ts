@@ -11,6 +11,27 @@ type LimitKey = keyof SimLimits;
 /** Settles one request: `err` is an SDK-shaped service error (or an abort), else `output`. */
 export type RequestDone = (err: Error | null, output: unknown) => void;
 
+/** One request the simulated account answered (`sim.onApiCall`). */
+export interface ApiCall {
+  /** Virtual time the request arrived and was answered. */
+  readonly sentAtMs: number;
+  readonly answeredAtMs: number;
+  /** `controller` (the driver, `sim.aws`, `sim.awsAs`) or `instance` (a bootstrap, with the instance role). */
+  readonly callerKind: 'controller' | 'instance';
+  readonly principalArn: string;
+  readonly roleName: string;
+  /** The calling instance, for instance-role callers. */
+  readonly instanceId: string | null;
+  readonly service: ServiceName;
+  readonly operation: string;
+  /** The request's input as the service received it (shared: do not modify). */
+  readonly input: Readonly<Record<string, unknown>>;
+  /** The AWS error code when the call failed (`UnauthorizedOperation`, `VolumeInUse`...), else null. */
+  readonly errorCode: string | null;
+}
+
+export type ApiCallListener = (call: ApiCall) => void;
+
 /**
  * The simulated AWS front door, shared by every client: each request is counted, may be refused
  * by a token bucket or an injected fault, is authorized as IAM would authorize it for its
@@ -25,6 +46,7 @@ export class AwsGateway {
   readonly #buckets: Record<LimitKey, TokenBucket>;
   /** Calls by caller kind and operation (`controller` and `instance`). */
   readonly counts: { readonly controller: Record<string, number>; readonly instance: Record<string, number> } = { controller: {}, instance: {} };
+  readonly #listeners: ApiCallListener[] = [];
 
   constructor(ctx: SimContext, services: Readonly<Record<ServiceName, SimService>>, authorizers: Readonly<Record<ServiceName, Readonly<Record<string, Authorizer>>>>) {
     this.#ctx = ctx;
@@ -51,6 +73,37 @@ export class AwsGateway {
     };
   }
 
+  /** Calls `listener` with every request once it is answered. Returns an unsubscribe. */
+  onApiCall(listener: ApiCallListener): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const i = this.#listeners.indexOf(listener);
+      if (i >= 0) this.#listeners.splice(i, 1);
+    };
+  }
+
+  /** `done`, reporting the answered call to the listeners first (only when there are any). */
+  #reporting(caller: Caller, service: ServiceName, operation: string, input: Record<string, unknown>, done: RequestDone): RequestDone {
+    if (this.#listeners.length === 0) return done;
+    const sentAtMs = this.#ctx.scheduler.nowMs;
+    return (err, out) => {
+      const call: ApiCall = {
+        sentAtMs,
+        answeredAtMs: this.#ctx.scheduler.nowMs,
+        callerKind: caller.kind,
+        principalArn: caller.principalArn,
+        roleName: caller.roleName,
+        instanceId: caller.instanceId ?? null,
+        service,
+        operation,
+        input,
+        errorCode: err === null ? null : ((err as { Code?: string; name?: string }).Code ?? err.name),
+      };
+      for (const l of [...this.#listeners]) l(call);
+      done(err, out);
+    };
+  }
+
   /** Whether the simulated service implements `operation`. */
   implements(service: ServiceName, operation: string): boolean {
     return Object.hasOwn(this.#services[service].operations, operation);
@@ -69,8 +122,9 @@ export class AwsGateway {
     this.#dispatch(caller, service, operation, input, done, undefined);
   }
 
-  #dispatch(caller: Caller, service: ServiceName, operation: string, input: Record<string, unknown>, done: RequestDone, signal: AbortSignal | undefined): void {
+  #dispatch(caller: Caller, service: ServiceName, operation: string, input: Record<string, unknown>, answer: RequestDone, signal: AbortSignal | undefined): void {
     const { scheduler } = this.#ctx;
+    const done = this.#reporting(caller, service, operation, input, answer);
     const counts = this.counts[caller.kind];
     counts[operation] = (counts[operation] ?? 0) + 1;
     const ctx = this.#serviceContext(caller, service, operation, signal);

@@ -1,12 +1,12 @@
 // The mount and grow paths with the production defaults (mount, mountpoint, blockdev,
-// xfs_growfs on the mount point): image files on loop devices, really mounted. Needs root with
-// loop devices; skipped (and says so) where the sandbox cannot mount.
+// xfs_growfs on the mount point): image files on loop devices, really mounted, the AWS side
+// being the simulated account. Needs root with loop devices; skipped (and says so) where the
+// sandbox cannot mount.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { blkid, canLoopMount, makeImage, makeSpec, makeWorld, sh, startFakeImds, xfsBytes } from './harness.js';
-import type { FakeImds, World } from './harness.js';
+import { afterAll, afterEach, describe, it } from 'vitest';
+import { blkid, canLoopMount, closeWorlds, makeImage, makeWorld, sh, xfsBytes } from './harness.js';
 
 const loopOk = canLoopMount();
 if (!loopOk) console.warn('real-mount.test.ts: loop devices cannot be mounted here; the real-mount tests are skipped');
@@ -42,26 +42,14 @@ function canResizeExt4Online(): boolean {
 }
 const onlineExt4Ok = canResizeExt4Online();
 if (loopOk && !onlineExt4Ok) {
-  console.warn('real-mount.test.ts: this kernel refuses online ext4 resize (EPERM, also from a root shell); that test is skipped here. ext4 growth is exercised offline in node-bootstrap.test.ts.');
+  console.warn('real-mount.test.ts: this kernel refuses online ext4 resize (EPERM, also from a root shell); that test is skipped here. ext4 growth is exercised offline in file-systems.test.ts.');
 }
 
 describe.skipIf(!loopOk)('node bootstrap with real mounts (loop devices)', () => {
-  let imds: FakeImds;
-  let w: World;
-  let loops: string[];
-  let mounts: string[];
+  let loops: string[] = [];
+  let mounts: string[] = [];
 
-  beforeAll(async () => {
-    imds = await startFakeImds();
-  });
-  afterAll(async () => {
-    await imds.close();
-  });
-  beforeEach(() => {
-    w = makeWorld(imds, { realMount: true });
-    loops = [];
-    mounts = [];
-  });
+  // Unmount and detach before closeWorlds removes the directories.
   afterEach(() => {
     for (const m of mounts) {
       try {
@@ -77,8 +65,10 @@ describe.skipIf(!loopOk)('node bootstrap with real mounts (loop devices)', () =>
         // already detached
       }
     }
-    w.cleanup();
+    loops = [];
+    mounts = [];
   });
+  afterAll(closeWorlds);
 
   const loop = (img: string) => {
     const dev = sh('losetup', ['-f', '--show', img]).trim();
@@ -94,49 +84,50 @@ describe.skipIf(!loopOk)('node bootstrap with real mounts (loop devices)', () =>
     }
   };
 
-  it('formats a blank xfs volume, mounts it, writes its fstab entry, sets the owner; a second run changes nothing', async () => {
+  it('formats a blank xfs volume, mounts it, writes its fstab entry, sets the owner; a second run changes nothing', async ({ expect }) => {
+    const w = await makeWorld({ realMount: true, dataVolume: { fileSystem: 'xfs' } });
     const dev = loop(makeImage(join(w.dir, 'vol.img'), 320));
     w.linkById(dev);
-    const spec = makeSpec(w.dir, {}, { fileSystem: 'xfs' });
-    const mp = spec.dataVolume.mountPath;
+    const mp = w.spec.dataVolume.mountPath;
     mounts.push(mp);
-    const r = await w.run(spec);
+    const r = await w.run();
     expect(r.code, r.stderr).toBe(0);
     expect(isMounted(mp)).toBe(true);
     expect(sh('findmnt', ['-rn', '-o', 'SOURCE,FSTYPE', mp]).trim()).toBe(`${dev} xfs`);
     const fstab = readFileSync(w.fstab, 'utf8');
     expect(fstab).toContain(`UUID=${blkid(dev, 'UUID')} ${mp} xfs defaults,noatime,nofail 0 0\n`);
+    expect(r.lifecycleState).toBe('InService');
     writeFileSync(join(mp, 'data.txt'), 'kept');
-    const again = await w.run(spec);
+    const again = await w.run();
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('already mounted');
     expect(readFileSync(w.fstab, 'utf8')).toBe(fstab);
     expect(readFileSync(join(mp, 'data.txt'), 'utf8')).toBe('kept');
   });
 
-  it('grows a mounted xfs file system with xfs_growfs when the device is larger', async () => {
+  it('grows a mounted xfs file system with xfs_growfs when the device is larger', async ({ expect }) => {
+    const w = await makeWorld({ realMount: true, dataVolume: { fileSystem: 'xfs' } });
     const img = makeImage(join(w.dir, 'vol.img'), 512);
     sh('mkfs.xfs', ['-q', '-d', 'size=320m', img]);
     const dev = loop(img);
     w.linkById(dev);
-    const spec = makeSpec(w.dir, {}, { fileSystem: 'xfs' });
-    mounts.push(spec.dataVolume.mountPath);
-    const r = await w.run(spec);
+    mounts.push(w.spec.dataVolume.mountPath);
+    const r = await w.run();
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('growing');
-    expect(xfsBytes(spec.dataVolume.mountPath)).toBe(512 * 1024 * 1024);
+    expect(xfsBytes(w.spec.dataVolume.mountPath)).toBe(512 * 1024 * 1024);
   });
 
   // Runs only where the kernel allows online ext4 resize (see canResizeExt4Online).
-  it.skipIf(!onlineExt4Ok)('grows a mounted ext4 file system online with resize2fs; the data stays', async () => {
+  it.skipIf(!onlineExt4Ok)('grows a mounted ext4 file system online with resize2fs; the data stays', async ({ expect }) => {
+    const w = await makeWorld({ realMount: true });
     const img = makeImage(join(w.dir, 'vol.img'), 256);
     sh('mkfs.ext4', ['-q', '-b', '4096', img, '96M']); // 4 KiB blocks, as mkfs picks on a real-sized volume
     const dev = loop(img);
     w.linkById(dev);
-    const spec = makeSpec(w.dir);
-    const mp = spec.dataVolume.mountPath;
+    const mp = w.spec.dataVolume.mountPath;
     mounts.push(mp);
-    const first = await w.run(spec);
+    const first = await w.run();
     expect(first.code, first.stderr).toBe(0);
     writeFileSync(join(mp, 'data.txt'), 'kept');
     expect(first.stderr).toContain('growing');
