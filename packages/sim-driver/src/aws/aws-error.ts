@@ -117,7 +117,7 @@ export function awsServiceError(service: ServiceName, code: string, message: str
   const fault: Fault = options.fault ?? (status >= 500 ? 'server' : 'client');
   const $metadata: Metadata = { httpStatusCode: status, requestId: `sim-${(++requestCounter).toString(16).padStart(8, '0')}`, attempts: 1, totalRetryDelay: 0 };
   const Modeled = MODELED[service]?.[code] as ExceptionCtor | undefined;
-  const err = Modeled ? new Modeled({ message, $metadata }) : new BASE[service]({ name: code, $fault: fault, message, $metadata });
+  const err = withoutStack(() => (Modeled ? new Modeled({ message, $metadata }) : new BASE[service]({ name: code, $fault: fault, message, $metadata })));
   const extra = err as unknown as Record<string, unknown>;
   if (!Modeled) extra['name'] = code;
   extra['$fault'] = fault;
@@ -152,5 +152,21 @@ export class SimFault extends Error {
 
 /** Shorthand for world code: `throw fault('VolumeInUse', '...')`. */
 export function fault(code: string, message: string, httpStatusCode?: number): SimFault {
-  return new SimFault(code, message, httpStatusCode);
+  return withoutStack(() => new SimFault(code, message, httpStatusCode));
+}
+
+/**
+ * Constructs an error without capturing a stack: a simulated service's error comes from the
+ * event loop of the simulation, where a stack says nothing (an AWS error's says as little), and
+ * capturing one is most of an error's cost — expected errors (an ENI still in use during a
+ * replacement) are frequent.
+ */
+function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

@@ -152,7 +152,7 @@ export function memoKey(request: IamEvaluationRequest): string | null {
   let resourcePolicyJson: string | null = null;
   let resourceReads: PolicyReads | null = null;
   if (request.resourcePolicy !== undefined) {
-    resourcePolicyJson = JSON.stringify(request.resourcePolicy);
+    resourcePolicyJson = policyJson(request.resourcePolicy);
     resourceReads = shared.readsOf(shared.resourcePolicyReads, resourcePolicyJson, () => [request.resourcePolicy]);
     if (resourceReads === null) return null;
   }
@@ -186,8 +186,29 @@ function wholeContext(context: ReadonlyMap<string, string | readonly string[]>):
   return JSON.stringify([...context].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/** A resource policy's JSON, once per policy object (services hand out the same parsed object). */
+const policyJsons = new WeakMap<object, string>();
+
+function policyJson(policy: unknown): string {
+  if (typeof policy !== 'object' || policy === null) return JSON.stringify(policy);
+  let j = policyJsons.get(policy);
+  if (j === undefined) {
+    j = JSON.stringify(policy);
+    policyJsons.set(policy, j);
+  }
+  return j;
+}
+
+const accounts = new Map<string, string>();
+
 function accountOf(principalArn: string): string {
-  return principalArn.startsWith('arn:') ? (principalArn.split(':')[4] ?? '') : `(${principalArn})`;
+  let a = accounts.get(principalArn);
+  if (a === undefined) {
+    a = principalArn.startsWith('arn:') ? (principalArn.split(':')[4] ?? '') : `(${principalArn})`;
+    if (accounts.size >= MAX_DECISIONS) accounts.clear();
+    accounts.set(principalArn, a);
+  }
+  return a;
 }
 
 /**

@@ -89,7 +89,7 @@ export function matchVector(reads: PolicyReads, resource: string, context: Reado
   for (const p of reads.patterns) {
     if (p.matcher) continue;
     out += '|';
-    for (const binding of bindings(p.variables, context)) out += compilePattern(p.value, binding)(literal) ? '1' : '0';
+    for (const binding of bindings(p.variables, context)) out += boundMatcher(p.value, binding)(literal) ? '1' : '0';
   }
   return out;
 }
@@ -117,6 +117,22 @@ function* bindings(variables: ResourcePattern['variables'], context: ReadonlyMap
 }
 
 /** A matcher for one policy resource pattern, with its variables bound (null: unresolvable). */
+/** Compiled patterns with their variables resolved, by pattern and binding (bounded; cleared when full). */
+const boundMatchers = new Map<string, (resource: string) => boolean>();
+const MAX_BOUND_MATCHERS = 20_000;
+
+function boundMatcher(pattern: string, binding: ReadonlyMap<string, string | null>): (resource: string) => boolean {
+  let key = pattern;
+  for (const [name, value] of binding) key += `\u0001${name}\u0002${value === null ? '\u0000' : value}`;
+  let m = boundMatchers.get(key);
+  if (m === undefined) {
+    m = compilePattern(pattern, binding);
+    if (boundMatchers.size >= MAX_BOUND_MATCHERS) boundMatchers.clear();
+    boundMatchers.set(key, m);
+  }
+  return m;
+}
+
 function compilePattern(pattern: string, binding: ReadonlyMap<string, string | null>): (resource: string) => boolean {
   if (/^\*+$/.test(pattern)) return () => true;
   // Anything else is read as an ARN (the library's policy validation rejects what is not one).

@@ -99,6 +99,7 @@ export class SimSqs {
   readonly service: SimService;
   readonly #ctx: SimContext;
   readonly #queues = new Map<string, Queue>();
+  readonly #parsedPolicies = new Map<string, unknown>();
   /** name → when it was deleted. */
   readonly #deletedAtMs = new Map<string, number>();
 
@@ -166,7 +167,14 @@ export class SimSqs {
   /** The queue's policy document (parsed), or null when the queue does not exist or has none: IAM evaluates it with the caller's policies. */
   queuePolicy(queueName: string): unknown {
     const text = this.#queues.get(queueName)?.attributes.get('Policy');
-    return text === undefined || text === '' ? null : (JSON.parse(text) as unknown);
+    if (text === undefined || text === '') return null;
+    // Parsed once per policy text (the same object each time: the IAM memo keys on it).
+    let parsed = this.#parsedPolicies.get(text);
+    if (parsed === undefined) {
+      parsed = deepFreeze(JSON.parse(text) as unknown);
+      this.#parsedPolicies.set(text, parsed);
+    }
+    return parsed;
   }
 
   queueUrl(queueName: string): string {
@@ -569,4 +577,12 @@ function parseReceiptHandle(handle: string): { queueArn: string; messageId: stri
   const parts = Buffer.from(handle.slice(4), 'base64').toString('utf8').split('|');
   if (parts.length !== 4 || parts[0] !== 'sim1') return null;
   return { queueArn: parts[1] as string, messageId: parts[2] as string };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
