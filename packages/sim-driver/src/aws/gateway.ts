@@ -197,7 +197,9 @@ export class AwsGateway {
       return awsServiceError(service, 'CustomerKeyHasBeenRevoked', `Volume ${String(input['VolumeId'])} cannot be attached. The encrypted volume was unable to access the KMS master key. (${d.action} on ${d.resource} was denied for ${caller.principalArn})`);
     }
     const why = d.explicit ? `with an explicit deny in an identity-based policy` : `because no identity-based policy allows the ${d.action} action`;
-    const base = `User: ${caller.principalArn} is not authorized to perform: ${d.action} on resource: ${d.resource} ${why}`;
+    // IAM-12: an action without resource-level permissions (checked on `*`) names no resource.
+    const on = d.resource === '*' ? '' : ` on resource: ${d.resource}`;
+    const base = `User: ${caller.principalArn} is not authorized to perform: ${d.action}${on} ${why}`;
     switch (service) {
       case 'ec2':
         return awsServiceError(service, 'UnauthorizedOperation', `You are not authorized to perform this operation. ${base}. Encoded authorization failure message: (simulated; decoded above)`);
@@ -205,7 +207,7 @@ export class AwsGateway {
       case 'events':
         return awsServiceError(service, 'AccessDeniedException', base);
       default:
-        return awsServiceError(service, 'AccessDenied', `${base} (${operation})`);
+        return awsServiceError(service, 'AccessDenied', base);
     }
   }
 

@@ -275,10 +275,20 @@ export class AutoScaling {
     return activityId;
   }
 
-  /** Starts a launch activity when the group holds fewer live instances than desired. */
+  /**
+   * Brings the group to its desired capacity: terminates the oldest instances beyond it (scale
+   * in, unless `Terminate` is suspended), or starts a launch activity when it holds fewer.
+   */
   reconcile(g: SimGroup): void {
-    if (g.deleting || g.launchEv !== null || g.suspended.has('Launch')) return;
-    if (this.#liveCount(g) >= g.desiredCapacity) return;
+    if (g.deleting) return;
+    const live = this.#liveCount(g);
+    if (live > g.desiredCapacity && !g.suspended.has('Terminate')) {
+      const excess = g.instanceIds.filter((id) => !this.#ctx.state.instances.get(id)?.lifecycleState.startsWith('Terminat')).slice(0, live - g.desiredCapacity);
+      for (const id of excess) this.#terminateInGroup(g, id, 'scale in to the desired capacity');
+      return;
+    }
+    if (g.launchEv !== null || g.suspended.has('Launch')) return;
+    if (live >= g.desiredCapacity) return;
     const delay = g.launchFailures === 0 ? draw(this.#ctx.rng.asg, this.#ctx.options.timings.asgReactionMs) : this.#retryDelay(g);
     g.launchEv = this.#ctx.scheduler.after(delay, `launch activity ${g.name}`, () => {
       g.launchEv = null;
@@ -359,7 +369,8 @@ export class AutoScaling {
         httpPutResponseHopLimit: d.MetadataOptions?.HttpPutResponseHopLimit ?? 1,
         httpEndpoint: d.MetadataOptions?.HttpEndpoint ?? 'enabled',
       },
-      instanceTags: { ...propagated, ...tagsOf('instance') },
+      // LT-5: the template's instance tags and the group's propagated tags merge; the group wins.
+      instanceTags: { ...tagsOf('instance'), ...propagated },
       volumes,
     };
   }
@@ -374,10 +385,12 @@ export class AutoScaling {
       if (!(e instanceof SimFault)) throw e;
       g.launchFailures++;
       g.lastActivityError = `${e.code}: ${e.message}`;
-      const description = 'Launching a new EC2 instance.  Status Reason: ' + e.message;
-      const activityId = this.#activity(g, description, 'Failed', `${e.message}. Launching EC2 instance failed.`);
+      // ASG-10 / ENI-6: "Interface: [eni-…] in use. Launching EC2 instance failed." (EC2's message, then Auto Scaling's).
+      const statusMessage = `${e.message.replace(/\.$/, '')}. Launching EC2 instance failed.`;
+      const description = `Launching a new EC2 instance.  Status Reason: ${statusMessage}`;
+      const activityId = this.#activity(g, description, 'Failed', statusMessage);
       this.#ctx.trace.record('group.launch-failed', { ...nodeOfGroup(g), groupName: g.name, error: g.lastActivityError, attempt: g.launchFailures });
-      this.#emit(g, 'EC2 Instance Launch Unsuccessful', null, { code: 'Failed', message: `${e.message}. Launching EC2 instance failed.`, description, activityId, startMs });
+      this.#emit(g, 'EC2 Instance Launch Unsuccessful', null, { code: 'Failed', message: statusMessage, description, activityId, startMs });
       this.reconcile(g);
       return;
     }
@@ -396,7 +409,7 @@ export class AutoScaling {
         this.#armHookTimeout(inst, hook);
       });
     }
-    launchStarts.set(inst, { startMs, description });
+    launchStarts.set(inst, { startMs, description, hooked: hook !== undefined });
   }
 
   #armHookTimeout(inst: SimInstance, hook: SimLifecycleHook): void {
@@ -413,7 +426,9 @@ export class AutoScaling {
   onInstanceRunning(inst: SimInstance): void {
     const g = inst.groupName ? this.#ctx.state.groups.get(inst.groupName) : undefined;
     if (!g) return;
-    if (!g.hooks.some((h) => h.transition === LAUNCH_HOOK) && inst.lifecycleState === 'Pending') this.#inService(g, inst);
+    // ASG-5: whether the launch has a lifecycle action was decided when it started (a hook added since does not apply).
+    if (launchStarts.get(inst)?.hooked !== true && inst.lifecycleState === 'Pending') this.#inService(g, inst);
+    else if (inst.lifecycleState === 'Pending:Proceed' && proceeded.has(inst)) this.#inService(g, inst);
   }
 
   #inService(g: SimGroup, inst: SimInstance): void {
@@ -436,7 +451,10 @@ export class AutoScaling {
     this.#setLifecycle(inst, 'Pending:Proceed');
     this.#ctx.scheduler.after(draw(this.#ctx.rng.asg, this.#ctx.options.timings.proceedToInServiceMs), `in service ${inst.id}`, () => {
       const grp = inst.groupName ? this.#ctx.state.groups.get(inst.groupName) : undefined;
-      if (grp && inst.lifecycleState === 'Pending:Proceed' && inst.ec2State === 'running') this.#inService(grp, inst);
+      if (!grp || inst.lifecycleState !== 'Pending:Proceed') return;
+      // Completed before EC2 had it running (CONTINUE sent early): InService once it runs.
+      if (inst.ec2State === 'pending') proceeded.add(inst);
+      else if (inst.ec2State === 'running') this.#inService(grp, inst);
     });
   }
 
@@ -525,7 +543,9 @@ export class AutoScaling {
 }
 
 /** When and why each instance's launch activity started (for its events). */
-const launchStarts = new WeakMap<SimInstance, { startMs: number; description: string }>();
+const launchStarts = new WeakMap<SimInstance, { startMs: number; description: string; hooked: boolean }>();
+/** Instances whose lifecycle action was completed (CONTINUE) while EC2 still had them pending. */
+const proceeded = new WeakSet<SimInstance>();
 
 function nodeOfGroup(g: SimGroup): { nodeId?: string } {
   const n = g.tags.get(TAG_NODE)?.value;

@@ -298,7 +298,7 @@ export class Ec2 {
       throw fault('InvalidParameterValue', `Address ${ip} does not fall within the subnet's address range`);
     }
     // The first four and the last address of every subnet are AWS's.
-    if (n < cidr.first + 4 || n === cidr.last) throw fault('InvalidParameterValue', `Address ${ip} is reserved by AWS in subnet ${subnet.id}`);
+    if (n < cidr.first + 4 || n === cidr.last) throw fault('InvalidParameterValue', `Address ${ip} is in subnet's reserved address range`);
     for (const e of state.enis.values()) {
       if (!e.deleted && e.subnetId === p.subnetId && e.ip === ip) throw fault('InvalidIPAddress.InUse', `The specified address is already in use.`);
     }
@@ -388,18 +388,18 @@ export class Ec2 {
     if (sizeGiB === null) throw fault('MissingParameter', 'The request must contain the parameter size or snapshotId');
     const [lo, hi] = limits.sizeGiB;
     if (sizeGiB < lo || sizeGiB > hi) throw fault('InvalidParameterValue', `Volume of ${sizeGiB}GiB is out of range for ${p.type} (${lo}-${hi} GiB).`);
-    if (p.iops !== null && limits.iops) {
-      const [ilo, ihi] = limits.iops;
-      if (p.iops < ilo || p.iops > ihi) throw fault('InvalidParameterValue', `Volume iops of ${p.iops} is out of range for ${p.type} (${ilo}-${ihi}).`);
-    }
+    checkPerformance(p.type, p.iops, p.throughputMiBps);
     let kmsKeyArn: string | null = null;
+    let unknownKey = false;
     if (p.kmsKeyId !== null) {
       if (!encrypted) throw fault('InvalidParameterDependency', 'The parameter KmsKeyId requires the parameter Encrypted to be set.');
       const key = state.kmsKey(p.kmsKeyId);
-      if (!key) throw fault('InvalidKMSKey.NotFound', `The KMS key '${p.kmsKeyId}' does not exist`);
-      kmsKeyArn = key.arn;
+      // EBS-11: EBS checks the key asynchronously; a key that does not exist fails the volume after CreateVolume answered.
+      unknownKey = key === null;
+      kmsKeyArn = key?.arn ?? this.#keyArn(p.kmsKeyId);
     }
     const vol = this.#newVolume({ az: p.az, sizeGiB, type: p.type, iops: p.iops, throughputMiBps: p.throughputMiBps, encrypted, kmsKeyArn, snapshotId: p.snapshotId, tags: p.tags, state: 'creating', launchedWith: null });
+    if (unknownKey) this.failCreation(vol.id, `KMS key ${p.kmsKeyId ?? ''} not found`);
     vol.data = data;
     this.#ctx.trace.record('volume.created', { ...nodeOf(vol.tags), volumeId: vol.id, az: vol.az, sizeGiB: vol.sizeGiB, snapshotId: p.snapshotId });
     this.#ctx.scheduler.after(draw(this.#ctx.rng.ebs, this.#ctx.options.timings.volumeCreateMs), `volume ${vol.id} available`, () => {
@@ -414,6 +414,13 @@ export class Ec2 {
       this.#ctx.trace.record('volume.state', { ...nodeOf(vol.tags), volumeId: vol.id, to: 'available' });
     });
     return vol;
+  }
+
+  /** The ARN a key reference stands for (`arn:…`, `alias/…` or a key id). */
+  #keyArn(ref: string): string {
+    if (ref.startsWith('arn:')) return ref;
+    const a = this.#ctx.account;
+    return `arn:${a.partition}:kms:${a.region}:${a.accountId}:${ref.startsWith('alias/') ? ref : `key/${ref}`}`;
   }
 
   #knownAz(az: string): boolean {
@@ -563,6 +570,13 @@ export class Ec2 {
     if (sizeGiB === vol.sizeGiB && target.iops === null && target.throughputMiBps === null && (target.type === null || target.type === vol.type)) {
       throw fault('InvalidParameterCombination', `New size, type, IOPS or throughput must differ from the current values.`);
     }
+    // EBS-8: the target must be within the (new) type's limits.
+    const type = target.type ?? vol.type;
+    const limits = VOLUME_LIMITS[type as VolumeType];
+    if (!limits) throw fault('InvalidParameterValue', `Value (${type}) for parameter volumeType is invalid.`);
+    const [lo, hi] = limits.sizeGiB;
+    if (sizeGiB < lo || sizeGiB > hi) throw fault('InvalidParameterValue', `Volume of ${sizeGiB}GiB is out of range for ${type} (${lo}-${hi} GiB).`);
+    checkPerformance(type, target.iops, target.throughputMiBps);
     const m: SimVolumeModification = { state: 'modifying', originalSizeGiB: vol.sizeGiB, targetSizeGiB: sizeGiB, startedAtMs: this.#now, endedAtMs: null };
     vol.modification = m;
     vol.modificationStarts.push(this.#now);
@@ -570,6 +584,9 @@ export class Ec2 {
     this.#ctx.scheduler.after(draw(this.#ctx.rng.ebs, t.modifyModifyingMs), `optimizing ${volumeId}`, () => {
       m.state = 'optimizing';
       vol.sizeGiB = sizeGiB;
+      vol.type = type;
+      if (target.iops !== null) vol.iops = target.iops;
+      if (target.throughputMiBps !== null) vol.throughputMiBps = target.throughputMiBps;
       this.#ctx.trace.record('volume.modification', { ...nodeOf(vol.tags), volumeId, state: 'optimizing', sizeGiB });
       this.#ctx.agents.onVolumeGrown(vol);
       this.#ctx.scheduler.after(draw(this.#ctx.rng.ebs, t.modifyOptimizingMs), `completed ${volumeId}`, () => {
@@ -611,6 +628,22 @@ export class Ec2 {
     if (!snap) throw fault('InvalidSnapshot.NotFound', `The snapshot '${snapshotId}' does not exist.`);
     this.#ctx.state.snapshots.delete(snapshotId);
     this.#ctx.trace.record('snapshot.deleted', { snapshotId });
+  }
+}
+
+/** EBS-8: provisioned IOPS and throughput within the volume type's range (when given). */
+function checkPerformance(type: string, iops: number | null, throughputMiBps: number | null): void {
+  const limits = VOLUME_LIMITS[type as VolumeType];
+  if (!limits) return;
+  if (iops !== null) {
+    if (!limits.iops) throw fault('InvalidParameterCombination', `The parameter iops is not supported for ${type} volumes.`);
+    const [lo, hi] = limits.iops;
+    if (iops < lo || iops > hi) throw fault('InvalidParameterValue', `Volume iops of ${iops} is out of range for ${type} (${lo}-${hi}).`);
+  }
+  if (throughputMiBps !== null) {
+    if (!limits.throughputMiBps) throw fault('InvalidParameterCombination', `The parameter throughput is not supported for ${type} volumes.`);
+    const [lo, hi] = limits.throughputMiBps;
+    if (throughputMiBps < lo || throughputMiBps > hi) throw fault('InvalidParameterValue', `Volume throughput of ${throughputMiBps} MiB/s is out of range for ${type} (${lo}-${hi}).`);
   }
 }
 

@@ -141,9 +141,9 @@ export interface SimVolume {
   readonly id: string;
   readonly az: string;
   sizeGiB: number;
-  readonly type: string;
-  readonly iops: number | null;
-  readonly throughputMiBps: number | null;
+  type: string;
+  iops: number | null;
+  throughputMiBps: number | null;
   readonly encrypted: boolean;
   /** The KMS key ARN of an encrypted volume (null: the account's default EBS key). */
   readonly kmsKeyArn: string | null;

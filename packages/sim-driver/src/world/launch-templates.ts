@@ -11,6 +11,8 @@ const NAME = /^[a-zA-Z0-9().\-/_]{3,128}$/;
 /** EC2 launch templates: immutable numbered versions, `$Latest` / `$Default`, names unique per region. */
 export class LaunchTemplates {
   readonly #ctx: SimContext;
+  /** Live templates by name (names are unique in the region). */
+  readonly #byName = new Map<string, SimLaunchTemplate>();
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
@@ -32,6 +34,7 @@ export class LaunchTemplates {
       deleted: false,
     };
     state.launchTemplates.set(lt.id, lt);
+    this.#byName.set(name, lt);
     this.#ctx.trace.record('launch-template.created', { ...nodeOf(tags), launchTemplateId: lt.id, name });
     return lt;
   }
@@ -65,8 +68,8 @@ export class LaunchTemplates {
   }
 
   byName(name: string): SimLaunchTemplate | null {
-    for (const lt of this.#ctx.state.launchTemplates.values()) if (lt.name === name && !lt.deleted) return lt;
-    return null;
+    const lt = this.#byName.get(name);
+    return lt && !lt.deleted ? lt : null;
   }
 
   /** A version by number, `$Latest` or `$Default`. */
@@ -78,6 +81,7 @@ export class LaunchTemplates {
   delete(lt: SimLaunchTemplate): void {
     lt.deleted = true;
     this.#ctx.state.launchTemplates.delete(lt.id);
+    if (this.#byName.get(lt.name) === lt) this.#byName.delete(lt.name);
     this.#ctx.trace.record('launch-template.deleted', { ...nodeOf(lt.tags), launchTemplateId: lt.id });
   }
 }

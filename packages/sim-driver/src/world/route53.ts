@@ -51,6 +51,16 @@ export class Route53 {
   changeRecordSets(zoneId: string, changes: readonly DnsChangeRequest[], comment: string | null): SimDnsChange {
     const zone = this.zone(zoneId);
     if (changes.length === 0) throw fault('InvalidInput', 'Invalid request: Expected at least one change in ChangeBatch');
+    // R53-5: at most 1,000 ResourceRecord elements and 32,000 characters of values per request; an UPSERT counts twice.
+    let records = 0;
+    let chars = 0;
+    for (const c of changes) {
+      const weight = c.action === 'UPSERT' ? 2 : 1;
+      records += weight * c.record.values.length;
+      chars += weight * c.record.values.reduce((n, v) => n + v.length, 0);
+    }
+    if (records > 1000) throw fault('InvalidChangeBatch', '[Number of records limit of 1000 exceeded.]');
+    if (chars > 32000) throw fault('InvalidChangeBatch', '[RDATA character limit of 32000 exceeded.]');
     // Validate the whole batch against the state as it would be after each change: all or nothing.
     const after = new Map(zone.records);
     const problems: string[] = [];

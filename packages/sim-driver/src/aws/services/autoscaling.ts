@@ -95,9 +95,11 @@ function matchesGroupFilters(g: SimGroup, filters: readonly FilterInput[]): bool
   });
 }
 
-function paged<T>(items: readonly T[], input: In, max: number, what: string): { items: T[]; next: string | undefined } {
-  const size = num(input['MaxRecords']) ?? max;
-  if (size < 1 || size > max) throw fault('ValidationError', `1 validation error detected: Value '${size}' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+/** ASG-13: `MaxRecords` pages (`max` the largest page, `dflt` the page without MaxRecords). */
+function paged<T>(items: readonly T[], input: In, max: number, dflt: number, what: string): { items: T[]; next: string | undefined } {
+  const size = num(input['MaxRecords']) ?? dflt;
+  if (size > max) throw fault('ValidationError', `1 validation error detected: Value '${size}' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+  if (size < 1) throw fault('ValidationError', `1 validation error detected: Value '${size}' at 'maxRecords' failed to satisfy constraint: Member must have value greater than or equal to 1`);
   let start = 0;
   const token = str(input['NextToken']);
   if (token !== null) {
@@ -109,6 +111,18 @@ function paged<T>(items: readonly T[], input: In, max: number, what: string): { 
   return { items: items.slice(start, end), next: end < items.length ? `sim:${end}` : undefined };
 }
 
+/**
+ * The instance a lifecycle action call names. The simulated account hands out no action tokens
+ * (it sends no lifecycle action notifications), so a call by token finds no active action (ASG-5).
+ */
+function actionInstance(input: In): string {
+  const id = str(input['InstanceId']);
+  if (id !== null) return id;
+  const token = str(input['LifecycleActionToken']);
+  if (token !== null) throw fault('ValidationError', `No active Lifecycle Action found with token ${token}`);
+  throw fault('ValidationError', 'Either InstanceId or LifecycleActionToken must be provided');
+}
+
 function operations(): Record<string, OperationHandler> {
   return {
     DescribeAutoScalingGroups(input, ctx) {
@@ -116,7 +130,7 @@ function operations(): Record<string, OperationHandler> {
       const names = strs(input['AutoScalingGroupNames']);
       const filters = Array.isArray(input['Filters']) ? (input['Filters'] as FilterInput[]) : [];
       const all = [...sim.state.groups.values()].filter((g) => (names.length === 0 || names.includes(g.name)) && matchesGroupFilters(g, filters));
-      const p = paged(all, input, 100, 'DescribeAutoScalingGroups');
+      const p = paged(all, input, 100, 50, 'DescribeAutoScalingGroups');
       return { AutoScalingGroups: p.items.map((g) => groupOut(sim, g)), ...(p.next !== undefined && { NextToken: p.next }) };
     },
 
@@ -124,7 +138,7 @@ function operations(): Record<string, OperationHandler> {
       const { sim } = ctx;
       const ids = strs(input['InstanceIds']);
       const rows = [...sim.state.instances.values()].filter((i) => i.groupName !== null && sim.state.groups.get(i.groupName)?.instanceIds.includes(i.id) && (ids.length === 0 || ids.includes(i.id)));
-      const p = paged(rows, input, 50, 'DescribeAutoScalingInstances');
+      const p = paged(rows, input, 50, 50, 'DescribeAutoScalingInstances');
       return {
         AutoScalingInstances: p.items.map((i) => ({
           InstanceId: i.id,
@@ -162,7 +176,7 @@ function operations(): Record<string, OperationHandler> {
       const name = str(input['AutoScalingGroupName']);
       const groups = name === null ? [...sim.state.groups.values()] : [sim.asg.group(name)];
       const all = groups.flatMap((g) => g.activities.map((a) => ({ g, a }))).sort((x, y) => y.a.atMs - x.a.atMs);
-      const p = paged(all, input, 100, 'DescribeScalingActivities');
+      const p = paged(all, input, 100, 100, 'DescribeScalingActivities');
       return {
         Activities: p.items.map(({ g, a }) => ({
           ActivityId: a.activityId,
@@ -268,15 +282,13 @@ function operations(): Record<string, OperationHandler> {
     CompleteLifecycleAction(input, ctx) {
       const result = required(input, 'LifecycleActionResult');
       if (result !== 'CONTINUE' && result !== 'ABANDON') throw fault('ValidationError', `LifecycleActionResult must be CONTINUE or ABANDON`);
-      const id = str(input['InstanceId']);
-      if (id === null) throw fault('ValidationError', 'Either InstanceId or LifecycleActionToken must be provided');
+      const id = actionInstance(input);
       ctx.sim.asg.completeLifecycleAction(required(input, 'AutoScalingGroupName'), required(input, 'LifecycleHookName'), id, result);
       return {};
     },
 
     RecordLifecycleActionHeartbeat(input, ctx) {
-      const id = str(input['InstanceId']);
-      if (id === null) throw fault('ValidationError', 'Either InstanceId or LifecycleActionToken must be provided');
+      const id = actionInstance(input);
       ctx.sim.asg.recordHeartbeat(required(input, 'AutoScalingGroupName'), required(input, 'LifecycleHookName'), id);
       return {};
     },

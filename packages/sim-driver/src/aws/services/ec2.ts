@@ -25,19 +25,29 @@ function dryRun(input: In): void {
   if (input['DryRun'] === true) throw fault('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
 }
 
-/** The tags a request's TagSpecifications give a resource type (several entries of one type merge). */
+/**
+ * The tags a create request's TagSpecifications give the resource it creates (several entries of
+ * the type merge). Tag-on-create names the created resource's type only: any other type is
+ * refused, as EC2 does.
+ */
 export function specTags(input: In, resourceType: string): Tags {
   const specs = Array.isArray(input['TagSpecifications']) ? (input['TagSpecifications'] as TagSpec[]) : [];
   const out: Tags = {};
   for (const s of specs) {
-    if (s.ResourceType !== resourceType) continue;
+    if (s.ResourceType === undefined || s.ResourceType === '') throw fault('InvalidTagSpecification.Malformed', 'The resource type cannot be null or empty.');
+    if (s.ResourceType !== resourceType) {
+      if (resourceType === 'launch-template') {
+        throw fault('InvalidParameterValue', "The value for the ResourceType member of the TagSpecification request parameter must be 'launch-template'. Verify the ResourceType and try again.");
+      }
+      throw fault('InvalidParameterValue', `'${s.ResourceType}' is not a valid taggable resource type for this operation.`);
+    }
     Object.assign(out, tagsFromList(s.Tags));
-  }
-  for (const s of specs) {
-    if (s.ResourceType === undefined) throw fault('InvalidParameterValue', 'A tag specification needs a ResourceType.');
   }
   return out;
 }
+
+/** LT-1: the resource types a launch template's TagSpecifications may name. */
+const LAUNCH_TAGGABLE = new Set(['instance', 'volume', 'network-interface', 'spot-instances-request']);
 
 /**
  * Idempotent creates: a repeated ClientToken with the same parameters returns the first
@@ -53,7 +63,7 @@ function idempotent<T>(ctx: ServiceContext, input: In, make: () => { id: string;
   const prior = state.clientTokens.get(key);
   if (prior) {
     if (prior.fingerprint !== fingerprint) {
-      throw fault('IdempotentParameterMismatch', `Client token ${token} was already used for a ${ctx.operation} request with different parameters.`);
+      throw fault('IdempotentParameterMismatch', 'Arguments on this idempotent request are inconsistent with arguments used in previous request(s).');
     }
     return again(prior.resourceId);
   }
@@ -371,7 +381,8 @@ function operations(): Record<string, OperationHandler> {
       if (ids.length > 0 && input['MaxResults'] !== undefined) throw fault('InvalidParameterCombination', 'The parameter volumeSet cannot be used with the parameter maxResults');
       const all = ids.length > 0 ? byIds(ids, (id) => sim.ec2.volume(id, true)) : [...sim.state.volumes.values()].filter((v) => sim.ec2.isVisible(v));
       const matched = applyFilters(all, filtersOf(input), VOLUME_FILTERS);
-      const p = page(matched, input as { MaxResults?: number; NextToken?: string }, { min: 5, max: 500, defaultAll: true }, 'DescribeVolumes');
+      // API-7: pages of up to 1000 (the AWS CLI asks for 1000 by default).
+      const p = page(matched, input as { MaxResults?: number; NextToken?: string }, { min: 5, max: 1000, defaultAll: true }, 'DescribeVolumes');
       return { Volumes: p.items.map(volumeOut), ...(p.nextToken !== undefined && { NextToken: p.nextToken }) };
     },
 
@@ -466,9 +477,9 @@ function operations(): Record<string, OperationHandler> {
         : [...sim.state.securityGroups.values()];
       const matched = applyFilters(all, filtersOf(input), {
         kind: 'DescribeSecurityGroups',
-        tagged: false,
-        names: new Set(['group-id', 'vpc-id', 'group-name']),
-        values: (g, n) => (n === 'group-id' ? [g.id] : n === 'vpc-id' ? [g.vpcId] : n === 'group-name' ? [g.name] : []),
+        tagged: true,
+        names: new Set(['group-id', 'vpc-id', 'group-name', 'description']),
+        values: (g, n) => (n === 'group-id' ? [g.id] : n === 'vpc-id' ? [g.vpcId] : n === 'group-name' || n === 'description' ? [g.name] : tagFilter({}, n)),
       });
       return { SecurityGroups: matched.map((g) => ({ GroupId: g.id, GroupName: g.name, VpcId: g.vpcId, OwnerId: sim.account.accountId, Description: g.name })) };
     },
@@ -504,7 +515,8 @@ function operations(): Record<string, OperationHandler> {
       const names = strs(input['KeyNames']);
       for (const n of names) if (!sim.state.keyPairs.has(n)) throw fault('InvalidKeyPair.NotFound', `The key pair '${n}' does not exist`);
       const all = [...sim.state.keyPairs.values()].filter((k) => names.length === 0 || names.includes(k.name));
-      const matched = applyFilters(all, filtersOf(input), { kind: 'DescribeKeyPairs', tagged: false, names: new Set(['key-name']), values: (k, n) => (n === 'key-name' ? [k.name] : []) });
+      // Key pairs carry no tags in the simulated account: tag filters are valid and match none.
+      const matched = applyFilters(all, filtersOf(input), { kind: 'DescribeKeyPairs', tagged: true, names: new Set(['key-name', 'key-pair-id']), values: (k, n) => (n === 'key-name' ? [k.name] : n === 'key-pair-id' ? [`key-${k.name}`] : tagFilter({}, n)) });
       return { KeyPairs: matched.map((k) => ({ KeyName: k.name, KeyPairId: `key-${k.name}`, KeyType: 'ed25519' })) };
     },
 
@@ -525,11 +537,24 @@ function operations(): Record<string, OperationHandler> {
 
     DescribeInstanceTypeOfferings(input, ctx) {
       const region = ctx.region;
+      const locationType = str(input['LocationType']) ?? 'region';
+      if (locationType !== 'region' && locationType !== 'availability-zone' && locationType !== 'availability-zone-id') {
+        throw fault('InvalidParameterValue', `Value (${locationType}) for parameter locationType is invalid.`);
+      }
+      // Every well-formed type is offered in every AZ of the region (an instance type filter is needed to list any).
       const types = (filtersOf(input) ?? []).filter((f) => f.Name === 'instance-type').flatMap((f) => f.Values ?? []).filter((t) => INSTANCE_TYPE.test(t));
-      const azs = ['a', 'b', 'c', 'd', 'e', 'f'].map((l) => `${region}${l}`);
-      return {
-        InstanceTypeOfferings: types.flatMap((t) => azs.map((az) => ({ InstanceType: t, LocationType: 'availability-zone', Location: az }))),
-      };
+      const letters = ['a', 'b', 'c', 'd', 'e', 'f'];
+      const parts = region.split('-');
+      const zoneIdPrefix = `${parts[0] ?? ''}${parts.slice(1, -1).map((x) => x[0] ?? '').join('')}${parts.at(-1) ?? ''}`; // eu-west-1 → euw1
+      const locations = locationType === 'region' ? [region] : locationType === 'availability-zone' ? letters.map((l) => `${region}${l}`) : letters.map((_, i) => `${zoneIdPrefix}-az${i + 1}`);
+      const offerings = types.flatMap((t) => locations.map((location) => ({ InstanceType: t, LocationType: locationType, Location: location })));
+      const matched = applyFilters(offerings, filtersOf(input), {
+        kind: 'DescribeInstanceTypeOfferings',
+        tagged: false,
+        names: new Set(['instance-type', 'location']),
+        values: (o, n) => (n === 'instance-type' ? [o.InstanceType] : n === 'location' ? [o.Location] : []),
+      });
+      return { InstanceTypeOfferings: matched };
     },
 
     DescribeTags(input, ctx) {
@@ -791,6 +816,10 @@ function validateTemplateData(sim: SimContext, data: Record<string, unknown>): v
   }
   const type = data['InstanceType'];
   if (typeof type === 'string' && !INSTANCE_TYPE.test(type)) throw fault('InvalidParameterValue', `Invalid instance type: ${type}`);
+  for (const t of Array.isArray(data['TagSpecifications']) ? (data['TagSpecifications'] as TagSpec[]) : []) {
+    if (t.ResourceType === undefined || t.ResourceType === '') throw fault('InvalidTagSpecification.Malformed', 'The resource type cannot be null or empty.');
+    if (!LAUNCH_TAGGABLE.has(t.ResourceType)) throw fault('InvalidParameterValue', `'${t.ResourceType}' is not a valid taggable resource type for this operation.`);
+  }
   void sim;
 }
 
