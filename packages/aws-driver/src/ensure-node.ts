@@ -274,17 +274,19 @@ export function pickTemplate(
   ids: { readonly eniId: string; readonly volumeId: string },
 ): { existing?: LaunchTemplate; name: string } {
   const plain = launchTemplateName(spec.name, node.id, revision);
-  const bound = launchTemplateName(spec.name, node.id, revision, ids);
-  const made = templates.find((t) => {
-    if (t.LaunchTemplateName !== plain && t.LaunchTemplateName !== bound) return false;
+  // This revision's templates: the plain name, or the plain name with a binding digest.
+  const ofRevision = templates.filter((t) => t.LaunchTemplateName === plain || t.LaunchTemplateName?.startsWith(`${plain}-b`));
+  const made = ofRevision.find((t) => {
     const tags = tagsToRecord(t.Tags);
     return tags[TAG.templateEni] === ids.eniId && tags[TAG.templateVolume] === ids.volumeId;
   });
   if (made) return { existing: made, name: made.LaunchTemplateName as string };
+  if (ofRevision.length === 0) return { name: plain };
   // The bound name digests these ids, so a template of that name was made for them.
-  const boundExisting = templates.find((t) => t.LaunchTemplateName === bound);
+  const bound = launchTemplateName(spec.name, node.id, revision, ids);
+  const boundExisting = ofRevision.find((t) => t.LaunchTemplateName === bound);
   if (boundExisting) return { existing: boundExisting, name: bound };
-  return { name: templates.some((t) => t.LaunchTemplateName === plain) ? bound : plain };
+  return { name: ofRevision.some((t) => t.LaunchTemplateName === plain) ? bound : plain };
 }
 
 /** The root device name of the node's image (looked up once per image by this driver). */
