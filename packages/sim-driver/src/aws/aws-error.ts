@@ -113,7 +113,8 @@ export interface SimAwsErrorOptions {
  * ConditionalCheckFailedException`) works unchanged against the simulated clients.
  */
 export function awsServiceError(service: ServiceName, code: string, message: string, options: SimAwsErrorOptions = {}): Error {
-  const status = options.httpStatusCode ?? STATUS[code] ?? 400;
+  // SQS-4: SQS answers AccessDenied with HTTP 400 (its common-errors list); other services 403.
+  const status = options.httpStatusCode ?? (service === 'sqs' && code === 'AccessDenied' ? 400 : STATUS[code]) ?? 400;
   const fault: Fault = options.fault ?? (status >= 500 ? 'server' : 'client');
   const $metadata: Metadata = { httpStatusCode: status, requestId: `sim-${(++requestCounter).toString(16).padStart(8, '0')}`, attempts: 1, totalRetryDelay: 0 };
   const Modeled = MODELED[service]?.[code] as ExceptionCtor | undefined;

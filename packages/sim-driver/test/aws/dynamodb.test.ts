@@ -1,7 +1,19 @@
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  DynamoDBServiceException,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandOutput,
+} from '@aws-sdk/client-dynamodb';
 import { createAwsDriver } from '@berth/aws-driver';
 import { BerthLockError, createPrng, type ClusterSpec, type Prng } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { awsServiceError, SimFault } from '../../src/aws/aws-error.js';
+import { createSimulation, type Simulation } from '../../src/index.js';
 import { SimIam } from '../../src/aws/iam/sim-iam.js';
 import type { ServiceContext } from '../../src/aws/service.js';
 import { SimDynamoDb } from '../../src/aws/services/dynamodb.js';
@@ -11,6 +23,7 @@ import { resolveSimOptions, type SimulationOptions } from '../../src/options.js'
 import { Scheduler } from '../../src/scheduler.js';
 import { STREAMS, type SimContext, type StreamName } from '../../src/sim-context.js';
 import { TraceRecorder } from '../../src/trace.js';
+import { expectAwsError, failure } from './account-fixture.js';
 
 type Service = 'dynamodb' | 'sqs' | 'events';
 
@@ -81,6 +94,19 @@ const renew = (holder: string, token: number, expMs: number) => ({
   ReturnValues: 'ALL_NEW',
 });
 
+/** A whole simulation (fast profile), for calls through the SDK-shaped clients: latency, IAM, SDK errors. */
+function simulated(iam: 'off' | 'evaluate' = 'off'): Simulation {
+  return createSimulation({ seed: 1, profile: 'fast', iam, account: 'manual', changeQueue: false });
+}
+
+const TABLE_ARN = `arn:aws:dynamodb:eu-west-1:123456789012:table/${TABLE}`;
+
+/** Creates the lock table with the simulated client and waits until it is ACTIVE (inside sim.run). */
+async function createLockTable(sim: Simulation): Promise<void> {
+  await sim.aws.dynamodb.send(new CreateTableCommand({ TableName: TABLE, KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+  while ((await sim.aws.dynamodb.send(new DescribeTableCommand({ TableName: TABLE }))).Table?.TableStatus !== 'ACTIVE') await sim.clock.sleep(100);
+}
+
 describe('SimDynamoDb tables', () => {
   it('creates a table CREATING, then ACTIVE after a short while; a second CreateTable is ResourceInUseException', async () => {
     const { call, scheduler } = testSim({ profile: 'fast' });
@@ -117,7 +143,7 @@ describe('SimDynamoDb tables', () => {
 });
 
 describe('SimDynamoDb: the cluster lease (dynamodb-lock.ts expressions)', () => {
-  it('acquires on an empty table, refuses a second holder, lets the first re-acquire, and counts tokens', () => {
+  it('DDB-1, DDB-3, DDB-4: acquires on an empty table, refuses a second holder, lets the first re-acquire, and counts tokens', () => {
     const { ddb } = withTable();
     const first = ddb('UpdateItem', acquire('a', 1_000, 60_000));
     expect(first).toEqual({ Attributes: { lockKey: { S: 'berth#c1' }, holder: { S: 'a' }, expiresAtMs: { N: '61000' }, token: { N: '1' } } });
@@ -127,7 +153,7 @@ describe('SimDynamoDb: the cluster lease (dynamodb-lock.ts expressions)', () => 
     expect(again.Attributes['token']).toEqual({ N: '2' });
   });
 
-  it('lets another holder take over once the lease expired, and refuses a renew with the old token', () => {
+  it('DDB-1: lets another holder take over once the lease expired, and refuses a renew with the old token', () => {
     const { ddb } = withTable();
     ddb('UpdateItem', acquire('a', 0, 10_000));
     const taken = ddb('UpdateItem', acquire('b', 10_000, 10_000)) as { Attributes: Record<string, unknown> };
@@ -137,6 +163,47 @@ describe('SimDynamoDb: the cluster lease (dynamodb-lock.ts expressions)', () => 
     const renewed = ddb('UpdateItem', renew('b', 2, 30_000)) as { Attributes: Record<string, unknown> };
     expect(renewed.Attributes).toMatchObject({ holder: { S: 'b' }, token: { N: '2' }, expiresAtMs: { N: '30000' } });
     expect(ddb('GetItem', { Key: KEY, ConsistentRead: true })).toEqual({ Item: renewed.Attributes });
+  });
+
+  it('DDB-1: UpdateItem writes only when its condition holds on the current item; a missing item has no attributes', () => {
+    const { ddb } = withTable();
+    const get = () => ddb('GetItem', { Key: KEY, ConsistentRead: true });
+    // The usual lease acquire.
+    const lease = (holder: string, nowMs: number) => ({
+      Key: KEY,
+      UpdateExpression: 'SET holder = :h, expiresAtMs = :exp',
+      ConditionExpression: 'attribute_not_exists(lockKey) OR expiresAtMs < :now',
+      ExpressionAttributeValues: { ':h': { S: holder }, ':exp': { N: String(nowMs + 10_000) }, ':now': { N: String(nowMs) } },
+    });
+    // A condition on an attribute of a missing item fails, and nothing is written.
+    expect(faultOf(() => ddb('UpdateItem', { Key: KEY, UpdateExpression: 'SET holder = :h', ConditionExpression: 'attribute_exists(lockKey)', ExpressionAttributeValues: { ':h': { S: 'a' } } })).code).toBe(
+      'ConditionalCheckFailedException',
+    );
+    expect(get()).toEqual({});
+    // On the missing item attribute_not_exists(lockKey) holds: the lease is taken.
+    ddb('UpdateItem', lease('a', 0));
+    expect(get()).toEqual({ Item: { ...KEY, holder: { S: 'a' }, expiresAtMs: { N: '10000' } } });
+    // Not expired yet (10000 < 10000 is false): refused, and the item is as it was.
+    expect(faultOf(() => ddb('UpdateItem', lease('b', 10_000))).code).toBe('ConditionalCheckFailedException');
+    expect(get()).toEqual({ Item: { ...KEY, holder: { S: 'a' }, expiresAtMs: { N: '10000' } } });
+    ddb('UpdateItem', lease('b', 10_001));
+    expect(get()).toEqual({ Item: { ...KEY, holder: { S: 'b' }, expiresAtMs: { N: '20001' } } });
+    // The comparators the other tests do not use, on the current item.
+    const holds = (condition: string, values: Record<string, unknown>): boolean => {
+      try {
+        ddb('UpdateItem', { Key: KEY, UpdateExpression: 'SET checked = :t', ConditionExpression: condition, ExpressionAttributeValues: { ':t': { BOOL: true }, ...values } });
+        return true;
+      } catch (e) {
+        if (e instanceof SimFault && e.code === 'ConditionalCheckFailedException') return false;
+        throw e;
+      }
+    };
+    expect(holds('expiresAtMs >= :v', { ':v': { N: '20001' } })).toBe(true);
+    expect(holds('expiresAtMs >= :v', { ':v': { N: '20002' } })).toBe(false);
+    expect(holds('expiresAtMs <= :v', { ':v': { N: '20001' } })).toBe(true);
+    expect(holds('expiresAtMs <= :v', { ':v': { N: '20000' } })).toBe(false);
+    expect(holds('NOT (holder IN (:a, :c) AND expiresAtMs BETWEEN :lo AND :hi)', { ':a': { S: 'a' }, ':c': { S: 'c' }, ':lo': { N: '0' }, ':hi': { N: '30000' } })).toBe(true);
+    expect(holds('NOT (holder IN (:b, :c) AND expiresAtMs BETWEEN :lo AND :hi)', { ':b': { S: 'b' }, ':c': { S: 'c' }, ':lo': { N: '0' }, ':hi': { N: '30000' } })).toBe(false);
   });
 
   it('runs the production lock driver unchanged (createAwsDriver over the simulated DynamoDB)', async () => {
@@ -190,7 +257,7 @@ describe('SimDynamoDb: the cluster lease (dynamodb-lock.ts expressions)', () => 
 });
 
 describe('SimDynamoDb expressions', () => {
-  it('rejects names and values the expressions do not use, as AWS words it', () => {
+  it('DDB-5: rejects names and values the expressions do not use, as AWS words it', () => {
     const { ddb } = withTable();
     expect(faultOf(() => ddb('PutItem', { Item: { ...KEY, a: { S: 'x' } }, ConditionExpression: 'attribute_not_exists(a)', ExpressionAttributeValues: { ':x': { S: 'x' } } })).message).toBe(
       'Value provided in ExpressionAttributeValues unused in expressions: keys: {:x}',
@@ -199,6 +266,22 @@ describe('SimDynamoDb expressions', () => {
       'Value provided in ExpressionAttributeNames unused in expressions: keys: {#n}',
     );
     expect(faultOf(() => ddb('PutItem', { Item: KEY, ExpressionAttributeValues: { ':x': { S: 'x' } } })).message).toBe('ExpressionAttributeValues can only be specified when using expressions');
+  });
+
+  it('DDB-5: an empty ExpressionAttributeValues or ExpressionAttributeNames, and a placeholder used but not defined, are ValidationExceptions', () => {
+    const { ddb } = withTable();
+    const update = (extra: Record<string, unknown>) => faultOf(() => ddb('UpdateItem', { Key: KEY, UpdateExpression: 'SET a = :v', ConditionExpression: 'attribute_not_exists(#a)', ExpressionAttributeNames: { '#a': 'a' }, ExpressionAttributeValues: { ':v': { N: '1' } }, ...extra }));
+    expect(update({ ExpressionAttributeValues: {} })).toMatchObject({ code: 'ValidationException', message: 'ExpressionAttributeValues must not be empty' });
+    expect(update({ ExpressionAttributeNames: {} })).toMatchObject({ code: 'ValidationException', message: 'ExpressionAttributeNames must not be empty' });
+    expect(update({ ExpressionAttributeValues: { ':other': { N: '1' } } })).toMatchObject({ code: 'ValidationException', message: 'Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute value: :v' });
+    expect(update({ ExpressionAttributeNames: { '#b': 'a' } })).toMatchObject({ code: 'ValidationException', message: 'Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: #a' });
+    // Every name and value must be used, by one expression or another of the request.
+    expect(update({ ExpressionAttributeValues: { ':v': { N: '1' }, ':x': { N: '2' } } })).toMatchObject({ code: 'ValidationException', message: 'Value provided in ExpressionAttributeValues unused in expressions: keys: {:x}' });
+    expect(update({ ExpressionAttributeNames: { '#a': 'a', '#n': 'n' } })).toMatchObject({ code: 'ValidationException', message: 'Value provided in ExpressionAttributeNames unused in expressions: keys: {#n}' });
+    expect(ddb('GetItem', { Key: KEY, ConsistentRead: true })).toEqual({});
+    // '#a' used by the condition only and ':v' by the update only: both count as used.
+    ddb('UpdateItem', { Key: KEY, UpdateExpression: 'SET a = :v', ConditionExpression: 'attribute_not_exists(#a)', ExpressionAttributeNames: { '#a': 'a' }, ExpressionAttributeValues: { ':v': { N: '1' } } });
+    expect(ddb('GetItem', { Key: KEY, ConsistentRead: true })).toEqual({ Item: { ...KEY, a: { N: '1' } } });
   });
 
   it.each([
@@ -244,7 +327,7 @@ describe('SimDynamoDb expressions', () => {
     expect(faultOf(() => ddb('PutItem', { Item: KEY, ReturnValues: 'ALL_NEW' })).message).toBe('ReturnValues can only be ALL_OLD or NONE');
   });
 
-  it('evaluates conditions as DynamoDB does: numbers numerically, sets as sets, missing attributes, precedence', () => {
+  it('DDB-1: evaluates conditions as DynamoDB does: numbers numerically, sets as sets, missing attributes, precedence', () => {
     const { ddb } = withTable();
     const item = {
       ...KEY,
@@ -296,7 +379,7 @@ describe('SimDynamoDb expressions', () => {
     expect(holds('not attribute_exists(n) or attribute_exists(s)')).toBe(true);
   });
 
-  it('applies SET, REMOVE, ADD and DELETE, and answers the ReturnValues asked for', () => {
+  it('DDB-3: applies SET, REMOVE, ADD and DELETE, and answers the ReturnValues asked for', () => {
     const { ddb } = withTable();
     ddb('PutItem', { Item: { ...KEY, count: { N: '5' }, tags: { SS: ['a', 'b'] }, l: { L: [{ N: '1' }, { N: '2' }, { N: '3' }] }, stale: { S: 'x' } } });
     const out = ddb('UpdateItem', {
@@ -351,5 +434,100 @@ describe('SimDynamoDb expressions', () => {
     ddb('PutItem', { Item: KEY });
     expect(seen).toEqual(['UpdateItem - new', 'DeleteItem old -']);
     expect(ctx.dynamodb.getItem(TABLE, KEY)).toEqual(KEY);
+  });
+});
+
+describe('SimDynamoDb through the simulated client', () => {
+  it('DDB-2: of concurrent conditional writes that all expect the old state, exactly one succeeds', async () => {
+    const sim = simulated();
+    const out = await sim.run(async () => {
+      await createLockTable(sim);
+      await sim.aws.dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: { ...KEY, version: { N: '1' } } }));
+      const write = (holder: string) =>
+        sim.aws.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: TABLE,
+            Key: KEY,
+            UpdateExpression: 'SET version = :next, holder = :h',
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': { N: '1' }, ':next': { N: '2' }, ':h': { S: holder } },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+      const results = await Promise.allSettled(['a', 'b', 'c', 'd', 'e'].map(write));
+      const { Item } = await sim.aws.dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: KEY, ConsistentRead: true }));
+      return { results, Item };
+    });
+    const won = out.results.filter((r): r is PromiseFulfilledResult<UpdateItemCommandOutput> => r.status === 'fulfilled');
+    const lost = out.results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(4);
+    for (const r of lost) expect(r.reason).toBeInstanceOf(ConditionalCheckFailedException);
+    expect(out.Item).toEqual(won[0]?.value.Attributes);
+    expect(out.Item).toMatchObject({ version: { N: '2' } });
+  });
+
+  it('DDB-4: a failed condition is ConditionalCheckFailedException, HTTP 400, "The conditional request failed", and writes nothing', async () => {
+    const sim = simulated();
+    await sim.run(async () => {
+      await createLockTable(sim);
+      const item = { ...KEY, holder: { S: 'a' } };
+      await sim.aws.dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: item }));
+      const refused = new UpdateItemCommand({ TableName: TABLE, Key: KEY, UpdateExpression: 'SET holder = :b', ConditionExpression: 'attribute_not_exists(holder)', ExpressionAttributeValues: { ':b': { S: 'b' } } });
+      const e = await expectAwsError(sim.aws.dynamodb.send(refused), 'ConditionalCheckFailedException', 400, ConditionalCheckFailedException);
+      expect(e.message).toBe('The conditional request failed');
+      expect((await sim.aws.dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: KEY, ConsistentRead: true }))).Item).toEqual(item);
+    });
+  });
+
+  // The simulator answers ReturnValuesOnConditionCheckFailure=ALL_OLD with a ValidationException
+  // ("does not support ... yet": a SimFault cannot carry the item), where AWS answers the
+  // ConditionalCheckFailedException with the item as it was in `Item`.
+  it.fails('DDB-4: with ReturnValuesOnConditionCheckFailure=ALL_OLD the ConditionalCheckFailedException carries the item as it was', async () => {
+    const sim = simulated();
+    const item = { ...KEY, holder: { S: 'a' }, token: { N: '3' } };
+    const e = await sim.run(async () => {
+      await createLockTable(sim);
+      await sim.aws.dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: item }));
+      return failure(
+        sim.aws.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: TABLE,
+            Key: KEY,
+            UpdateExpression: 'SET holder = :b',
+            ConditionExpression: 'attribute_not_exists(holder)',
+            ExpressionAttributeValues: { ':b': { S: 'b' } },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+    });
+    expect(e).toBeInstanceOf(ConditionalCheckFailedException);
+    expect({ name: e.name, status: e.$metadata.httpStatusCode, message: e.message }).toEqual({ name: 'ConditionalCheckFailedException', status: 400, message: 'The conditional request failed' });
+    expect((e as unknown as ConditionalCheckFailedException).Item).toEqual(item);
+  });
+
+  it('DDB-7: with IAM evaluated, a denied call is AccessDeniedException (HTTP 400) with the IAM-12 message, and writes nothing', async () => {
+    const sim = simulated('evaluate');
+    sim.account.setControllerPolicy({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], Resource: TABLE_ARN },
+        { Effect: 'Deny', Action: 'dynamodb:DeleteItem', Resource: TABLE_ARN },
+      ],
+    });
+    const user = 'User: arn:aws:sts::123456789012:assumed-role/berth-controller/berth is not authorized to perform:';
+    await sim.run(async () => {
+      await createLockTable(sim);
+      const item = { ...KEY, holder: { S: 'a' } };
+      await sim.aws.dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: item }));
+      const update = new UpdateItemCommand({ TableName: TABLE, Key: KEY, UpdateExpression: 'SET holder = :b', ExpressionAttributeValues: { ':b': { S: 'b' } } });
+      const denied = await expectAwsError(sim.aws.dynamodb.send(update), 'AccessDeniedException', 400, DynamoDBServiceException);
+      expect(denied.message).toBe(`${user} dynamodb:UpdateItem on resource: ${TABLE_ARN} because no identity-based policy allows the dynamodb:UpdateItem action`);
+      expect((denied as { $fault?: string }).$fault).toBe('client');
+      const explicit = await expectAwsError(sim.aws.dynamodb.send(new DeleteItemCommand({ TableName: TABLE, Key: KEY })), 'AccessDeniedException', 400, DynamoDBServiceException);
+      expect(explicit.message).toBe(`${user} dynamodb:DeleteItem on resource: ${TABLE_ARN} with an explicit deny in an identity-based policy`);
+      expect((await sim.aws.dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: KEY, ConsistentRead: true }))).Item).toEqual(item);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { EventBridgeServiceException, ListTargetsByRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { changeEventPattern, groupName, parseChangeMessage } from '@berth/aws-driver';
 import { createPrng, type ClusterSpec, type Prng } from '@berth/core';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +6,7 @@ import { SimFault } from '../../src/aws/aws-error.js';
 import type { IamDecision, IamEvaluationRequest, IamEvaluator } from '../../src/aws/iam/iam-decision.js';
 import { SimIam } from '../../src/aws/iam/sim-iam.js';
 import type { ServiceContext } from '../../src/aws/service.js';
+import { createSimulation } from '../../src/index.js';
 import { SimDynamoDb } from '../../src/aws/services/dynamodb.js';
 import { EVENT_DELIVERY_MS, SimEventBridge } from '../../src/aws/services/eventbridge.js';
 import { SimSqs } from '../../src/aws/services/sqs.js';
@@ -12,6 +14,7 @@ import { resolveSimOptions, type SimulationOptions } from '../../src/options.js'
 import { Scheduler } from '../../src/scheduler.js';
 import { STREAMS, type SimContext, type StreamName } from '../../src/sim-context.js';
 import { TraceRecorder } from '../../src/trace.js';
+import { expectAwsError } from './account-fixture.js';
 
 type Service = 'dynamodb' | 'sqs' | 'events';
 
@@ -141,7 +144,7 @@ describe('SimEventBridge rules and targets', () => {
     expect(call('events', 'DeleteRule', { Name: 'r2' })).toEqual({});
   });
 
-  it('refuses to delete a rule that has targets; reports per-target failures', () => {
+  it('EB-5: refuses to delete a rule that has targets; reports per-target failures', () => {
     const { call } = testSim();
     call('events', 'PutRule', { Name: 'r1', EventPattern: JSON.stringify({ source: ['my.app'] }) });
     const put = call('events', 'PutTargets', {
@@ -158,6 +161,42 @@ describe('SimEventBridge rules and targets', () => {
     expect(call('events', 'DeleteRule', { Name: 'r1' })).toEqual({});
     expect(faultOf(() => call('events', 'ListTargetsByRule', { Rule: 'r1' }))).toMatchObject({ code: 'ResourceNotFoundException', message: 'Rule r1 does not exist on EventBus default.' });
     expect(faultOf(() => call('events', 'PutTargets', { Rule: 'r1', Targets: [{ Id: 'q', Arn: 'arn:aws:sqs:eu-west-1:123456789012:q1' }] })).code).toBe('ResourceNotFoundException');
+  });
+
+  it('EB-5: PutTargets answers HTTP 200 with FailedEntryCount and FailedEntries; with IAM evaluated, a denied call is AccessDeniedException with the IAM-12 message', async () => {
+    const sim = createSimulation({ seed: 1, profile: 'fast', iam: 'evaluate', account: 'manual', changeQueue: false });
+    const rule = 'arn:aws:events:eu-west-1:123456789012:rule/r1';
+    sim.account.setControllerPolicy({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['events:PutRule', 'events:PutTargets', 'events:ListTargetsByRule', 'events:RemoveTargets'], Resource: rule },
+        { Effect: 'Deny', Action: 'events:RemoveTargets', Resource: rule },
+      ],
+    });
+    const user = 'User: arn:aws:sts::123456789012:assumed-role/berth-controller/berth is not authorized to perform:';
+    await sim.run(async () => {
+      const events = sim.aws.eventBridge;
+      await events.send(new PutRuleCommand({ Name: 'r1', EventPattern: JSON.stringify({ source: ['my.app'] }) }));
+      // A target the rule cannot take does not fail the call: the caller must read FailedEntries.
+      const put = await events.send(
+        new PutTargetsCommand({
+          Rule: 'r1',
+          Targets: [
+            { Id: 'q', Arn: 'arn:aws:sqs:eu-west-1:123456789012:q1' },
+            { Id: 'fn', Arn: 'arn:aws:lambda:eu-west-1:123456789012:function:f' },
+          ],
+        }),
+      );
+      expect(put.$metadata.httpStatusCode).toBe(200);
+      expect(put).toMatchObject({ FailedEntryCount: 1, FailedEntries: [{ TargetId: 'fn', ErrorCode: 'ValidationException' }] });
+      expect((await events.send(new ListTargetsByRuleCommand({ Rule: 'r1' }))).Targets?.map((t) => t.Id)).toEqual(['q']);
+      // Denied: no identity-based policy allows PutRule on another rule; an explicit deny on RemoveTargets.
+      const other = await expectAwsError(events.send(new PutRuleCommand({ Name: 'r2', EventPattern: JSON.stringify({ source: ['my.app'] }) })), 'AccessDeniedException', 400, EventBridgeServiceException);
+      expect(other.message).toBe(`${user} events:PutRule on resource: arn:aws:events:eu-west-1:123456789012:rule/r2 because no identity-based policy allows the events:PutRule action`);
+      const remove = await expectAwsError(events.send(new RemoveTargetsCommand({ Rule: 'r1', Ids: ['q'] })), 'AccessDeniedException', 400, EventBridgeServiceException);
+      expect(remove.message).toBe(`${user} events:RemoveTargets on resource: ${rule} with an explicit deny in an identity-based policy`);
+      expect((await events.send(new ListTargetsByRuleCommand({ Rule: 'r1' }))).Targets?.map((t) => t.Id)).toEqual(['q']);
+    });
   });
 
   it('refuses PutEvents entries whose source is an AWS service', () => {

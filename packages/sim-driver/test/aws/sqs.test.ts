@@ -1,6 +1,8 @@
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSServiceException } from '@aws-sdk/client-sqs';
 import { BerthAbortError, createPrng, type Prng } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { SimFault } from '../../src/aws/aws-error.js';
+import { createSimulation, type Simulation } from '../../src/index.js';
 import { SimIam } from '../../src/aws/iam/sim-iam.js';
 import type { ServiceContext } from '../../src/aws/service.js';
 import { SimDynamoDb } from '../../src/aws/services/dynamodb.js';
@@ -10,6 +12,7 @@ import { resolveSimOptions, type SimulationOptions } from '../../src/options.js'
 import { Scheduler } from '../../src/scheduler.js';
 import { STREAMS, type SimContext, type StreamName } from '../../src/sim-context.js';
 import { TraceRecorder } from '../../src/trace.js';
+import { failure } from './account-fixture.js';
 
 type Service = 'dynamodb' | 'sqs' | 'events';
 
@@ -115,7 +118,7 @@ describe('SimSqs queues', () => {
 });
 
 describe('SimSqs messages', () => {
-  it('long-polls in virtual time: returns as soon as a message arrives', async () => {
+  it('SQS-1: long-polls in virtual time: returns as soon as a message arrives', async () => {
     const { receive, send, scheduler } = withQueue();
     const out = await scheduler.run(async () => {
       const start = scheduler.nowMs;
@@ -128,7 +131,7 @@ describe('SimSqs messages', () => {
     expect(out.r.Messages?.[0]?.MD5OfBody).toBe('5d41402abc4b2a76b9719d911017c592');
   });
 
-  it('ends an empty long poll when its wait is over, with no messages', async () => {
+  it('SQS-1: ends an empty long poll when its wait is over, with no messages', async () => {
     const { receive, scheduler } = withQueue({}, { ReceiveMessageWaitTimeSeconds: '3' });
     const out = await scheduler.run(async () => {
       const start = scheduler.nowMs;
@@ -157,7 +160,7 @@ describe('SimSqs messages', () => {
     expect(out.next.Messages?.map((m) => m.Body)).toEqual(['after']);
   });
 
-  it('hides a received message for the visibility timeout, then serves it again with a new receipt handle', async () => {
+  it('SQS-2: hides a received message for the visibility timeout, then serves it again with a new receipt handle', async () => {
     const { receive, send, sqs, sleep, ctx } = withQueue();
     const sent = send('m1');
     const first = await receive({ AttributeNames: ['All'] });
@@ -204,7 +207,7 @@ describe('SimSqs messages', () => {
     expect((await receive()).Messages?.map((m) => m.Body)).toEqual(['m1']);
   });
 
-  it('deletes in batches, entry by entry', async () => {
+  it('SQS-3: deletes in batches, entry by entry', async () => {
     const { receive, send, sqs, ctx } = withQueue();
     send('a');
     send('b');
@@ -237,13 +240,67 @@ describe('SimSqs messages', () => {
     expect((await receive({ MaxNumberOfMessages: 10 })).Messages?.map((m) => m.Body)).toEqual(['young']);
   });
 
-  it('keeps arrival order and validates the receive parameters', async () => {
+  it('SQS-1, SQS-2: keeps arrival order and validates the receive parameters', async () => {
     const { receive, send, sqs } = withQueue();
     for (const b of ['1', '2', '3']) send(b);
     expect((await receive({ MaxNumberOfMessages: 10 })).Messages?.map((m) => m.Body)).toEqual(['1', '2', '3']);
     expect(faultOf(() => sqs('ReceiveMessage', { MaxNumberOfMessages: 11 }))).toMatchObject({ code: 'InvalidParameterValue', message: 'Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.' });
     expect(faultOf(() => sqs('ReceiveMessage', { WaitTimeSeconds: 21 }))).toMatchObject({ code: 'InvalidParameterValue', message: 'Value 21 for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.' });
     expect(faultOf(() => sqs('SendMessage', { MessageBody: 'bad \u0000 char' })).code).toBe('InvalidMessageContents');
+  });
+
+  it('SQS-1: WaitTimeSeconds, and the queue attribute ReceiveMessageWaitTimeSeconds, are 0 to 20 seconds', async () => {
+    const { sqs, receive, call, scheduler } = withQueue();
+    for (const w of [-1, 21]) {
+      expect(faultOf(() => sqs('ReceiveMessage', { WaitTimeSeconds: w }))).toMatchObject({ code: 'InvalidParameterValue', message: `Value ${w} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.` });
+    }
+    const poll = (waitTimeSeconds: number) =>
+      scheduler.run(async () => {
+        const start = scheduler.nowMs;
+        const r = await receive({ WaitTimeSeconds: waitTimeSeconds });
+        return { r, waitedMs: scheduler.nowMs - start };
+      });
+    expect(await poll(0)).toEqual({ r: {}, waitedMs: 0 });
+    expect(await poll(20)).toEqual({ r: {}, waitedMs: 20_000 });
+    for (const v of ['-1', '21']) {
+      expect(faultOf(() => sqs('SetQueueAttributes', { Attributes: { ReceiveMessageWaitTimeSeconds: v } }))).toMatchObject({ code: 'InvalidAttributeValue', message: 'Invalid value for the parameter ReceiveMessageWaitTimeSeconds.' });
+      expect(faultOf(() => call('sqs', 'CreateQueue', { QueueName: 'q2', Attributes: { ReceiveMessageWaitTimeSeconds: v } })).code).toBe('InvalidAttributeValue');
+    }
+    sqs('SetQueueAttributes', { Attributes: { ReceiveMessageWaitTimeSeconds: '20' } });
+    expect(sqs('GetQueueAttributes', { AttributeNames: ['ReceiveMessageWaitTimeSeconds'] })).toEqual({ Attributes: { ReceiveMessageWaitTimeSeconds: '20' } });
+  });
+
+  it('SQS-2: MaxNumberOfMessages is 1 to 10 (default 1); messages not deleted reappear after the default 30 s visibility timeout', async () => {
+    const { sqs, receive, send, sleep } = withQueue();
+    for (let i = 0; i < 12; i++) send(`m${i}`);
+    for (const m of [0, 11]) {
+      expect(faultOf(() => sqs('ReceiveMessage', { MaxNumberOfMessages: m }))).toMatchObject({ code: 'InvalidParameterValue', message: `Value ${m} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.` });
+    }
+    expect((await receive()).Messages).toHaveLength(1);
+    expect((await receive({ MaxNumberOfMessages: 10 })).Messages).toHaveLength(10);
+    expect((await receive({ MaxNumberOfMessages: 10 })).Messages).toHaveLength(1);
+    expect(await receive()).toEqual({});
+    await sleep(29_999);
+    expect(await receive({ MaxNumberOfMessages: 10 })).toEqual({});
+    await sleep(1);
+    const again = await receive({ MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['ApproximateReceiveCount'] });
+    expect(again.Messages).toHaveLength(10);
+    for (const m of again.Messages ?? []) expect(m.Attributes).toEqual({ ApproximateReceiveCount: '2' });
+  });
+
+  it('SQS-3: a batch of 10 entries is the most DeleteMessageBatch takes; each entry is reported', async () => {
+    const { receive, send, sqs, ctx } = withQueue();
+    for (let i = 0; i < 10; i++) send(`m${i}`);
+    const got = (await receive({ MaxNumberOfMessages: 10 })).Messages ?? [];
+    expect(got).toHaveLength(10);
+    const entries = got.map((m, i) => ({ Id: `e${i}`, ReceiptHandle: m.ReceiptHandle }));
+    expect(faultOf(() => sqs('DeleteMessageBatch', { Entries: [...entries, { Id: 'e10', ReceiptHandle: 'h' }] }))).toMatchObject({
+      code: 'TooManyEntriesInBatchRequest',
+      message: 'Maximum number of entries per request are 10. You have sent 11.',
+    });
+    expect(ctx.sqs.depth('q1')).toBe(10);
+    expect(sqs('DeleteMessageBatch', { Entries: entries })).toEqual({ Successful: entries.map((e) => ({ Id: e.Id })), Failed: [] });
+    expect(ctx.sqs.depth('q1')).toBe(0);
   });
 
   it('draws message ids from the seed: same seed, same ids', () => {
@@ -263,5 +320,42 @@ describe('SimSqs messages', () => {
       return receive({ WaitTimeSeconds: 20 }).catch((e: unknown) => e);
     });
     expect(err).toMatchObject({ code: 'QueueDoesNotExist' });
+  });
+});
+
+describe('SimSqs with IAM evaluated', () => {
+  const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:q1';
+
+  /** A whole simulation (fast profile, IAM evaluated) whose controller may create q1, send to it and read its attributes, and nothing else. */
+  function simulated(): Simulation {
+    const sim = createSimulation({ seed: 1, profile: 'fast', iam: 'evaluate', account: 'manual', changeQueue: false });
+    sim.account.setControllerPolicy({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sqs:CreateQueue', 'sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: QUEUE_ARN }] });
+    return sim;
+  }
+
+  /** A ReceiveMessage the policy does not allow: the error, and the queue's counts afterwards. */
+  async function deniedReceive(sim: Simulation) {
+    return sim.run(async () => {
+      const { QueueUrl } = await sim.aws.sqs.send(new CreateQueueCommand({ QueueName: 'q1' }));
+      await sim.aws.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'hello' }));
+      const e = await failure(sim.aws.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 })));
+      const { Attributes } = await sim.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      return { e, Attributes };
+    });
+  }
+
+  it('SQS-4: a denied call fails with AccessDenied/AccessDeniedException and the IAM-12 message, and receives nothing', async () => {
+    const { e, Attributes } = await deniedReceive(simulated());
+    expect(['AccessDenied', 'AccessDeniedException']).toContain(e.name);
+    expect(e).toBeInstanceOf(SQSServiceException);
+    expect(e.$fault).toBe('client');
+    expect(e.message).toBe(`User: arn:aws:sts::123456789012:assumed-role/berth-controller/berth is not authorized to perform: sqs:ReceiveMessage on resource: ${QUEUE_ARN} because no identity-based policy allows the sqs:ReceiveMessage action`);
+    expect(Attributes).toEqual({ ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '0' });
+  });
+
+  it('SQS-4: a denied call is HTTP 400, as the SQS common-errors list gives it', async () => {
+    const { e } = await deniedReceive(simulated());
+    expect(['AccessDenied', 'AccessDeniedException']).toContain(e.name);
+    expect(e.$metadata.httpStatusCode).toBe(400);
   });
 });

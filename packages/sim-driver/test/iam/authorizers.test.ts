@@ -467,7 +467,7 @@ describe('AUTHORIZERS', () => {
     expect(normalizeRecordName('\\052.example.com')).toBe('\\052.example.com');
   });
 
-  it('DynamoDB item operations: the table, with the partition key value as dynamodb:LeadingKeys', () => {
+  it('DDB-6: DynamoDB item operations: the table, with the partition key value as dynamodb:LeadingKeys', () => {
     const x = world();
     x.w.dynamodb['keySchema'] = () => [
       { AttributeName: 'pk', KeyType: 'HASH' },
@@ -479,6 +479,61 @@ describe('AUTHORIZERS', () => {
     delete x.w.dynamodb['keySchema'];
     expect(checks(x.w, 'dynamodb', 'UpdateItem', inputs(x).dynamodb.UpdateItem!)[0]!.context).toEqual({ 'dynamodb:LeadingKeys': ['berth#demo'], 'dynamodb:ReturnValues': 'ALL_NEW' });
     expect(() => checks(x.w, 'dynamodb', 'PutItem', { TableName: 't1', Item: { pk: { S: 'a' }, v: { N: '1' } } })).toThrow(/keySchema/);
+  });
+
+  it('DDB-6: ForAllValues:StringEquals on dynamodb:LeadingKeys, with a policy variable, limits the partition keys a principal may read and write', async () => {
+    const x = world();
+    x.w.iam.evaluator = evaluator;
+    x.w.dynamodb['keySchema'] = () => [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ];
+    const table = `arn:aws:dynamodb:${REGION}:${ACCT}:table/t1`;
+    // A node may touch only the items whose partition key is its own IP.
+    x.w.iam.putRolePolicy('demo-node-role', 'own-items', {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Resource: table,
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['node#${aws:EC2InstanceSourcePrivateIPv4}'] } },
+        },
+      ],
+    });
+    const caller = x.w.iam.instanceCaller(x.instance)!;
+    const requests = (pk: string): [string, Record<string, unknown>][] => {
+      const key = { pk: { S: pk }, sk: { S: 'a' } };
+      return [
+        ['GetItem', { Key: key, ConsistentRead: true }],
+        ['PutItem', { Item: { ...key, v: { N: '1' } } }],
+        ['UpdateItem', { Key: key, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { N: '2' } }, ReturnValues: 'ALL_NEW' }],
+        ['DeleteItem', { Key: key }],
+      ];
+    };
+    for (const [op, input] of requests('node#10.0.1.10')) {
+      expect(await x.w.iam.authorize(caller, checks(x.w, 'dynamodb', op, { TableName: 't1', ...input })), op).toBeNull();
+    }
+    for (const [op, input] of requests('node#10.0.1.11')) {
+      expect(await x.w.iam.authorize(caller, checks(x.w, 'dynamodb', op, { TableName: 't1', ...input })), op).toEqual({ action: `dynamodb:${op}`, resource: table, explicit: false });
+    }
+  });
+
+  // The UpdateItem authorizer gives no dynamodb:Attributes (src/aws/iam/authorize-dynamodb.ts:
+  // "Not given"), so a ForAllValues condition on it holds vacuously and the simulator allows
+  // updates of attributes the policy does not list, which AWS denies.
+  it.fails('DDB-6: dynamodb:Attributes on UpdateItem limits the attributes a principal may write', async () => {
+    const x = world();
+    x.w.iam.evaluator = evaluator;
+    const table = `arn:aws:dynamodb:${REGION}:${ACCT}:table/berth-locks`;
+    x.w.iam.putRolePolicy('demo-node-role', 'holder-only', {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['lockKey', 'holder'] } } }],
+    });
+    const caller = x.w.iam.instanceCaller(x.instance)!;
+    const update = (attribute: string) => ({ TableName: 'berth-locks', Key: { lockKey: { S: 'berth#demo' } }, UpdateExpression: `SET ${attribute} = :v`, ExpressionAttributeValues: { ':v': { S: 'x' } } });
+    expect(await x.w.iam.authorize(caller, checks(x.w, 'dynamodb', 'UpdateItem', update('holder')))).toBeNull();
+    expect(await x.w.iam.authorize(caller, checks(x.w, 'dynamodb', 'UpdateItem', update('secret')))).toMatchObject({ action: 'dynamodb:UpdateItem', resource: table });
   });
 
   it('SQS: the queue from its URL, DeleteMessageBatch as sqs:DeleteMessage, TagQueue with CreateQueue tags, the queue policy when known', () => {

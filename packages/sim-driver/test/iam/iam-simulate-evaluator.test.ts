@@ -62,6 +62,23 @@ async function authorize(w: TestWorld, caller: Caller, service: ServiceName, ope
   return await w.iam.authorize(caller, authorizer(input, w.ctx(service, operation, caller)));
 }
 
+/** Replaces the generated policies of the controller's role and of the nodes' role with one document of these statements. */
+function usePolicy(w: TestWorld, spec: ClusterSpec, statements: readonly Record<string, unknown>[]): void {
+  const document = { Version: '2012-10-17', Statement: statements };
+  w.iam.putRolePolicy(CONTROLLER_ROLE, `berth-${spec.name}`, document);
+  w.iam.putRolePolicy(spec.iamInstanceProfile, `berth-${spec.name}-node`, document);
+}
+
+/** How IAM answers the same request from each caller: 'allowed', 'denied' (implicitly) or 'denied explicitly'. */
+async function answers(w: TestWorld, callers: readonly Caller[], service: ServiceName, operation: string, input: Record<string, unknown>): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of callers) {
+    const d = await authorize(w, c, service, operation, input);
+    out.push(d === null ? 'allowed' : d.explicit ? 'denied explicitly' : 'denied');
+  }
+  return out;
+}
+
 describe('loadIamSimulateEvaluator over the generated policies', () => {
   it('allows the controller to describe (Resource "*", no resource-level permissions)', async () => {
     const { w } = clusterWorld();
@@ -86,7 +103,7 @@ describe('loadIamSimulateEvaluator over the generated policies', () => {
     expect(await authorize(w, w.iam.controllerCaller(), 'ec2', 'CreateVolume', { ...request([]), DryRun: true })).toMatchObject({ action: 'ec2:CreateVolume' });
   });
 
-  it('lets a node attach the volume whose berth:node-ip is its own source IP, to itself only', async () => {
+  it('IAM-9, IAM-10: lets a node attach the volume whose berth:node-ip is its own source IP, to itself only', async () => {
     const { w, nodes } = clusterWorld();
     const [a, b] = nodes as [Node, Node];
     const asA = w.instanceCaller(a.instance);
@@ -103,7 +120,7 @@ describe('loadIamSimulateEvaluator over the generated policies', () => {
     });
   });
 
-  it('authorizes the KMS calls EC2 makes for a volume under the spec\'s key: creating it as the controller, attaching it as its node', async () => {
+  it('IAM-10: authorizes the KMS calls EC2 makes for a volume under the spec\'s key: creating it as the controller, attaching it as its node', async () => {
     const { w, spec, nodes } = clusterWorld({ kms: true });
     const n = spec.nodes[0]!;
     const create = { AvailabilityZone: n.az, Size: 100, VolumeType: 'gp3', Encrypted: true, KmsKeyId: KEY, TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'berth:cluster', Value: spec.name }, { Key: 'berth:node', Value: n.id }] }] };
@@ -118,7 +135,7 @@ describe('loadIamSimulateEvaluator over the generated policies', () => {
     expect(await authorize(w, w.instanceCaller(a.instance), 'ec2', 'AttachVolume', { VolumeId: a.volume.id, InstanceId: a.instance.id, Device: '/dev/sdf' })).toMatchObject({ action: 'kms:CreateGrant', resource: KEY });
   });
 
-  it('lets a node report its phase on itself only, and no other tag', async () => {
+  it('IAM-9: lets a node report its phase on itself only, and no other tag', async () => {
     const { w, nodes } = clusterWorld();
     const [a, b] = nodes as [Node, Node];
     const asA = w.instanceCaller(a.instance);
@@ -232,5 +249,93 @@ describe('loadIamSimulateEvaluator over the generated policies', () => {
     expect(e.message).toContain('@cloud-copilot/iam-simulate@0.1.173');
     expect(e.message).toContain('AGPL-3.0-or-later');
     expect(e.message).toContain("iam: 'off'");
+  });
+
+  it("IAM-8: instance-role credentials carry aws:Ec2InstanceSourceVpc, aws:Ec2InstanceSourcePrivateIPv4 and ec2:SourceInstanceARN; the controller's do not", async () => {
+    const { w, spec, nodes } = clusterWorld();
+    const [a, b] = nodes as [Node, Node];
+    const callers = [w.instanceCaller(a.instance)!, w.instanceCaller(b.instance)!, w.iam.controllerCaller()];
+    const instanceArn = (n: Node) => `arn:aws:ec2:${ACCOUNT.region}:${ACCOUNT.accountId}:instance/${n.instance.id}`;
+    const describeVolumes = (Condition: Record<string, unknown>) => {
+      usePolicy(w, spec, [{ Effect: 'Allow', Action: 'ec2:DescribeVolumes', Resource: '*', Condition }]);
+      return answers(w, callers, 'ec2', 'DescribeVolumes', {});
+    };
+    // Both nodes are in the cluster's VPC; only a has a's primary IP and a's ARN; the controller has none of the keys.
+    expect(await describeVolumes({ StringEquals: { 'aws:Ec2InstanceSourceVpc': w.vpcId } })).toEqual(['allowed', 'allowed', 'denied']);
+    expect(await describeVolumes({ StringEquals: { 'aws:Ec2InstanceSourcePrivateIPv4': a.ip } })).toEqual(['allowed', 'denied', 'denied']);
+    expect(await describeVolumes({ IpAddress: { 'aws:Ec2InstanceSourcePrivateIPv4': `${a.ip}/32` } })).toEqual(['allowed', 'denied', 'denied']);
+    expect(await describeVolumes({ ArnEquals: { 'ec2:SourceInstanceARN': instanceArn(a) } })).toEqual(['allowed', 'denied', 'denied']);
+    expect(await describeVolumes({ Null: { 'ec2:SourceInstanceARN': 'false' } })).toEqual(['allowed', 'allowed', 'denied']);
+    // A deny of instance credentials used outside a VPC, scoped to instance roles with Null ec2:SourceInstanceARN = false.
+    const outside = (vpcId: string) => {
+      usePolicy(w, spec, [
+        { Effect: 'Allow', Action: 'ec2:DescribeVolumes', Resource: '*' },
+        { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:Ec2InstanceSourceVpc': vpcId }, Null: { 'ec2:SourceInstanceARN': 'false' } } },
+      ]);
+      return answers(w, callers, 'ec2', 'DescribeVolumes', {});
+    };
+    expect(await outside(w.vpcId)).toEqual(['allowed', 'allowed', 'allowed']);
+    expect(await outside('vpc-0fffffffffffffff0')).toEqual(['denied explicitly', 'denied explicitly', 'allowed']);
+  });
+
+  it('IAM-9: variables work in string and ARN conditions and after the fifth colon of a Resource; not with IpAddress, not earlier in the ARN, and ${ec2:SourceInstanceARN} builds no Resource', async () => {
+    const { w, spec, nodes } = clusterWorld();
+    const [a, b] = nodes as [Node, Node];
+    const callers = [w.instanceCaller(a.instance)!, w.instanceCaller(b.instance)!, w.iam.controllerCaller()];
+    const tag = (id: string) => ({ Resources: [id], Tags: [{ Key: 'k', Value: 'v' }] });
+    const tagAs = (statement: Record<string, unknown>, id: string) => {
+      usePolicy(w, spec, [{ Effect: 'Allow', Action: 'ec2:CreateTags', ...statement }]);
+      return answers(w, callers, 'ec2', 'CreateTags', tag(id));
+    };
+    // ArnEquals ec2:SourceInstanceARN = …:instance/${ec2:InstanceId} (AWSEC2VssSnapshotPolicy's pattern): an instance acting on itself.
+    const itself = { Resource: 'arn:aws:ec2:*:*:instance/*', Condition: { ArnEquals: { 'ec2:SourceInstanceARN': 'arn:aws:ec2:*:*:instance/${ec2:InstanceId}' } } };
+    expect(await tagAs(itself, a.instance.id)).toEqual(['allowed', 'denied', 'denied']);
+    expect(await tagAs(itself, b.instance.id)).toEqual(['denied', 'allowed', 'denied']);
+    // ${ec2:SourceInstanceARN} as the Resource: no instance may act on itself with it.
+    expect(await tagAs({ Resource: '${ec2:SourceInstanceARN}' }, a.instance.id)).toEqual(['denied', 'denied', 'denied']);
+    // A single-valued key as a variable in a string condition: the volume tagged with the caller's IP.
+    const ownIp = { Resource: 'arn:aws:ec2:*:*:volume/*', Condition: { StringEquals: { 'aws:ResourceTag/berth:node-ip': '${aws:EC2InstanceSourcePrivateIPv4}' } } };
+    expect(await tagAs(ownIp, a.volume.id)).toEqual(['allowed', 'denied', 'denied']);
+    // Not with an IP-address operator.
+    usePolicy(w, spec, [{ Effect: 'Allow', Action: 'ec2:DescribeVolumes', Resource: '*', Condition: { IpAddress: { 'aws:Ec2InstanceSourcePrivateIPv4': '${aws:Ec2InstanceSourcePrivateIPv4}' } } }]);
+    expect(await answers(w, callers, 'ec2', 'DescribeVolumes', {})).toEqual(['denied', 'denied', 'denied']);
+    // In a Resource ARN, in the resource part (after the fifth colon) only.
+    const getItem = (resource: string, ip: string) => {
+      usePolicy(w, spec, [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: resource }]);
+      return answers(w, callers, 'dynamodb', 'GetItem', { TableName: `node-${ip}`, Key: { pk: { S: 'x' } } });
+    };
+    const { region, accountId } = ACCOUNT;
+    expect(await getItem(`arn:aws:dynamodb:${region}:${accountId}:table/node-\${aws:EC2InstanceSourcePrivateIPv4}`, a.ip)).toEqual(['allowed', 'denied', 'denied']);
+    expect(await getItem(`arn:aws:dynamodb:${region}:${accountId}:table/node-\${aws:EC2InstanceSourcePrivateIPv4}`, b.ip)).toEqual(['denied', 'allowed', 'denied']);
+    expect(await getItem(`arn:aws:dynamodb:${region}:${accountId}:table/node-${a.ip}`, a.ip)).toEqual(['allowed', 'allowed', 'allowed']);
+    expect(await getItem(`arn:aws:dynamodb:\${aws:RequestedRegion}:${accountId}:table/node-${a.ip}`, a.ip)).toEqual(['denied', 'denied', 'denied']);
+  });
+
+  it('IAM-10: "a node attaches only its own data volume, to itself": the instance is the caller, the volume is of the cluster and carries the caller\'s IP, the caller is in the cluster\'s VPC', async () => {
+    const { w, spec, nodes } = clusterWorld();
+    const [a, b] = nodes as [Node, Node];
+    const ec2 = (type: string, id: string) => `arn:aws:ec2:${ACCOUNT.region}:${ACCOUNT.accountId}:${type}/${id}`;
+    const pattern = (vpcId: string) =>
+      usePolicy(w, spec, [
+        { Effect: 'Allow', Action: 'ec2:AttachVolume', Resource: ec2('instance', '*'), Condition: { ArnEquals: { 'ec2:SourceInstanceARN': ec2('instance', '${ec2:InstanceId}') } } },
+        {
+          Effect: 'Allow',
+          Action: 'ec2:AttachVolume',
+          Resource: ec2('volume', '*'),
+          Condition: { StringEquals: { 'aws:ResourceTag/berth:cluster': spec.name, 'aws:ResourceTag/berth:node-ip': '${aws:EC2InstanceSourcePrivateIPv4}', 'aws:Ec2InstanceSourceVpc': vpcId } },
+        },
+      ]);
+    const asA = w.instanceCaller(a.instance)!;
+    const attach = (volumeId: string, instanceId: string) => authorize(w, asA, 'ec2', 'AttachVolume', { VolumeId: volumeId, InstanceId: instanceId, Device: '/dev/sdf' });
+    // A volume of another cluster that carries a's IP.
+    const foreign = w.addVolume({ az: a.eni.az, tags: { 'berth:cluster': 'other', 'berth:node-ip': a.ip } });
+    pattern(w.vpcId);
+    expect(await attach(a.volume.id, a.instance.id)).toBeNull();
+    expect(await attach(b.volume.id, a.instance.id)).toMatchObject({ action: 'ec2:AttachVolume', resource: ec2('volume', b.volume.id), explicit: false });
+    expect(await attach(a.volume.id, b.instance.id)).toMatchObject({ action: 'ec2:AttachVolume', resource: ec2('instance', b.instance.id), explicit: false });
+    expect(await attach(foreign.id, a.instance.id)).toMatchObject({ action: 'ec2:AttachVolume', resource: ec2('volume', foreign.id) });
+    // The caller's IP matches, but it is not in the cluster's VPC.
+    pattern('vpc-0fffffffffffffff0');
+    expect(await attach(a.volume.id, a.instance.id)).toMatchObject({ action: 'ec2:AttachVolume', resource: ec2('volume', a.volume.id) });
   });
 });

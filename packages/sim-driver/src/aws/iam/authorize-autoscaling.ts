@@ -14,7 +14,7 @@
 
 import type { SimGroup } from '../../world/entities.js';
 import type { AuthorizationCheck, Authorizer, ServiceContext } from '../service.js';
-import { check, iamRoleArn, num, obj, objs, regionalArn, requestTagKeys, resourceTagKeys, str, strs, tagList, type Context, type Input } from './authorize-common.js';
+import { check, iamRoleArn, merge, num, obj, objs, regionalArn, requestTagKeys, resourceTagKeys, str, strs, tagList, type Context, type Input } from './authorize-common.js';
 import { findLaunchTemplate, launchTemplateData, runInstancesChecks } from './authorize-ec2.js';
 
 const SERVICE_PRINCIPAL = 'autoscaling.amazonaws.com';
@@ -31,7 +31,7 @@ function groupTags(g: SimGroup | undefined): Record<string, string> {
 /** The group's ARN with `aws:ResourceTag/<k>` and `autoscaling:ResourceTag/<k>` from its tags now. */
 function onGroup(ctx: ServiceContext, action: string, name: string, extra: Context = {}): AuthorizationCheck {
   const g = ctx.sim.state.groups.get(name);
-  return check(`autoscaling:${action}`, groupArn(ctx, name), { ...resourceTagKeys(groupTags(g), 'autoscaling'), ...extra });
+  return check(`autoscaling:${action}`, groupArn(ctx, name), merge(resourceTagKeys(groupTags(g), 'autoscaling'), extra));
 }
 
 function byGroupName(action: string): Authorizer {
@@ -115,7 +115,11 @@ export const AUTOSCALING_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
     const existing = ctx.sim.state.groups.get(name);
     const tags = tagList(objs(input, 'Tags'));
     const out: AuthorizationCheck[] = [
-      check('autoscaling:CreateAutoScalingGroup', groupArn(ctx, name), { ...resourceTagKeys(groupTags(existing), 'autoscaling'), ...requestTagKeys(tags), ...groupRequestKeys(input, ref) }),
+      check('autoscaling:CreateAutoScalingGroup', groupArn(ctx, name), merge(
+        resourceTagKeys(groupTags(existing), 'autoscaling'),
+        requestTagKeys(tags),
+        groupRequestKeys(input, ref),
+      )),
     ];
     // Tags given at creation are also authorized as autoscaling:CreateOrUpdateTags (stricter reading:
     // the Auto Scaling guide's tag-based policy examples grant both actions together with
@@ -159,7 +163,7 @@ export const AUTOSCALING_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
     return tagsByGroup(objs(input, 'Tags')).map(([name, tags]) => onGroup(ctx, 'CreateOrUpdateTags', name, requestTagKeys(tags)));
   },
   DeleteTags(input, ctx) {
-    return tagsByGroup(objs(input, 'Tags')).map(([name, tags]) => onGroup(ctx, 'DeleteTags', name, { ...requestTagKeys(tags), 'aws:TagKeys': Object.keys(tags) }));
+    return tagsByGroup(objs(input, 'Tags')).map(([name, tags]) => onGroup(ctx, 'DeleteTags', name, merge(requestTagKeys(tags), { 'aws:TagKeys': Object.keys(tags) })));
   },
 
   TerminateInstanceInAutoScalingGroup: byInstance('TerminateInstanceInAutoScalingGroup'),

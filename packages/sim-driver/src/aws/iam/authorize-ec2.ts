@@ -12,6 +12,7 @@ import {
   bool,
   check,
   kmsOnBehalfOfEc2,
+  merge,
   num,
   obj,
   objs,
@@ -45,74 +46,74 @@ function vpcArn(ctx: ServiceContext, vpcId: string): string {
 
 function instanceContext(ctx: ServiceContext, i: SimInstance): Context {
   const profile = i.iamInstanceProfile === null ? undefined : ctx.sim.iam.instanceProfiles.get(i.iamInstanceProfile);
-  return {
-    ...base(ctx),
-    ...resourceTagKeys(i.tags, 'ec2'),
-    'ec2:InstanceID': i.id,
-    'ec2:InstanceType': i.instanceType,
-    'ec2:AvailabilityZone': i.az,
-    'ec2:RootDeviceType': 'ebs',
-    'ec2:Tenancy': 'default',
-    'ec2:InstanceMarketType': i.spot ? 'spot' : 'on-demand',
-    'ec2:MetadataHttpTokens': i.metadataOptions.httpTokens,
-    'ec2:MetadataHttpPutResponseHopLimit': String(i.metadataOptions.httpPutResponseHopLimit),
-    'ec2:MetadataHttpEndpoint': i.metadataOptions.httpEndpoint,
-    ...(profile && { 'ec2:InstanceProfile': profile.arn }),
-  };
+  const out = resourceTagKeys(i.tags, 'ec2');
+  out['ec2:Region'] = ctx.region;
+  out['ec2:InstanceID'] = i.id;
+  out['ec2:InstanceType'] = i.instanceType;
+  out['ec2:AvailabilityZone'] = i.az;
+  out['ec2:RootDeviceType'] = 'ebs';
+  out['ec2:Tenancy'] = 'default';
+  out['ec2:InstanceMarketType'] = i.spot ? 'spot' : 'on-demand';
+  out['ec2:MetadataHttpTokens'] = i.metadataOptions.httpTokens;
+  out['ec2:MetadataHttpPutResponseHopLimit'] = String(i.metadataOptions.httpPutResponseHopLimit);
+  out['ec2:MetadataHttpEndpoint'] = i.metadataOptions.httpEndpoint;
+  if (profile) out['ec2:InstanceProfile'] = profile.arn;
+  return out;
 }
 
 function volumeContext(ctx: ServiceContext, v: SimVolume): Context {
-  return {
-    ...base(ctx),
-    ...resourceTagKeys(v.tags, 'ec2'),
-    'ec2:VolumeID': v.id,
-    'ec2:AvailabilityZone': v.az,
-    'ec2:Encrypted': String(v.encrypted),
-    'ec2:VolumeSize': String(v.sizeGiB),
-    'ec2:VolumeType': v.type,
-    ...(v.iops !== null && { 'ec2:VolumeIops': String(v.iops) }),
-    ...(v.throughputMiBps !== null && { 'ec2:VolumeThroughput': String(v.throughputMiBps) }),
-    ...(v.snapshotId !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', v.snapshotId) }),
-  };
+  return merge(
+    base(ctx),
+    resourceTagKeys(v.tags, 'ec2'),
+    {
+      'ec2:VolumeID': v.id,
+      'ec2:AvailabilityZone': v.az,
+      'ec2:Encrypted': String(v.encrypted),
+      'ec2:VolumeSize': String(v.sizeGiB),
+      'ec2:VolumeType': v.type,
+    },
+    (v.iops !== null && { 'ec2:VolumeIops': String(v.iops) }),
+    (v.throughputMiBps !== null && { 'ec2:VolumeThroughput': String(v.throughputMiBps) }),
+    (v.snapshotId !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', v.snapshotId) }),
+  );
 }
 
 function eniContext(ctx: ServiceContext, e: SimEni): Context {
-  return {
-    ...base(ctx),
-    ...resourceTagKeys(e.tags, 'ec2'),
-    'ec2:NetworkInterfaceID': e.id,
-    'ec2:AvailabilityZone': e.az,
-    'ec2:Subnet': ec2Arn(ctx, 'subnet', e.subnetId),
-    'ec2:Vpc': vpcArn(ctx, e.vpcId),
-  };
+  return merge(
+    base(ctx),
+    resourceTagKeys(e.tags, 'ec2'),
+    { 'ec2:NetworkInterfaceID': e.id, 'ec2:AvailabilityZone': e.az, 'ec2:Subnet': ec2Arn(ctx, 'subnet', e.subnetId), 'ec2:Vpc': vpcArn(ctx, e.vpcId) },
+  );
 }
 
 function subnetContext(ctx: ServiceContext, id: string, s: SimSubnet | undefined): Context {
-  return { ...base(ctx), 'ec2:SubnetID': id, ...(s && { 'ec2:AvailabilityZone': s.az, 'ec2:Vpc': vpcArn(ctx, s.vpcId) }) };
+  return merge(base(ctx), { 'ec2:SubnetID': id }, (s && { 'ec2:AvailabilityZone': s.az, 'ec2:Vpc': vpcArn(ctx, s.vpcId) }));
 }
 
 function securityGroupContext(ctx: ServiceContext, id: string, g: SimSecurityGroup | undefined): Context {
-  return { ...base(ctx), 'ec2:SecurityGroupID': id, ...(g && { 'ec2:Vpc': vpcArn(ctx, g.vpcId) }) };
+  return merge(base(ctx), { 'ec2:SecurityGroupID': id }, (g && { 'ec2:Vpc': vpcArn(ctx, g.vpcId) }));
 }
 
 function snapshotContext(ctx: ServiceContext, s: SimSnapshot): Context {
-  return {
-    ...base(ctx),
-    ...resourceTagKeys(s.tags, 'ec2'),
-    'ec2:SnapshotID': s.id,
-    'ec2:VolumeSize': String(s.sizeGiB),
-    'ec2:Encrypted': String(s.encrypted),
-    'ec2:ParentVolume': ec2Arn(ctx, 'volume', s.volumeId),
-    'ec2:Owner': ctx.accountId,
-  };
+  return merge(
+    base(ctx),
+    resourceTagKeys(s.tags, 'ec2'),
+    {
+      'ec2:SnapshotID': s.id,
+      'ec2:VolumeSize': String(s.sizeGiB),
+      'ec2:Encrypted': String(s.encrypted),
+      'ec2:ParentVolume': ec2Arn(ctx, 'volume', s.volumeId),
+      'ec2:Owner': ctx.accountId,
+    },
+  );
 }
 
 function imageContext(ctx: ServiceContext, id: string, _i: SimImage | undefined): Context {
-  return { ...base(ctx), 'ec2:ImageID': id, 'ec2:ImageType': 'machine', 'ec2:RootDeviceType': 'ebs', 'ec2:Public': 'false' };
+  return merge(base(ctx), { 'ec2:ImageID': id, 'ec2:ImageType': 'machine', 'ec2:RootDeviceType': 'ebs', 'ec2:Public': 'false' });
 }
 
 function launchTemplateContext(ctx: ServiceContext, lt: SimLaunchTemplate | undefined): Context {
-  return { ...base(ctx), ...(lt && resourceTagKeys(lt.tags, 'ec2')) };
+  return merge(base(ctx), (lt && resourceTagKeys(lt.tags, 'ec2')));
 }
 
 /** An existing resource named by its id (CreateTags, DeleteTags): its ARN and its current keys. */
@@ -164,7 +165,7 @@ function specTags(input: Input, resourceType: string): Record<string, string> {
 /** The implicit `ec2:CreateTags` of a create that carries tags for `resourceType`. */
 function tagOnCreate(ctx: ServiceContext, createAction: string, type: string, tags: Readonly<Record<string, string>>): AuthorizationCheck[] {
   if (Object.keys(tags).length === 0) return [];
-  return [check('ec2:CreateTags', ec2Arn(ctx, type, '*'), { ...base(ctx), 'ec2:CreateAction': createAction, ...requestTagKeys(tags) })];
+  return [check('ec2:CreateTags', ec2Arn(ctx, type, '*'), merge(base(ctx), { 'ec2:CreateAction': createAction }, requestTagKeys(tags)))];
 }
 
 function describe(action: string): Authorizer {
@@ -286,46 +287,60 @@ export function runInstancesChecks(ctx: ServiceContext, request: Input, options:
   const market = str(obj(request, 'InstanceMarketOptions') ?? obj(t, 'InstanceMarketOptions') ?? {}, 'MarketType');
   const placement = obj(request, 'Placement') ?? obj(t, 'Placement') ?? {};
   out.push(
-    check('ec2:RunInstances', ec2Arn(ctx, 'instance', '*'), {
-      ...base(ctx),
-      ...ltKeys(false),
-      ...requestTagKeys(tagsFor('instance')),
-      ...(instanceType.value !== null && { 'ec2:InstanceType': instanceType.value }),
-      ...(az !== null && { 'ec2:AvailabilityZone': az }),
-      ...(profileArn !== null && { 'ec2:InstanceProfile': profileArn }),
-      'ec2:MetadataHttpTokens': str(metadata, 'HttpTokens') ?? 'optional',
-      'ec2:MetadataHttpPutResponseHopLimit': String(num(metadata, 'HttpPutResponseHopLimit') ?? 1),
-      'ec2:MetadataHttpEndpoint': str(metadata, 'HttpEndpoint') ?? 'enabled',
-      'ec2:RootDeviceType': 'ebs',
-      'ec2:Tenancy': str(placement, 'Tenancy') ?? 'default',
-      'ec2:InstanceMarketType': market === 'spot' ? 'spot' : 'on-demand',
-    }),
+    check('ec2:RunInstances', ec2Arn(ctx, 'instance', '*'), merge(
+      base(ctx),
+      ltKeys(false),
+      requestTagKeys(tagsFor('instance')),
+      (instanceType.value !== null && { 'ec2:InstanceType': instanceType.value }),
+      (az !== null && { 'ec2:AvailabilityZone': az }),
+      (profileArn !== null && { 'ec2:InstanceProfile': profileArn }),
+      {
+        'ec2:MetadataHttpTokens': str(metadata, 'HttpTokens') ?? 'optional',
+        'ec2:MetadataHttpPutResponseHopLimit': String(num(metadata, 'HttpPutResponseHopLimit') ?? 1),
+        'ec2:MetadataHttpEndpoint': str(metadata, 'HttpEndpoint') ?? 'enabled',
+        'ec2:RootDeviceType': 'ebs',
+        'ec2:Tenancy': str(placement, 'Tenancy') ?? 'default',
+        'ec2:InstanceMarketType': market === 'spot' ? 'spot' : 'on-demand',
+      },
+    )),
   );
 
   // The image.
   const image = field('ImageId', str);
-  if (image.value !== null) out.push(check('ec2:RunInstances', ec2Arn(ctx, 'image', image.value), { ...imageContext(ctx, image.value, state.images.get(image.value)), ...ltKeys(image.fromTemplate) }));
+  if (image.value !== null) out.push(check('ec2:RunInstances', ec2Arn(ctx, 'image', image.value), merge(
+    imageContext(ctx, image.value, state.images.get(image.value)),
+    ltKeys(image.fromTemplate),
+  )));
 
   // The primary interface, its subnet(s) and groups.
   if (existingEniId !== null) {
-    out.push(check('ec2:RunInstances', ec2Arn(ctx, 'network-interface', existingEniId), { ...(existingEni ? eniContext(ctx, existingEni) : base(ctx)), ...ltKeys(nics.fromTemplate) }));
+    out.push(check('ec2:RunInstances', ec2Arn(ctx, 'network-interface', existingEniId), merge(
+      (existingEni ? eniContext(ctx, existingEni) : base(ctx)),
+      ltKeys(nics.fromTemplate),
+    )));
   } else {
     for (const s of subnets.length > 0 ? subnets : [null]) {
       const sub = s ? state.subnets.get(s.id) : undefined;
       out.push(
-        check('ec2:RunInstances', ec2Arn(ctx, 'network-interface', '*'), {
-          ...base(ctx),
-          ...ltKeys(false),
-          ...requestTagKeys(tagsFor('network-interface')),
-          ...(s && { 'ec2:Subnet': ec2Arn(ctx, 'subnet', s.id) }),
-          ...(sub && { 'ec2:Vpc': vpcArn(ctx, sub.vpcId), 'ec2:AvailabilityZone': sub.az }),
-          'ec2:AssociatePublicIpAddress': String((primary && bool(primary, 'AssociatePublicIpAddress')) ?? false),
-        }),
+        check('ec2:RunInstances', ec2Arn(ctx, 'network-interface', '*'), merge(
+          base(ctx),
+          ltKeys(false),
+          requestTagKeys(tagsFor('network-interface')),
+          (s && { 'ec2:Subnet': ec2Arn(ctx, 'subnet', s.id) }),
+          (sub && { 'ec2:Vpc': vpcArn(ctx, sub.vpcId), 'ec2:AvailabilityZone': sub.az }),
+          { 'ec2:AssociatePublicIpAddress': String((primary && bool(primary, 'AssociatePublicIpAddress')) ?? false) },
+        )),
       );
     }
   }
-  for (const s of subnets) out.push(check('ec2:RunInstances', ec2Arn(ctx, 'subnet', s.id), { ...subnetContext(ctx, s.id, state.subnets.get(s.id)), ...ltKeys(s.fromTemplate) }));
-  for (const g of groups.ids) out.push(check('ec2:RunInstances', ec2Arn(ctx, 'security-group', g), { ...securityGroupContext(ctx, g, state.securityGroups.get(g)), ...ltKeys(groups.fromTemplate) }));
+  for (const s of subnets) out.push(check('ec2:RunInstances', ec2Arn(ctx, 'subnet', s.id), merge(
+    subnetContext(ctx, s.id, state.subnets.get(s.id)),
+    ltKeys(s.fromTemplate),
+  )));
+  for (const g of groups.ids) out.push(check('ec2:RunInstances', ec2Arn(ctx, 'security-group', g), merge(
+    securityGroupContext(ctx, g, state.securityGroups.get(g)),
+    ltKeys(groups.fromTemplate),
+  )));
 
   // The volumes the launch creates (the image's root volume is created even when not mapped).
   const mappings = listField('BlockDeviceMappings');
@@ -333,34 +348,43 @@ export function runInstancesChecks(ctx: ServiceContext, request: Input, options:
   const rootDevice = image.value !== null ? (state.images.get(image.value)?.rootDeviceName ?? null) : null;
   const ebs = mappings.value.map((m) => ({ device: str(m, 'DeviceName'), ebs: obj(m, 'Ebs') })).filter((m): m is { device: string | null; ebs: Input } => m.ebs !== null);
   const volumeChecks = ebs.map((m) =>
-    check('ec2:RunInstances', ec2Arn(ctx, 'volume', '*'), {
-      ...base(ctx),
-      ...ltKeys(mappings.fromTemplate),
-      ...requestTagKeys(volumeTags),
-      ...(az !== null && { 'ec2:AvailabilityZone': az }),
-      'ec2:Encrypted': String(bool(m.ebs, 'Encrypted') ?? false),
-      ...(num(m.ebs, 'VolumeSize') !== null && { 'ec2:VolumeSize': String(num(m.ebs, 'VolumeSize')) }),
-      'ec2:VolumeType': str(m.ebs, 'VolumeType') ?? 'gp3',
-      ...(num(m.ebs, 'Iops') !== null && { 'ec2:VolumeIops': String(num(m.ebs, 'Iops')) }),
-      ...(num(m.ebs, 'Throughput') !== null && { 'ec2:VolumeThroughput': String(num(m.ebs, 'Throughput')) }),
-      ...(str(m.ebs, 'SnapshotId') !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', str(m.ebs, 'SnapshotId') as string) }),
-    }),
+    check('ec2:RunInstances', ec2Arn(ctx, 'volume', '*'), merge(
+      base(ctx),
+      ltKeys(mappings.fromTemplate),
+      requestTagKeys(volumeTags),
+      (az !== null && { 'ec2:AvailabilityZone': az }),
+      { 'ec2:Encrypted': String(bool(m.ebs, 'Encrypted') ?? false) },
+      (num(m.ebs, 'VolumeSize') !== null && { 'ec2:VolumeSize': String(num(m.ebs, 'VolumeSize')) }),
+      { 'ec2:VolumeType': str(m.ebs, 'VolumeType') ?? 'gp3' },
+      (num(m.ebs, 'Iops') !== null && { 'ec2:VolumeIops': String(num(m.ebs, 'Iops')) }),
+      (num(m.ebs, 'Throughput') !== null && { 'ec2:VolumeThroughput': String(num(m.ebs, 'Throughput')) }),
+      (str(m.ebs, 'SnapshotId') !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', str(m.ebs, 'SnapshotId') as string) }),
+    )),
   );
   if (rootDevice === null || !ebs.some((m) => m.device === rootDevice)) {
-    volumeChecks.unshift(check('ec2:RunInstances', ec2Arn(ctx, 'volume', '*'), { ...base(ctx), ...ltKeys(false), ...requestTagKeys(volumeTags), ...(az !== null && { 'ec2:AvailabilityZone': az }) }));
+    volumeChecks.unshift(check('ec2:RunInstances', ec2Arn(ctx, 'volume', '*'), merge(
+      base(ctx),
+      ltKeys(false),
+      requestTagKeys(volumeTags),
+      (az !== null && { 'ec2:AvailabilityZone': az }),
+    )));
   }
   out.push(...volumeChecks);
   for (const m of ebs) {
     const snap = str(m.ebs, 'SnapshotId');
     if (snap === null) continue;
     const s = state.snapshots.get(snap);
-    out.push(check('ec2:RunInstances', ec2Arn(ctx, 'snapshot', snap), { ...(s ? snapshotContext(ctx, s) : base(ctx)), ...ltKeys(mappings.fromTemplate) }));
+    out.push(check('ec2:RunInstances', ec2Arn(ctx, 'snapshot', snap), merge((s ? snapshotContext(ctx, s) : base(ctx)), ltKeys(mappings.fromTemplate))));
   }
 
   // Key pair and launch template.
   const key = field('KeyName', str);
-  if (key.value !== null) out.push(check('ec2:RunInstances', ec2Arn(ctx, 'key-pair', key.value), { ...base(ctx), 'ec2:KeyPairName': key.value, ...ltKeys(key.fromTemplate) }));
-  if (lt) out.push(check('ec2:RunInstances', ec2Arn(ctx, 'launch-template', lt.id), { ...launchTemplateContext(ctx, lt), ...ltKeys(true) }));
+  if (key.value !== null) out.push(check('ec2:RunInstances', ec2Arn(ctx, 'key-pair', key.value), merge(
+    base(ctx),
+    { 'ec2:KeyPairName': key.value },
+    ltKeys(key.fromTemplate),
+  )));
+  if (lt) out.push(check('ec2:RunInstances', ec2Arn(ctx, 'launch-template', lt.id), merge(launchTemplateContext(ctx, lt), ltKeys(true))));
 
   // Tags put on the new resources, and the role passed to the instance.
   out.push(...tagOnCreate(ctx, 'RunInstances', 'instance', tagsFor('instance')));
@@ -394,12 +418,12 @@ export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
     const subnetId = str(input, 'SubnetId');
     const subnet = subnetId === null ? undefined : ctx.sim.state.subnets.get(subnetId);
     const out: AuthorizationCheck[] = [
-      check('ec2:CreateNetworkInterface', ec2Arn(ctx, 'network-interface', '*'), {
-        ...base(ctx),
-        ...requestTagKeys(tags),
-        ...(subnetId !== null && { 'ec2:Subnet': ec2Arn(ctx, 'subnet', subnetId) }),
-        ...(subnet && { 'ec2:Vpc': vpcArn(ctx, subnet.vpcId), 'ec2:AvailabilityZone': subnet.az }),
-      }),
+      check('ec2:CreateNetworkInterface', ec2Arn(ctx, 'network-interface', '*'), merge(
+        base(ctx),
+        requestTagKeys(tags),
+        (subnetId !== null && { 'ec2:Subnet': ec2Arn(ctx, 'subnet', subnetId) }),
+        (subnet && { 'ec2:Vpc': vpcArn(ctx, subnet.vpcId), 'ec2:AvailabilityZone': subnet.az }),
+      )),
     ];
     if (subnetId !== null) out.push(check('ec2:CreateNetworkInterface', ec2Arn(ctx, 'subnet', subnetId), subnetContext(ctx, subnetId, subnet)));
     for (const g of strs(input, 'Groups')) out.push(check('ec2:CreateNetworkInterface', ec2Arn(ctx, 'security-group', g), securityGroupContext(ctx, g, ctx.sim.state.securityGroups.get(g))));
@@ -433,18 +457,18 @@ export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
     const size = num(input, 'Size') ?? snapshot?.sizeGiB ?? null;
     const az = str(input, 'AvailabilityZone');
     const out: AuthorizationCheck[] = [
-      check('ec2:CreateVolume', ec2Arn(ctx, 'volume', '*'), {
-        ...base(ctx),
-        ...requestTagKeys(tags),
-        ...(az !== null && { 'ec2:AvailabilityZone': az }),
-        'ec2:Encrypted': String(encrypted || (snapshot?.encrypted ?? false)),
-        ...(size !== null && { 'ec2:VolumeSize': String(size) }),
-        'ec2:VolumeType': str(input, 'VolumeType') ?? 'gp2',
-        ...(num(input, 'Iops') !== null && { 'ec2:VolumeIops': String(num(input, 'Iops')) }),
-        ...(num(input, 'Throughput') !== null && { 'ec2:VolumeThroughput': String(num(input, 'Throughput')) }),
-        ...(keyRef !== null && { 'ec2:KmsKeyId': key?.arn ?? keyRef }),
-        ...(snapshotId !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', snapshotId) }),
-      }),
+      check('ec2:CreateVolume', ec2Arn(ctx, 'volume', '*'), merge(
+        base(ctx),
+        requestTagKeys(tags),
+        (az !== null && { 'ec2:AvailabilityZone': az }),
+        { 'ec2:Encrypted': String(encrypted || (snapshot?.encrypted ?? false)) },
+        (size !== null && { 'ec2:VolumeSize': String(size) }),
+        { 'ec2:VolumeType': str(input, 'VolumeType') ?? 'gp2' },
+        (num(input, 'Iops') !== null && { 'ec2:VolumeIops': String(num(input, 'Iops')) }),
+        (num(input, 'Throughput') !== null && { 'ec2:VolumeThroughput': String(num(input, 'Throughput')) }),
+        (keyRef !== null && { 'ec2:KmsKeyId': key?.arn ?? keyRef }),
+        (snapshotId !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', snapshotId) }),
+      )),
     ];
     if (snapshotId !== null) out.push(check('ec2:CreateVolume', ec2Arn(ctx, 'snapshot', snapshotId), snapshot ? snapshotContext(ctx, snapshot) : base(ctx)));
     out.push(...tagOnCreate(ctx, 'CreateVolume', 'volume', tags));
@@ -489,12 +513,12 @@ export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
     const volumeId = str(input, 'VolumeId') ?? '*';
     const v = ctx.sim.state.volumes.get(volumeId);
     return [
-      check('ec2:CreateSnapshot', ec2Arn(ctx, 'snapshot', '*'), {
-        ...base(ctx),
-        ...requestTagKeys(tags),
-        'ec2:ParentVolume': ec2Arn(ctx, 'volume', volumeId),
-        ...(v && { 'ec2:VolumeSize': String(v.sizeGiB), 'ec2:SourceAvailabilityZone': v.az }),
-      }),
+      check('ec2:CreateSnapshot', ec2Arn(ctx, 'snapshot', '*'), merge(
+        base(ctx),
+        requestTagKeys(tags),
+        { 'ec2:ParentVolume': ec2Arn(ctx, 'volume', volumeId) },
+        (v && { 'ec2:VolumeSize': String(v.sizeGiB), 'ec2:SourceAvailabilityZone': v.az }),
+      )),
       check('ec2:CreateSnapshot', ec2Arn(ctx, 'volume', volumeId), v ? volumeContext(ctx, v) : base(ctx)),
       ...tagOnCreate(ctx, 'CreateSnapshot', 'snapshot', tags),
     ];
@@ -506,7 +530,7 @@ export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
     const tags = tagList(objs(input, 'Tags'));
     return strs(input, 'Resources').map((id) => {
       const r = resourceById(ctx, id);
-      return check('ec2:CreateTags', r.arn, { ...r.context, ...requestTagKeys(tags) });
+      return check('ec2:CreateTags', r.arn, merge(r.context, requestTagKeys(tags)));
     });
   },
 
@@ -521,7 +545,7 @@ export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
     }
     return strs(input, 'Resources').map((id) => {
       const r = resourceById(ctx, id);
-      const context: Context = { ...r.context, ...requestTagKeys(valued) };
+      const context: Context = merge(r.context, requestTagKeys(valued));
       if (keys.length > 0) context['aws:TagKeys'] = keys;
       return check('ec2:DeleteTags', r.arn, context);
     });
@@ -529,7 +553,10 @@ export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
 
   CreateLaunchTemplate(input, ctx) {
     const tags = specTags(input, 'launch-template');
-    return [check('ec2:CreateLaunchTemplate', ec2Arn(ctx, 'launch-template', '*'), { ...base(ctx), ...requestTagKeys(tags) }), ...tagOnCreate(ctx, 'CreateLaunchTemplate', 'launch-template', tags)];
+    return [check('ec2:CreateLaunchTemplate', ec2Arn(ctx, 'launch-template', '*'), merge(
+      base(ctx),
+      requestTagKeys(tags),
+    )), ...tagOnCreate(ctx, 'CreateLaunchTemplate', 'launch-template', tags)];
   },
 
   CreateLaunchTemplateVersion(input, ctx) {

@@ -155,8 +155,9 @@ export class SimIam {
       'aws:PrincipalAccount': this.#account.accountId,
       'aws:PrincipalType': 'AssumedRole',
       'aws:RequestedRegion': this.#account.region,
-      ...context,
     };
+    // Key by key: contexts are dictionaries (keys made at run time), which object spread copies slowly.
+    for (const k in context) out[k] = context[k] as string | readonly string[];
     if (caller.kind === 'instance') {
       if (caller.instanceId !== undefined) out['ec2:SourceInstanceARN'] = `arn:${this.#account.partition}:ec2:${this.#account.region}:${this.#account.accountId}:instance/${caller.instanceId}`;
       if (caller.sourcePrivateIp !== undefined) out['aws:EC2InstanceSourcePrivateIPv4'] = caller.sourcePrivateIp;

@@ -74,9 +74,22 @@ function idempotent<T>(ctx: ServiceContext, input: In, make: () => { id: string;
 
 // ---- output shapes (as the SDK deserializes EC2's answers) --------------------------------------
 
-function instanceOut(sim: SimContext, i: SimInstance): Record<string, unknown> {
+/** Attached volumes by instance id (one pass over the volumes per describe, not one per instance). */
+function volumesByInstance(sim: SimContext): Map<string, SimVolume[]> {
+  const out = new Map<string, SimVolume[]>();
+  for (const v of sim.state.volumes.values()) {
+    const id = v.attachment?.instanceId;
+    if (id === undefined) continue;
+    const list = out.get(id);
+    if (list) list.push(v);
+    else out.set(id, [v]);
+  }
+  return out;
+}
+
+function instanceOut(sim: SimContext, i: SimInstance, attached: ReadonlyMap<string, readonly SimVolume[]>): Record<string, unknown> {
   const eni = i.eniId ? sim.state.enis.get(i.eniId) : undefined;
-  const volumes = [...sim.state.volumes.values()].filter((v) => v.attachment?.instanceId === i.id);
+  const volumes = attached.get(i.id) ?? [];
   const a = sim.account;
   const profile = i.iamInstanceProfile ? sim.iam.instanceProfiles.get(i.iamInstanceProfile) : undefined;
   const groups = (eni?.securityGroupIds ?? []).map((g) => ({ GroupId: g, GroupName: sim.state.securityGroups.get(g)?.name ?? g }));
@@ -369,8 +382,9 @@ function operations(): Record<string, OperationHandler> {
       const all = ids.length > 0 ? byIds(ids, (id) => sim.ec2.instance(id, true)) : [...sim.state.instances.values()].filter((i) => sim.ec2.isVisible(i));
       const matched = applyFilters(all, filtersOf(input), instanceFilters(sim));
       const p = page(matched, input as { MaxResults?: number; NextToken?: string }, { min: 5, max: 1000, defaultAll: true }, 'DescribeInstances');
+      const attached = volumesByInstance(sim);
       return {
-        Reservations: p.items.map((i) => ({ ReservationId: `r-${i.id.slice(2)}`, OwnerId: sim.account.accountId, Groups: [], Instances: [instanceOut(sim, i)] })),
+        Reservations: p.items.map((i) => ({ ReservationId: `r-${i.id.slice(2)}`, OwnerId: sim.account.accountId, Groups: [], Instances: [instanceOut(sim, i, attached)] })),
         ...(p.nextToken !== undefined && { NextToken: p.nextToken }),
       };
     },
