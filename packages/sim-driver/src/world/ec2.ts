@@ -260,7 +260,10 @@ export class Ec2 {
   createTags(resourceIds: readonly string[], tags: Tags): void {
     const targets = resourceIds.map((id) => ({ id, tags: this.taggable(id) }));
     for (const t of targets) {
-      const tooMany = Object.keys({ ...t.tags, ...tags }).filter((k) => !k.startsWith('aws:')).length > 50;
+      let count = 0;
+      for (const k in t.tags) if (!k.startsWith('aws:')) count++;
+      for (const k in tags) if (!(k in t.tags) && !k.startsWith('aws:')) count++;
+      const tooMany = count > 50;
       if (tooMany) throw fault('TagLimitExceeded', `The maximum number of Tags for a resource is 50 (${t.id}).`);
     }
     for (const t of targets) {
