@@ -92,7 +92,9 @@ function frame(): string {
   ];
   for (const m of app.members) {
     const inst = s.world.currentInstance(m.nodeId);
-    const phase = (inst?.tags['berth:phase'] as Phase | undefined) ?? (inst ? 'launching' : undefined);
+    // A failure is tagged `failed:<phase>:<reason>`: the column shows `failed`.
+    const tag = inst?.tags['berth:phase'];
+    const phase = (tag?.startsWith('failed:') ? 'failed' : (tag as Phase | undefined)) ?? (inst ? 'launching' : undefined);
     // Pad the plain text, then colour it: escape codes have no width.
     const image = inst ? `${inst.imageId}${inst.imageId === newImage ? ' ✓' : ''}`.padEnd(24) : '-'.padEnd(24);
     const member = m.nodeId === app.leaderId ? color('magenta', 'leader') : m.healthy ? 'healthy' : m.up ? color('yellow', 'catching up') : color('red', 'down');

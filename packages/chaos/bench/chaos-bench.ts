@@ -7,7 +7,7 @@ import { randomScenario, runScenario } from '@berth/chaos';
 const runs = Number(process.argv[2] ?? 200);
 const seed = Number(process.argv[3] ?? 1);
 const gen = { profile: 'realistic', sizes: [5], maxFaults: 4 } as const;
-// Warm up the JIT so the figure is the steady state.
+// Warm up the JIT (and the IAM evaluator's memo) so the figure is the steady state.
 for (let i = 0; i < 10; i++) await runScenario(randomScenario(1_000_000 + i, gen));
 let faults = 0;
 let failures = 0;

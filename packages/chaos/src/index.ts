@@ -9,7 +9,7 @@ export type { RecordingDriver, RecordingOptions } from './recording/recording-dr
 export { MUTATING_OPS, DISRUPTIVE_OPS } from './recording/driver-call.js';
 export type { DriverCall, ObservedSummary, TruthSnapshot } from './recording/driver-call.js';
 export { INVARIANT_NUMBERS } from './invariants/evidence.js';
-export type { InvariantId, ChaosEvidence, Violation, InvariantNote, InvariantResult, InvariantChecker, LivenessResult, PendingItem } from './invariants/evidence.js';
+export type { InvariantId, ChaosEvidence, IamDenialRecord, Violation, InvariantNote, InvariantResult, InvariantChecker, LivenessResult, PendingItem } from './invariants/evidence.js';
 export { checkInvariants, INVARIANTS } from './invariants/check-invariants.js';
 export type { InvariantReport } from './invariants/check-invariants.js';
 export { checkQuorumSafety } from './invariants/check-quorum-safety.js';
@@ -20,6 +20,7 @@ export { checkLiveness } from './invariants/check-liveness.js';
 export { checkFailureContainment } from './invariants/check-failure-containment.js';
 export { checkSingleController } from './invariants/check-single-controller.js';
 export { checkNoDoubleReplace } from './invariants/check-no-double-replace.js';
+export { checkIamAllowed } from './invariants/check-iam-allowed.js';
 export type { Scenario, CrashPoint } from './scenario/scenario.js';
 export { runScenario, controllerRoll, livenessBoundMs, truthOf, TARGET_IMAGE } from './scenario/run-scenario.js';
 export type { RollArgs, RollFn, RunScenarioOptions, ScenarioResult, SessionOutcome, BatchMark, CheckMark } from './scenario/run-scenario.js';

@@ -26,11 +26,20 @@ describe('HTML report', () => {
     expect(data.nodes.map((n) => n.nodeId)).toEqual(['chaos-1', 'chaos-2', 'chaos-3', 'chaos-4', 'chaos-5']);
     expect(data.faults.map((f) => f.kind)).toEqual(expect.arrayContaining(['kill-instance', 'partition', 'controller-crash']));
     expect(data.batches.length).toBeGreaterThan(0);
-    expect(data.invariants).toHaveLength(8);
+    expect(data.invariants).toHaveLength(9);
     expect(data.quorumMargin.some((m) => m.margin < 2)).toBe(true);
     const html = renderHtmlReport(data);
     expect(html).not.toMatch(/https?:\/\//);
     expect(JSON.parse(/<script type="application\/json" id="report-data">(.*)<\/script>/s.exec(html)![1]!)).toEqual(JSON.parse(JSON.stringify(data)));
+  });
+
+  it("shows a failed bootstrap as a 'failed' lane (the phase tag reads failed:<phase>:<reason>)", async () => {
+    const bad: Scenario = { seed: 11, nodes: 3, profile: 'fast', maxUnavailable: 1, faults: [{ kind: 'bad-image', phase: 'mounting', reason: 'bad', atMs: 0, stabilityMs: 0 }] };
+    const result = await runScenario(bad, { keepEvidence: true });
+    expect(result.evidence!.trace.some((e) => e.kind === 'instance.phase' && String(e['phase']).startsWith('failed:mounting:'))).toBe(true);
+    const states = buildReportData(result).nodes.flatMap((n) => n.segments.map((s) => s.state));
+    expect(states).toContain('failed');
+    expect(states.filter((s) => s.startsWith('failed:'))).toEqual([]);
   });
 
   it('renders in headless Chromium: every node shown, no console errors', async () => {

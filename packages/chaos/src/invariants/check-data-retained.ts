@@ -1,16 +1,19 @@
 import { quorumOf } from '@berth/core';
 import type { ChaosEvidence, InvariantNote, InvariantResult, Violation } from './evidence.js';
+import { rootVolumes } from './root-volumes.js';
 
 /**
  * Invariant 4: no data volume is deleted or replaced by a blank one under `retain`, and
  * committed data is never lost while quorum held. A loss after faults alone took the quorum
- * away is recorded as a note.
+ * away is recorded as a note. Instances' root volumes (created by a launch, deleted with their
+ * instance: `launchedWith` in the trace) are not data volumes and are left out.
  */
 export function checkDataRetained(evidence: ChaosEvidence): InvariantResult {
   const violations: Violation[] = [];
   const notes: InvariantNote[] = [];
   const { quorum } = quorumOf(evidence.spec.nodes.length);
   const policy = (nodeId: string | undefined) => evidence.spec.nodes.find((n) => n.id === nodeId)?.dataVolume.deletionPolicy ?? evidence.spec.dataVolume.deletionPolicy;
+  const roots = rootVolumes(evidence.trace);
   const volumeOf = new Map<string, string>();
   const up = new Set<string>();
   const cut = new Set<string>();
@@ -21,7 +24,7 @@ export function checkDataRetained(evidence: ChaosEvidence): InvariantResult {
     switch (e.kind) {
       case 'volume.created': {
         const node = e.nodeId;
-        if (!node) break;
+        if (!node || roots.has(String(e['volumeId']))) break;
         const before = volumeOf.get(node);
         if (before && policy(node) === 'retain') {
           violations.push({ invariant: 'data-retained', atMs: e.atMs, nodeId: node, message: `${node} got a new volume ${String(e['volumeId'])} while its retained volume ${before} existed` });
@@ -30,7 +33,7 @@ export function checkDataRetained(evidence: ChaosEvidence): InvariantResult {
         break;
       }
       case 'volume.deleted':
-        if (policy(e.nodeId) === 'retain') violations.push({ invariant: 'data-retained', atMs: e.atMs, nodeId: e.nodeId ?? null, message: `retained volume ${String(e['volumeId'])} of ${e.nodeId ?? '?'} was deleted` });
+        if (!roots.has(String(e['volumeId'])) && policy(e.nodeId) === 'retain') violations.push({ invariant: 'data-retained', atMs: e.atMs, nodeId: e.nodeId ?? null, message: `retained volume ${String(e['volumeId'])} of ${e.nodeId ?? '?'} was deleted` });
         break;
       case 'app.data-loss':
         violations.push({ invariant: 'data-retained', atMs: e.atMs, nodeId: e.nodeId ?? null, message: `${e.nodeId ?? '?'} lost ${String(e['entries'])} persisted entries (${String(e['reason'])})` });

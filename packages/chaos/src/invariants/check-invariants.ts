@@ -1,5 +1,6 @@
 import { checkDataRetained } from './check-data-retained.js';
 import { checkFailureContainment } from './check-failure-containment.js';
+import { checkIamAllowed } from './check-iam-allowed.js';
 import { checkLiveness } from './check-liveness.js';
 import { checkNoDoubleReplace } from './check-no-double-replace.js';
 import { checkOwnership } from './check-ownership.js';
@@ -18,6 +19,7 @@ export const INVARIANTS: Readonly<Record<InvariantId, InvariantChecker>> = Objec
   'failure-containment': checkFailureContainment,
   'single-controller': checkSingleController,
   'no-double-replace': checkNoDoubleReplace,
+  'iam-allowed': checkIamAllowed,
 });
 
 export interface InvariantReport {

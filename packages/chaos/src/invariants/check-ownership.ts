@@ -1,12 +1,15 @@
 import type { ChaosEvidence, InvariantResult, Violation } from './evidence.js';
+import { rootVolumes } from './root-volumes.js';
 
 /**
- * Invariant 3: a node's IP and volume never change owner. Every ENI and volume attachment
+ * Invariant 3: a node's IP and volume never change owner. Every ENI and data volume attachment
  * must join resources and instances of the same node, a node's IP never changes, an IP never
- * serves two nodes, and what the controllers observed agrees.
+ * serves two nodes, and what the controllers observed agrees (a node's observed volume is its
+ * data volume, never an instance's root volume).
  */
 export function checkOwnership(evidence: ChaosEvidence): InvariantResult {
   const violations: Violation[] = [];
+  const roots = rootVolumes(evidence.trace);
   const instanceNode = new Map<string, string>();
   const ipOwner = new Map<string, string>();
   const nodeIp = new Map<string, string>();
@@ -29,9 +32,9 @@ export function checkOwnership(evidence: ChaosEvidence): InvariantResult {
       ownIp(e.atMs, e.nodeId, e['ip']);
       const inst = e.instanceId ? instanceNode.get(e.instanceId) : undefined;
       if (inst && inst !== e.nodeId) flag(e.atMs, e.nodeId, `ENI ${String(e['eniId'])} of ${e.nodeId} attached to ${e.instanceId} of ${inst}`);
-    } else if (e.kind === 'volume.created' && e.nodeId) {
+    } else if (e.kind === 'volume.created' && e.nodeId && !roots.has(String(e['volumeId']))) {
       volumeOwner.set(String(e['volumeId']), e.nodeId);
-    } else if (e.kind === 'volume.attachment' && e['state'] !== 'detached') {
+    } else if (e.kind === 'volume.attachment' && e['state'] !== 'detached' && !roots.has(String(e['volumeId']))) {
       const volumeId = String(e['volumeId']);
       const owner = volumeOwner.get(volumeId) ?? e.nodeId;
       const inst = e.instanceId ? instanceNode.get(e.instanceId) : undefined;
@@ -45,6 +48,8 @@ export function checkOwnership(evidence: ChaosEvidence): InvariantResult {
         if (owner && owner !== nodeId) flag(c.endMs ?? c.startMs, nodeId, `${c.session} observed IP ${r.ip} (${owner}'s) on ${nodeId}`);
       }
       if (r.volumeId) {
+        const root = roots.get(r.volumeId);
+        if (root !== undefined) flag(c.endMs ?? c.startMs, nodeId, `${c.session} observed root volume ${r.volumeId} (of instance ${root}) as ${nodeId}'s data volume`);
         const owner = volumeOwner.get(r.volumeId);
         if (owner && owner !== nodeId) flag(c.endMs ?? c.startMs, nodeId, `${c.session} observed volume ${r.volumeId} (${owner}'s) on ${nodeId}`);
       }

@@ -2,7 +2,7 @@ import type { ClusterSpec } from '@berth/core';
 import type { TraceEntry } from '@berth/sim-driver';
 import type { DriverCall } from '../recording/driver-call.js';
 
-/** The eight invariants, numbered as in docs/chaos.md. */
+/** The invariants, numbered as in docs/chaos.md. */
 export type InvariantId =
   | 'quorum-safety'
   | 'single-attach'
@@ -11,7 +11,8 @@ export type InvariantId =
   | 'liveness'
   | 'failure-containment'
   | 'single-controller'
-  | 'no-double-replace';
+  | 'no-double-replace'
+  | 'iam-allowed';
 
 export const INVARIANT_NUMBERS: Readonly<Record<InvariantId, number>> = Object.freeze({
   'quorum-safety': 1,
@@ -22,6 +23,7 @@ export const INVARIANT_NUMBERS: Readonly<Record<InvariantId, number>> = Object.f
   'failure-containment': 6,
   'single-controller': 7,
   'no-double-replace': 8,
+  'iam-allowed': 9,
 });
 
 /** What has not converged, and why. */
@@ -42,6 +44,17 @@ export interface LivenessResult {
   readonly pending: readonly PendingItem[];
 }
 
+/** A request IAM denied (the simulator evaluates every call against the caller's policies). */
+export interface IamDenialRecord {
+  readonly atMs: number;
+  /** The role that called: the controller's, or a node's instance profile role (the bootstrap). */
+  readonly principalArn: string;
+  readonly action: string;
+  readonly resource: string;
+  /** Denied by an explicit Deny rather than for want of an Allow. */
+  readonly explicit: boolean;
+}
+
 /** Everything the checkers look at. Plain data: checkers are pure functions of it. */
 export interface ChaosEvidence {
   /** The spec the controllers were asked to reach (target revision). */
@@ -50,6 +63,8 @@ export interface ChaosEvidence {
   readonly calls: readonly DriverCall[];
   /** Set once the liveness phase has ended. */
   readonly liveness?: LivenessResult | null;
+  /** Requests IAM denied so far (`sim.account.iamDenials()`); absent when IAM is not evaluated. */
+  readonly iamDenials?: readonly IamDenialRecord[];
 }
 
 export interface Violation {

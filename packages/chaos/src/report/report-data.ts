@@ -31,6 +31,9 @@ export interface ReportData {
 
 const FAULT_KINDS = /^fault\./;
 
+/** A reported phase as a lane state: the bootstrap tags a failure `failed:<phase>:<reason>`. */
+const laneState = (phase: string) => (phase === 'failed' || phase.startsWith('failed:') ? 'failed' : phase);
+
 /**
  * Turns a scenario result (run with `keepEvidence`) into the timeline the report shows: every
  * node's phase over time, the quorum margin, faults, batches and the invariants checked.
@@ -64,7 +67,7 @@ export function buildReportData(result: ScenarioResult, title = `Berth chaos run
       } else if (e.instanceId && e.instanceId !== current.get(n.id)) {
         if (e.kind === 'instance.lifecycle' && String(e['to']).startsWith('Terminat') && state === 'in-service') move(at, 'terminating');
         continue;
-      } else if (e.kind === 'instance.phase') move(at, String(e['phase']));
+      } else if (e.kind === 'instance.phase') move(at, laneState(String(e['phase'])));
       else if (e.kind === 'instance.lifecycle') {
         const to = String(e['to']);
         if (to === 'InService') move(at, 'in-service');

@@ -11,7 +11,7 @@ import { createSimulation, simulatedClusterInput, type Simulation, type TraceEnt
 import { createSimInjector, type Injection } from '../faults/fault-injector.js';
 import { faultSettledAtMs, faultDurationMs, describeFault } from '../faults/fault.js';
 import { checkInvariants } from '../invariants/check-invariants.js';
-import type { InvariantId, InvariantNote, LivenessResult, Violation } from '../invariants/evidence.js';
+import type { IamDenialRecord, InvariantId, InvariantNote, LivenessResult, Violation } from '../invariants/evidence.js';
 import type { DriverCall, TruthSnapshot } from '../recording/driver-call.js';
 import { recordingDriver, type RecordingDriver } from '../recording/recording-driver.js';
 import { pending } from './pending.js';
@@ -81,7 +81,7 @@ export interface ScenarioResult {
   readonly checks: readonly CheckMark[];
   readonly batches: readonly BatchMark[];
   /** Present with `keepEvidence`: what the report and a debugger need. */
-  readonly evidence?: { readonly spec: ClusterSpec; readonly trace: readonly TraceEntry[]; readonly calls: readonly DriverCall[] };
+  readonly evidence?: { readonly spec: ClusterSpec; readonly trace: readonly TraceEntry[]; readonly calls: readonly DriverCall[]; readonly iamDenials: readonly IamDenialRecord[] };
   readonly checked: readonly InvariantId[];
 }
 
@@ -94,9 +94,14 @@ export interface RunScenarioOptions {
   readonly invariants?: readonly InvariantId[];
   /** Replacement timeout of the rolls. Default: 10 min (fast), 30 min (realistic). */
   readonly replacementTimeoutMs?: number;
+  /**
+   * Adjusts the simulation before anything runs, e.g. `sim.account.transformPolicies(...)` to
+   * play a policy with an action removed.
+   */
+  readonly onSimulation?: (sim: Simulation) => void;
 }
 
-const SAFETY: readonly InvariantId[] = ['quorum-safety', 'single-attach', 'ownership', 'data-retained', 'failure-containment', 'single-controller', 'no-double-replace'];
+const SAFETY: readonly InvariantId[] = ['quorum-safety', 'single-attach', 'ownership', 'data-retained', 'failure-containment', 'single-controller', 'no-double-replace', 'iam-allowed'];
 
 /** The image every chaos roll moves to. */
 export const TARGET_IMAGE = 'ami-0fedcba9876543210';
@@ -133,6 +138,7 @@ export function livenessBoundMs(nodes: number, maxUnavailable: number, replaceme
 export async function runScenario(scenario: Scenario, options: RunScenarioOptions = {}): Promise<ScenarioResult> {
   const roll = options.roll ?? controllerRoll;
   const sim = createSimulation({ seed: scenario.seed, profile: scenario.profile });
+  options.onSimulation?.(sim);
   const base = simulatedClusterInput({ nodes: scenario.nodes, name: 'chaos' });
   const spec0 = defineCluster(base);
   const spec = defineCluster({ ...base, image: TARGET_IMAGE });
@@ -151,7 +157,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
 
   const check = (step: string, withLiveness = false): boolean => {
     const ids = (only ?? [...SAFETY, 'liveness']).filter((id) => withLiveness || id !== 'liveness');
-    const r = checkInvariants({ spec, trace: sim.trace, calls, liveness }, ids);
+    const r = checkInvariants({ spec, trace: sim.trace, calls, liveness, iamDenials: sim.account.iamDenials() }, ids);
     violations = [...r.violations];
     notes = [...r.notes];
     checks.push({ atMs: sim.clock.now() - rollStartMs, step, violations: r.violations.length });
@@ -353,6 +359,6 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     checks,
     batches,
     checked: only ?? [...SAFETY, 'liveness'],
-    ...(options.keepEvidence && { evidence: { spec, trace: sim.trace, calls } }),
+    ...(options.keepEvidence && { evidence: { spec, trace: sim.trace, calls, iamDenials: sim.account.iamDenials() } }),
   };
 }

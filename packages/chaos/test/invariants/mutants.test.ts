@@ -8,8 +8,10 @@ const ids = (r: { violations: readonly { invariant: InvariantId }[] }) => [...ne
 describe('each invariant catches a mutant', () => {
   it('the real controller passes every invariant on the same scenarios', async () => {
     for (const s of [base, { ...base, nodes: 5, maxUnavailable: 2 }, { ...base, faults: [{ kind: 'bad-image' as const, phase: 'configuring' as const, reason: 'x', atMs: 0, stabilityMs: 0 }] }]) {
-      const r = await runScenario(s);
+      const r = await runScenario(s, { keepEvidence: true });
       expect(r.violations).toEqual([]);
+      // Replaced instances took their root volumes with them: not a data volume lost.
+      expect(r.evidence!.trace.some((e) => e.kind === 'volume.deleted' && e['launchedWith'] !== undefined)).toBe(true);
     }
   });
 
@@ -19,8 +21,10 @@ describe('each invariant catches a mutant', () => {
   });
 
   it('1 quorum-safety: a dip caused by a partition alone is noted, not blamed', async () => {
-    const r = await runScenario({ ...base, faults: [{ kind: 'partition', nodeId: 'chaos-3', durationMs: 20_000, atMs: 1_000, stabilityMs: 300 }] });
+    // The partition lands between the controller's fresh look and its replacement of the leader (see replay-seeds.ts).
+    const r = await runScenario({ ...base, faults: [{ kind: 'partition', nodeId: 'chaos-2', durationMs: 20_000, atMs: 6_930, stabilityMs: 300 }] });
     expect(r.violations.filter((v) => v.invariant === 'quorum-safety')).toEqual([]);
+    expect(r.notes.filter((n) => n.invariant === 'quorum-safety').map((n) => n.message)).toEqual([expect.stringMatching(/a fault took chaos-2 after the controller last looked \(not blamed\)/)]);
   });
 
   it('4 data-retained: a cleanup that deletes a retained volume', async () => {
@@ -49,16 +53,33 @@ describe('each invariant catches a mutant', () => {
     expect(ids(r)).toContain('no-double-replace');
   });
 
+  it('9 iam-allowed: a node role without autoscaling:CompleteLifecycleAction (the bootstrap cannot finish)', async () => {
+    const drop = (doc: unknown) => {
+      const d = doc as { Statement: { Action: string[] }[] };
+      return { ...d, Statement: d.Statement.map((st) => ({ ...st, Action: st.Action.filter((a) => a !== 'autoscaling:CompleteLifecycleAction') })).filter((st) => st.Action.length > 0) };
+    };
+    const r = await runScenario(base, { onSimulation: (sim) => sim.account.transformPolicies((role, doc) => (role === 'node' ? drop(doc) : doc)) });
+    expect(ids(r)).toContain('iam-allowed');
+    expect(r.violations.find((v) => v.invariant === 'iam-allowed')?.message).toMatch(/^IAM denied autoscaling:CompleteLifecycleAction on arn:aws:autoscaling:\S+ to arn:aws:sts::123456789012:assumed-role\//);
+  });
+
   // The simulator enforces single-attach and ownership itself, so no controller can break 2 and 3
   // through the Driver seam: their mutant is a broken backend, played by editing a real trace.
   it('2 single-attach: a backend that attaches a volume to a second instance', async () => {
     const r = await runScenario(base, { keepEvidence: true });
     const ev = r.evidence!;
-    const attach = ev.trace.find((e) => e.kind === 'volume.attachment' && e['state'] === 'attached')!;
+    const roots = new Set(ev.trace.filter((e) => e.kind === 'volume.created' && e['launchedWith'] !== undefined).map((e) => e['volumeId']));
+    const attach = ev.trace.find((e) => e.kind === 'volume.attachment' && e['state'] === 'attached' && !roots.has(e['volumeId']))!;
     const other = ev.trace.find((e) => e.kind === 'instance.launched' && e.nodeId !== attach.nodeId)!;
     const broken = [...ev.trace, { ...attach, seq: 1e9, instanceId: other.instanceId }];
+    // The real trace holds root volumes detached from their terminated instances: not a second attachment.
+    expect(ev.trace.some((e) => e.kind === 'volume.attachment' && roots.has(e['volumeId']))).toBe(true);
     expect(checkInvariants({ ...ev, trace: ev.trace }, ['single-attach']).violations).toEqual([]);
     expect(checkInvariants({ ...ev, trace: broken }, ['single-attach']).violations.length).toBeGreaterThan(0);
+    // A root volume belongs to the instance it was launched with.
+    const launched = ev.trace.find((e) => e.kind === 'instance.launched' && typeof e['rootVolumeId'] === 'string')!;
+    const stolenRoot = [...ev.trace, { ...attach, seq: 1e9 + 1, volumeId: launched['rootVolumeId'], instanceId: other.instanceId === launched.instanceId ? attach.instanceId : other.instanceId }];
+    expect(checkInvariants({ ...ev, trace: stolenRoot }, ['single-attach']).violations[0]?.message).toMatch(/^root volume vol-\w+ of i-\w+ is attached on i-\w+$/);
   });
 
   it('3 ownership: a backend that gives a node another node’s IP or volume', async () => {
@@ -70,12 +91,16 @@ describe('each invariant catches a mutant', () => {
     expect(checkInvariants({ ...ev, trace: stolenIp }, ['ownership']).violations[0]?.message).toMatch(/serves chaos-2/);
     // What a full observation records (a roll itself only looks at groups and instances): first
     // faithful, then with two nodes' resources swapped, as a broken backend would report them.
-    const volumeOf = (nodeId: string) => String(ev.trace.find((e) => e.kind === 'volume.created' && e.nodeId === nodeId)!['volumeId']);
+    const volumeOf = (nodeId: string) => String(ev.trace.find((e) => e.kind === 'volume.created' && e.nodeId === nodeId && e['launchedWith'] === undefined)!['volumeId']);
     const res = Object.fromEntries(ev.spec.nodes.map((n) => [n.id, { ip: n.ip, volumeId: volumeOf(n.id) }]));
     const obs = ev.calls.find((c) => c.observed)!;
     const faithful = { ...obs, observed: { ...obs.observed!, resources: res } };
     expect(checkInvariants({ ...ev, calls: [...ev.calls, faithful] }, ['ownership']).violations).toEqual([]);
     const swapped = { ...obs, observed: { ...obs.observed!, resources: { ...res, 'chaos-1': res['chaos-2']!, 'chaos-2': res['chaos-1']! } } };
     expect(checkInvariants({ ...ev, calls: [...ev.calls, swapped] }, ['ownership']).violations.length).toBeGreaterThan(0);
+    // Root volumes carry the node's tags too: a backend that reports one as the node's data volume.
+    const root = ev.trace.find((e) => e.kind === 'volume.created' && e.nodeId === 'chaos-1' && e['launchedWith'] !== undefined)!;
+    const rootAsData = { ...obs, observed: { ...obs.observed!, resources: { ...res, 'chaos-1': { ip: res['chaos-1']!.ip, volumeId: String(root['volumeId']) } } } };
+    expect(checkInvariants({ ...ev, calls: [...ev.calls, rootAsData] }, ['ownership']).violations[0]?.message).toMatch(/observed root volume vol-\w+ \(of instance i-\w+\) as chaos-1's data volume/);
   });
 });

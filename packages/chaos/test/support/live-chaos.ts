@@ -63,8 +63,8 @@ export class LiveChaos {
   }
 
   safety(): ReturnType<typeof checkInvariants> {
-    const ids: InvariantId[] = ['quorum-safety', 'single-attach', 'ownership', 'data-retained', 'failure-containment', 'single-controller', 'no-double-replace'];
-    return checkInvariants({ spec: this.spec, trace: this.sim.trace, calls: this.calls }, ids);
+    const ids: InvariantId[] = ['quorum-safety', 'single-attach', 'ownership', 'data-retained', 'failure-containment', 'single-controller', 'no-double-replace', 'iam-allowed'];
+    return checkInvariants({ spec: this.spec, trace: this.sim.trace, calls: this.calls, iamDenials: this.sim.account.iamDenials() }, ids);
   }
 
   /** Heals (waits out every fault), re-runs the roll if it did not complete, and judges liveness within `boundMs`. */
