@@ -89,7 +89,8 @@ imds_get() {
 }
 
 # aws_call ARGS...: runs the AWS CLI (text output) into AWS_OUT / AWS_ERR, retrying throttling
-# and transient errors. Returns the CLI's exit code.
+# and transient errors (the CLI has already made its own 3 attempts: standard retry mode).
+# InternalFailure is Auto Scaling's 5xx code, Unavailable EC2's. Returns the CLI's exit code.
 AWS_OUT='' AWS_ERR=''
 aws_call() {
   local attempt rc=1 errf
@@ -101,8 +102,8 @@ aws_call() {
     rm -f "$errf"
     ((rc == 0)) && return 0
     case $AWS_ERR in
-      *RequestLimitExceeded* | *Throttling* | *'Rate exceeded'* | *InternalError* | *ServiceUnavailable* | \
-        *'Could not connect'* | *'Connect timeout'* | *'Read timeout'*)
+      *RequestLimitExceeded* | *Throttling* | *'Rate exceeded'* | *InternalError* | *InternalFailure* | *ServiceUnavailable* | \
+        *Unavailable* | *'Could not connect'* | *'Connect timeout'* | *'Read timeout'*)
         log "aws $1 $2: transient error (attempt $attempt): $AWS_ERR"
         backoff_sleep "$attempt"
         ;;

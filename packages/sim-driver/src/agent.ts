@@ -1,5 +1,6 @@
 import type { Phase } from '@berth/core';
 import { awsErrorCode, type ServiceName } from './aws/aws-error.js';
+import { CLI_MAX_ATTEMPTS, cliBackoffMs, cliRetries, httpStatusOf } from './aws-cli-retry.js';
 import type { Caller } from './aws/service.js';
 import type { QueuedEvent } from './event-queue.js';
 import { draw, type SimContext } from './sim-context.js';
@@ -28,7 +29,12 @@ export const BOOTSTRAP_CALLS = Object.freeze({
 });
 
 /** Errors the script's `aws_call` retries (node-bootstrap.sh): throttling and transient server errors. */
-const TRANSIENT = /RequestLimitExceeded|Throttling|ThrottlingException|InternalError|InternalFailure|ServiceUnavailable|Unavailable/;
+/**
+ * What node-bootstrap.sh's aws_call retries (its `case $AWS_ERR in` patterns, matched against
+ * the CLI's error line, code and message). A test keeps the two lists equal.
+ */
+export const SCRIPT_TRANSIENT_PATTERNS = ['RequestLimitExceeded', 'Throttling', 'Rate exceeded', 'InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable'] as const;
+const SCRIPT_TRANSIENT = new RegExp(SCRIPT_TRANSIENT_PATTERNS.join('|'));
 /** `aws_call`'s attempts (BERTH_AWS_ATTEMPTS). */
 const AWS_ATTEMPTS = 5;
 const BACKOFF_MAX_SEC = 30;
@@ -134,8 +140,12 @@ export class AgentHost {
     return (half + this.#ctx.rng.agent.int(0, half)) * 1000;
   }
 
-  /** `aws_call`: one AWS CLI call with the instance's credentials, retrying throttling and transient errors. */
-  #call<T>(run: AgentRun, service: ServiceName, operation: string, input: Record<string, unknown>, done: Done<T>, attempt = 1): void {
+  /**
+   * `aws_call`: one AWS CLI call with the instance's credentials. The CLI retries by itself
+   * first (standard mode: aws-cli-retry.ts); the script then retries what it calls transient
+   * (SCRIPT_TRANSIENT, the patterns of node-bootstrap.sh's aws_call) with its own backoff.
+   */
+  #call<T>(run: AgentRun, service: ServiceName, operation: string, input: Record<string, unknown>, done: Done<T>, attempt = 1, cliAttempt = 1): void {
     if (run.caller === null) {
       // No instance profile: the CLI finds no credentials and exits 253 without a request.
       this.#ctx.trace.record('agent.no-credentials', { nodeId: run.cfg.nodeId, instanceId: run.inst.id, operation });
@@ -146,7 +156,12 @@ export class AgentHost {
       if (!this.#alive(run)) return;
       if (err) {
         const code = awsErrorCode(err) ?? 'Unknown';
-        if (TRANSIENT.test(code) && attempt < AWS_ATTEMPTS) {
+        if (cliAttempt < CLI_MAX_ATTEMPTS && cliRetries(code, httpStatusOf(err))) {
+          this.#after(run, cliBackoffMs(cliAttempt, this.#ctx.rng.cli), `cli retry ${operation}`, () => this.#call(run, service, operation, input, done, attempt, cliAttempt + 1));
+          return;
+        }
+        // The script matches the CLI's whole error line: "An error occurred (<code>) when calling ...: <message>".
+        if (SCRIPT_TRANSIENT.test(`(${code}) ${err.message}`) && attempt < AWS_ATTEMPTS) {
           this.#after(run, this.#backoffMs(attempt), `retry ${operation}`, () => this.#call(run, service, operation, input, done, attempt + 1));
           return;
         }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServiceName } from './aws/aws-error.js';
+import { cliBackoffMs } from './aws-cli-retry.js';
 import { handleCliRequest } from './cli/run-aws-cli.js';
 import type { Simulation } from './create-simulation.js';
 import { simContext } from './internal.js';
@@ -92,6 +93,9 @@ export async function startAwsBridge(sim: Simulation, options: { readonly instan
     }
   };
 
+  // The AWS CLI's wait between attempts (standard retry mode), in virtual time.
+  const backoff = (attempt: number): Promise<void> => serial(() => ctx.scheduler.advanceBy(cliBackoffMs(attempt, ctx.rng.cli)));
+
   const token = `sim-imds-token-${options.instanceId}`;
   const imdsState = { failTokenPuts: 0, tokenPuts: 0, rejectedGets: 0 };
   const imds = (req: IncomingMessage, res: ServerResponse, path: string): void => {
@@ -131,7 +135,7 @@ export async function startAwsBridge(sim: Simulation, options: { readonly instan
       const body = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
       const reply = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
       if (req.method === 'POST' && path === '/cli') {
-        handleCliRequest(body as never, invoke).then((r) => reply(200, r), (e: unknown) => reply(500, { error: String(e) }));
+        handleCliRequest(body as never, invoke, { backoff }).then((r) => reply(200, r), (e: unknown) => reply(500, { error: String(e) }));
         return;
       }
       if (req.method === 'POST' && path === '/sleep') {

@@ -17,7 +17,7 @@ import type { Route53 } from './world/route53.js';
 import type { WorldState } from './world/world-state.js';
 
 /** Names of the per-subsystem PRNG streams (each derived from the seed by name). */
-export const STREAMS = ['latency', 'ec2', 'ebs', 'asg', 'route53', 'agent', 'app', 'faults', 'consistency', 'sqs'] as const;
+export const STREAMS = ['latency', 'ec2', 'ebs', 'asg', 'route53', 'agent', 'app', 'faults', 'consistency', 'sqs', 'cli'] as const;
 export type StreamName = (typeof STREAMS)[number];
 
 /** The simulated account's identity: one account, one region. */

@@ -2,6 +2,7 @@
 // CLI v2's default `standard` retry mode retries (botocore/retries/standard.py: throttling codes,
 // transient codes, HTTP 500/502/503/504, connection failures; AWS_MAX_ATTEMPTS attempts, 3 by
 // default), and turn the final failure into the CLI's error.
+import { cliRetries } from '../aws-cli-retry.js';
 import { CliFailure } from './cli-failure.js';
 import { normalizeOutput } from './normalize-output.js';
 import type { OperationSpec, ServiceSpec } from './operations.js';
@@ -18,24 +19,7 @@ export interface AwsCliInvokeRequest {
 
 export type AwsCliInvoke = (request: AwsCliInvokeRequest) => Promise<Record<string, unknown>>;
 
-const THROTTLING_CODES = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'TransactionInProgressException',
-  'RequestLimitExceeded',
-  'BandwidthLimitExceeded',
-  'LimitExceededException',
-  'RequestThrottled',
-  'SlowDown',
-  'PriorRequestNotComplete',
-  'EC2ThrottledException',
-]);
-const TRANSIENT_CODES = new Set(['RequestTimeout', 'RequestTimeoutException', 'PriorRequestNotComplete']);
-const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
+// Which errors the CLI retries: aws-cli-retry.ts (shared with the simulator's node agent).
 
 interface ServiceException {
   readonly code: string;
@@ -90,6 +74,8 @@ export interface CallContext {
   readonly invoke: AwsCliInvoke;
   /** Lines for `--debug`. */
   readonly debug: string[] | null;
+  /** Waits the CLI's backoff before attempt `attempt + 1` (the bridge moves virtual time); none when absent. */
+  readonly backoff?: (attempt: number) => Promise<void>;
 }
 
 /** Validates, sends (with retries) and returns the normalized output, or throws the CLI's failure. */
@@ -110,14 +96,16 @@ export async function callService(ctx: CallContext, params: Record<string, unkno
     const serviceError = asServiceException(failure, ctx.service);
     if (serviceError === null) {
       ctx.debug?.push(`berth-sim: connection-level failure: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}\n`);
-      if (!atMax) continue;
+      if (!atMax) {
+        await ctx.backoff?.(attempt);
+        continue;
+      }
       throw CliFailure.general(`Could not connect to the endpoint URL: "${endpointUrl(ctx.service, ctx.region, ctx.endpointOverride)}"`, failure);
     }
-    const retryable =
-      THROTTLING_CODES.has(serviceError.code) ||
-      TRANSIENT_CODES.has(serviceError.code) ||
-      (serviceError.status !== undefined && TRANSIENT_STATUS.has(serviceError.status));
-    if (retryable && !atMax) continue;
+    if (cliRetries(serviceError.code, serviceError.status) && !atMax) {
+      await ctx.backoff?.(attempt);
+      continue;
+    }
     const retryInfo = atMax ? ` (reached max retries: ${attempt - 1})` : '';
     throw new CliFailure(
       'service',

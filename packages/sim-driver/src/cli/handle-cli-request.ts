@@ -34,7 +34,7 @@ function isBody(body: unknown): body is CliRequestBody {
 export async function handleCliRequest(
   body: unknown,
   invoke: AwsCliInvoke,
-  options: { errorMessages?: ErrorMessageStyle } = {},
+  options: { errorMessages?: ErrorMessageStyle; backoff?: (attempt: number) => Promise<void> } = {},
 ): Promise<AwsCliResult> {
   if (!isBody(body)) {
     return { stdout: '', stderr: 'berth-sim: bad /cli request: expected {"argv": string[], "env": {name: string}}\n', exitCode: 255 };
@@ -44,5 +44,5 @@ export async function handleCliRequest(
     const v = body.env?.[name];
     if (typeof v === 'string') env[name] = v;
   }
-  return runAwsCli(body.argv, { env, invoke, ...(options.errorMessages === undefined ? {} : { errorMessages: options.errorMessages }) });
+  return runAwsCli(body.argv, { env, invoke, ...(options.errorMessages === undefined ? {} : { errorMessages: options.errorMessages }), ...(options.backoff && { backoff: options.backoff }) });
 }

@@ -22,6 +22,8 @@ export interface RunAwsCliOptions {
   readonly invoke: AwsCliInvoke;
   /** Which CLI v2's messages to write: `current` (2.34.0 and later, the default) or `before-2.34`. */
   readonly errorMessages?: ErrorMessageStyle;
+  /** Waits the CLI's backoff between attempts (standard mode: aws-cli-retry.ts `cliBackoffMs`); none when absent. */
+  readonly backoff?: (attempt: number) => Promise<void>;
 }
 
 export interface AwsCliResult {
@@ -162,7 +164,7 @@ export async function runAwsCli(argv: readonly string[], options: RunAwsCliOptio
     for (const w of call.warnings) sink.stderr += w;
     const region = resolveRegion(g.get('region'), env);
     const output = resolveOutput(g.get('output'), env);
-    const ctx = { op: op.spec, service, region, endpointOverride, maxAttempts: maxAttempts(env), invoke: options.invoke, debug };
+    const ctx = { op: op.spec, service, region, endpointOverride, maxAttempts: maxAttempts(env), invoke: options.invoke, debug, ...(options.backoff && { backoff: options.backoff }) };
     try {
       if (op.spec.paginator !== undefined && call.paginate) {
         const pages = new PageIterator(op.spec.paginator, call.pagination, (params) => callService(ctx, params));
