@@ -19,6 +19,9 @@ export default defineConfig({
   },
   test: {
     pool: 'forks',
+    // Both cores of the standard 2-core machine (vitest's default leaves one free). The tests are
+    // CPU-bound simulations and wait on no wall clock, so two at a time only changes their speed.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
