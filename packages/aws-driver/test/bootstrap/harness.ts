@@ -9,11 +9,13 @@ import type { ClusterInput, ClusterSpec } from '@berth/core';
 import { renderUserData } from '../../src/user-data.js';
 import type { UserDataOptions } from '../../src/user-data.js';
 
-const AZ = 'us-east-1a';
+/** The one AZ of the test cluster (also used by the simulated-account bootstrap tests). */
+export const AZ = 'us-east-1a';
 
 const USER = userInfo().username;
 const GROUP = execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim();
 
+/** A 3-node cluster in one subnet whose data volume mounts under `dir`, owned by the user running the tests. */
 export function makeSpec(dir: string, over: Partial<ClusterInput> = {}, dataVolume: Record<string, unknown> = {}): ClusterSpec {
   return defineCluster({
     name: 'kafka',

@@ -5,39 +5,24 @@
 // (fixtures/fake-mount) unless a test asks for real mounts.
 import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { createController, defineCluster } from '@berth/core';
+import { createController } from '@berth/core';
 import type { ClusterInput, ClusterSpec } from '@berth/core';
 import { createSimulation, startAwsBridge } from '../../src/index.js';
 import type { AwsBridge, BridgeCall, SimAwsClients, SimClock, Simulation } from '../../src/index.js';
 
-export const AZ = 'us-east-1a';
-const USER = userInfo().username;
-const GROUP = execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim();
+import { makeSpec } from '../../../aws-driver/test/bootstrap/harness.js';
+
+// The cluster spec is the one the user-data tests use.
+export { AZ, makeSpec } from '../../../aws-driver/test/bootstrap/harness.js';
 export const ADMIN_ROLE = 'admin';
 /** Virtual time the harness lets pass after a run, so the group acts on the lifecycle action (InService, or terminated). */
 const SETTLE_MS = 5_000;
 /** A run that takes longer (wall clock) is killed with its process group. */
 const RUN_TIMEOUT_MS = 40_000;
-
-export function makeSpec(dir: string, input: Partial<ClusterInput> = {}, dataVolume: Record<string, unknown> = {}): ClusterSpec {
-  return defineCluster({
-    name: 'kafka',
-    region: 'us-east-1',
-    subnets: [{ id: 'subnet-0123456789abcdef0', az: AZ, cidr: '10.0.1.0/24' }],
-    nodes: ['n1', 'n2', 'n3'].map((id, i) => ({ id, ip: `10.0.1.${10 + i}`, subnetId: 'subnet-0123456789abcdef0' })),
-    image: 'ami-0123456789abcdef0',
-    instanceType: 'm6i.large',
-    securityGroupIds: ['sg-0123456789abcdef0'],
-    iamInstanceProfile: 'kafka-node',
-    dataVolume: { sizeGiB: 10, fileSystem: 'ext4', mountPath: join(dir, 'data'), owner: USER, group: GROUP, ...dataVolume },
-    lifecycle: { heartbeatTimeoutSec: 300, defaultResult: 'ABANDON', onFailure: 'abandon' },
-    ...input,
-  });
-}
 
 /** The text of an instance's user data (base64, gzipped when it would not fit plain). */
 export function decodeUserData(base64: string): string {
