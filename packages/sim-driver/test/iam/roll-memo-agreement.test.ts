@@ -5,7 +5,7 @@ import { loadIamSimulateEvaluator } from '../../src/aws/iam/iam-simulate-evaluat
 import { evaluatorMemoStats, memoizeEvaluator, resetEvaluatorMemo } from '../../src/aws/iam/memo-evaluator.js';
 import { createSimulation, simulatedClusterInput } from '../../src/index.js';
 
-// AWS-SEMANTICS.md, "Evaluating IAM in the simulator": the memo must not change a decision.
+// The memo must not change a decision (docs/simulator.md, IAM: "a hit cannot differ from a fresh evaluation").
 // Provisioning and a roll run with every IAM evaluation made twice — memoised and fresh — and
 // the verifying memo throws on the first difference. A cluster that cannot converge (a denied
 // call retried for ever) would make this test run for minutes: it stops after more
