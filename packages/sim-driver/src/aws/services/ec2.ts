@@ -1,8 +1,8 @@
 import { fault } from '../aws-error.js';
 import type { OperationHandler, ServiceContext, SimService } from '../service.js';
 import type { SimContext } from '../../sim-context.js';
-import type { SimEni, SimImage, SimInstance, SimLaunchTemplate, SimSnapshot, SimSubnet, SimVolume, Tags } from '../../world/entities.js';
-import { applyFilters, page, tagFilter, tagList, tagsFromList, type FilterInput, type FilterSpec } from './filters.js';
+import type { SimEni, SimImage, SimInstance, SimLaunchTemplate, SimSecurityGroup, SimSnapshot, SimSubnet, SimVolume, Tags } from '../../world/entities.js';
+import { applyFilters, filterSpec, noTags, page, tagList, tagsFromList, type FilterInput, type FilterSpec } from './filters.js';
 
 type In = Record<string, unknown>;
 type TagSpec = { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] };
@@ -211,160 +211,99 @@ function launchTemplateOut(lt: SimLaunchTemplate): Record<string, unknown> {
 
 // ---- filters per resource type ---------------------------------------------------------------
 
-const instanceFilters = (sim: SimContext): FilterSpec<SimInstance> => ({
-  kind: 'DescribeInstances',
-  tagged: true,
-  names: new Set(['instance-id', 'instance-state-name', 'instance-state-code', 'availability-zone', 'subnet-id', 'vpc-id', 'private-ip-address', 'network-interface.network-interface-id', 'instance-lifecycle', 'image-id', 'instance-type', 'iam-instance-profile.arn', 'key-name', 'launch-time']),
-  values: (i, n) => {
-    switch (n) {
-      case 'instance-id':
-        return [i.id];
-      case 'instance-state-name':
-        return [i.ec2State];
-      case 'instance-state-code':
-        return [String(STATE_CODE[i.ec2State] ?? 0)];
-      case 'availability-zone':
-        return [i.az];
-      case 'subnet-id':
-        return [i.subnetId];
-      case 'vpc-id':
-        return [i.vpcId];
-      case 'private-ip-address':
-        return i.privateIp ? [i.privateIp] : [];
-      case 'network-interface.network-interface-id':
-        return i.eniId ? [i.eniId] : [];
-      case 'instance-lifecycle':
-        return i.spot ? ['spot'] : [];
-      case 'image-id':
-        return [i.imageId];
-      case 'instance-type':
-        return [i.instanceType];
-      case 'iam-instance-profile.arn': {
+const instanceFilters = (sim: SimContext): FilterSpec<SimInstance> =>
+  filterSpec(
+    'DescribeInstances',
+    {
+      'instance-id': (i) => [i.id],
+      'instance-state-name': (i) => [i.ec2State],
+      'instance-state-code': (i) => [String(STATE_CODE[i.ec2State] ?? 0)],
+      'availability-zone': (i) => [i.az],
+      'subnet-id': (i) => [i.subnetId],
+      'vpc-id': (i) => [i.vpcId],
+      'private-ip-address': (i) => (i.privateIp ? [i.privateIp] : []),
+      'network-interface.network-interface-id': (i) => (i.eniId ? [i.eniId] : []),
+      'instance-lifecycle': (i) => (i.spot ? ['spot'] : []),
+      'image-id': (i) => [i.imageId],
+      'instance-type': (i) => [i.instanceType],
+      'iam-instance-profile.arn': (i) => {
         const p = i.iamInstanceProfile ? sim.iam.instanceProfiles.get(i.iamInstanceProfile) : undefined;
         return p ? [p.arn] : [];
-      }
-      case 'key-name':
-        return i.keyName ? [i.keyName] : [];
-      case 'launch-time':
-        return [new Date(i.launchedAtMs).toISOString()];
-      default:
-        return tagFilter(i.tags, n);
-    }
+      },
+      'key-name': (i) => (i.keyName ? [i.keyName] : []),
+      'launch-time': (i) => [new Date(i.launchedAtMs).toISOString()],
+    },
+    (i) => i.tags,
+  );
+
+const VOLUME_FILTERS: FilterSpec<SimVolume> = filterSpec(
+  'DescribeVolumes',
+  {
+    'volume-id': (v) => [v.id],
+    status: (v) => [v.state],
+    'availability-zone': (v) => [v.az],
+    'attachment.instance-id': (v) => (v.attachment ? [v.attachment.instanceId] : []),
+    'attachment.status': (v) => (v.attachment ? [v.attachment.state] : []),
+    'attachment.device': (v) => (v.attachment ? [v.attachment.device] : []),
+    'attachment.delete-on-termination': (v) => (v.attachment ? [String(v.attachment.deleteOnTermination)] : []),
+    'volume-type': (v) => [v.type],
+    encrypted: (v) => [String(v.encrypted)],
+    size: (v) => [String(v.sizeGiB)],
+    'snapshot-id': (v) => (v.snapshotId ? [v.snapshotId] : []),
+    'create-time': (v) => [new Date(v.createdAtMs).toISOString()],
+    'multi-attach-enabled': () => ['false'],
   },
-});
+  (v) => v.tags,
+);
 
-const VOLUME_FILTERS: FilterSpec<SimVolume> = {
-  kind: 'DescribeVolumes',
-  tagged: true,
-  names: new Set(['volume-id', 'status', 'availability-zone', 'attachment.instance-id', 'attachment.status', 'attachment.device', 'attachment.delete-on-termination', 'volume-type', 'encrypted', 'size', 'snapshot-id', 'create-time', 'multi-attach-enabled']),
-  values: (v, n) => {
-    switch (n) {
-      case 'volume-id':
-        return [v.id];
-      case 'status':
-        return [v.state];
-      case 'availability-zone':
-        return [v.az];
-      case 'attachment.instance-id':
-        return v.attachment ? [v.attachment.instanceId] : [];
-      case 'attachment.status':
-        return v.attachment ? [v.attachment.state] : [];
-      case 'attachment.device':
-        return v.attachment ? [v.attachment.device] : [];
-      case 'attachment.delete-on-termination':
-        return v.attachment ? [String(v.attachment.deleteOnTermination)] : [];
-      case 'volume-type':
-        return [v.type];
-      case 'encrypted':
-        return [String(v.encrypted)];
-      case 'size':
-        return [String(v.sizeGiB)];
-      case 'snapshot-id':
-        return v.snapshotId ? [v.snapshotId] : [];
-      case 'create-time':
-        return [new Date(v.createdAtMs).toISOString()];
-      case 'multi-attach-enabled':
-        return ['false'];
-      default:
-        return tagFilter(v.tags, n);
-    }
+const eniIp = (e: SimEni): readonly string[] => [e.ip];
+
+const ENI_FILTERS: FilterSpec<SimEni> = filterSpec(
+  'DescribeNetworkInterfaces',
+  {
+    'network-interface-id': (e) => [e.id],
+    'subnet-id': (e) => [e.subnetId],
+    'vpc-id': (e) => [e.vpcId],
+    'availability-zone': (e) => [e.az],
+    'private-ip-address': eniIp,
+    'addresses.private-ip-address': eniIp,
+    status: (e) => [e.status],
+    'attachment.instance-id': (e) => (e.attachedInstanceId ? [e.attachedInstanceId] : []),
+    'attachment.status': (e) => (e.attachedInstanceId ? ['attached'] : []),
+    'attachment.device-index': (e) => (e.attachedInstanceId ? ['0'] : []),
+    'group-id': (e) => e.securityGroupIds,
+    description: (e) => [e.description],
+    'interface-type': () => ['interface'],
   },
-};
+  (e) => e.tags,
+);
 
-const ENI_FILTERS: FilterSpec<SimEni> = {
-  kind: 'DescribeNetworkInterfaces',
-  tagged: true,
-  names: new Set(['network-interface-id', 'subnet-id', 'vpc-id', 'availability-zone', 'private-ip-address', 'addresses.private-ip-address', 'status', 'attachment.instance-id', 'attachment.status', 'attachment.device-index', 'group-id', 'description', 'interface-type']),
-  values: (e, n) => {
-    switch (n) {
-      case 'network-interface-id':
-        return [e.id];
-      case 'subnet-id':
-        return [e.subnetId];
-      case 'vpc-id':
-        return [e.vpcId];
-      case 'availability-zone':
-        return [e.az];
-      case 'private-ip-address':
-      case 'addresses.private-ip-address':
-        return [e.ip];
-      case 'status':
-        return [e.status];
-      case 'attachment.instance-id':
-        return e.attachedInstanceId ? [e.attachedInstanceId] : [];
-      case 'attachment.status':
-        return e.attachedInstanceId ? ['attached'] : [];
-      case 'attachment.device-index':
-        return e.attachedInstanceId ? ['0'] : [];
-      case 'group-id':
-        return e.securityGroupIds;
-      case 'description':
-        return [e.description];
-      case 'interface-type':
-        return ['interface'];
-      default:
-        return tagFilter(e.tags, n);
-    }
+const SNAPSHOT_FILTERS: FilterSpec<SimSnapshot> = filterSpec(
+  'DescribeSnapshots',
+  {
+    'snapshot-id': (s) => [s.id],
+    'volume-id': (s) => [s.volumeId],
+    status: (s) => [s.state],
+    description: (s) => [s.description],
+    'volume-size': (s) => [String(s.sizeGiB)],
+    encrypted: (s) => [String(s.encrypted)],
   },
-};
+  (s) => s.tags,
+);
 
-const SNAPSHOT_FILTERS: FilterSpec<SimSnapshot> = {
-  kind: 'DescribeSnapshots',
-  tagged: true,
-  names: new Set(['snapshot-id', 'volume-id', 'status', 'description', 'volume-size', 'encrypted']),
-  values: (s, n) => {
-    switch (n) {
-      case 'snapshot-id':
-        return [s.id];
-      case 'volume-id':
-        return [s.volumeId];
-      case 'status':
-        return [s.state];
-      case 'description':
-        return [s.description];
-      case 'volume-size':
-        return [String(s.sizeGiB)];
-      case 'encrypted':
-        return [String(s.encrypted)];
-      default:
-        return tagFilter(s.tags, n);
-    }
-  },
-};
+const subnetCidr = (s: SimSubnet): readonly string[] => [s.cidr];
 
-const SUBNET_FILTERS: FilterSpec<SimSubnet> = {
-  kind: 'DescribeSubnets',
-  tagged: true,
-  names: new Set(['subnet-id', 'vpc-id', 'availability-zone', 'cidr-block', 'cidr']),
-  values: (s, n) => (n === 'subnet-id' ? [s.id] : n === 'vpc-id' ? [s.vpcId] : n === 'availability-zone' ? [s.az] : n === 'cidr-block' || n === 'cidr' ? [s.cidr] : []),
-};
+const SUBNET_FILTERS: FilterSpec<SimSubnet> = filterSpec(
+  'DescribeSubnets',
+  { 'subnet-id': (s) => [s.id], 'vpc-id': (s) => [s.vpcId], 'availability-zone': (s) => [s.az], 'cidr-block': subnetCidr, cidr: subnetCidr },
+  noTags,
+);
 
-const IMAGE_FILTERS: FilterSpec<SimImage> = {
-  kind: 'DescribeImages',
-  tagged: true,
-  names: new Set(['image-id', 'name', 'state', 'root-device-name']),
-  values: (im, n) => (n === 'image-id' ? [im.id] : n === 'name' ? [im.name] : n === 'state' ? [im.state] : n === 'root-device-name' ? [im.rootDeviceName] : []),
-};
+const IMAGE_FILTERS: FilterSpec<SimImage> = filterSpec(
+  'DescribeImages',
+  { 'image-id': (im) => [im.id], name: (im) => [im.name], state: (im) => [im.state], 'root-device-name': (im) => [im.rootDeviceName] },
+  noTags,
+);
 
 /** Items by id (each must exist and be visible: a missing one fails the whole call, as EC2 does). */
 function byIds<T>(ids: readonly string[], get: (id: string) => T): T[] {
@@ -408,16 +347,17 @@ function operations(): Record<string, OperationHandler> {
         if (!v.modification) throw fault('InvalidVolumeModification.NotFound', `Modification for volume '${id}' does not exist.`);
       }
       const all = [...sim.state.volumes.values()].filter((v) => v.modification !== null && (ids.length === 0 || ids.includes(v.id)));
-      const matched = applyFilters(all, filtersOf(input), {
-        kind: 'DescribeVolumesModifications',
-        tagged: false,
-        names: new Set(['volume-id', 'modification-state', 'target-size', 'original-size']),
-        values: (v, n) => {
-          const m = v.modification;
-          if (!m) return [];
-          return n === 'volume-id' ? [v.id] : n === 'modification-state' ? [m.state] : n === 'target-size' ? [String(m.targetSizeGiB)] : n === 'original-size' ? [String(m.originalSizeGiB)] : [];
-        },
-      });
+      const modified = (f: (v: SimVolume, m: NonNullable<SimVolume['modification']>) => string) => (v: SimVolume) => (v.modification ? [f(v, v.modification)] : []);
+      const matched = applyFilters(
+        all,
+        filtersOf(input),
+        filterSpec('DescribeVolumesModifications', {
+          'volume-id': modified((v) => v.id),
+          'modification-state': modified((_, m) => m.state),
+          'target-size': modified((_, m) => String(m.targetSizeGiB)),
+          'original-size': modified((_, m) => String(m.originalSizeGiB)),
+        }),
+      );
       const p = page(matched, input as { MaxResults?: number; NextToken?: string }, { min: 1, max: 500, defaultAll: true }, 'DescribeVolumesModifications');
       return {
         VolumesModifications: p.items.map((v) => {
@@ -489,12 +429,8 @@ function operations(): Record<string, OperationHandler> {
             return g;
           })
         : [...sim.state.securityGroups.values()];
-      const matched = applyFilters(all, filtersOf(input), {
-        kind: 'DescribeSecurityGroups',
-        tagged: true,
-        names: new Set(['group-id', 'vpc-id', 'group-name', 'description']),
-        values: (g, n) => (n === 'group-id' ? [g.id] : n === 'vpc-id' ? [g.vpcId] : n === 'group-name' || n === 'description' ? [g.name] : tagFilter({}, n)),
-      });
+      const groupName = (g: SimSecurityGroup) => [g.name];
+      const matched = applyFilters(all, filtersOf(input), filterSpec('DescribeSecurityGroups', { 'group-id': (g) => [g.id], 'vpc-id': (g) => [g.vpcId], 'group-name': groupName, description: groupName }, noTags));
       return { SecurityGroups: matched.map((g) => ({ GroupId: g.id, GroupName: g.name, VpcId: g.vpcId, OwnerId: sim.account.accountId, Description: g.name })) };
     },
 
@@ -530,7 +466,7 @@ function operations(): Record<string, OperationHandler> {
       for (const n of names) if (!sim.state.keyPairs.has(n)) throw fault('InvalidKeyPair.NotFound', `The key pair '${n}' does not exist`);
       const all = [...sim.state.keyPairs.values()].filter((k) => names.length === 0 || names.includes(k.name));
       // Key pairs carry no tags in the simulated account: tag filters are valid and match none.
-      const matched = applyFilters(all, filtersOf(input), { kind: 'DescribeKeyPairs', tagged: true, names: new Set(['key-name', 'key-pair-id']), values: (k, n) => (n === 'key-name' ? [k.name] : n === 'key-pair-id' ? [`key-${k.name}`] : tagFilter({}, n)) });
+      const matched = applyFilters(all, filtersOf(input), filterSpec('DescribeKeyPairs', { 'key-name': (k) => [k.name], 'key-pair-id': (k) => [`key-${k.name}`] }, noTags));
       return { KeyPairs: matched.map((k) => ({ KeyName: k.name, KeyPairId: `key-${k.name}`, KeyType: 'ed25519' })) };
     },
 
@@ -562,12 +498,7 @@ function operations(): Record<string, OperationHandler> {
       const zoneIdPrefix = `${parts[0] ?? ''}${parts.slice(1, -1).map((x) => x[0] ?? '').join('')}${parts.at(-1) ?? ''}`; // eu-west-1 → euw1
       const locations = locationType === 'region' ? [region] : locationType === 'availability-zone' ? letters.map((l) => `${region}${l}`) : letters.map((_, i) => `${zoneIdPrefix}-az${i + 1}`);
       const offerings = types.flatMap((t) => locations.map((location) => ({ InstanceType: t, LocationType: locationType, Location: location })));
-      const matched = applyFilters(offerings, filtersOf(input), {
-        kind: 'DescribeInstanceTypeOfferings',
-        tagged: false,
-        names: new Set(['instance-type', 'location']),
-        values: (o, n) => (n === 'instance-type' ? [o.InstanceType] : n === 'location' ? [o.Location] : []),
-      });
+      const matched = applyFilters(offerings, filtersOf(input), filterSpec('DescribeInstanceTypeOfferings', { 'instance-type': (o) => [o.InstanceType], location: (o) => [o.Location] }));
       return { InstanceTypeOfferings: matched };
     },
 
@@ -582,12 +513,7 @@ function operations(): Record<string, OperationHandler> {
       for (const e of sim.state.enis.values()) if (!e.deleted && sim.ec2.isVisible(e)) add(e.id, 'network-interface', e.tags);
       for (const s of sim.state.snapshots.values()) if (sim.ec2.isVisible(s)) add(s.id, 'snapshot', s.tags);
       for (const lt of sim.state.launchTemplates.values()) add(lt.id, 'launch-template', lt.tags);
-      const matched = applyFilters(rows, filtersOf(input), {
-        kind: 'DescribeTags',
-        tagged: false,
-        names: new Set(['resource-id', 'resource-type', 'key', 'value']),
-        values: (r, n) => (n === 'resource-id' ? [r.ResourceId] : n === 'resource-type' ? [r.ResourceType] : n === 'key' ? [r.Key] : n === 'value' ? [r.Value] : []),
-      });
+      const matched = applyFilters(rows, filtersOf(input), filterSpec('DescribeTags', { 'resource-id': (r) => [r.ResourceId], 'resource-type': (r) => [r.ResourceType], key: (r) => [r.Key], value: (r) => [r.Value] }));
       const p = page(matched, input as { MaxResults?: number; NextToken?: string }, { min: 5, max: 1000, defaultAll: true }, 'DescribeTags');
       return { Tags: p.items, ...(p.nextToken !== undefined && { NextToken: p.nextToken }) };
     },
@@ -764,12 +690,7 @@ function operations(): Record<string, OperationHandler> {
         ...names.map((n) => sim.launchTemplates.get(null, n)),
       ];
       const pool = ids.length + names.length > 0 ? all : [...sim.state.launchTemplates.values()].filter((lt) => !lt.deleted);
-      const matched = applyFilters(pool, filtersOf(input), {
-        kind: 'DescribeLaunchTemplates',
-        tagged: true,
-        names: new Set(['launch-template-name', 'create-time']),
-        values: (lt, n) => (n === 'launch-template-name' ? [lt.name] : n === 'create-time' ? [new Date(lt.createdAtMs).toISOString()] : tagFilter(lt.tags, n)),
-      });
+      const matched = applyFilters(pool, filtersOf(input), filterSpec('DescribeLaunchTemplates', { 'launch-template-name': (lt) => [lt.name], 'create-time': (lt) => [new Date(lt.createdAtMs).toISOString()] }, (lt) => lt.tags));
       const p = page(matched, input as { MaxResults?: number; NextToken?: string }, { min: 1, max: 200, defaultAll: true }, 'DescribeLaunchTemplates');
       return { LaunchTemplates: p.items.map(launchTemplateOut), ...(p.nextToken !== undefined && { NextToken: p.nextToken }) };
     },

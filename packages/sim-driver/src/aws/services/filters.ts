@@ -50,6 +50,31 @@ export interface FilterSpec<T> {
   readonly values: FilterValues<T>;
 }
 
+/** A resource's values for one filter name. */
+export type FilterField<T> = (resource: T) => readonly string[];
+
+/**
+ * A {@link FilterSpec} from one function per filter name (aliases share a function): `names`
+ * are the keys, and with `tags` the resource type also answers the tag filters, through
+ * {@link tagFilter}.
+ */
+export function filterSpec<T>(kind: string, fields: Readonly<Record<string, FilterField<T>>>, tags?: (resource: T) => Readonly<Record<string, string>>): FilterSpec<T> {
+  const byName = new Map(Object.entries(fields));
+  return {
+    kind,
+    names: new Set(byName.keys()),
+    tagged: tags !== undefined,
+    values: (r, n) => {
+      const field = byName.get(n);
+      if (field) return field(r);
+      return tags ? tagFilter(tags(r), n) : undefined;
+    },
+  };
+}
+
+/** For a resource type that takes the tag filters but carries no tags here: they match none. */
+export const noTags = (): Readonly<Record<string, string>> => ({});
+
 /**
  * Keeps the resources that match every filter (AND across filters, OR across one filter's
  * values), as EC2 does. An unknown filter name is refused, naming it — never ignored.
