@@ -172,6 +172,7 @@ function summary(r: RollScenarioResult, wallMs: number): string {
     `  quorum held              ${yes(r.quorumHeld, 'yes', 'NO')} (never fewer than ${r.minHealthy} of ${r.nodes} healthy; quorum ${r.quorum})`,
     `  app without a leader     ${(r.unavailableMs / 1000).toFixed(1)} s in all (elections after the leader stepped down or was lost)`,
     `  data lost                ${yes(r.lostCommitted === 0 && r.dataLossEvents === 0, 'none', `${r.lostCommitted} committed entries, ${r.dataLossEvents} data-loss events`)}`,
+    `  IAM                      ${!r.iam.evaluated ? 'not evaluated' : yes(r.iam.denied === 0, `${r.iam.checks.toLocaleString('en-US')} checks of the controller's and the bootstraps' calls against the generated policies, none denied`, `${r.iam.denied} of ${r.iam.checks} denied`)}`,
     `  safety invariants        ${!r.invariants ? 'not checked' : r.invariants.violations.length === 0 ? color('green', `${r.invariants.checked.length} checked, all held`) : color('red', r.invariants.violations.join('; '))}`,
     `  API calls                ${r.controlPlaneCalls} control-plane (${(r.controlPlaneCalls / Math.max(1, r.replacements)).toFixed(1)} per replacement) + ${r.queueCalls} SQS long polls`,
     calls,

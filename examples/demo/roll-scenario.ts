@@ -50,6 +50,8 @@ export interface RollScenarioResult {
   readonly eventsFired: number;
   /** Real time spent in the roll itself (provisioning excluded), in ms. */
   readonly rollWallMs: number;
+  /** IAM decisions over the whole run (provisioning and roll; the controller's and the bootstraps' calls), and those denied. */
+  readonly iam: { readonly checks: number; readonly denied: number; readonly evaluated: boolean };
   /** Safety invariants checked over the whole run (the chaos package's checkers). */
   readonly invariants: { readonly checked: readonly InvariantId[]; readonly violations: readonly string[] } | null;
   /** The timeline report's data (render it with the chaos package's renderHtmlReport). */
@@ -211,6 +213,7 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
     killed,
     eventsFired: sim.world.eventsFired,
     rollWallMs,
+    iam: { checks: sim.world.iamStats.checks, denied: sim.world.iamStats.denied, evaluated: sim.options.iam !== 'off' },
     invariants: instrument ? { checked: inv.checked, violations: inv.violations.map((v) => `${v.invariant}: ${v.message}`) } : null,
     reportData,
   };
