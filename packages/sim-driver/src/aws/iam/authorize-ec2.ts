@@ -72,9 +72,9 @@ function volumeContext(ctx: ServiceContext, v: SimVolume): Context {
       'ec2:VolumeSize': String(v.sizeGiB),
       'ec2:VolumeType': v.type,
     },
-    (v.iops !== null && { 'ec2:VolumeIops': String(v.iops) }),
-    (v.throughputMiBps !== null && { 'ec2:VolumeThroughput': String(v.throughputMiBps) }),
-    (v.snapshotId !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', v.snapshotId) }),
+    v.iops !== null && { 'ec2:VolumeIops': String(v.iops) },
+    v.throughputMiBps !== null && { 'ec2:VolumeThroughput': String(v.throughputMiBps) },
+    v.snapshotId !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', v.snapshotId) },
   );
 }
 
@@ -87,11 +87,11 @@ function eniContext(ctx: ServiceContext, e: SimEni): Context {
 }
 
 function subnetContext(ctx: ServiceContext, id: string, s: SimSubnet | undefined): Context {
-  return merge(base(ctx), { 'ec2:SubnetID': id }, (s && { 'ec2:AvailabilityZone': s.az, 'ec2:Vpc': vpcArn(ctx, s.vpcId) }));
+  return merge(base(ctx), { 'ec2:SubnetID': id }, s && { 'ec2:AvailabilityZone': s.az, 'ec2:Vpc': vpcArn(ctx, s.vpcId) });
 }
 
 function securityGroupContext(ctx: ServiceContext, id: string, g: SimSecurityGroup | undefined): Context {
-  return merge(base(ctx), { 'ec2:SecurityGroupID': id }, (g && { 'ec2:Vpc': vpcArn(ctx, g.vpcId) }));
+  return merge(base(ctx), { 'ec2:SecurityGroupID': id }, g && { 'ec2:Vpc': vpcArn(ctx, g.vpcId) });
 }
 
 function snapshotContext(ctx: ServiceContext, s: SimSnapshot): Context {
@@ -113,7 +113,7 @@ function imageContext(ctx: ServiceContext, id: string, _i: SimImage | undefined)
 }
 
 function launchTemplateContext(ctx: ServiceContext, lt: SimLaunchTemplate | undefined): Context {
-  return merge(base(ctx), (lt && resourceTagKeys(lt.tags, 'ec2')));
+  return merge(base(ctx), lt && resourceTagKeys(lt.tags, 'ec2'));
 }
 
 /** An existing resource named by its id (CreateTags, DeleteTags): its ARN and its current keys. */
@@ -291,9 +291,9 @@ export function runInstancesChecks(ctx: ServiceContext, request: Input, options:
       base(ctx),
       ltKeys(false),
       requestTagKeys(tagsFor('instance')),
-      (instanceType.value !== null && { 'ec2:InstanceType': instanceType.value }),
-      (az !== null && { 'ec2:AvailabilityZone': az }),
-      (profileArn !== null && { 'ec2:InstanceProfile': profileArn }),
+      instanceType.value !== null && { 'ec2:InstanceType': instanceType.value },
+      az !== null && { 'ec2:AvailabilityZone': az },
+      profileArn !== null && { 'ec2:InstanceProfile': profileArn },
       {
         'ec2:MetadataHttpTokens': str(metadata, 'HttpTokens') ?? 'optional',
         'ec2:MetadataHttpPutResponseHopLimit': String(num(metadata, 'HttpPutResponseHopLimit') ?? 1),
@@ -326,8 +326,8 @@ export function runInstancesChecks(ctx: ServiceContext, request: Input, options:
           base(ctx),
           ltKeys(false),
           requestTagKeys(tagsFor('network-interface')),
-          (s && { 'ec2:Subnet': ec2Arn(ctx, 'subnet', s.id) }),
-          (sub && { 'ec2:Vpc': vpcArn(ctx, sub.vpcId), 'ec2:AvailabilityZone': sub.az }),
+          s && { 'ec2:Subnet': ec2Arn(ctx, 'subnet', s.id) },
+          sub && { 'ec2:Vpc': vpcArn(ctx, sub.vpcId), 'ec2:AvailabilityZone': sub.az },
           { 'ec2:AssociatePublicIpAddress': String((primary && bool(primary, 'AssociatePublicIpAddress')) ?? false) },
         )),
       );
@@ -352,13 +352,13 @@ export function runInstancesChecks(ctx: ServiceContext, request: Input, options:
       base(ctx),
       ltKeys(mappings.fromTemplate),
       requestTagKeys(volumeTags),
-      (az !== null && { 'ec2:AvailabilityZone': az }),
+      az !== null && { 'ec2:AvailabilityZone': az },
       { 'ec2:Encrypted': String(bool(m.ebs, 'Encrypted') ?? false) },
-      (num(m.ebs, 'VolumeSize') !== null && { 'ec2:VolumeSize': String(num(m.ebs, 'VolumeSize')) }),
+      num(m.ebs, 'VolumeSize') !== null && { 'ec2:VolumeSize': String(num(m.ebs, 'VolumeSize')) },
       { 'ec2:VolumeType': str(m.ebs, 'VolumeType') ?? 'gp3' },
-      (num(m.ebs, 'Iops') !== null && { 'ec2:VolumeIops': String(num(m.ebs, 'Iops')) }),
-      (num(m.ebs, 'Throughput') !== null && { 'ec2:VolumeThroughput': String(num(m.ebs, 'Throughput')) }),
-      (str(m.ebs, 'SnapshotId') !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', str(m.ebs, 'SnapshotId') as string) }),
+      num(m.ebs, 'Iops') !== null && { 'ec2:VolumeIops': String(num(m.ebs, 'Iops')) },
+      num(m.ebs, 'Throughput') !== null && { 'ec2:VolumeThroughput': String(num(m.ebs, 'Throughput')) },
+      str(m.ebs, 'SnapshotId') !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', str(m.ebs, 'SnapshotId') as string) },
     )),
   );
   if (rootDevice === null || !ebs.some((m) => m.device === rootDevice)) {
@@ -366,7 +366,7 @@ export function runInstancesChecks(ctx: ServiceContext, request: Input, options:
       base(ctx),
       ltKeys(false),
       requestTagKeys(volumeTags),
-      (az !== null && { 'ec2:AvailabilityZone': az }),
+      az !== null && { 'ec2:AvailabilityZone': az },
     )));
   }
   out.push(...volumeChecks);
@@ -421,8 +421,8 @@ export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
       check('ec2:CreateNetworkInterface', ec2Arn(ctx, 'network-interface', '*'), merge(
         base(ctx),
         requestTagKeys(tags),
-        (subnetId !== null && { 'ec2:Subnet': ec2Arn(ctx, 'subnet', subnetId) }),
-        (subnet && { 'ec2:Vpc': vpcArn(ctx, subnet.vpcId), 'ec2:AvailabilityZone': subnet.az }),
+        subnetId !== null && { 'ec2:Subnet': ec2Arn(ctx, 'subnet', subnetId) },
+        subnet && { 'ec2:Vpc': vpcArn(ctx, subnet.vpcId), 'ec2:AvailabilityZone': subnet.az },
       )),
     ];
     if (subnetId !== null) out.push(check('ec2:CreateNetworkInterface', ec2Arn(ctx, 'subnet', subnetId), subnetContext(ctx, subnetId, subnet)));
@@ -460,14 +460,14 @@ export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
       check('ec2:CreateVolume', ec2Arn(ctx, 'volume', '*'), merge(
         base(ctx),
         requestTagKeys(tags),
-        (az !== null && { 'ec2:AvailabilityZone': az }),
+        az !== null && { 'ec2:AvailabilityZone': az },
         { 'ec2:Encrypted': String(encrypted || (snapshot?.encrypted ?? false)) },
-        (size !== null && { 'ec2:VolumeSize': String(size) }),
+        size !== null && { 'ec2:VolumeSize': String(size) },
         { 'ec2:VolumeType': str(input, 'VolumeType') ?? 'gp2' },
-        (num(input, 'Iops') !== null && { 'ec2:VolumeIops': String(num(input, 'Iops')) }),
-        (num(input, 'Throughput') !== null && { 'ec2:VolumeThroughput': String(num(input, 'Throughput')) }),
-        (keyRef !== null && { 'ec2:KmsKeyId': key?.arn ?? keyRef }),
-        (snapshotId !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', snapshotId) }),
+        num(input, 'Iops') !== null && { 'ec2:VolumeIops': String(num(input, 'Iops')) },
+        num(input, 'Throughput') !== null && { 'ec2:VolumeThroughput': String(num(input, 'Throughput')) },
+        keyRef !== null && { 'ec2:KmsKeyId': key?.arn ?? keyRef },
+        snapshotId !== null && { 'ec2:ParentSnapshot': ec2Arn(ctx, 'snapshot', snapshotId) },
       )),
     ];
     if (snapshotId !== null) out.push(check('ec2:CreateVolume', ec2Arn(ctx, 'snapshot', snapshotId), snapshot ? snapshotContext(ctx, snapshot) : base(ctx)));
@@ -517,7 +517,7 @@ export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
         base(ctx),
         requestTagKeys(tags),
         { 'ec2:ParentVolume': ec2Arn(ctx, 'volume', volumeId) },
-        (v && { 'ec2:VolumeSize': String(v.sizeGiB), 'ec2:SourceAvailabilityZone': v.az }),
+        v && { 'ec2:VolumeSize': String(v.sizeGiB), 'ec2:SourceAvailabilityZone': v.az },
       )),
       check('ec2:CreateSnapshot', ec2Arn(ctx, 'volume', volumeId), v ? volumeContext(ctx, v) : base(ctx)),
       ...tagOnCreate(ctx, 'CreateSnapshot', 'snapshot', tags),
