@@ -87,7 +87,7 @@ export interface ClusterChange {
   readonly atMs: number;
   readonly nodeId: string;
   readonly instanceId: string | null;
-  readonly kind: 'lifecycle' | 'phase' | 'launch-failed' | 'terminated';
+  readonly kind: 'lifecycle' | 'phase' | 'launch-failed' | 'terminated' | 'disruption';
   /** The new lifecycle state, the phase, or the error. */
   readonly detail: string;
   readonly phase?: Phase;
@@ -141,6 +141,18 @@ export interface Driver {
     nodeId: string,
     options?: DriverCallOptions & { readonly description?: string; readonly wait?: boolean },
   ): Promise<{ readonly snapshotId: string }>;
+
+  /**
+   * Points the node's group back at a launch template it launched from before (a rollback after
+   * a failed replacement): `to` is the group's template as an earlier observation saw it. Refuses
+   * a template that is not this node's. Returns what it changed.
+   */
+  restoreLaunchTemplate?(
+    spec: ClusterSpec,
+    nodeId: string,
+    to: { readonly launchTemplateId: string; readonly launchTemplateVersion: string },
+    options?: DriverCallOptions,
+  ): Promise<readonly ResourceChange[]>;
 
   /** Grows the node's data volume (EBS volumes only grow). */
   resizeVolume(spec: ClusterSpec, nodeId: string, sizeGiB: number, options?: DriverCallOptions): Promise<void>;

@@ -13,7 +13,8 @@ export type BerthErrorCode =
   | 'ABORTED'
   | 'ROLL_HALTED'
   | 'NOT_PROVISIONED'
-  | 'HOOK_FAILED';
+  | 'HOOK_FAILED'
+  | 'HOOK_TIMEOUT';
 
 export class BerthError extends Error {
   readonly code: BerthErrorCode;
@@ -106,37 +107,67 @@ export class BerthAbortError extends BerthError {
   }
 }
 
-/** A user hook (isLeader, clusterHealthy, beforeReplace...) threw. */
+/**
+ * A user hook (isLeader, clusterHealthy, beforeReplace...) threw (`HOOK_FAILED`) or outlived
+ * its timeout (`HOOK_TIMEOUT`). `touched` says whether the node had been disrupted already.
+ */
 export class BerthHookError extends BerthError {
   readonly hook: string;
   readonly nodeId: string | null;
-  constructor(hook: string, nodeId: string | null, cause: unknown) {
+  readonly timedOut: boolean;
+  constructor(hook: string, nodeId: string | null, cause: unknown, options: { timeoutMs?: number; touched?: boolean } = {}) {
     const msg = cause instanceof Error ? cause.message : String(cause);
-    super(
-      'HOOK_FAILED',
-      `Hook '${hook}'${nodeId ? ` for node ${nodeId}` : ''} threw: ${msg}. Fix the hook; no node was touched because of it.`,
-      { cause },
-    );
+    const timedOut = options.timeoutMs !== undefined;
+    const where = `Hook '${hook}'${nodeId ? ` for node ${nodeId}` : ''}`;
+    const what = timedOut ? `did not finish within ${Math.round((options.timeoutMs as number) / 1000)} s` : `threw: ${msg}`;
+    const after = options.touched
+      ? `The node's replacement had already started; it carries on under its Auto Scaling group.`
+      : nodeId
+        ? `Node ${nodeId} was not replaced because of it.`
+        : `No node was replaced because of it.`;
+    super(timedOut ? 'HOOK_TIMEOUT' : 'HOOK_FAILED', `${where} ${what}. ${after} Fix the hook${timedOut ? ' or raise its timeout (hookTimeoutsMs)' : ''}, then roll again.`, { cause });
     this.hook = hook;
     this.nodeId = nodeId;
+    this.timedOut = timedOut;
   }
 }
 
-/** The roll stopped. `nodeId`, `phase` and `lastError` say where and why. */
+/** Where a halt happened and what it did about it, as fields. */
+export interface HaltDetails {
+  readonly nodeId?: string | null;
+  /** Every node the halt concerns (a gate names the batch it held). */
+  readonly nodeIds?: readonly string[];
+  readonly phase?: string | null;
+  /** The hook that failed or timed out. */
+  readonly hook?: string | null;
+  readonly lastError?: string | null;
+  /** Nodes whose launch template went back to their last good revision. */
+  readonly rolledBack?: readonly string[];
+  /** Outdated nodes the roll did not touch. */
+  readonly untouched?: readonly string[];
+  readonly cause?: unknown;
+}
+
+/** The roll stopped. `nodeId`, `phase`, `hook` and `lastError` say where and why. */
 export class BerthRollHaltedError extends BerthError {
   readonly nodeId: string | null;
+  readonly nodeIds: readonly string[];
   readonly phase: string | null;
+  readonly hook: string | null;
   readonly lastError: string | null;
+  readonly rolledBack: readonly string[];
+  readonly untouched: readonly string[];
   readonly reason: string;
-  constructor(
-    reason: string,
-    details: { nodeId?: string | null; phase?: string | null; lastError?: string | null; cause?: unknown } = {},
-  ) {
+  constructor(reason: string, details: HaltDetails = {}) {
     super('ROLL_HALTED', `Roll halted: ${reason}`, { cause: details.cause });
     this.reason = reason;
     this.nodeId = details.nodeId ?? null;
+    this.nodeIds = Object.freeze([...(details.nodeIds ?? (details.nodeId ? [details.nodeId] : []))]);
     this.phase = details.phase ?? null;
+    this.hook = details.hook ?? null;
     this.lastError = details.lastError ?? null;
+    this.rolledBack = Object.freeze([...(details.rolledBack ?? [])]);
+    this.untouched = Object.freeze([...(details.untouched ?? [])]);
   }
 }
 

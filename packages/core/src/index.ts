@@ -30,7 +30,7 @@ export {
   isAbortError,
   throwIfAborted,
 } from './errors.js';
-export type { BerthErrorCode, ConfigIssue } from './errors.js';
+export type { BerthErrorCode, ConfigIssue, HaltDetails } from './errors.js';
 export type { Clock } from './clock.js';
 export { createPrng } from './prng.js';
 export type { Prng } from './prng.js';
@@ -55,6 +55,7 @@ export type {
   ClusterObservation,
   NodeObservation,
   InstanceObservation,
+  InstanceDisruption,
   GroupObservation,
   EniObservation,
   VolumeObservation,
@@ -82,6 +83,8 @@ export { RuntimeDriver } from './runtime/runtime-driver.js';
 export type { RuntimeOptions, RetryOptions, OperationStats } from './runtime/runtime-driver.js';
 export { TokenBucket } from './runtime/token-bucket.js';
 export { createController, Controller } from './controller/create-controller.js';
+export { DEFAULT_FRESHNESS_MS, DEFAULT_HOOK_TIMEOUTS_MS, ABORT_SETTLE_BOUND_MS } from './controller/roll-defaults.js';
+export type { HookName } from './controller/roll-defaults.js';
 export type { ControllerOptions, RollOptions, ApplyResult, ClusterStatus, WatchOptions } from './controller/create-controller.js';
 export type { ControllerEvents, ControllerEventName } from './controller/events.js';
 export type { RollReport, NodeReplacementReport, BatchReport } from './controller/roll-report.js';

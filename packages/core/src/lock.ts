@@ -5,6 +5,11 @@ import type { ClusterSpec } from './spec/cluster-spec.js';
 export interface Lease {
   readonly clusterName: string;
   readonly holder: string;
+  /**
+   * The controller instance that holds it. Two controllers with one holder id are two owners:
+   * an acquire by the same holder succeeds only with the same session (a retry of our own acquire).
+   */
+  readonly session: string;
   /** Grows by one on every acquisition: a fencing token. */
   readonly token: number;
   readonly expiresAtMs: number;
@@ -12,13 +17,15 @@ export interface Lease {
 
 export interface LockOptions extends DriverCallOptions {
   readonly holder: string;
+  /** Unique per controller instance (see {@link Lease.session}). */
+  readonly session: string;
   readonly ttlMs: number;
 }
 
 /**
  * Lease lock kept by the driver (DynamoDB conditional writes on AWS, in memory in the
- * simulator). `acquire` fails with `BerthLockError('LOCK_HELD')` while another holder's lease
- * has not expired; `renew` fails with `LOCK_LOST` once the lease was taken over.
+ * simulator). `acquire` fails with `BerthLockError('LOCK_HELD')` while another session's lease
+ * has not expired (the same holder id with another session included); `renew` fails with `LOCK_LOST` once the lease was taken over.
  */
 export interface LockDriver {
   acquire(spec: ClusterSpec, options: LockOptions): Promise<Lease>;

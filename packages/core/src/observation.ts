@@ -38,6 +38,23 @@ export interface InstanceObservation {
   /** The Auto Scaling health status. */
   readonly healthStatus: 'Healthy' | 'Unhealthy';
   readonly spot: boolean;
+  /**
+   * A disruption AWS announced for this instance and Berth did not start (a spot interruption
+   * warning, a scheduled retirement or stop): the planner counts the node as down from the
+   * notice on. Null or absent when none is known.
+   */
+  readonly disruption?: InstanceDisruption | null;
+}
+
+/** A disruption announced by AWS before it happens. */
+export interface InstanceDisruption {
+  readonly kind: 'spot-interruption' | 'scheduled-retirement' | 'scheduled-stop' | 'scheduled-reboot';
+  /** When the notice was seen (or sent, when AWS says). */
+  readonly noticedAtMs: number;
+  /** When AWS will act (spot: two minutes after the warning); null when it did not say. */
+  readonly deadlineMs: number | null;
+  /** The notice as AWS gave it (e.g. `instance-action: terminate`). */
+  readonly detail: string;
 }
 
 export interface GroupObservation {

@@ -26,6 +26,11 @@ export interface ControllerOptions {
   readonly hooks?: RollHooks;
   /** Who holds the lock while this controller acts. Default `berth-<n>@<clock time>`. */
   readonly holderId?: string;
+  /**
+   * This controller instance's lease session. Two controllers with one holder id are two owners,
+   * and the lease tells them apart by this. Default: holder id, clock time and a per-process count.
+   */
+  readonly sessionId?: string;
   /** Seed of the retry-jitter PRNG. Default: a hash of the holder id. */
   readonly seed?: number;
   /** Retry, rate-limit and timeout settings of the runtime wrapper. */
@@ -104,6 +109,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   readonly driver: RuntimeDriver;
   readonly clock: Clock;
   readonly holderId: string;
+  readonly sessionId: string;
   readonly #hooks: RollHooks;
   readonly #lockTtlMs: number;
   readonly #pollIntervalMs: number;
@@ -114,7 +120,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     super();
     this.spec = options.spec;
     this.clock = options.clock;
-    this.holderId = options.holderId ?? `berth-${++controllerCount}@${options.clock.now()}`;
+    const n = ++controllerCount;
+    this.holderId = options.holderId ?? `berth-${n}@${options.clock.now()}`;
+    this.sessionId = options.sessionId ?? `${this.holderId}/${options.clock.now().toString(36)}.${n.toString(36)}`;
     this.driver = new RuntimeDriver(options.driver, {
       ...options.runtime,
       clock: options.clock,
@@ -602,7 +610,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
 
   async #acquire(signal: AbortSignal | undefined): Promise<void> {
     if (this.#lease) return;
-    this.#lease = await this.driver.lock.acquire(this.spec, { holder: this.holderId, ttlMs: this.#lockTtlMs, signal });
+    this.#lease = await this.driver.lock.acquire(this.spec, { holder: this.holderId, session: this.sessionId, ttlMs: this.#lockTtlMs, signal });
     this.emit('lock.acquired', { holder: this.holderId, token: this.#lease.token, expiresAtMs: this.#lease.expiresAtMs, atMs: this.clock.now() });
   }
 
