@@ -17,16 +17,20 @@ function lockKey(spec: ClusterSpec): Record<string, AttributeValue> {
 
 function toLease(spec: ClusterSpec, item: Record<string, AttributeValue> | undefined): Lease | null {
   if (!item?.holder?.S) return null;
-  return Object.freeze({ clusterName: spec.name, holder: item.holder.S, token: Number(item.token?.N ?? 0), expiresAtMs: Number(item.expiresAtMs?.N ?? 0) });
+  // An item written by a Berth without sessions has none: '' matches no controller's session.
+  return Object.freeze({ clusterName: spec.name, holder: item.holder.S, session: item.session?.S ?? '', token: Number(item.token?.N ?? 0), expiresAtMs: Number(item.expiresAtMs?.N ?? 0) });
 }
 
 /**
  * A lease per cluster in one DynamoDB item, changed only by conditional writes:
- * - acquire succeeds when there is no lease, it has expired, or the caller already holds it,
- *   and adds one to the fencing `token` every time (the item is never deleted, so tokens only
- *   grow);
- * - renew succeeds only for the same holder and token (a lease taken over fails with LOCK_LOST);
- * - release expires the lease (same holder and token) rather than deleting it.
+ * - acquire succeeds when there is no lease, it has expired, or the caller already holds it —
+ *   the same holder *and* session (a retry of its own acquire): two controllers started with
+ *   one holder id are two owners, and the second gets LOCK_HELD. Every acquire adds one to the
+ *   fencing `token` (the item is never deleted, so tokens only grow);
+ * - renew succeeds only for the same holder, session and token (a lease taken over fails with
+ *   LOCK_LOST);
+ * - release expires the lease (same holder, session and token) rather than deleting it.
+ * `session` is a DynamoDB reserved word, hence `#s` in the expressions.
  * Expiry compares the controllers' clocks: keep them in sync (NTP) and the TTL well above the
  * skew.
  */
@@ -62,11 +66,12 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
             new UpdateItemCommand({
               TableName: table,
               Key: lockKey(spec),
-              UpdateExpression: 'SET holder = :h, expiresAtMs = :exp, #t = if_not_exists(#t, :zero) + :one',
-              ConditionExpression: 'attribute_not_exists(holder) OR expiresAtMs <= :now OR holder = :h',
-              ExpressionAttributeNames: { '#t': 'token' },
+              UpdateExpression: 'SET holder = :h, #s = :s, expiresAtMs = :exp, #t = if_not_exists(#t, :zero) + :one',
+              ConditionExpression: 'attribute_not_exists(holder) OR expiresAtMs <= :now OR (holder = :h AND #s = :s)',
+              ExpressionAttributeNames: { '#t': 'token', '#s': 'session' },
               ExpressionAttributeValues: {
                 ':h': { S: options.holder },
+                ':s': { S: options.session },
                 ':exp': { N: String(now + options.ttlMs) },
                 ':now': { N: String(now) },
                 ':zero': { N: '0' },
@@ -80,7 +85,10 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
         return toLease(spec, r.Attributes) as Lease;
       } catch (err) {
         throw await conflict(spec, err, options.signal, 'LOCK_HELD', (cur) =>
-          `Cluster ${spec.name} is locked by '${cur?.holder ?? '?'}' until ${cur ? new Date(cur.expiresAtMs).toISOString() : '?'}; wait for it to finish or for the lease to expire.`,
+          cur?.holder === options.holder
+            ? `Cluster ${spec.name} is locked by another controller instance that uses the same holder id '${options.holder}' (session ${cur.session || 'unknown'}, not this one's ${options.session}) until ${new Date(cur.expiresAtMs).toISOString()}; ` +
+              `two controllers must not share a holder id. Stop the other one, or wait for its lease to expire.`
+            : `Cluster ${spec.name} is locked by '${cur?.holder ?? '?'}' until ${cur ? new Date(cur.expiresAtMs).toISOString() : '?'}; wait for it to finish or for the lease to expire.`,
         );
       }
     },
@@ -94,9 +102,9 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
               TableName: table,
               Key: lockKey(spec),
               UpdateExpression: 'SET expiresAtMs = :exp',
-              ConditionExpression: 'holder = :h AND #t = :token',
-              ExpressionAttributeNames: { '#t': 'token' },
-              ExpressionAttributeValues: { ':h': { S: lease.holder }, ':token': { N: String(lease.token) }, ':exp': { N: String(now + options.ttlMs) } },
+              ConditionExpression: 'holder = :h AND #s = :s AND #t = :token',
+              ExpressionAttributeNames: { '#t': 'token', '#s': 'session' },
+              ExpressionAttributeValues: { ':h': { S: lease.holder }, ':s': { S: lease.session }, ':token': { N: String(lease.token) }, ':exp': { N: String(now + options.ttlMs) } },
               ReturnValues: 'ALL_NEW',
             }),
             { abortSignal },
@@ -118,9 +126,9 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
               TableName: table,
               Key: lockKey(spec),
               UpdateExpression: 'SET expiresAtMs = :zero',
-              ConditionExpression: 'holder = :h AND #t = :token',
-              ExpressionAttributeNames: { '#t': 'token' },
-              ExpressionAttributeValues: { ':h': { S: lease.holder }, ':token': { N: String(lease.token) }, ':zero': { N: '0' } },
+              ConditionExpression: 'holder = :h AND #s = :s AND #t = :token',
+              ExpressionAttributeNames: { '#t': 'token', '#s': 'session' },
+              ExpressionAttributeValues: { ':h': { S: lease.holder }, ':s': { S: lease.session }, ':token': { N: String(lease.token) }, ':zero': { N: '0' } },
             }),
             { abortSignal },
           ),

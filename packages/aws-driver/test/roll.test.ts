@@ -107,7 +107,7 @@ describe('controller.roll() through moto', () => {
     }
 
     // The lease was released: another holder gets it at once.
-    const lease = await aws.driver.lock.acquire(next, { holder: 'someone-else', ttlMs: 60_000 });
+    const lease = await aws.driver.lock.acquire(next, { holder: 'someone-else', session: 'someone-else-session', ttlMs: 60_000 });
     await aws.driver.lock.release(next, lease);
 
     // Nothing left to do: a second roll replaces nothing.

@@ -128,10 +128,10 @@ describe('the AWS driver on the simulator', () => {
   it('lock: the DynamoDB lease refuses a second holder while it runs, passes on after expiry, and the first holder loses it', async () => {
     const { sim, spec } = setup();
     await sim.run(async () => {
-      const a = await sim.driver.lock.acquire(spec, { holder: 'ci-a', ttlMs: 60_000 });
+      const a = await sim.driver.lock.acquire(spec, { holder: 'ci-a', session: 'ci-a-session', ttlMs: 60_000 });
       expect(a.token).toBe(1);
       expect(sim.world.lock('demo')).toMatchObject({ holder: 'ci-a', token: 1 });
-      const refused = await sim.driver.lock.acquire(spec, { holder: 'ci-b', ttlMs: 60_000 }).catch((e: unknown) => e);
+      const refused = await sim.driver.lock.acquire(spec, { holder: 'ci-b', session: 'ci-b-session', ttlMs: 60_000 }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(BerthLockError);
       expect((refused as BerthLockError).code).toBe('LOCK_HELD');
       expect((refused as BerthLockError).holder).toBe('ci-a');
@@ -139,7 +139,7 @@ describe('the AWS driver on the simulator', () => {
       const renewed = await sim.driver.lock.renew(spec, a, { ttlMs: 60_000 });
       expect(renewed.expiresAtMs).toBeGreaterThan(a.expiresAtMs);
       await sim.clock.sleep(61_000);
-      const b = await sim.driver.lock.acquire(spec, { holder: 'ci-b', ttlMs: 60_000 });
+      const b = await sim.driver.lock.acquire(spec, { holder: 'ci-b', session: 'ci-b-session', ttlMs: 60_000 });
       expect(b.token).toBe(2);
       await expect(sim.driver.lock.renew(spec, renewed, { ttlMs: 60_000 })).rejects.toMatchObject({ code: 'LOCK_LOST', holder: 'ci-b' });
       await sim.driver.lock.release(spec, renewed); // no-op: not ours any more
@@ -147,7 +147,7 @@ describe('the AWS driver on the simulator', () => {
       await sim.driver.lock.release(spec, b);
       // Released: expired, not deleted, so the fencing token keeps growing.
       expect(sim.world.lock('demo')).toMatchObject({ holder: 'ci-b', token: 2, expiresAtMs: 0 });
-      const c = await sim.driver.lock.acquire(spec, { holder: 'ci-c', ttlMs: 1_000 });
+      const c = await sim.driver.lock.acquire(spec, { holder: 'ci-c', session: 'ci-c-session', ttlMs: 1_000 });
       expect(c.token).toBe(3);
     });
     // Conditional UpdateItems only (acquire, renew, release); GetItem to name the holder on a conflict, and inspect.
@@ -250,7 +250,7 @@ describe('the AWS driver on the simulator', () => {
     await sim.run(async () => {
       await expect(sim.driver.observe(spec, { signal })).rejects.toMatchObject({ code: 'ABORTED' });
       await expect(sim.driver.ensureNode(spec, 'demo-1', { signal })).rejects.toMatchObject({ code: 'ABORTED' });
-      await expect(sim.driver.lock.acquire(spec, { holder: 'x', ttlMs: 1, signal })).rejects.toMatchObject({ code: 'ABORTED' });
+      await expect(sim.driver.lock.acquire(spec, { holder: 'x', session: 'x-session', ttlMs: 1, signal })).rejects.toMatchObject({ code: 'ABORTED' });
       await expect(sim.driver.setDns(spec, [{ name: 'a.example.com', values: ['10.0.1.10'] }], { signal })).rejects.toMatchObject({ code: 'ABORTED' });
     });
     expect(sim.world.enis).toHaveLength(0);

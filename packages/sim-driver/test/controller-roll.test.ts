@@ -144,14 +144,17 @@ describe('controller.roll() on the simulator', () => {
       // A controller whose process dies: after its 2nd replacement starts, every call fails and it never releases its lease.
       let dead = false;
       const dying = crashable(sim.driver, () => dead);
-      const first = createController({ spec: next, driver: dying, clock: sim.clock, hooks: sim.hooks, holderId: 'roller', runtime: { retry: { maxAttempts: 1 } } });
+      const first = createController({ spec: next, driver: dying, clock: sim.clock, hooks: sim.hooks, holderId: 'roller', sessionId: 'roller-run-1', runtime: { retry: { maxAttempts: 1 } } });
       let started = 0;
       first.on('node.replacing', () => {
         if (++started === 2) dead = true;
       });
       await expect(first.roll()).rejects.toThrow();
-      // The restarted controller (same identity) continues.
-      const second = createController({ spec: next, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'roller' });
+      // Another controller instance with the same holder id (a new session) does not inherit the lease.
+      const other = createController({ spec: next, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'roller', sessionId: 'roller-run-2', runtime: { retry: { maxAttempts: 1 } } });
+      await expect(other.roll()).rejects.toMatchObject({ code: 'LOCK_HELD', holder: 'roller', message: expect.stringContaining('same holder id') });
+      // The restarted controller with the same identity (holder and session) continues.
+      const second = createController({ spec: next, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'roller', sessionId: 'roller-run-1' });
       const report = await second.roll();
       expect(report.outcome).toBe('completed');
       expect(report.alreadyCurrent.length + report.replacedCount).toBeGreaterThanOrEqual(5);
@@ -194,7 +197,7 @@ describe('controller.roll() on the simulator', () => {
     const { sim, spec, next } = setup(3, 2);
     await sim.run(async () => {
       await provision(sim, spec);
-      await sim.driver.lock.acquire(next, { holder: 'someone-else', ttlMs: 600_000 });
+      await sim.driver.lock.acquire(next, { holder: 'someone-else', session: 'someone-else-session', ttlMs: 600_000 });
       const c = createController({ spec: next, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'roller' });
       const err = await c.roll().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BerthLockError);

@@ -280,10 +280,11 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
 
     test('the lock admits one holder at a time, fences with a growing token, and is released', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
-      const a = await ctx.driver.lock.acquire(spec, { holder: 'a', ttlMs: 60_000 });
+      const a = await ctx.driver.lock.acquire(spec, { holder: 'a', session: 'a-1', ttlMs: 60_000 });
+      expect(a.session).toBe('a-1');
       let err: unknown = null;
       try {
-        await ctx.driver.lock.acquire(spec, { holder: 'b', ttlMs: 60_000 });
+        await ctx.driver.lock.acquire(spec, { holder: 'b', session: 'b-1', ttlMs: 60_000 });
       } catch (e) {
         err = e;
       }
@@ -293,7 +294,7 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
       const renewed = await ctx.driver.lock.renew(spec, a, { ttlMs: 60_000 });
       expect(renewed.expiresAtMs).toBeGreaterThanOrEqual(a.expiresAtMs);
       await ctx.driver.lock.release(spec, renewed);
-      const b = await ctx.driver.lock.acquire(spec, { holder: 'b', ttlMs: 60_000 });
+      const b = await ctx.driver.lock.acquire(spec, { holder: 'b', session: 'b-1', ttlMs: 60_000 });
       expect(b.token).toBeGreaterThan(a.token);
       let lost: unknown = null;
       try {
@@ -302,6 +303,39 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
         lost = e;
       }
       expect((lost as BerthLockError).code).toBe('LOCK_LOST');
+    });
+
+    test('the lock tells two controllers with one holder id apart by their session', async (ctx) => {
+      const spec = defineCluster(ctx.clusterInput(3));
+      const first = await ctx.driver.lock.acquire(spec, { holder: 'ci', session: 'run-1', ttlMs: 60_000 });
+      // Another controller instance started with the same holder id: it does not own the lease.
+      let err: unknown = null;
+      try {
+        await ctx.driver.lock.acquire(spec, { holder: 'ci', session: 'run-2', ttlMs: 60_000 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, 'an acquire by the same holder in another session').toBeInstanceOf(BerthLockError);
+      expect((err as BerthLockError).code).toBe('LOCK_HELD');
+      expect((err as BerthLockError).holder).toBe('ci');
+      // A retry of our own acquire (same holder, same session) succeeds and moves the token on.
+      const again = await ctx.driver.lock.acquire(spec, { holder: 'ci', session: 'run-1', ttlMs: 60_000 });
+      expect(again.session).toBe('run-1');
+      expect(again.token).toBeGreaterThan(first.token);
+      // Renew and release need the session too: the other instance can do neither.
+      let lost: unknown = null;
+      try {
+        await ctx.driver.lock.renew(spec, { ...again, session: 'run-2' }, { ttlMs: 60_000 });
+      } catch (e) {
+        lost = e;
+      }
+      expect((lost as BerthLockError).code).toBe('LOCK_LOST');
+      await ctx.driver.lock.release(spec, { ...again, session: 'run-2' });
+      expect((await ctx.driver.lock.inspect(spec))?.expiresAtMs).toBe(again.expiresAtMs);
+      await ctx.driver.lock.release(spec, again);
+      const next = await ctx.driver.lock.acquire(spec, { holder: 'ci', session: 'run-2', ttlMs: 60_000 });
+      expect(next.session).toBe('run-2');
+      expect(next.token).toBeGreaterThan(again.token);
     });
 
     test('deleteNode under retain keeps the data volume; under delete removes it', async (ctx) => {

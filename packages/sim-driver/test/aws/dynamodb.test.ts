@@ -30,22 +30,22 @@ function withTable(overrides: SimulationOptions = {}) {
 
 // The lease's expressions, as packages/aws-driver/src/dynamodb-lock.ts sends them.
 const ACQUIRE = {
-  UpdateExpression: 'SET holder = :h, expiresAtMs = :exp, #t = if_not_exists(#t, :zero) + :one',
-  ConditionExpression: 'attribute_not_exists(holder) OR expiresAtMs <= :now OR holder = :h',
-  ExpressionAttributeNames: { '#t': 'token' },
+  UpdateExpression: 'SET holder = :h, #s = :s, expiresAtMs = :exp, #t = if_not_exists(#t, :zero) + :one',
+  ConditionExpression: 'attribute_not_exists(holder) OR expiresAtMs <= :now OR (holder = :h AND #s = :s)',
+  ExpressionAttributeNames: { '#t': 'token', '#s': 'session' },
   ReturnValues: 'ALL_NEW',
 };
-const acquire = (holder: string, nowMs: number, ttlMs: number) => ({
+const acquire = (holder: string, nowMs: number, ttlMs: number, session = `${holder}-1`) => ({
   ...ACQUIRE,
   Key: KEY,
-  ExpressionAttributeValues: { ':h': { S: holder }, ':exp': { N: String(nowMs + ttlMs) }, ':now': { N: String(nowMs) }, ':zero': { N: '0' }, ':one': { N: '1' } },
+  ExpressionAttributeValues: { ':h': { S: holder }, ':s': { S: session }, ':exp': { N: String(nowMs + ttlMs) }, ':now': { N: String(nowMs) }, ':zero': { N: '0' }, ':one': { N: '1' } },
 });
-const renew = (holder: string, token: number, expMs: number) => ({
+const renew = (holder: string, token: number, expMs: number, session = `${holder}-1`) => ({
   Key: KEY,
   UpdateExpression: 'SET expiresAtMs = :exp',
-  ConditionExpression: 'holder = :h AND #t = :token',
-  ExpressionAttributeNames: { '#t': 'token' },
-  ExpressionAttributeValues: { ':h': { S: holder }, ':token': { N: String(token) }, ':exp': { N: String(expMs) } },
+  ConditionExpression: 'holder = :h AND #s = :s AND #t = :token',
+  ExpressionAttributeNames: { '#t': 'token', '#s': 'session' },
+  ExpressionAttributeValues: { ':h': { S: holder }, ':s': { S: session }, ':token': { N: String(token) }, ':exp': { N: String(expMs) } },
   ReturnValues: 'ALL_NEW',
 });
 
@@ -101,11 +101,17 @@ describe('SimDynamoDb: the cluster lease (dynamodb-lock.ts expressions)', () => 
   it('DDB-1, DDB-3, DDB-4: acquires on an empty table, refuses a second holder, lets the first re-acquire, and counts tokens', () => {
     const { ddb } = withTable();
     const first = ddb('UpdateItem', acquire('a', 1_000, 60_000));
-    expect(first).toEqual({ Attributes: { lockKey: { S: 'berth#c1' }, holder: { S: 'a' }, expiresAtMs: { N: '61000' }, token: { N: '1' } } });
+    expect(first).toEqual({ Attributes: { lockKey: { S: 'berth#c1' }, holder: { S: 'a' }, session: { S: 'a-1' }, expiresAtMs: { N: '61000' }, token: { N: '1' } } });
     const refused = faultOf(() => ddb('UpdateItem', acquire('b', 2_000, 60_000)));
     expect(refused).toMatchObject({ code: 'ConditionalCheckFailedException', message: 'The conditional request failed' });
+    // The same holder id in another session (another controller instance) is refused too: the parenthesised AND.
+    expect(faultOf(() => ddb('UpdateItem', acquire('a', 2_500, 60_000, 'a-2'))).code).toBe('ConditionalCheckFailedException');
     const again = ddb('UpdateItem', acquire('a', 3_000, 60_000)) as { Attributes: Record<string, unknown> };
     expect(again.Attributes['token']).toEqual({ N: '2' });
+    expect(faultOf(() => ddb('UpdateItem', renew('a', 2, 90_000, 'a-2'))).code).toBe('ConditionalCheckFailedException');
+    // `session` is a reserved word: written bare, the expression is refused.
+    const bare = { ...acquire('a', 4_000, 60_000), UpdateExpression: 'SET holder = :h, session = :s, expiresAtMs = :exp, #t = if_not_exists(#t, :zero) + :one', ConditionExpression: 'attribute_not_exists(holder) OR expiresAtMs <= :now', ExpressionAttributeNames: { '#t': 'token' } };
+    expect(faultOf(() => ddb('UpdateItem', bare))).toMatchObject({ code: 'ValidationException', message: expect.stringContaining('reserved keyword: session') });
   });
 
   it('DDB-1: lets another holder take over once the lease expired, and refuses a renew with the old token', () => {
@@ -186,15 +192,15 @@ describe('SimDynamoDb: the cluster lease (dynamodb-lock.ts expressions)', () => 
     const result = await scheduler.run(async () => {
       const table = await driver.ensureLockTable();
       const again = await driver.ensureLockTable();
-      const a = await driver.lock.acquire(spec, { holder: 'a', ttlMs: 60_000 });
-      const held = await driver.lock.acquire(spec, { holder: 'b', ttlMs: 60_000 }).catch((e: unknown) => e);
+      const a = await driver.lock.acquire(spec, { holder: 'a', session: 'a-session', ttlMs: 60_000 });
+      const held = await driver.lock.acquire(spec, { holder: 'b', session: 'b-session', ttlMs: 60_000 }).catch((e: unknown) => e);
       const renewed = await driver.lock.renew(spec, a, { ttlMs: 120_000 });
       await scheduler.sleep(121_000);
-      const b = await driver.lock.acquire(spec, { holder: 'b', ttlMs: 60_000 });
+      const b = await driver.lock.acquire(spec, { holder: 'b', session: 'b-session', ttlMs: 60_000 });
       const lost = await driver.lock.renew(spec, renewed, { ttlMs: 60_000 }).catch((e: unknown) => e);
       await driver.lock.release(spec, b);
       const afterRelease = await driver.lock.inspect(spec);
-      const c = await driver.lock.acquire(spec, { holder: 'c', ttlMs: 60_000 });
+      const c = await driver.lock.acquire(spec, { holder: 'c', session: 'c-session', ttlMs: 60_000 });
       return { table, again, a, held, renewed, b, lost, afterRelease, c };
     });
     expect(result.table).toEqual({ tableName: 'berth-locks', created: true });

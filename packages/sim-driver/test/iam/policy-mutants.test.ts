@@ -84,7 +84,7 @@ async function everything(sim: Simulation): Promise<void> {
     await ctl(moreGroups).apply();
   });
   await step('a second controller while the lease is held', async () => {
-    const lease = await driver.lock.acquire(spec, { holder: 'someone-else', ttlMs: 60_000 });
+    const lease = await driver.lock.acquire(spec, { holder: 'someone-else', session: 'someone-else-session', ttlMs: 60_000 });
     const refused = await ctl(spec).apply().then(
       () => false,
       (err: unknown) => (err as { code?: string }).code === 'LOCK_HELD',
