@@ -98,7 +98,7 @@ describe('SimDynamoDb tables', () => {
 });
 
 describe('SimDynamoDb: the cluster lease (dynamodb-lock.ts expressions)', () => {
-  it('DDB-1, DDB-3, DDB-4: acquires on an empty table, refuses a second holder, lets the first re-acquire, and counts tokens', () => {
+  it('DDB-1, DDB-3, DDB-4, DDB-8: acquires on an empty table, refuses a second holder and the same holder in another session, lets the first re-acquire, counts tokens, and needs `session` aliased', () => {
     const { ddb } = withTable();
     const first = ddb('UpdateItem', acquire('a', 1_000, 60_000));
     expect(first).toEqual({ Attributes: { lockKey: { S: 'berth#c1' }, holder: { S: 'a' }, session: { S: 'a-1' }, expiresAtMs: { N: '61000' }, token: { N: '1' } } });
