@@ -5,12 +5,17 @@ export interface HookContext {
   readonly spec: ClusterSpec;
   /** The latest observation the controller has. */
   readonly observation: ClusterObservation;
+  /** Fires when the hook's timeout passes or the roll is aborted: stop then. */
   readonly signal: AbortSignal;
+  /** Nodes the roll has taken down on purpose right now (its batch in flight). */
+  readonly disrupting?: readonly string[];
 }
 
 /**
- * Application-level gates the controller calls during a roll. All optional; a hook that
- * throws halts the roll before any further node is touched.
+ * Application-level gates the controller calls during a roll. All optional. Each runs with a
+ * timeout (`hookTimeoutsMs`, defaults in `DEFAULT_HOOK_TIMEOUTS_MS`) and its own `ctx.signal`;
+ * a hook that throws or outlives its timeout halts the roll, naming the hook and the node,
+ * before any further node is touched.
  */
 export interface RollHooks {
   /** Whether this node leads the application now; the leader is replaced last. */

@@ -1,23 +1,27 @@
 import EventEmitter from 'eventemitter3';
 import { createActor, fromPromise, toPromise } from 'xstate';
 import type { Clock } from '../clock.js';
-import type { ClusterChange, Driver, EnsureNodeResult } from '../driver.js';
-import { BerthAbortError, BerthError, BerthHookError, BerthLockError, BerthRollHaltedError, isAbortError, throwIfAborted } from '../errors.js';
-import type { HookContext, RollHooks } from '../hooks.js';
-import type { Lease } from '../lock.js';
+import type { Driver, EnsureNodeResult } from '../driver.js';
+import { BerthAbortError, BerthError, BerthLockError, BerthRollHaltedError, isAbortError, throwIfAborted } from '../errors.js';
+import type { RollHooks } from '../hooks.js';
 import type { NodeMachineEmitted } from '../machines/node-machine.js';
 import type { ClusterObservation } from '../observation.js';
 import { planApply, type ApplyPlan } from '../plan/plan-apply.js';
 import { clusterStatuses, type NodeStatus } from '../plan/node-status.js';
-import { planRoll, type InFlightReplacement, type RollPlan } from '../plan/plan-roll.js';
+import { planRoll, type RollPlan } from '../plan/plan-roll.js';
 import { quorumOf, type QuorumMath } from '../plan/quorum.js';
 import { createPrng } from '../prng.js';
 import { RuntimeDriver, type RuntimeOptions } from '../runtime/runtime-driver.js';
 import type { ClusterSpec } from '../spec/cluster-spec.js';
 import type { ControllerEvents } from './events.js';
+import { HookRunner } from './hook-runner.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { NodeTracker } from './node-tracker.js';
+import { ABORT_SETTLE_BOUND_MS, DEFAULT_FRESHNESS_MS, type HookName } from './roll-defaults.js';
 import { rollMachine } from './roll-machine.js';
-import { diffCounts, RollRecorder, type RollReport } from './roll-report.js';
+import { diffCounts, type RollRecorder, type RollReport } from './roll-report.js';
+import { RollRun } from './roll-run.js';
+import { MAX_WAIT_MS } from './wait-for-progress.js';
 
 export interface ControllerOptions {
   readonly spec: ClusterSpec;
@@ -39,6 +43,10 @@ export interface ControllerOptions {
   readonly lockTtlMs?: number;
   /** Longest pause between polls when the driver has no change notifications. Default 10 000 ms. */
   readonly pollIntervalMs?: number;
+  /** The oldest view a disruption may be decided on. Default {@link DEFAULT_FRESHNESS_MS}. */
+  readonly freshnessMs?: number;
+  /** Per-hook timeouts (ms), on top of `DEFAULT_HOOK_TIMEOUTS_MS`. */
+  readonly hookTimeoutsMs?: Partial<Record<HookName, number>>;
 }
 
 export interface RollOptions {
@@ -54,6 +62,20 @@ export interface RollOptions {
   readonly retryFailed?: boolean;
   /** Nodes to leave alone. */
   readonly skip?: readonly string[];
+  /**
+   * What a halt does to the groups this roll moved to the new revision and did not finish:
+   * `rollback` (default) points them back at the template they launched from before, so a
+   * later instance loss relaunches a proven revision; `hold` leaves them on the new one.
+   */
+  readonly onFailure?: 'rollback' | 'hold';
+  /**
+   * AZ order of the batches (a batch never spans two AZs): `balanced` (default) draws each batch
+   * from the AZ with the most outdated nodes left; `az` finishes one AZ before the next.
+   */
+  readonly waves?: 'balanced' | 'az';
+  /** Per-hook timeouts for this roll (ms), on top of the controller's. */
+  readonly hookTimeoutsMs?: Partial<Record<HookName, number>>;
+  /** Aborts the roll; `roll()` settles within `ABORT_SETTLE_BOUND_MS` of it. */
   readonly signal?: AbortSignal;
 }
 
@@ -91,17 +113,9 @@ const fnv = (s: string) => {
 };
 
 /**
- * With notifications, still look at least this often: timeouts, and failures that send no
- * event (a bootstrap waiting for manual repair). Failures that abandon send one.
- */
-const SAFETY_POLL_MS = 300_000;
-/** SQS's longest long-poll. */
-const MAX_WAIT_MS = 20_000;
-
-/**
  * Drives one cluster: `plan()`, `apply()`, `roll()`, `status()`, `watch()`, with typed events.
  * Stateless across crashes: everything it needs is in the cloud (revision tags, launch
- * template versions, lifecycle states, the lock), so a new controller continues where a
+ * template versions, lifecycle states, the lease), so a new controller continues where a
  * killed one stopped.
  */
 export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e: ControllerEvents[K]) => void }> {
@@ -113,7 +127,10 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   readonly #hooks: RollHooks;
   readonly #lockTtlMs: number;
   readonly #pollIntervalMs: number;
-  #lease: Lease | null = null;
+  readonly #freshnessMs: number;
+  readonly #hookTimeoutsMs: Partial<Record<HookName, number>>;
+  readonly #runtimeTimeoutMs: number;
+  readonly #lease: LeaseKeeper;
   #rollActor: { send(e: { type: 'pause' } | { type: 'resume' }): void } | null = null;
 
   constructor(options: ControllerOptions) {
@@ -131,20 +148,42 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     this.#hooks = options.hooks ?? {};
     this.#lockTtlMs = options.lockTtlMs ?? 600_000;
     this.#pollIntervalMs = options.pollIntervalMs ?? 10_000;
+    this.#freshnessMs = options.freshnessMs ?? DEFAULT_FRESHNESS_MS;
+    this.#hookTimeoutsMs = options.hookTimeoutsMs ?? {};
+    this.#runtimeTimeoutMs = options.runtime?.timeoutMs ?? 120_000;
+    this.#lease = new LeaseKeeper({
+      driver: this.driver,
+      spec: this.spec,
+      clock: this.clock,
+      holder: this.holderId,
+      session: this.sessionId,
+      ttlMs: this.#lockTtlMs,
+      onAcquired: (lease) => this.emit('lock.acquired', { holder: lease.holder, session: lease.session, token: lease.token, expiresAtMs: lease.expiresAtMs, atMs: this.clock.now() }),
+      onReleased: (lease) => this.emit('lock.released', { holder: lease.holder, session: lease.session, atMs: this.clock.now() }),
+      onLost: (err) => this.emit('lock.lost', { holder: this.holderId, session: this.sessionId, reason: err.message, atMs: this.clock.now() }),
+    });
+  }
+
+  /** Lease time a mutating call needs left: one attempt's timeout, at most half the TTL. */
+  get #callLeaseMs(): number {
+    return Math.min(this.#runtimeTimeoutMs, this.#lockTtlMs / 2);
   }
 
   /** What `apply()` and `roll()` would do now, without doing it. */
-  async plan(options: { maxUnavailable?: number; signal?: AbortSignal; hooks?: RollHooks } = {}): Promise<{ apply: ApplyPlan; roll: RollPlan; observation: ClusterObservation }> {
+  async plan(options: { maxUnavailable?: number; signal?: AbortSignal; hooks?: RollHooks; waves?: 'balanced' | 'az' } = {}): Promise<{ apply: ApplyPlan; roll: RollPlan; observation: ClusterObservation }> {
     const observation = await this.driver.observe(this.spec, { scope: 'full', signal: options.signal });
     const hooks = { ...this.#hooks, ...options.hooks };
     const signal = options.signal ?? new AbortController().signal;
-    const leaderId = await this.#leader(hooks, observation, signal);
+    const probe = new RollRun(this.#rollDeps(hooks, {}), this.#settings({ maxUnavailable: options.maxUnavailable, waves: options.waves }, 0), signal);
+    const leaderId = await probe.leader(observation);
+    probe.tracker.stop();
     const roll = planRoll(observation, this.spec, {
       maxUnavailable: options.maxUnavailable ?? 1,
       leaderId,
       replacementTimeoutMs: Infinity,
       inFlight: new Map(),
       ignoreFailuresBeforeMs: 0,
+      waves: options.waves ?? 'balanced',
     }, this.clock.now());
     return { apply: planApply(observation, this.spec), roll, observation };
   }
@@ -152,24 +191,28 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   /** Provisions and converges every node's resources and DNS. Idempotent; disrupts nothing. */
   async apply(options: { signal?: AbortSignal } = {}): Promise<ApplyResult> {
     const signal = options.signal;
-    await this.#acquire(signal);
+    await this.#lease.acquire(signal);
     try {
       const observation = await this.driver.observe(this.spec, { scope: 'full', signal });
       const plan = planApply(observation, this.spec);
       const nodes: EnsureNodeResult[] = [];
       for (const step of plan.nodes) {
-        await this.#renewIfDue(signal);
+        await this.#lease.ensure(signal, this.#callLeaseMs);
         const result = await this.driver.ensureNode(this.spec, step.nodeId, { signal });
         nodes.push(result);
         this.emit('apply.node', { nodeId: step.nodeId, changes: result.changes, atMs: this.clock.now() });
       }
       for (const r of plan.resizes) {
+        await this.#lease.ensure(signal, this.#callLeaseMs);
         await this.driver.resizeVolume(this.spec, r.nodeId, r.toGiB, { signal });
       }
-      if (plan.dns.length > 0) await this.driver.setDns(this.spec, plan.dns, { signal });
-      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes, warnings: plan.warnings };
+      if (plan.dns.length > 0) {
+        await this.#lease.ensure(signal, this.#callLeaseMs);
+        await this.driver.setDns(this.spec, plan.dns, { signal });
+      }
+      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes, warnings: [...plan.warnings, ...azWarnings(this.spec)] };
     } finally {
-      await this.#release();
+      await this.#lease.release(ABORT_SETTLE_BOUND_MS);
     }
   }
 
@@ -179,7 +222,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     return this.#status(observation);
   }
 
-  /** Pauses a running roll before its next batch; `resume()` continues it. */
+  /** Pauses a running roll before its next batch; `resume()` continues it. The lease stays held (and renewed) while paused. */
   pause(): void {
     this.#rollActor?.send({ type: 'pause' });
   }
@@ -187,190 +230,70 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     this.#rollActor?.send({ type: 'resume' });
   }
 
+  #rollDeps(hooks: RollHooks, timeouts: Partial<Record<HookName, number>>) {
+    return {
+      spec: this.spec,
+      driver: this.driver,
+      clock: this.clock,
+      hooks,
+      hookRunner: new HookRunner(this.clock, this.spec, { ...this.#hookTimeoutsMs, ...timeouts }),
+      lease: this.#lease,
+      emit: <K extends keyof ControllerEvents>(name: K, e: ControllerEvents[K]) => {
+        (this.emit as (n: K, e: ControllerEvents[K]) => boolean)(name, e);
+      },
+      onNodeEvent: (e: NodeMachineEmitted, recorder: RollRecorder) => this.#onNodeEvent(e, recorder),
+    };
+  }
+
+  #settings(options: RollOptions, startedAtMs: number) {
+    return {
+      maxUnavailable: Math.max(1, Math.floor(options.maxUnavailable ?? 1)),
+      replacementTimeoutMs: options.replacementTimeoutMs ?? 1_800_000,
+      healthTimeoutMs: options.healthTimeoutMs ?? 600_000,
+      ignoreFailuresBeforeMs: options.retryFailed ? startedAtMs : 0,
+      skip: new Set(options.skip ?? []),
+      waves: options.waves ?? 'balanced',
+      onFailure: options.onFailure ?? 'rollback',
+      freshnessMs: this.#freshnessMs,
+      pollIntervalMs: this.#pollIntervalMs,
+      callLeaseMs: this.#callLeaseMs,
+    } as const;
+  }
+
   /**
    * Replaces every outdated instance, in batches that never leave fewer than quorum healthy
-   * members. Resolves with a report; throws {@link BerthRollHaltedError} (with `.report`)
-   * when it halts, naming the node, its phase and its last error.
+   * members, each disruption checked on a fresh look under a live lease. Resolves with a
+   * report; throws {@link BerthRollHaltedError} (with `.report`) when it halts, naming the node,
+   * its phase, the hook and the last error, and what was rolled back.
    */
   async roll(options: RollOptions = {}): Promise<RollReport> {
     const outer = options.signal;
     throwIfAborted(outer);
-    const spec = this.spec;
     const hooks: RollHooks = { ...this.#hooks, ...options.hooks };
-    const maxUnavailable = Math.max(1, Math.floor(options.maxUnavailable ?? 1));
-    const replacementTimeoutMs = options.replacementTimeoutMs ?? 1_800_000;
-    const healthTimeoutMs = options.healthTimeoutMs ?? 600_000;
-    const startedAtMs = this.clock.now();
-    const ignoreFailuresBeforeMs = options.retryFailed ? startedAtMs : 0;
-    const skip = new Set(options.skip ?? []);
-    const recorder = new RollRecorder(`${spec.name}-${startedAtMs}`, spec.name, startedAtMs, maxUnavailable);
-    const callsBefore = this.driver.apiCallCounts();
-    const inFlight = new Map<string, InFlightReplacement>();
-    const firstSeenDown = new Map<string, number>();
-    const batchOf = new Map<string, number>();
-    let started = false;
-    let lastWaitReason = '';
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort(outer?.reason);
     outer?.addEventListener('abort', onOuterAbort, { once: true });
     const signal = controller.signal;
-
-    const tracker = new NodeTracker(spec.nodes.map((n) => n.id), startedAtMs, (e) => this.#onNodeEvent(e, recorder));
-    const observed = (observation: ClusterObservation): NodeStatus[] => {
-      const statuses = clusterStatuses(spec, observation);
-      tracker.observed(statuses, observation.observedAtMs);
-      return statuses;
-    };
-    const ctx = (observation: ClusterObservation): HookContext => ({ spec, observation, signal });
-
-    const gateHealthy = async (observation: ClusterObservation, what: string): Promise<ClusterObservation> => {
-      if (!hooks.clusterHealthy) return observation;
-      const deadline = this.clock.now() + healthTimeoutMs;
-      let delayMs = 1_000;
-      for (;;) {
-        if (await this.#hook('clusterHealthy', null, () => hooks.clusterHealthy?.(ctx(observation)))) return observation;
-        if (this.clock.now() >= deadline) {
-          throw new BerthRollHaltedError(`the cluster-health hook stayed false for ${Math.round(healthTimeoutMs / 1000)} s ${what}`, { phase: 'gate' });
-        }
-        await this.clock.sleep(delayMs, signal);
-        delayMs = Math.min(delayMs * 2, 15_000);
-        await this.#renewIfDue(signal);
-      }
-    };
+    const callsBefore = this.driver.apiCallCounts();
+    const run = new RollRun(this.#rollDeps(hooks, options.hookTimeoutsMs ?? {}), this.#settings(options, this.clock.now()), signal);
+    // A lost lease stops everything at once: no further call is made under it.
+    const lease = this.#lease;
+    const lostListener = (e: { reason: string }) => controller.abort(new BerthLockError('LOCK_LOST', e.reason));
+    this.on('lock.lost', lostListener);
 
     const machine = rollMachine.provide({
       actors: {
         lock: fromPromise(async () => {
-          await this.#acquire(signal);
+          await lease.acquire(signal);
         }),
-        observe: fromPromise(async () => {
-          // Planning a roll needs groups and instances only: the cheap scope.
-          const obs = await this.driver.observe(spec, { scope: 'instances', signal });
-          observed(obs);
-          return obs;
-        }),
-        decide: fromPromise(async ({ input }) => {
-          await this.#renewIfDue(signal);
-          const obs = input.observation;
-          const now = this.clock.now();
-          const statuses = clusterStatuses(spec, obs);
-          for (const s of statuses) {
-            if (s.healthy) firstSeenDown.delete(s.nodeId);
-            else if (!firstSeenDown.has(s.nodeId)) firstSeenDown.set(s.nodeId, now);
-          }
-          // Unhealthy nodes this roll did not disrupt get the same deadline, from when it first saw them.
-          const deadlines = new Map(inFlight);
-          for (const [nodeId, at] of firstSeenDown) {
-            if (!deadlines.has(nodeId)) deadlines.set(nodeId, { nodeId, oldInstanceId: '', startedAtMs: at });
-          }
-          const leaderId = await this.#leader(hooks, obs, signal);
-          const plan = planRoll(obs, spec, { maxUnavailable, leaderId, replacementTimeoutMs, inFlight: deadlines, ignoreFailuresBeforeMs, skip }, now);
-          if (!started) {
-            started = true;
-            recorder.alreadyCurrent = plan.statuses.filter((s) => !s.outdated).map((s) => s.nodeId);
-            this.emit('roll.started', { rollId: recorder.rollId, outdated: plan.order, maxUnavailable, tolerance: plan.quorum.tolerance, atMs: now });
-          }
-          if (plan.action.type === 'wait' && plan.action.reason !== lastWaitReason) {
-            lastWaitReason = plan.action.reason;
-            this.emit('roll.waiting', { reason: plan.action.reason, nodeIds: plan.action.nodeIds, atMs: now });
-          }
-          return plan;
-        }),
-        updateTemplates: fromPromise(async ({ input }) => {
-          const nodes = { ...input.observation.nodes };
-          for (const nodeId of input.nodeIds) {
-            await this.#renewIfDue(signal);
-            const node = nodes[nodeId];
-            // The observation lets the driver skip discovery: only the template changes here.
-            const result = await this.driver.ensureNode(spec, nodeId, { signal, observed: node });
-            this.emit('apply.node', { nodeId, changes: result.changes, atMs: this.clock.now() });
-            if (node?.group) nodes[nodeId] = { ...node, group: { ...node.group, revision: result.revision } };
-          }
-          return { ...input.observation, nodes };
-        }),
-        startBatch: fromPromise(async ({ input }) => {
-          const action = input.plan.action;
-          if (action.type !== 'replace') return;
-          const obs = await gateHealthy(input.observation, 'before the batch');
-          await this.#renewIfDue(signal);
-          const index = recorder.batchStarted(action.nodeIds, this.clock.now());
-          this.emit('batch.started', { index, nodeIds: action.nodeIds, budget: input.plan.quorum.budget, atMs: this.clock.now() });
-          for (const [i, nodeId] of action.nodeIds.entries()) {
-            const instanceId = action.instanceIds[i] as string;
-            await this.#hook('beforeReplace', nodeId, () => hooks.beforeReplace?.(nodeId, ctx(obs)));
-            throwIfAborted(signal);
-            const atMs = this.clock.now();
-            // Recorded before the call: if we crash mid-call the cloud still tells the story.
-            inFlight.set(nodeId, { nodeId, oldInstanceId: instanceId, startedAtMs: atMs });
-            batchOf.set(nodeId, index);
-            recorder.replacing(nodeId, instanceId, index, atMs);
-            tracker.replacing(nodeId, instanceId, atMs);
-            this.emit('node.replacing', { nodeId, instanceId, atMs });
-            await this.driver.replaceInstance(spec, nodeId, instanceId, { signal });
-          }
-        }),
-        verify: fromPromise(async ({ input }) => {
-          const action = input.plan.action;
-          const batch = action.type === 'replace' ? action.nodeIds : [];
-          const isSettled = (statuses: NodeStatus[]) =>
-            batch.every((id) => {
-              const s = statuses.find((x) => x.nodeId === id);
-              const r = inFlight.get(id);
-              if (!s || !r) return true;
-              const done = s.healthy && !s.outdated && s.current?.instanceId !== r.oldInstanceId;
-              const failed = !!s.failure && s.failure.launchedAtMs >= Math.max(ignoreFailuresBeforeMs, r.startedAtMs);
-              return done || failed || this.clock.now() - r.startedAtMs > replacementTimeoutMs;
-            });
-          const oldIds = new Set(batch.map((id) => inFlight.get(id)?.oldInstanceId));
-          // Only news about the new instances ends the wait early: InService, or gone (failed).
-          const relevant = (c: ClusterChange) =>
-            !oldIds.has(c.instanceId ?? '') && (c.kind === 'terminated' || (c.kind === 'lifecycle' && c.detail === 'InService') || c.phase === 'failed');
-          const startedAtMs = Math.min(...batch.map((id) => inFlight.get(id)?.startedAtMs ?? this.clock.now()));
-          const estimateMs = recorder.shortestReplacementMs();
-          // Polling: worth a real look once every batch node has a new instance InService, or
-          // one of them lost its new instance (a failure), or a replacement ran out of time.
-          const probe = (g: ClusterObservation) =>
-            batch.every((id) => {
-              const r = inFlight.get(id);
-              const mine = (g.nodes[id]?.instances ?? []).filter((i) => i.instanceId !== r?.oldInstanceId);
-              return !r || mine.some((i) => i.lifecycleState === 'InService') || this.clock.now() - r.startedAtMs > replacementTimeoutMs;
-            }) ||
-            batch.some((id) => (g.nodes[id]?.instances ?? []).some((i) => i.instanceId !== inFlight.get(id)?.oldInstanceId && i.lifecycleState.startsWith('Terminat')));
-          let obs = await this.#waitFor(spec, signal, tracker, observed, {
-            relevant,
-            done: isSettled,
-            probe,
-            // Sleep through 60% of the fastest replacement so far: it is unlikely to finish sooner. (At 80%
-            // the simulator's makespan reached 1.06x its lower bound at p95; at 60%, 1.013x.)
-            ...(estimateMs !== null && { notBeforeMs: startedAtMs + Math.floor(estimateMs * 0.6) }),
-          });
-          const statuses = clusterStatuses(spec, obs);
-          const finished = batch.filter((id) => {
-            const s = statuses.find((x) => x.nodeId === id);
-            return !!s && s.healthy && !s.outdated;
-          });
-          if (finished.length === batch.length) {
-            for (const nodeId of batch) {
-              await this.#hook('afterReplace', nodeId, () => hooks.afterReplace?.(nodeId, ctx(obs)));
-              inFlight.delete(nodeId);
-            }
-            obs = await gateHealthy(obs, `after replacing ${batch.join(', ')}`);
-            const index = batchOf.get(batch[0] as string) ?? 0;
-            const durationMs = recorder.batchFinished(index, this.clock.now());
-            this.emit('batch.completed', { index, nodeIds: batch, durationMs, atMs: this.clock.now() });
-          }
-          return obs;
-        }),
-        wait: fromPromise(async () => {
-          // One wake-up (a notification worth looking at, or a poll), then plan again.
-          return this.#waitFor(spec, signal, tracker, observed, {
-            relevant: (c) => c.kind === 'terminated' || c.kind === 'launch-failed' || (c.kind === 'lifecycle' && c.detail === 'InService') || c.phase === 'failed',
-            done: () => true,
-          });
-        }),
-        release: fromPromise(async () => {
-          await this.#release();
-        }),
+        observe: fromPromise(() => run.look()),
+        decide: fromPromise(({ input }) => run.decide(input.observation)),
+        updateTemplates: fromPromise(({ input }) => run.updateTemplates(input.nodeIds, input.observation)),
+        startBatch: fromPromise(({ input }) => run.startBatch(input.plan, input.observation)),
+        verify: fromPromise(() => run.verify()),
+        wait: fromPromise(() => run.wait()),
+        // The lease is released once the halt (and its rollback) is dealt with: #finishRoll.
+        release: fromPromise<void, void>(async () => {}),
       },
     });
 
@@ -379,43 +302,85 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     actor.start();
     let output;
     try {
-      output = await toPromise(actor);
+      // An abort settles the roll at once, whatever a step is waiting on.
+      output = await Promise.race([toPromise(actor), abortedPromise(signal)]);
     } finally {
       this.#rollActor = null;
-      tracker.stop();
+      actor.stop();
+      run.tracker.stop();
+      this.off('lock.lost', lostListener);
       outer?.removeEventListener('abort', onOuterAbort);
     }
+    return this.#finishRoll(run, output, signal, callsBefore);
+  }
+
+  async #finishRoll(
+    run: RollRun,
+    output: { error: unknown; outcome: { type: 'done' } | (RollPlan['action'] & { type: 'halt' }) | null } | { aborted: unknown },
+    signal: AbortSignal,
+    callsBefore: Readonly<Record<string, number>>,
+  ): Promise<RollReport> {
+    const error = 'aborted' in output ? (output.aborted ?? new BerthAbortError('The roll was aborted.')) : output.error;
+    const outcome = 'aborted' in output ? null : output.outcome;
+    let halt: BerthRollHaltedError | null = null;
+    if (error) halt = run.haltFromError(error);
+    else if (outcome && outcome.type === 'halt') halt = RollRun.haltOfPlan(outcome);
+    const aborted = !halt && (isAbortError(error) || signal.aborted);
+
+    // A halt leaves the cluster safer than it found it: roll back what this roll moved.
+    let rolledBack: string[] = [];
+    let rollbackNote = '';
+    if (halt && !aborted) {
+      try {
+        const r = await run.rollBack();
+        rolledBack = r.rolledBack;
+        if (r.notRolledBack.length > 0 && !this.#lease.held) rollbackNote = `; not rolled back (lease lost): ${r.notRolledBack.join(', ')}`;
+      } catch (err) {
+        rollbackNote = `; rollback failed: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    await this.#lease.release(ABORT_SETTLE_BOUND_MS);
+
     const now = this.clock.now();
     const apiCalls = diffCounts(this.driver.apiCallCounts(), callsBefore);
     const ops = this.driver.stats();
-    if (output.error) {
-      const err = output.error;
-      const halted = err instanceof BerthRollHaltedError ? err : null;
-      const aborted = isAbortError(err) || signal.aborted;
-      const report = recorder.finish(aborted ? 'aborted' : 'halted', halted?.reason ?? (err instanceof Error ? err.message : String(err)), now, apiCalls, ops);
-      if (halted || err instanceof BerthHookError) {
-        const h = halted ?? new BerthRollHaltedError((err as Error).message, { cause: err });
-        this.emit('roll.halted', { reason: h.reason, nodeId: h.nodeId, phase: h.phase, lastError: h.lastError, report, atMs: now });
-        throw withReport(h, report);
+    if (halt) {
+      const untouched = run.untouched();
+      const tail = `${rolledBack.length > 0 ? `; rolled back ${rolledBack.join(', ')} to their last good launch template` : ''}${rollbackNote}${untouched.length > 0 ? `; not touched: ${untouched.join(', ')}` : ''}`;
+      const full = new BerthRollHaltedError(`${halt.reason}${tail}`, {
+        nodeId: halt.nodeId,
+        nodeIds: halt.nodeIds,
+        phase: halt.phase,
+        hook: halt.hook,
+        lastError: halt.lastError,
+        rolledBack,
+        untouched,
+        cause: halt.cause ?? error ?? undefined,
+      });
+      const report = run.recorder.finish('halted', full.reason, now, apiCalls, ops);
+      this.emit('roll.halted', { reason: full.reason, nodeId: full.nodeId, nodeIds: full.nodeIds, phase: full.phase, hook: full.hook, lastError: full.lastError, rolledBack, untouched, report, atMs: now });
+      throw withReport(full, report);
+    }
+    if (error) {
+      const report = run.recorder.finish(aborted ? 'aborted' : 'halted', error instanceof Error ? error.message : String(error), now, apiCalls, ops);
+      if (aborted) {
+        this.emit('roll.aborted', { report, atMs: now });
+        if (!(error instanceof BerthAbortError)) throw withReport(new BerthAbortError('The roll was aborted.', { cause: error }), report);
       }
-      if (aborted && !(err instanceof BerthAbortError)) throw withReport(new BerthAbortError('The roll was aborted.', { cause: err }), report);
-      throw err instanceof BerthError ? withReport(err, report) : err;
+      throw error instanceof BerthError ? withReport(error, report) : error;
     }
-    const outcome = output.outcome;
-    if (outcome && outcome.type === 'halt') {
-      const report = recorder.finish('halted', outcome.reason, now, apiCalls, ops);
-      this.emit('roll.halted', { reason: outcome.reason, nodeId: outcome.nodeId, phase: outcome.phase, lastError: outcome.lastError, report, atMs: now });
-      throw withReport(new BerthRollHaltedError(outcome.reason, { nodeId: outcome.nodeId, phase: outcome.phase, lastError: outcome.lastError }), report);
-    }
-    const report = recorder.finish('completed', null, now, apiCalls, ops);
+    const report = run.recorder.finish('completed', null, now, apiCalls, ops);
     this.emit('roll.completed', { report, atMs: now });
     return report;
   }
 
   /**
    * Recovery outside a roll, until `signal` aborts: observes continuously, reports lost,
-   * recovered and stuck nodes and quorum at risk, repairs DNS drift. Never starts a
-   * disruption: the Auto Scaling group replaces lost instances; Berth watches and reports.
+   * recovered and stuck nodes and quorum at risk, repairs DNS drift. The one disruption it
+   * starts is a graceful one: a node AWS announced will go (a spot interruption, a scheduled
+   * retirement or stop) is replaced before its deadline — `beforeReplace` first, under the
+   * lease, on a fresh look — when the other nodes hold a quorum without it. Otherwise the Auto
+   * Scaling group replaces lost instances; Berth watches and reports.
    */
   async watch(options: WatchOptions): Promise<void> {
     const { signal } = options;
@@ -426,6 +391,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const q = quorumOf(spec.nodes.length);
     const lostAt = new Map<string, number>();
     const stuckReported = new Set<string>();
+    const preempted = new Set<string>();
     let atRisk = false;
     let lastFullMs = -Infinity;
     const tracker = new NodeTracker(spec.nodes.map((n) => n.id), this.clock.now(), (e) => {
@@ -470,6 +436,15 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
             this.emit('node.stuck', { nodeId: s.nodeId, phase: s.phase ?? s.state, sinceMs: since, atMs: now });
           }
         }
+        const noticed = statuses.find((s) => s.state === 'interrupted' && s.current && !preempted.has(s.current.instanceId));
+        if (noticed?.current) {
+          preempted.add(noticed.current.instanceId);
+          await this.#preempt(noticed, obs, signal).catch((err: unknown) => {
+            if (signal.aborted || isAbortError(err)) return;
+            this.emit('node.failed', { nodeId: noticed.nodeId, instanceId: noticed.current?.instanceId ?? null, reason: `graceful replacement before the announced ${noticed.disruption?.kind ?? 'disruption'} failed: ${err instanceof Error ? err.message : String(err)}`, atMs: this.clock.now() });
+          });
+          continue;
+        }
         if (full) {
           lastFullMs = now;
           const drift = planApply(obs, spec).dns;
@@ -492,18 +467,57 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     }
   }
 
+  /**
+   * Replaces a node AWS announced will go, before it goes: only when every other node is
+   * healthy enough to keep a quorum without it, under the lease (a roll holding it handles the
+   * node itself), `beforeReplace` first, then a fresh look and `replaceInstance`.
+   */
+  async #preempt(s: NodeStatus, obs: ClusterObservation, signal: AbortSignal): Promise<void> {
+    const q = quorumOf(this.spec.nodes.length);
+    const others = clusterStatuses(this.spec, obs).filter((x) => x.nodeId !== s.nodeId && x.healthy).length;
+    const instanceId = s.current?.instanceId as string;
+    const disruption = s.disruption;
+    if (others < q.quorum) {
+      this.emit('quorum.at-risk', { down: clusterStatuses(this.spec, obs).filter((x) => !x.healthy).map((x) => x.nodeId), tolerance: q.tolerance, atMs: this.clock.now() });
+      return;
+    }
+    try {
+      await this.#lease.acquire(signal);
+    } catch (err) {
+      if (err instanceof BerthLockError && err.code === 'LOCK_HELD') return; // a roll is on; it counts the node as down
+      throw err;
+    }
+    try {
+      this.emit('node.preempting', { nodeId: s.nodeId, instanceId, kind: disruption?.kind ?? 'spot-interruption', deadlineMs: disruption?.deadlineMs ?? null, atMs: this.clock.now() });
+      const runner = new HookRunner(this.clock, this.spec, this.#hookTimeoutsMs);
+      const before = this.#hooks.beforeReplace;
+      if (before) await runner.run('beforeReplace', s.nodeId, obs, signal, (ctx) => before(s.nodeId, ctx), undefined);
+      const fresh = await this.driver.observe(this.spec, { scope: 'instances', signal });
+      const now = clusterStatuses(this.spec, fresh);
+      const self = now.find((x) => x.nodeId === s.nodeId);
+      if (self?.current?.instanceId !== instanceId) return; // already gone: the group handles it
+      if (now.filter((x) => x.nodeId !== s.nodeId && x.healthy).length < q.quorum) return;
+      await this.#lease.ensure(signal, this.#callLeaseMs);
+      await this.driver.replaceInstance(this.spec, s.nodeId, instanceId, { signal, notAfterMs: fresh.observedAtMs + this.#freshnessMs });
+      this.emit('node.replacing', { nodeId: s.nodeId, instanceId, atMs: this.clock.now() });
+    } finally {
+      await this.#lease.release(ABORT_SETTLE_BOUND_MS);
+    }
+  }
+
   async #repairDns(records: readonly { name: string; values: readonly string[] }[], signal: AbortSignal): Promise<void> {
     try {
-      await this.#acquire(signal);
+      await this.#lease.acquire(signal);
     } catch (err) {
       if (err instanceof BerthLockError && err.code === 'LOCK_HELD') return; // a roll is on; it owns the cluster now
       throw err;
     }
     try {
+      await this.#lease.ensure(signal, this.#callLeaseMs);
       await this.driver.setDns(this.spec, records, { signal });
       this.emit('dns.repaired', { records: records.map((r) => r.name), atMs: this.clock.now() });
     } finally {
-      await this.#release();
+      await this.#lease.release(ABORT_SETTLE_BOUND_MS);
     }
   }
 
@@ -520,50 +534,6 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       outdated,
       converged: outdated.length === 0 && healthy === nodes.length,
     };
-  }
-
-  /**
-   * Waits for progress: with change notifications, sleeps on `waitForChange` and observes
-   * (the cheap `instances` scope) only when a relevant change arrives or `SAFETY_POLL_MS`
-   * passed; without them, polls with backoff. Sleeps through `notBeforeMs` first.
-   */
-  async #waitFor(
-    spec: ClusterSpec,
-    signal: AbortSignal,
-    tracker: NodeTracker,
-    observed: (o: ClusterObservation) => NodeStatus[],
-    wait: {
-      relevant: (c: ClusterChange) => boolean;
-      done: (statuses: NodeStatus[]) => boolean;
-      notBeforeMs?: number;
-      /** Without notifications: a one-call `groups` probe must say yes before a real look. */
-      probe?: (groupsOnly: ClusterObservation) => boolean;
-    },
-  ): Promise<ClusterObservation> {
-    for (let now = this.clock.now(); wait.notBeforeMs !== undefined && now < wait.notBeforeMs; now = this.clock.now()) {
-      await this.#renewIfDue(signal);
-      await this.clock.sleep(Math.min(wait.notBeforeMs - now, this.#lockTtlMs / 4), signal);
-    }
-    let delayMs = Math.min(2_000, this.#pollIntervalMs);
-    let lastObservedMs = this.clock.now(); // a deliberate sleep counts as looked-at
-    for (;;) {
-      await this.#renewIfDue(signal);
-      if (this.driver.capabilities.changeNotifications && this.driver.waitForChange) {
-        const changes = await this.driver.waitForChange(spec, { timeoutMs: MAX_WAIT_MS, signal });
-        tracker.notified(changes);
-        if (!changes.some(wait.relevant) && this.clock.now() - lastObservedMs < SAFETY_POLL_MS) continue;
-      } else {
-        await this.clock.sleep(delayMs, signal);
-        delayMs = Math.min(delayMs * 2, this.#pollIntervalMs);
-        if (wait.probe && this.clock.now() - lastObservedMs < SAFETY_POLL_MS) {
-          const groups = await this.driver.observe(spec, { scope: 'groups', signal });
-          if (!wait.probe(groups)) continue;
-        }
-      }
-      const obs = await this.driver.observe(spec, { scope: 'instances', signal });
-      lastObservedMs = this.clock.now();
-      if (wait.done(observed(obs))) return obs;
-    }
   }
 
   #onNodeEvent(e: NodeMachineEmitted, recorder: RollRecorder): void {
@@ -588,55 +558,31 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         break;
     }
   }
+}
 
-  async #leader(hooks: RollHooks, observation: ClusterObservation, signal: AbortSignal): Promise<string | null> {
-    if (!hooks.isLeader) return null;
-    for (const s of clusterStatuses(this.spec, observation)) {
-      if (!s.healthy) continue;
-      const ctx: HookContext = { spec: this.spec, observation, signal };
-      if (await this.#hook('isLeader', s.nodeId, () => hooks.isLeader?.(s.nodeId, ctx))) return s.nodeId;
-    }
-    return null;
-  }
+/** Settles with `{ aborted: reason }` when the signal fires (never otherwise). */
+function abortedPromise(signal: AbortSignal): Promise<{ aborted: unknown }> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve({ aborted: signal.reason });
+    else signal.addEventListener('abort', () => resolve({ aborted: signal.reason }), { once: true });
+  });
+}
 
-  async #hook<T>(name: string, nodeId: string | null, fn: () => T | Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isAbortError(err)) throw err;
-      throw new BerthHookError(name, nodeId, err);
-    }
-  }
-
-  async #acquire(signal: AbortSignal | undefined): Promise<void> {
-    if (this.#lease) return;
-    this.#lease = await this.driver.lock.acquire(this.spec, { holder: this.holderId, session: this.sessionId, ttlMs: this.#lockTtlMs, signal });
-    this.emit('lock.acquired', { holder: this.holderId, token: this.#lease.token, expiresAtMs: this.#lease.expiresAtMs, atMs: this.clock.now() });
-  }
-
-  async #renewIfDue(signal: AbortSignal | undefined): Promise<void> {
-    const lease = this.#lease;
-    if (!lease) return;
-    const now = this.clock.now();
-    if (lease.expiresAtMs - now > this.#lockTtlMs / 2) return;
-    if (now >= lease.expiresAtMs) {
-      this.#lease = null;
-      throw new BerthLockError('LOCK_LOST', `The lease on cluster ${this.spec.name} expired before it was renewed; another controller may act now. Stopping without touching anything else.`, { holder: lease.holder, expiresAtMs: lease.expiresAtMs });
-    }
-    this.#lease = await this.driver.lock.renew(this.spec, lease, { ttlMs: this.#lockTtlMs, signal });
-  }
-
-  async #release(): Promise<void> {
-    const lease = this.#lease;
-    this.#lease = null;
-    if (!lease) return;
-    try {
-      await this.driver.lock.release(this.spec, lease);
-      this.emit('lock.released', { holder: lease.holder, atMs: this.clock.now() });
-    } catch {
-      // The lease expires by itself; nothing else depends on the release.
+/**
+ * Layout warnings: an AZ holding at least the quorum tolerance means that AZ's outage during
+ * any replacement loses the quorum.
+ */
+export function azWarnings(spec: ClusterSpec): string[] {
+  const q = quorumOf(spec.nodes.length);
+  const perAz = new Map<string, string[]>();
+  for (const n of spec.nodes) perAz.set(n.az, [...(perAz.get(n.az) ?? []), n.id]);
+  const out: string[] = [];
+  for (const [az, ids] of [...perAz].sort()) {
+    if (q.tolerance > 0 && ids.length >= q.tolerance) {
+      out.push(`AZ ${az} holds ${ids.length} of ${spec.nodes.length} nodes (${ids.join(', ')}), at least the quorum tolerance of ${q.tolerance}: an outage of ${az} during any replacement loses the quorum. Spread the nodes over more AZs (at most ${Math.max(1, q.tolerance - 1)} per AZ) if the layout allows.`);
     }
   }
+  return out;
 }
 
 function withReport<E extends Error>(err: E, report: RollReport): E & { report: RollReport } {

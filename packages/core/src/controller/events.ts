@@ -3,8 +3,10 @@ import type { RollReport } from './roll-report.js';
 
 /** Every event a controller emits, by name. Each carries the clock time `atMs`. */
 export interface ControllerEvents {
-  'lock.acquired': { holder: string; token: number; expiresAtMs: number; atMs: number };
-  'lock.released': { holder: string; atMs: number };
+  'lock.acquired': { holder: string; session: string; token: number; expiresAtMs: number; atMs: number };
+  'lock.released': { holder: string; session: string; atMs: number };
+  /** The lease was taken over or expired: the controller stops without another write. */
+  'lock.lost': { holder: string; session: string; reason: string; atMs: number };
   'apply.node': { nodeId: string; changes: readonly { resource: string; action: string; id: string }[]; atMs: number };
   'roll.started': { rollId: string; outdated: readonly string[]; maxUnavailable: number; tolerance: number; atMs: number };
   'roll.waiting': { reason: string; nodeIds: readonly string[]; atMs: number };
@@ -16,11 +18,28 @@ export interface ControllerEvents {
   'node.failed': { nodeId: string; instanceId: string | null; reason: string; atMs: number };
   'node.lost': { nodeId: string; instanceId: string; atMs: number };
   'node.recovered': { nodeId: string; instanceId: string; downMs: number; atMs: number };
+  /** `watch()` replaces a node AWS announced will go, before its deadline. */
+  'node.preempting': { nodeId: string; instanceId: string; kind: string; deadlineMs: number | null; atMs: number };
   'node.stuck': { nodeId: string; phase: string; sinceMs: number; atMs: number };
   'quorum.at-risk': { down: readonly string[]; tolerance: number; atMs: number };
   'quorum.restored': { atMs: number };
   'dns.repaired': { records: readonly string[]; atMs: number };
-  'roll.halted': { reason: string; nodeId: string | null; phase: string | null; lastError: string | null; report: RollReport; atMs: number };
+  'roll.halted': {
+    reason: string;
+    nodeId: string | null;
+    nodeIds: readonly string[];
+    phase: string | null;
+    hook: string | null;
+    lastError: string | null;
+    /** Nodes whose launch template went back to their last good revision. */
+    rolledBack: readonly string[];
+    /** Outdated nodes this roll never touched. */
+    untouched: readonly string[];
+    report: RollReport;
+    atMs: number;
+  };
+  /** The roll was aborted (its signal fired); the report says how far it came. */
+  'roll.aborted': { report: RollReport; atMs: number };
   'roll.completed': { report: RollReport; atMs: number };
 }
 

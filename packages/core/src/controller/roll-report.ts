@@ -72,6 +72,11 @@ export class RollRecorder {
   replacing(nodeId: string, oldInstanceId: string, batch: number, atMs: number): void {
     this.#nodes.set(nodeId, { batch, oldInstanceId, newInstanceId: null, startedAtMs: atMs, finishedAtMs: null, phases: {} });
   }
+  /** The replacement call did not go through: forget it. */
+  cancelReplacing(nodeId: string): void {
+    const n = this.#nodes.get(nodeId);
+    if (n && n.finishedAtMs === null) this.#nodes.delete(nodeId);
+  }
   phase(nodeId: string, instanceId: string, phase: Phase, atMs: number): void {
     const n = this.#nodes.get(nodeId);
     if (!n || instanceId === n.oldInstanceId || n.finishedAtMs !== null) return;

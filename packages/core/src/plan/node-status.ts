@@ -1,4 +1,4 @@
-import { liveInstances, PHASE_ORDER, type ClusterObservation, type InstanceObservation, type NodeObservation, type Phase } from '../observation.js';
+import { liveInstances, PHASE_ORDER, type ClusterObservation, type InstanceDisruption, type InstanceObservation, type NodeObservation, type Phase } from '../observation.js';
 import { computeRevision } from '../revision.js';
 import type { ClusterSpec } from '../spec/cluster-spec.js';
 
@@ -7,7 +7,7 @@ import type { ClusterSpec } from '../spec/cluster-spec.js';
  * vocabulary: `absent` (nothing provisioned), the boot phases, `in-service`, `failed`, or
  * `replacing` (old instance on its way out, no new one yet).
  */
-export type NodeState = 'absent' | 'missing-instance' | 'replacing' | Phase;
+export type NodeState = 'absent' | 'missing-instance' | 'replacing' | 'interrupted' | Phase;
 
 export interface NodeFailure {
   readonly instanceId: string;
@@ -31,14 +31,24 @@ export interface NodeStatus {
   readonly revision: string | null;
   /** The current instance runs another revision than desired, or there is none yet. */
   readonly outdated: boolean;
-  /** InService, running, Healthy, and not reporting a failure. */
+  /** InService, running, Healthy, not reporting a failure, and no disruption announced. */
   readonly healthy: boolean;
+  /** A disruption AWS announced for the current instance (spot interruption, scheduled event): the node counts as down. */
+  readonly disruption: InstanceDisruption | null;
+  /** The node's AZ (from the spec). */
+  readonly az: string;
   readonly state: NodeState;
   readonly phase: Phase | null;
   /** The newest instance on the desired revision that reported `failed`, if any. */
   readonly failure: NodeFailure | null;
   /** The group's latest failed activity (e.g. the ENI still in use). */
   readonly lastActivityError: string | null;
+  /**
+   * Why the node is not serving, in the words that explain it: the bootstrap's failure reason
+   * when an instance failed on the desired revision (not the group's secondary errors such as
+   * the ENI still being in use), else the announced disruption, else the group's last error.
+   */
+  readonly cause: string | null;
 }
 
 const phaseNames = new Set<string>(PHASE_ORDER);
@@ -51,7 +61,13 @@ export function parseFailureReason(reason: string | null): { phase: Phase | null
   return { phase: null, reason };
 }
 
-export function nodeStatus(spec: ClusterSpec, nodeId: string, node: NodeObservation | undefined, desiredRevision = computeRevision(spec, nodeId)): NodeStatus {
+export function nodeStatus(
+  spec: ClusterSpec,
+  nodeId: string,
+  node: NodeObservation | undefined,
+  desiredRevision = computeRevision(spec, nodeId),
+  az = spec.nodes.find((n) => n.id === nodeId)?.az ?? '',
+): NodeStatus {
   const group = node?.group ?? null;
   const instances = node?.instances ?? [];
   const live = node ? liveInstances(node) : [];
@@ -61,15 +77,18 @@ export function nodeStatus(spec: ClusterSpec, nodeId: string, node: NodeObservat
   const failure: NodeFailure | null = failedOnDesired
     ? { instanceId: failedOnDesired.instanceId, launchedAtMs: failedOnDesired.launchedAtMs, ...parseFailureReason(failedOnDesired.phaseReason) }
     : null;
-  const healthy =
+  const disruption = current?.disruption ?? null;
+  const serving =
     !!current &&
     current.lifecycleState === 'InService' &&
     current.ec2State === 'running' &&
     current.healthStatus === 'Healthy' &&
     current.phase !== 'failed';
+  const healthy = serving && !disruption;
   let state: NodeState;
   if (!group) state = 'absent';
   else if (current?.phase === 'failed') state = 'failed';
+  else if (serving && disruption) state = 'interrupted';
   else if (healthy) state = 'in-service';
   else if (current) state = current.lifecycleState === 'InService' ? 'healthy' : (current.phase ?? 'launching');
   else if (leaving.length > 0) state = 'replacing';
@@ -84,15 +103,24 @@ export function nodeStatus(spec: ClusterSpec, nodeId: string, node: NodeObservat
     revision: current?.revision ?? null,
     outdated: !current || current.revision !== desiredRevision,
     healthy,
+    disruption,
+    az,
     state,
     phase: current?.phase ?? null,
     failure,
     lastActivityError: group?.lastActivityError ?? null,
+    cause: failure
+      ? `${failure.phase ? `${failure.phase}: ` : ''}${failure.reason} (instance ${failure.instanceId})`
+      : disruption
+        ? `${disruption.kind} announced for ${current?.instanceId ?? '?'}${disruption.deadlineMs !== null ? ` (AWS acts at ${disruption.deadlineMs})` : ''}: ${disruption.detail}`
+        : healthy
+          ? null
+          : (group?.lastActivityError ?? null),
   };
 }
 
 export function clusterStatuses(spec: ClusterSpec, observation: ClusterObservation, revisions?: ReadonlyMap<string, string>): NodeStatus[] {
-  return spec.nodes.map((n) => nodeStatus(spec, n.id, observation.nodes[n.id], revisions?.get(n.id)));
+  return spec.nodes.map((n) => nodeStatus(spec, n.id, observation.nodes[n.id], revisions?.get(n.id) ?? computeRevision(spec, n.id), n.az));
 }
 
 function newest(list: readonly InstanceObservation[]): InstanceObservation | null {

@@ -9,9 +9,10 @@ import type {
   EnsureNodeOptions,
   EnsureNodeResult,
   ObserveOptions,
+  ResourceChange,
   WaitForChangeOptions,
 } from '../driver.js';
-import { BerthAbortError, BerthDriverError, BerthTimeoutError, throwIfAborted } from '../errors.js';
+import { BerthAbortError, BerthCapabilityError, BerthDriverError, BerthTimeoutError, throwIfAborted } from '../errors.js';
 import type { Lease, LockDriver, LockOptions } from '../lock.js';
 import type { ClusterObservation } from '../observation.js';
 import type { Prng } from '../prng.js';
@@ -103,8 +104,12 @@ export class RuntimeDriver implements Driver {
   ensureNode(spec: ClusterSpec, nodeId: string, options: EnsureNodeOptions = {}): Promise<EnsureNodeResult> {
     return this.#call('ensureNode', options.signal, (signal) => this.inner.ensureNode(spec, nodeId, { ...options, signal }));
   }
-  replaceInstance(spec: ClusterSpec, nodeId: string, instanceId: string, options: DriverCallOptions = {}): Promise<void> {
-    return this.#call('replaceInstance', options.signal, (signal) => this.inner.replaceInstance(spec, nodeId, instanceId, { signal }));
+  /**
+   * `notAfterMs`: no attempt starts after this clock time (a retry would act on a view older
+   * than the caller allows); the last error is thrown instead.
+   */
+  replaceInstance(spec: ClusterSpec, nodeId: string, instanceId: string, options: DriverCallOptions & { readonly notAfterMs?: number } = {}): Promise<void> {
+    return this.#call('replaceInstance', options.signal, (signal) => this.inner.replaceInstance(spec, nodeId, instanceId, { signal }), this.#timeoutMs, options.notAfterMs);
   }
   completeLifecycle(spec: ClusterSpec, nodeId: string, instanceId: string, result: 'CONTINUE' | 'ABANDON', options: DriverCallOptions = {}): Promise<void> {
     return this.#call('completeLifecycle', options.signal, (signal) => this.inner.completeLifecycle(spec, nodeId, instanceId, result, { signal }));
@@ -121,6 +126,20 @@ export class RuntimeDriver implements Driver {
   deleteNode(spec: ClusterSpec, nodeId: string, options: DriverCallOptions & { policy?: DeletionPolicy } = {}): Promise<DeleteNodeResult> {
     return this.#call('deleteNode', options.signal, (signal) => this.inner.deleteNode(spec, nodeId, { ...options, signal }));
   }
+  /** Whether the driver can point a group back at an earlier template (rollback). */
+  get canRestoreLaunchTemplate(): boolean {
+    return typeof this.inner.restoreLaunchTemplate === 'function';
+  }
+  restoreLaunchTemplate(
+    spec: ClusterSpec,
+    nodeId: string,
+    to: { readonly launchTemplateId: string; readonly launchTemplateVersion: string },
+    options: DriverCallOptions = {},
+  ): Promise<readonly ResourceChange[]> {
+    const inner = this.inner;
+    if (!inner.restoreLaunchTemplate) return Promise.reject(new BerthCapabilityError('restoreLaunchTemplate', inner.name, 'Rolling a node back to its last good launch template'));
+    return this.#call('restoreLaunchTemplate', options.signal, (signal) => (inner.restoreLaunchTemplate as NonNullable<Driver['restoreLaunchTemplate']>).call(inner, spec, nodeId, to, { signal }));
+  }
   apiCallCounts(): Readonly<Record<string, number>> {
     return this.inner.apiCallCounts?.() ?? {};
   }
@@ -130,24 +149,28 @@ export class RuntimeDriver implements Driver {
     return Object.fromEntries([...this.#stats].map(([k, v]) => [k, { ...v }]));
   }
 
-  async #call<T>(operation: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, timeoutMs = this.#timeoutMs): Promise<T> {
+  async #call<T>(operation: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, timeoutMs = this.#timeoutMs, notAfterMs = Infinity): Promise<T> {
     const stats = this.#statsFor(operation);
     stats.calls++;
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(signal);
       if (this.#bucket) await this.#bucket.take(signal);
+      if (attempt === 1 && this.#clock.now() > notAfterMs) {
+        stats.failures++;
+        throw new BerthTimeoutError(`${operation} was not started: its caller's deadline (${notAfterMs}) passed while it waited for the rate limiter`);
+      }
       stats.attempts++;
       try {
         return await this.#attempt(operation, signal, fn, timeoutMs);
       } catch (err) {
         if (err instanceof BerthDriverError && err.throttling) stats.throttled++;
         const retryable = (err instanceof BerthDriverError && err.retryable) || err instanceof BerthTimeoutError;
-        if (!retryable || attempt >= this.#retry.maxAttempts || signal?.aborted) {
+        const capMs = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
+        const delayMs = retryable ? Math.floor(this.#prng.next() * capMs) : 0;
+        if (!retryable || attempt >= this.#retry.maxAttempts || signal?.aborted || this.#clock.now() + delayMs > notAfterMs) {
           stats.failures++;
           throw err;
         }
-        const capMs = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
-        const delayMs = Math.floor(this.#prng.next() * capMs);
         stats.retries++;
         this.#onRetry?.({
           operation,

@@ -43,6 +43,8 @@ export interface NodeShape {
   groupRevision?: 'current' | 'old';
   launchedAtMs?: number;
   extra?: InstanceObservation[];
+  /** A spot interruption warning on the current instance. */
+  disruption?: boolean;
 }
 
 /** A hand-made observation: every node healthy on the old revision unless shaped otherwise. */
@@ -64,7 +66,8 @@ export function observation(s: ClusterSpec, shapes: Record<string, NodeShape> = 
         az: n.az,
         launchedAtMs: shape.launchedAtMs ?? 500_000,
         healthStatus: 'Healthy',
-        spot: false,
+        spot: !!shape.disruption,
+        ...(shape.disruption && { disruption: { kind: 'spot-interruption' as const, noticedAtMs: 990_000, deadlineMs: 1_110_000, detail: 'instance-action: terminate' } }),
       });
     }
     if (shape.leaving) {

@@ -1,0 +1,84 @@
+import type { Clock } from '../clock.js';
+import { BerthAbortError, BerthHookError, isAbortError, throwIfAborted } from '../errors.js';
+import type { HookContext } from '../hooks.js';
+import type { ClusterObservation } from '../observation.js';
+import type { ClusterSpec } from '../spec/cluster-spec.js';
+import { DEFAULT_HOOK_TIMEOUTS_MS, type HookName } from './roll-defaults.js';
+
+/** Settles with the hook's own outcome, or with why it was cut off. */
+type Outcome<T> = { readonly kind: 'done'; readonly value: T } | { readonly kind: 'threw'; readonly error: unknown } | { readonly kind: 'timeout' } | { readonly kind: 'aborted' };
+
+/**
+ * Runs user hooks with bounds: each call gets its own `ctx.signal`, which fires when the hook's
+ * timeout passes or the roll is aborted; the caller stops waiting at that moment whether or not
+ * the hook honours the signal (a hook that ignores it is left behind, its result discarded).
+ * A throw becomes `HOOK_FAILED`, a timeout `HOOK_TIMEOUT`, both naming the hook and the node.
+ */
+export class HookRunner {
+  readonly #clock: Clock;
+  readonly #spec: ClusterSpec;
+  readonly #timeouts: Readonly<Record<HookName, number>>;
+
+  constructor(clock: Clock, spec: ClusterSpec, timeouts: Partial<Record<HookName, number>> = {}) {
+    this.#clock = clock;
+    this.#spec = spec;
+    this.#timeouts = { ...DEFAULT_HOOK_TIMEOUTS_MS, ...timeouts };
+  }
+
+  timeoutOf(name: HookName): number {
+    return this.#timeouts[name];
+  }
+
+  async run<T>(
+    name: HookName,
+    nodeId: string | null,
+    observation: ClusterObservation,
+    signal: AbortSignal,
+    fn: ((ctx: HookContext) => T | Promise<T>) | undefined,
+    fallback: T,
+    options: { touched?: boolean; disrupting?: readonly string[] } = {},
+  ): Promise<T> {
+    if (!fn) return fallback;
+    throwIfAborted(signal);
+    const timeoutMs = this.#timeouts[name];
+    const own = new AbortController();
+    const onAbort = () => own.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = new AbortController();
+    let settle!: (o: Outcome<T>) => void;
+    const outcome = new Promise<Outcome<T>>((resolve) => (settle = resolve));
+    this.#clock.sleep(timeoutMs, timer.signal).then(
+      () => {
+        settle({ kind: 'timeout' });
+        own.abort(new BerthAbortError(`hook '${name}' timed out after ${timeoutMs} ms`));
+      },
+      () => undefined,
+    );
+    own.signal.addEventListener('abort', () => settle({ kind: 'aborted' }), { once: true });
+    const ctx: HookContext = { spec: this.#spec, observation, signal: own.signal, disrupting: options.disrupting ?? [] };
+    try {
+      Promise.resolve()
+        .then(() => fn(ctx))
+        .then(
+          (value) => settle({ kind: 'done', value }),
+          (error: unknown) => settle({ kind: 'threw', error }),
+        );
+      const o = await outcome;
+      switch (o.kind) {
+        case 'done':
+          return o.value;
+        case 'threw':
+          if (isAbortError(o.error) && signal.aborted) throw o.error;
+          throw new BerthHookError(name, nodeId, o.error, { touched: options.touched });
+        case 'timeout':
+          throw new BerthHookError(name, nodeId, new Error(`no answer within ${timeoutMs} ms`), { touched: options.touched, timeoutMs });
+        case 'aborted':
+          throwIfAborted(signal);
+          throw new BerthAbortError(`hook '${name}' was aborted`);
+      }
+    } finally {
+      timer.abort();
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
