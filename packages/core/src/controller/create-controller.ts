@@ -73,6 +73,11 @@ export interface RollOptions {
    * from the AZ with the most outdated nodes left; `az` finishes one AZ before the next.
    */
   readonly waves?: 'balanced' | 'az';
+  /**
+   * Size batches so that losing any one AZ on top of the batch still leaves a quorum, where the
+   * layout allows it. Default true.
+   */
+  readonly tolerateAzLoss?: boolean;
   /** Per-hook timeouts for this roll (ms), on top of the controller's. */
   readonly hookTimeoutsMs?: Partial<Record<HookName, number>>;
   /** Aborts the roll; `roll()` settles within `ABORT_SETTLE_BOUND_MS` of it. */
@@ -253,6 +258,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       ignoreFailuresBeforeMs: options.retryFailed ? startedAtMs : 0,
       skip: new Set(options.skip ?? []),
       waves: options.waves ?? 'balanced',
+      tolerateAzLoss: options.tolerateAzLoss ?? true,
       onFailure: options.onFailure ?? 'rollback',
       freshnessMs: this.#freshnessMs,
       pollIntervalMs: this.#pollIntervalMs,

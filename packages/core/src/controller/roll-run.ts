@@ -22,6 +22,7 @@ export interface RollSettings {
   readonly ignoreFailuresBeforeMs: number;
   readonly skip: ReadonlySet<string>;
   readonly waves: 'balanced' | 'az';
+  readonly tolerateAzLoss: boolean;
   readonly onFailure: 'rollback' | 'hold';
   readonly freshnessMs: number;
   readonly pollIntervalMs: number;
@@ -131,7 +132,7 @@ export class RollRun {
 
   #policy() {
     const s = this.#s;
-    return { maxUnavailable: s.maxUnavailable, replacementTimeoutMs: s.replacementTimeoutMs, ignoreFailuresBeforeMs: s.ignoreFailuresBeforeMs, skip: s.skip, waves: s.waves };
+    return { maxUnavailable: s.maxUnavailable, replacementTimeoutMs: s.replacementTimeoutMs, ignoreFailuresBeforeMs: s.ignoreFailuresBeforeMs, skip: s.skip, waves: s.waves, tolerateAzLoss: s.tolerateAzLoss };
   }
 
   /** The node the application says leads (the first healthy node `isLeader` says yes for). */
