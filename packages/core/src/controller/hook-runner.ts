@@ -44,9 +44,22 @@ export class HookRunner {
     const own = new AbortController();
     const onAbort = () => own.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    const timer = new AbortController();
+    const ctx: HookContext = { spec: this.#spec, observation, signal: own.signal, disrupting: options.disrupting ?? [] };
     let settle!: (o: Outcome<T>) => void;
     const outcome = new Promise<Outcome<T>>((resolve) => (settle = resolve));
+    // Called synchronously: a hook that answers (or throws) at once needs no timer.
+    let result: T | Promise<T>;
+    try {
+      result = fn(ctx);
+    } catch (error) {
+      signal.removeEventListener('abort', onAbort);
+      throw this.#failure(name, nodeId, error, signal, options);
+    }
+    if (!isPromiseLike(result)) {
+      signal.removeEventListener('abort', onAbort);
+      return result;
+    }
+    const timer = new AbortController();
     this.#clock.sleep(timeoutMs, timer.signal).then(
       () => {
         settle({ kind: 'timeout' });
@@ -55,21 +68,17 @@ export class HookRunner {
       () => undefined,
     );
     own.signal.addEventListener('abort', () => settle({ kind: 'aborted' }), { once: true });
-    const ctx: HookContext = { spec: this.#spec, observation, signal: own.signal, disrupting: options.disrupting ?? [] };
     try {
-      Promise.resolve()
-        .then(() => fn(ctx))
-        .then(
-          (value) => settle({ kind: 'done', value }),
-          (error: unknown) => settle({ kind: 'threw', error }),
-        );
+      result.then(
+        (value) => settle({ kind: 'done', value }),
+        (error: unknown) => settle({ kind: 'threw', error }),
+      );
       const o = await outcome;
       switch (o.kind) {
         case 'done':
           return o.value;
         case 'threw':
-          if (isAbortError(o.error) && signal.aborted) throw o.error;
-          throw new BerthHookError(name, nodeId, o.error, { touched: options.touched });
+          throw this.#failure(name, nodeId, o.error, signal, options);
         case 'timeout':
           throw new BerthHookError(name, nodeId, new Error(`no answer within ${timeoutMs} ms`), { touched: options.touched, timeoutMs });
         case 'aborted':
@@ -81,4 +90,13 @@ export class HookRunner {
       signal.removeEventListener('abort', onAbort);
     }
   }
+
+  #failure(name: HookName, nodeId: string | null, error: unknown, signal: AbortSignal, options: { touched?: boolean }): unknown {
+    if (isAbortError(error) && signal.aborted) return error;
+    return new BerthHookError(name, nodeId, error, { touched: options.touched });
+  }
+}
+
+function isPromiseLike<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
 }

@@ -1,4 +1,4 @@
-import { planRoll, type RollPolicy } from '@berth/core';
+import { checkDisruption, planRoll, type RollPolicy } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { observation, spec, type NodeShape } from '../support/fixtures.js';
 
@@ -213,5 +213,35 @@ describe('planRoll', () => {
     const s = spec(3);
     const plan = planRoll(observation(s, { n2: { revision: 'current', lifecycle: 'Pending:Wait', phase: 'failed', phaseReason: 'configuring: exit 3' } }), s, policy(), 0);
     expect(plan.action.type === 'halt' && plan.action.reason).toMatch(/node n2 failed to boot revision r-[0-9a-f]{16} \(instance i-n2-new, in phase configuring\): exit 3/);
+  });
+});
+
+describe('checkDisruption (the check at the moment of use)', () => {
+  const s = spec(5);
+  const pol = { ignoreFailuresBeforeMs: 0 };
+  const check = (shapes: Record<string, NodeShape>, nodeId: string, disrupted: string[] = [], maxUnavailable = 2) =>
+    checkDisruption(observation(s, shapes), s, pol, { nodeId, instanceId: `i-${nodeId}-old`, disrupted: new Set(disrupted), maxUnavailable });
+
+  it('allows a healthy outdated node when everything else is healthy', () => {
+    expect(check({}, 'n1')).toEqual({ ok: true });
+  });
+  it('allows the second node of a batch while the first is down', () => {
+    expect(check({ n1: { noInstance: true, leaving: true } }, 'n4', ['n1'])).toEqual({ ok: true });
+  });
+  it('refuses when a node outside the batch went down since the batch was planned', () => {
+    expect(check({ n2: { noInstance: true } }, 'n1')).toMatchObject({ ok: false, reason: expect.stringMatching(/n2 .* went down since the batch was planned/) });
+  });
+  it('refuses when a node outside the batch got a spot interruption notice', () => {
+    expect(check({ n3: { disruption: true } }, 'n1')).toMatchObject({ ok: false });
+  });
+  it('refuses beyond the budget, and beyond the tolerance whatever maxUnavailable says', () => {
+    expect(check({ n1: { noInstance: true } }, 'n4', ['n1'], 1)).toMatchObject({ ok: false, reason: expect.stringMatching(/budget of 1/) });
+    expect(check({ n1: { noInstance: true }, n4: { noInstance: true } }, 'n2', ['n1', 'n4'], 5)).toMatchObject({ ok: false, reason: expect.stringMatching(/budget of 2/) });
+  });
+  it('refuses a node that no longer runs the planned instance, or already runs the desired revision', () => {
+    expect(check({ n1: { revision: 'current' } }, 'n1')).toMatchObject({ ok: false });
+  });
+  it('refuses once a node failed on the desired revision', () => {
+    expect(check({ n2: { revision: 'current', lifecycle: 'Pending:Wait', phase: 'failed', phaseReason: 'mounting: boom' } }, 'n1')).toMatchObject({ ok: false, reason: expect.stringMatching(/n2 failed/) });
   });
 });
