@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { ClusterChange, ResourceChange } from '../driver.js';
 import { BerthDriverError, BerthError, BerthLockError, BerthRollHaltedError, BerthTimeoutError, isAbortError, throwIfAborted } from '../errors.js';
 import type { RollHooks } from '../hooks.js';
+import type { NodeMachineEmitted } from '../machines/node-machine.js';
 import type { ClusterObservation } from '../observation.js';
 import { clusterStatuses, type NodeStatus } from '../plan/node-status.js';
 import { checkDisruption, planRoll, type InFlightReplacement, type RollAction, type RollPlan } from '../plan/plan-roll.js';
@@ -38,7 +39,7 @@ export interface RollDeps {
   readonly hookRunner: HookRunner;
   readonly lease: LeaseKeeper;
   readonly emit: <K extends keyof ControllerEvents>(name: K, e: ControllerEvents[K]) => void;
-  readonly onNodeEvent: (e: import('../machines/node-machine.js').NodeMachineEmitted, recorder: RollRecorder) => void;
+  readonly onNodeEvent: (e: NodeMachineEmitted, recorder: RollRecorder) => void;
 }
 
 /** The group's template before this roll moved it: where a rollback goes. */
