@@ -9,6 +9,7 @@ import { iamPolicyFor, type IamPolicyDocument, type IamPolicyOptions } from './i
 import { observeCluster } from './observe.js';
 import { preflight, type PreflightReport } from './preflight.js';
 import { completeLifecycle, replaceInstance } from './replace-instance.js';
+import { restoreLaunchTemplate } from './restore-launch-template.js';
 import { setDns } from './set-dns.js';
 import { createSystemClock } from './system-clock.js';
 import { resizeVolume, snapshotVolume } from './volume-operations.js';
@@ -113,6 +114,10 @@ class AwsDriverImpl implements AwsDriver {
 
   completeLifecycle(spec: ClusterSpec, nodeId: string, instanceId: string, result: 'CONTINUE' | 'ABANDON', options: { signal?: AbortSignal } = {}) {
     return completeLifecycle(this.#ctx, spec, nodeId, instanceId, result, options.signal);
+  }
+
+  restoreLaunchTemplate(spec: ClusterSpec, nodeId: string, to: { readonly launchTemplateId: string; readonly launchTemplateVersion: string }, options: { signal?: AbortSignal } = {}) {
+    return restoreLaunchTemplate(this.#ctx, spec, nodeId, to, options.signal);
   }
 
   setDns(spec: ClusterSpec, records: readonly { name: string; values: readonly string[] }[], options: { signal?: AbortSignal } = {}) {

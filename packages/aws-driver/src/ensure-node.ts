@@ -12,7 +12,6 @@ import {
   CreateNetworkInterfaceCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
-  DeleteLaunchTemplateCommand,
   DescribeImagesCommand,
   DescribeNetworkInterfacesCommand,
   ModifyNetworkInterfaceAttributeCommand,
@@ -37,6 +36,7 @@ import { readARecord, sameValues, upsert, changeRecords } from './dns-records.js
 import { isAwsCode } from './map-aws-error.js';
 import { groupName, LAUNCH_HOOK_NAME, launchTemplateName, nodeTags, securityGroupsTag, TAG, tagsToRecord } from './names.js';
 import { DEFAULT_ROOT_DEVICE_NAME, dataVolumeRequest, launchTemplateData, networkInterfaceRequest } from './node-requests.js';
+import { retireTemplates } from './retire-templates.js';
 import { updateTemplateOnly } from './update-template.js';
 import { renderUserData } from './user-data.js';
 
@@ -61,15 +61,14 @@ export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: str
   const changes: ResourceChange[] = [];
   const eniId = await ensureEni(ctx, spec, node, changes, signal);
   const volumeId = await ensureVolume(ctx, spec, node, eniId, changes, signal);
-  const { template, others } = await ensureTemplate(ctx, spec, node, revision, { eniId, volumeId }, changes, signal);
-  const previousTemplateId = await ensureGroup(ctx, spec, node, template, changes, signal);
-  // Keep the template the group used until now (its instance may still be running from it)
-  // and delete older ones, so a node holds at most two templates against the regional quota.
-  for (const old of others) {
-    if (old.LaunchTemplateId === previousTemplateId || !old.LaunchTemplateId) continue;
-    await ctx.call('DeleteLaunchTemplate', (abortSignal) => ctx.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: old.LaunchTemplateId }), { abortSignal }), { signal });
-    changes.push({ resource: 'launch-template', action: 'deleted', id: old.LaunchTemplateId, detail: `${old.LaunchTemplateName} (superseded)` });
-  }
+  // The group first: a new template records the one the group is on (its history, for retirement).
+  const group = await findNodeGroup(ctx, spec, node.id, signal);
+  const { template, templates } = await ensureTemplate(ctx, spec, node, revision, { eniId, volumeId }, group?.LaunchTemplate?.LaunchTemplateId ?? null, changes, signal);
+  const previousTemplateId = await ensureGroup(ctx, spec, node, group, template, changes, signal);
+  // Keep the template the group used until now (its instance may still be running from it, and
+  // a failed replacement goes back to it) and the one before that; older ones go
+  // (retire-templates.ts). A re-run, whose group is already on the new template, keeps the same.
+  await retireTemplates(ctx, templates, template.id, previousTemplateId, changes, signal);
   await ensureDns(ctx, spec, node, changes, signal);
   return Object.freeze({ nodeId, revision, changes: Object.freeze(changes) });
 }
@@ -237,15 +236,15 @@ async function ensureTemplate(
   node: NodeSpec,
   revision: string,
   ids: { readonly eniId: string; readonly volumeId: string },
+  groupTemplateId: string | null,
   changes: ResourceChange[],
   signal?: AbortSignal,
-): Promise<{ template: { id: string; name: string }; others: LaunchTemplate[] }> {
+): Promise<{ template: { id: string; name: string }; templates: LaunchTemplate[] }> {
   const templates = await findNodeTemplates(ctx, spec, node.id, signal);
   const pick = pickTemplate(templates, spec, node, revision, ids);
-  const others = templates.filter((t) => t !== pick.existing);
   if (pick.existing?.LaunchTemplateId) {
     changes.push({ resource: 'launch-template', action: 'unchanged', id: pick.existing.LaunchTemplateId, detail: pick.name });
-    return { template: { id: pick.existing.LaunchTemplateId, name: pick.name }, others };
+    return { template: { id: pick.existing.LaunchTemplateId, name: pick.name }, templates };
   }
   // WHY ONE TEMPLATE PER REVISION, not one template with a version per revision: every
   // revision's template is created whole by CreateLaunchTemplate and never changes (version 1
@@ -254,10 +253,10 @@ async function ensureTemplate(
   // immutable: nobody can add a version or move $Default under it. It also sidesteps moto
   // 5.2.1, where a version made by CreateLaunchTemplateVersion with UserData breaks every
   // group launch (HTTP 500) and where groups resolve versions partly from $Default. The cost:
-  // up to two templates per node (see the cleanup in ensureNode) against the regional quota of
+  // up to three templates per node (see retire-templates.ts) against the regional quota of
   // 5,000 templates, which one group per node (quota 500) reaches long before.
-  const id = await createTemplate(ctx, spec, node, revision, ids, pick.name, changes, signal);
-  return { template: { id, name: pick.name }, others };
+  const id = await createTemplate(ctx, spec, node, revision, ids, pick.name, groupTemplateId, changes, signal);
+  return { template: { id, name: pick.name }, templates };
 }
 
 /**
@@ -301,7 +300,8 @@ async function rootDeviceOf(ctx: AwsContext, image: string, signal?: AbortSignal
 
 /**
  * Creates the node's launch template for `revision`, tagged with the ENI, volume and security
- * groups it was made for (a roll makes the next one from these). Returns its id.
+ * groups it was made for (a roll makes the next one from these) and with the template the group
+ * is on now (`previous`, the group's history). Returns its id.
  */
 export async function createTemplate(
   ctx: AwsContext,
@@ -310,6 +310,7 @@ export async function createTemplate(
   revision: string,
   ids: { readonly eniId: string; readonly volumeId: string },
   name: string,
+  previous: string | null,
   changes: ResourceChange[],
   signal?: AbortSignal,
 ): Promise<string> {
@@ -317,7 +318,13 @@ export async function createTemplate(
   // The bootstrap gets the ids it needs instead of looking them up: a tag lookup of "the node's
   // volume" also finds root volumes (the template tags them with the node too).
   const userData = renderUserData(spec, node.id, revision, { volumeId: ids.volumeId, autoScalingGroupName: groupName(spec.name, node.id), lifecycleHookName: LAUNCH_HOOK_NAME });
-  const tags = nodeTags(spec, node.id, { [TAG.revision]: revision, [TAG.templateEni]: ids.eniId, [TAG.templateVolume]: ids.volumeId, [TAG.templateSecurityGroups]: securityGroupsTag(spec) });
+  const tags = nodeTags(spec, node.id, {
+    [TAG.revision]: revision,
+    [TAG.templateEni]: ids.eniId,
+    [TAG.templateVolume]: ids.volumeId,
+    [TAG.templateSecurityGroups]: securityGroupsTag(spec),
+    ...(previous !== null && { [TAG.templatePrevious]: previous }),
+  });
   try {
     // No ClientToken: the name (one per node and revision) is the idempotency key, and a roll
     // back to a revision whose template was deleted must create it again.
@@ -346,11 +353,12 @@ export async function createTemplate(
   }
 }
 
-/** Returns the template id the group pointed at before this call (null for a new group). */
+/** Returns the template id the group pointed at before this call (null for a new group). `found`: the group as looked up just before. */
 async function ensureGroup(
   ctx: AwsContext,
   spec: ClusterSpec,
   node: NodeSpec,
+  found: AutoScalingGroup | null,
   template: { id: string; name: string },
   changes: ResourceChange[],
   signal?: AbortSignal,
@@ -362,7 +370,7 @@ async function ensureGroup(
     HeartbeatTimeout: spec.lifecycle.heartbeatTimeoutSec,
     DefaultResult: spec.lifecycle.defaultResult,
   };
-  let group: AutoScalingGroup | null = await findNodeGroup(ctx, spec, node.id, signal);
+  let group: AutoScalingGroup | null = found;
   let previousTemplateId: string | null = null;
   if (group?.Status === 'Delete in progress') {
     // A run that deleted it (below) crashed before creating it again.

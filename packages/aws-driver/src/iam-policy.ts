@@ -35,6 +35,14 @@ export interface IamPolicyOptions {
    * EventBridge on its rule. Default false.
    */
   readonly changeQueue?: boolean | { readonly queueName?: string };
+  /**
+   * Images of revisions the cluster may go back to (restoreLaunchTemplate after a failed
+   * replacement): pointing a group at a template is authorised as a launch of it, image
+   * included (docs/aws-behaviour.md IAM-4), so a policy that names only the new spec's images
+   * denies the way back. When you regenerate the policy for a roll to a new image, pass the
+   * images the cluster runs now. Default: none.
+   */
+  readonly rollbackImages?: readonly string[];
 }
 
 /** Resolved by IAM for each request from the caller's instance role credentials (see the node policy). */
@@ -79,7 +87,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
   const keyArn = (id: string) => (id.startsWith('arn:') ? id : `arn:${part}:kms:${region}:${acct}:${id.startsWith('alias/') ? id : `key/${id}`}`);
   const kms = [...new Set(spec.nodes.map((n) => n.dataVolume.kmsKeyId).filter((k): k is string => k !== null).map(keyArn))];
   const viaEc2 = { 'kms:ViaService': `ec2.${region}.amazonaws.com` };
-  const images = [...new Set([spec.image, ...spec.nodes.map((n) => n.image)])];
+  const images = [...new Set([spec.image, ...spec.nodes.map((n) => n.image), ...(options.rollbackImages ?? [])])];
   const snapshots = [...new Set(spec.nodes.map((n) => n.dataVolume.snapshotId).filter((s): s is string => s !== null))];
 
   const controller: IamStatement[] = [
@@ -192,6 +200,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
     },
     {
       // ...and to the resources the launch uses; preflight's RunInstances DryRun needs the same.
+      // Images: the spec's, and those restoreLaunchTemplate may go back to (rollbackImages).
       Sid: 'LaunchResources',
       Effect: 'Allow',
       Action: ['ec2:RunInstances'],
@@ -215,7 +224,8 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
     },
     {
       // ensureNode (UpdateAutoScalingGroup, PutLifecycleHook, CreateOrUpdateTags, and
-      // DeleteAutoScalingGroup for a group that names subnets), deleteNode
+      // DeleteAutoScalingGroup for a group that names subnets), restoreLaunchTemplate
+      // (UpdateAutoScalingGroup back to an earlier template of the node), deleteNode
       // (DeleteAutoScalingGroup), replaceInstance (TerminateInstanceInAutoScalingGroup),
       // completeLifecycle (CompleteLifecycleAction).
       Sid: 'ManageClusterGroups',

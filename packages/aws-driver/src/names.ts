@@ -28,6 +28,12 @@ export const TAG = Object.freeze({
   templateEni: 'berth:eni-id',
   templateVolume: 'berth:volume-id',
   templateSecurityGroups: 'berth:security-groups',
+  /**
+   * On a launch template: the template the node's group used when this one was made (absent for
+   * a node's first). The chain is the group's history, which tells ensureNode which older
+   * templates a rollback may still need (retire-templates.ts).
+   */
+  templatePrevious: 'berth:previous-template',
 });
 
 /** The spec's security groups as the template records them (sorted, comma-separated). */

@@ -1,10 +1,10 @@
 import { UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { DeleteLaunchTemplateCommand } from '@aws-sdk/client-ec2';
 import { computeRevision, type ClusterSpec, type EnsureNodeResult, type NodeObservation, type NodeSpec, type ResourceChange } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { findNodeTemplates } from './discover-node.js';
 import { createTemplate, pickTemplate } from './ensure-node.js';
 import { isAwsCode, isNotFound } from './map-aws-error.js';
+import { retireTemplates } from './retire-templates.js';
 import { groupName, revisionFromTemplateName, securityGroupsTag, TAG, tagsToRecord } from './names.js';
 
 /**
@@ -12,7 +12,7 @@ import { groupName, revisionFromTemplateName, securityGroupsTag, TAG, tagsToReco
  * with the launch hook and a launch template) and only the revision moved. Makes the new
  * revision's launch template from what the current one records (the node's ENI, volume and
  * security groups — tags set by ensureNode) and points the group at it; deletes templates older
- * than the one it replaces. 2–4 calls instead of a full discovery (ENI, volume, image, group,
+ * than the one it replaces and the one before that (retire-templates.ts). 2–4 calls instead of a full discovery (ENI, volume, image, group,
  * hook, DNS). Returns null when the hint does not show that case, or the current template does
  * not record what it needs (made by an older Berth), or the security groups changed (the ENI
  * needs updating): the caller then runs the full ensureNode.
@@ -42,7 +42,7 @@ export async function updateTemplateOnly(ctx: AwsContext, spec: ClusterSpec, nod
     id = existing.LaunchTemplateId;
     changes.push({ resource: 'launch-template', action: 'unchanged', id, detail: wanted });
   } else {
-    id = await createTemplate(ctx, spec, node, revision, { eniId, volumeId }, wanted, changes, signal);
+    id = await createTemplate(ctx, spec, node, revision, { eniId, volumeId }, wanted, current.LaunchTemplateId ?? null, changes, signal);
   }
   try {
     await ctx.call('UpdateAutoScalingGroup', (abortSignal) =>
@@ -54,12 +54,8 @@ export async function updateTemplateOnly(ctx: AwsContext, spec: ClusterSpec, nod
     throw err;
   }
   changes.push({ resource: 'auto-scaling-group', action: 'updated', id: name, detail: `launch template ${current.LaunchTemplateName ?? '?'} → ${wanted}` });
-  // Keep the template the group used until now (its instance still runs from it); older ones go.
-  for (const old of templates) {
-    const oldId = old.LaunchTemplateId;
-    if (!oldId || oldId === id || oldId === current.LaunchTemplateId) continue;
-    await ctx.call('DeleteLaunchTemplate', (abortSignal) => ctx.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: oldId }), { abortSignal }), { signal });
-    changes.push({ resource: 'launch-template', action: 'deleted', id: oldId, detail: `${old.LaunchTemplateName} (superseded)` });
-  }
+  // Keep the template the group used until now (its instance still runs from it, and a failed
+  // replacement goes back to it) and the one before that; older ones go (retire-templates.ts).
+  await retireTemplates(ctx, templates, id, current.LaunchTemplateId ?? null, changes, signal);
   return Object.freeze({ nodeId: node.id, revision, changes: Object.freeze(changes) });
 }

@@ -114,24 +114,33 @@ describe('ensureNode on moto', () => {
     expect(mutating).toEqual([]);
   });
 
-  it('a new revision gets its own template, the group switches to it, and older templates go', async () => {
-    await aws.driver.ensureNode(aws.spec, 'n1');
+  it('a new revision gets its own template, the group switches to it; the two templates it used before stay, older ones go', async () => {
+    const names = async () => (await aws.world.ec2.send(new DescribeLaunchTemplatesCommand({ MaxResults: 200 }))).LaunchTemplates!.map((t) => t.LaunchTemplateName).sort();
+    const r1 = await aws.driver.ensureNode(aws.spec, 'n1');
     const v2 = { ...aws.spec, instanceType: 't3.large' };
     const r2 = await aws.driver.ensureNode(v2, 'n1');
     expect(r2.revision).not.toBe(computeRevision(aws.spec, 'n1'));
     expect(r2.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.resource}:${c.action}`)).toEqual(['launch-template:created', 'auto-scaling-group:updated']);
+    // Roll to r3 while r2 (say) failed: r2's template (the group's until now) and r1's (the one
+    // before, the last that worked) both stay, so a rollback has somewhere to go.
     const v3 = { ...aws.spec, instanceType: 't3.xlarge' };
     const r3 = await aws.driver.ensureNode(v3, 'n1');
-    expect(r3.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.resource}:${c.action}`)).toEqual([
-      'launch-template:created',
-      'auto-scaling-group:updated',
-      'launch-template:deleted',
+    expect(r3.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.resource}:${c.action}`)).toEqual(['launch-template:created', 'auto-scaling-group:updated']);
+    expect(await names()).toEqual([r1, r2, r3].map((r) => launchTemplateName('kafka', 'n1', r.revision)).sort());
+    // A re-run (the group is on r3 already) deletes nothing: r2's template is still the one before.
+    const again = await aws.driver.ensureNode(v3, 'n1');
+    expect(again.changes.filter((c) => c.action !== 'unchanged')).toEqual([]);
+    // r4: r3's template (the group's until now) and r2's (the one before) stay; r1's goes.
+    const v4 = { ...aws.spec, instanceType: 'm5.large' };
+    const r4 = await aws.driver.ensureNode(v4, 'n1');
+    expect(r4.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.resource}:${c.action} ${c.detail ?? ''}`)).toEqual([
+      expect.stringMatching(/^launch-template:created /),
+      expect.stringMatching(/^auto-scaling-group:updated /),
+      `launch-template:deleted ${launchTemplateName('kafka', 'n1', r1.revision)} (superseded)`,
     ]);
-    const obs = await aws.driver.observe(v3);
-    expect(obs.nodes.n1!.group!.revision).toBe(r3.revision);
-    // The previous revision's template stays while its instance may still run.
-    const names = (await aws.world.ec2.send(new DescribeLaunchTemplatesCommand({ MaxResults: 200 }))).LaunchTemplates!.map((t) => t.LaunchTemplateName).sort();
-    expect(names).toEqual([launchTemplateName('kafka', 'n1', r2.revision), launchTemplateName('kafka', 'n1', r3.revision)].sort());
+    const obs = await aws.driver.observe(v4);
+    expect(obs.nodes.n1!.group!.revision).toBe(r4.revision);
+    expect(await names()).toEqual([r2, r3, r4].map((r) => launchTemplateName('kafka', 'n1', r.revision)).sort());
   });
 
   it("with the caller's observation (a roll), a new revision costs a template and the group's update; a stale or insufficient hint falls back to the full run", async () => {
@@ -149,7 +158,8 @@ describe('ensureNode on moto', () => {
     // The new template records the ENI, volume and security groups, so the next roll can do the same.
     const v3 = { ...aws.spec, instanceType: 't3.xlarge' };
     const r3 = await aws.driver.ensureNode(v3, 'n1', { observed: await observed(v2) });
-    expect(r3.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['launch-template:created', 'auto-scaling-group:updated', 'launch-template:deleted']);
+    // The templates of r2 (the group's until now) and of the first revision (the one before) stay.
+    expect(r3.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['launch-template:created', 'auto-scaling-group:updated']);
     // New security groups change the ENI: the hint is not enough, the full run does it.
     const v4 = { ...v3, securityGroupIds: [aws.world.securityGroupId, aws.world.securityGroupId2] };
     const r4 = await aws.driver.ensureNode(v4, 'n1', { observed: await observed(v3) });
@@ -157,8 +167,9 @@ describe('ensureNode on moto', () => {
     // A stale hint (the template it names is gone) also falls back.
     const stale = await observed(aws.spec);
     const r5 = await aws.driver.ensureNode(v4, 'n1', { observed: { ...stale, group: { ...stale.group!, launchTemplateId: 'lt-0000000000000dead' } } });
-    // Nothing to create or update: the full run found everything in place (and retired r3's template, superseded by r4's).
-    expect(r5.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.resource}:${c.action}`)).toEqual(['launch-template:deleted']);
+    // Nothing to create, update or delete: the full run found everything in place, and the
+    // group's history (r4 ← r3 ← r2, from the templates' berth:previous-template tags) is kept.
+    expect(r5.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.resource}:${c.action}`)).toEqual([]);
     expect(r5.revision).toBe(r4.revision);
   });
 

@@ -147,6 +147,14 @@ describe('iamPolicyFor', () => {
     driver.destroy();
   });
 
+  // Regression: a policy generated for a roll's new image denied restoreLaunchTemplate going back to the old one.
+  it('launches from the spec images and, with rollbackImages, from the images a rollback may go back to', () => {
+    const images = (doc: typeof controller) => ([byId(doc, 'LaunchResources').Resource].flat() as string[]).filter((r) => r.includes(':image/'));
+    expect(images(controller)).toEqual(['arn:aws:ec2:eu-west-1::image/ami-0123456789abcdef0']);
+    const rollback = iamPolicyFor(spec, { accountId: '123456789012', rollbackImages: ['ami-0aaaaaaaaaaaaaaa1', 'ami-0123456789abcdef0'] }).controller;
+    expect(images(rollback)).toEqual(['arn:aws:ec2:eu-west-1::image/ami-0123456789abcdef0', 'arn:aws:ec2:eu-west-1::image/ami-0aaaaaaaaaaaaaaa1']);
+  });
+
   // Regression: any node could attach any volume of its cluster, to any instance of it, and the
   // bootstrap's own lookups (DescribeAutoScalingInstances) were not granted.
   it('lets a node attach only its own volume to itself, tag only itself, and complete only its own launch', () => {

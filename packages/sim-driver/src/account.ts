@@ -2,8 +2,11 @@ import { nodeRecordName, type ClusterSpec } from '@berth/core';
 import type { SimContext } from './sim-context.js';
 import { CONTROLLER_ROLE } from './aws/iam/sim-iam.js';
 
-/** The policies Berth generates for a cluster (`AwsDriver.iamPolicyFor`). */
-export type PolicySource = (spec: ClusterSpec) => { readonly controller: unknown; readonly node: unknown };
+/**
+ * The policies Berth generates for a cluster (`AwsDriver.iamPolicyFor`), with the images of
+ * revisions it may go back to (`rollbackImages`).
+ */
+export type PolicySource = (spec: ClusterSpec, options: { readonly rollbackImages: readonly string[] }) => { readonly controller: unknown; readonly node: unknown };
 
 export interface PrepareOptions {
   /**
@@ -30,6 +33,8 @@ export class SimAccount {
   readonly #prepared = new WeakSet<ClusterSpec>();
   /** Cluster names whose policies were attached, with the documents (to detect a changed spec). */
   readonly #attached = new Map<string, string>();
+  /** Every image each cluster's prepared specs named: a roll may go back to them (rollbackImages). */
+  readonly #images = new Map<string, Set<string>>();
   /** Roles whose policies a test or user replaced: prepare() never attaches generated ones to them. */
   readonly #overridden = new Set<string>();
   #transform: ((role: 'controller' | 'node', document: unknown, spec: ClusterSpec) => unknown) | null = null;
@@ -72,7 +77,14 @@ export class SimAccount {
     for (const g of spec.securityGroupIds) {
       if (!state.securityGroups.has(g)) state.securityGroups.set(g, { id: g, vpcId, name: `sg-for-${spec.name}` });
     }
-    for (const image of new Set([spec.image, ...spec.nodes.map((n) => n.image)])) this.registerImage(image);
+    const images = new Set([spec.image, ...spec.nodes.map((n) => n.image)]);
+    for (const image of images) this.registerImage(image);
+    const known = this.#images.get(spec.name) ?? new Set<string>();
+    this.#images.set(spec.name, known);
+    // As an operator does on AWS when rolling to a new image: the images the cluster ran before
+    // stay allowed, so a failed replacement can go back (restoreLaunchTemplate).
+    const rollbackImages = [...known].filter((i) => !images.has(i)).sort();
+    for (const image of images) known.add(image);
     if (spec.keyName !== null && !state.keyPairs.has(spec.keyName)) state.keyPairs.set(spec.keyName, { name: spec.keyName });
     for (const n of spec.nodes) if (n.dataVolume.kmsKeyId !== null) this.addKmsKey(n.dataVolume.kmsKeyId);
     if (spec.dns) this.#ctx.route53.ensureZone(spec.dns.hostedZoneId, zoneNameFor(spec));
@@ -83,7 +95,7 @@ export class SimAccount {
     });
     iam.ensureInstanceProfile(spec.iamInstanceProfile, spec.iamInstanceProfile);
     if (options.policies !== false) {
-      const generated = this.#policies(spec);
+      const generated = this.#policies(spec, { rollbackImages });
       const t = this.#transform;
       const docs = t ? { controller: t('controller', generated.controller, spec), node: t('node', generated.node, spec) } : generated;
       const key = JSON.stringify(docs);

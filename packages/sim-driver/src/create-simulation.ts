@@ -165,7 +165,7 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     capabilities: { spot: true },
   });
   traceLeases(c, awsDriver.config.lockTable);
-  const simAccount = new SimAccount(c, (spec) => awsDriver.iamPolicyFor(spec), awsDriver.config.lockTable);
+  const simAccount = new SimAccount(c, (spec, o) => awsDriver.iamPolicyFor(spec, o), awsDriver.config.lockTable);
   const driver = resolved.account === 'auto' ? withPreparedAccount(awsDriver, simAccount) : awsDriver;
 
   let iamReady: Promise<void> | null = null;

@@ -37,6 +37,8 @@ export type ScalingActivityView = Readonly<ScalingActivity>;
 export interface LeaseView {
   readonly clusterName: string;
   readonly holder: string;
+  /** The controller instance holding it ('' for an item written before sessions). */
+  readonly session: string;
   readonly token: number;
   readonly expiresAtMs: number;
 }
@@ -135,7 +137,7 @@ export class SimWorld {
   lock(clusterName: string): LeaseView | null {
     const item = this.#ctx.dynamodb.getItem(this.#lockTable, { lockKey: { S: `berth#${clusterName}` } });
     if (!item?.['holder']?.S) return null;
-    return { clusterName, holder: item['holder'].S, token: Number(item['token']?.N ?? 0), expiresAtMs: Number(item['expiresAtMs']?.N ?? 0) };
+    return { clusterName, holder: item['holder'].S, session: item['session']?.S ?? '', token: Number(item['token']?.N ?? 0), expiresAtMs: Number(item['expiresAtMs']?.N ?? 0) };
   }
 
   /** The simulated application's state (same as `sim.app.status()`). */

@@ -88,12 +88,19 @@ describe('the AWS driver on the simulator', () => {
       expect(obs.nodes['demo-1']!.group!.launchTemplateVersion).toBe('1');
       expect(sim.world.group('demo', 'demo-1')!.launchTemplate.name).toBe(launchTemplateName('demo', 'demo-1', upd.revision));
 
-      // A third revision deletes the first template: a node keeps at most the current one and the one before.
+      // A node keeps three templates: the group's, and the two it used before (a rollback may go
+      // back to them); a fourth revision deletes the first.
       const third = defineCluster({ ...simulatedClusterInput({ nodes: 3 }), image: 'ami-0aaaaaaaaaaaaaaa0' });
       const t3 = await sim.driver.ensureNode(third, 'demo-1');
-      expect(t3.changes.filter((c) => c.resource === 'launch-template').map((c) => c.action)).toEqual(['created', 'deleted']);
+      expect(t3.changes.filter((c) => c.resource === 'launch-template').map((c) => c.action)).toEqual(['created']);
+      const fourth = defineCluster({ ...simulatedClusterInput({ nodes: 3 }), image: 'ami-0aaaaaaaaaaaaaaa1' });
+      const t4 = await sim.driver.ensureNode(fourth, 'demo-1');
+      expect(t4.changes.filter((c) => c.resource === 'launch-template').map((c) => `${c.action} ${c.detail ?? ''}`)).toEqual([
+        expect.stringMatching(/^created /),
+        `deleted ${launchTemplateName('demo', 'demo-1', first.revision)} (superseded)`,
+      ]);
       expect(sim.world.launchTemplates.filter((t) => !t.deleted).map((t) => t.name).sort()).toEqual(
-        [launchTemplateName('demo', 'demo-1', upd.revision), launchTemplateName('demo', 'demo-1', t3.revision)].sort(),
+        [upd.revision, t3.revision, t4.revision].map((r) => launchTemplateName('demo', 'demo-1', r)).sort(),
       );
     });
     expect(sim.world.enis).toHaveLength(1);

@@ -90,10 +90,12 @@ describe('controller.roll() on the simulator', () => {
     expect(Object.keys(n0.phasesAtMs)).toContain('in-service');
   });
 
+  // Batches are AZ-aware and the leader goes last alone, so after the first batch their sizes
+  // depend on where the elected leader runs (timing): the bound and the first batch are fixed.
   it.each([
-    ['maxUnavailable 2 on 5 nodes replaces two at a time and never drops below quorum', 5, 11, 2, [2, 2, 1], 3],
-    ['a 1-tolerance cluster (3 nodes) is never disrupted twice at once, whatever maxUnavailable says', 3, 4, 3, [1, 1, 1], 2],
-  ])('%s', async (_name, nodes, seed, maxUnavailable, batchSizes, quorum) => {
+    ['maxUnavailable 2 on 5 nodes replaces two at a time and never drops below quorum', 5, 11, 2, 2, 3],
+    ['a 1-tolerance cluster (3 nodes) is never disrupted twice at once, whatever maxUnavailable says', 3, 4, 3, 1, 2],
+  ])('%s', async (_name, nodes, seed, maxUnavailable, largestBatch, quorum) => {
     const { sim, spec, next } = setup(nodes, seed);
     const batches: ControllerEvents['batch.started'][] = [];
     await sim.run(async () => {
@@ -103,7 +105,10 @@ describe('controller.roll() on the simulator', () => {
       record(c, 'batch.started', batches);
       await c.roll({ maxUnavailable });
     });
-    expect(batches.map((b) => b.nodeIds.length)).toEqual(batchSizes);
+    const sizes = batches.map((b) => b.nodeIds.length);
+    expect(sizes[0]).toBe(largestBatch);
+    expect(Math.max(...sizes)).toBe(largestBatch);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(nodes);
     expect(Math.min(...healthySamples(sim))).toBeGreaterThanOrEqual(quorum);
   });
 

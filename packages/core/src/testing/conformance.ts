@@ -305,6 +305,36 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
       expect((lost as BerthLockError).code).toBe('LOCK_LOST');
     });
 
+    test('restoreLaunchTemplate (when implemented) points a group back at the template it used before, idempotently, and refuses another node\'s', async (ctx) => {
+      const restore = ctx.driver.restoreLaunchTemplate?.bind(ctx.driver);
+      if (!restore) return; // optional method: nothing to check
+      const spec = defineCluster(ctx.clusterInput(3));
+      const next = defineCluster({ ...ctx.clusterInput(3), image: ctx.otherImage });
+      const [first, second] = [nodeAt(spec, 0).id, nodeAt(spec, 1).id];
+      await ctx.driver.ensureNode(spec, first);
+      await ctx.driver.ensureNode(spec, second);
+      const templateOf = async (s: ClusterSpec, nodeId: string) => {
+        const g = (await ctx.driver.observe(s)).nodes[nodeId]?.group;
+        return { launchTemplateId: g?.launchTemplateId ?? '', launchTemplateVersion: g?.launchTemplateVersion ?? '' };
+      };
+      const before = await templateOf(spec, first);
+      const other = await templateOf(spec, second);
+      await ctx.driver.ensureNode(next, first);
+      expect((await templateOf(next, first)).launchTemplateId, 'the roll moved the group').not.toBe(before.launchTemplateId);
+      const changes = await restore(next, first, before);
+      expect(changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['auto-scaling-group:updated']);
+      expect(await templateOf(next, first)).toEqual(before);
+      expect((await restore(next, first, before)).map((c) => c.action)).toEqual(['unchanged']);
+      let err: unknown = null;
+      try {
+        await restore(next, first, other);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, "restoring another node's template").toBeInstanceOf(BerthDriverError);
+      expect(await templateOf(next, first)).toEqual(before);
+    });
+
     test('the lock tells two controllers with one holder id apart by their session', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
       const first = await ctx.driver.lock.acquire(spec, { holder: 'ci', session: 'run-1', ttlMs: 60_000 });

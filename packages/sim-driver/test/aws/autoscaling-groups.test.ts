@@ -194,6 +194,31 @@ describe('Auto Scaling groups', () => {
     });
   });
 
+  it('ASG-14: UpdateAutoScalingGroup with another launch template leaves the running instance as it is; the next launch uses the template, and going back works the same way', async () => {
+    const { sim } = rulesAccount();
+    await sim.run(async () => {
+      const node = await createNode(sim, 'n1');
+      const first = await instanceIn(sim, 'n1', 'InService');
+      const bigger = await createTemplate(sim, 'lt-n1-bigger', node.eniId, { InstanceType: 'm6i.xlarge' });
+      const original = (await group(sim, 'n1'))?.LaunchTemplate;
+      await sim.aws.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'n1', LaunchTemplate: { LaunchTemplateId: bigger, Version: '1' } }));
+      await sim.clock.sleep(60_000);
+      expect(liveInstancesOf(sim, 'n1')).toEqual([first]);
+      expect(sim.world.instance(first)?.instanceType).toBe('m6i.large');
+      await sim.aws.autoScaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: first, ShouldDecrementDesiredCapacity: false }));
+      await until(sim, () => sim.world.instance(first)?.ec2State === 'terminated', 'terminated');
+      const second = await instanceIn(sim, 'n1', 'InService');
+      expect(sim.world.instance(second)?.instanceType).toBe('m6i.xlarge');
+      // Back to the template the group used before (a rollback): again only the next launch changes.
+      await sim.aws.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'n1', LaunchTemplate: { LaunchTemplateId: original?.LaunchTemplateId as string, Version: '$Latest' } }));
+      expect(sim.world.instance(second)?.ec2State).toBe('running');
+      await sim.aws.autoScaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: second, ShouldDecrementDesiredCapacity: false }));
+      await until(sim, () => sim.world.instance(second)?.ec2State === 'terminated', 'terminated');
+      const third = await instanceIn(sim, 'n1', 'InService');
+      expect(sim.world.instance(third)?.instanceType).toBe('m6i.large');
+    });
+  });
+
   it('ASG-13: DescribeAutoScalingGroups filters by tag-key, tag-value and tag:<key> (exact, case-sensitive, values ORed, filters ANDed) and pages by MaxRecords (default 50, at most 100)', async () => {
     const { sim } = rulesAccount({ limits: { autoscaling: { capacity: 1_000 } } });
     await sim.run(async () => {

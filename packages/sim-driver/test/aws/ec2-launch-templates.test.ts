@@ -11,6 +11,7 @@ import {
   DeleteLaunchTemplateCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplateVersionsCommand,
+  DescribeLaunchTemplatesCommand,
   DescribeNetworkInterfacesCommand,
   EC2ServiceException,
   type Instance,
@@ -192,6 +193,19 @@ describe('launch templates', () => {
       await sim.aws.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateName: 'lt-a' }));
       const again = await sim.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'lt-a', LaunchTemplateData: { ImageId: IMAGE } }));
       expect(again.LaunchTemplate?.LaunchTemplateId).not.toBe(first.LaunchTemplate?.LaunchTemplateId);
+    });
+  });
+
+  it('LT-7: DescribeLaunchTemplates by id fails the whole call with InvalidLaunchTemplateId.NotFound for a template that does not exist or was deleted', async () => {
+    const { sim } = rulesAccount();
+    await sim.run(async () => {
+      const a = (await sim.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'lt-a', LaunchTemplateData: { ImageId: IMAGE } }))).LaunchTemplate?.LaunchTemplateId as string;
+      const found = await sim.aws.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [a] }));
+      expect(found.LaunchTemplates?.map((t) => [t.LaunchTemplateId, t.LaunchTemplateName, t.LatestVersionNumber])).toEqual([[a, 'lt-a', 1]]);
+      expect(found.LaunchTemplates?.[0]?.CreateTime).toBeInstanceOf(Date);
+      await expectAwsError(sim.aws.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [a, 'lt-0123456789abcdef0'] })), 'InvalidLaunchTemplateId.NotFound', 400, EC2ServiceException);
+      await sim.aws.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: a }));
+      await expectAwsError(sim.aws.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [a] })), 'InvalidLaunchTemplateId.NotFound', 400, EC2ServiceException);
     });
   });
 
