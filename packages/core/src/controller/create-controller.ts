@@ -351,7 +351,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const apiCalls = diffCounts(this.driver.apiCallCounts(), callsBefore);
     const ops = this.driver.stats();
     if (halt) {
-      const untouched = run.untouched();
+      const named = new Set(halt.nodeIds);
+      const untouched = run.untouched().filter((id) => !named.has(id));
       const tail = `${rolledBack.length > 0 ? `; rolled back ${rolledBack.join(', ')} to their last good launch template` : ''}${rollbackNote}${untouched.length > 0 ? `; not touched: ${untouched.join(', ')}` : ''}`;
       const full = new BerthRollHaltedError(`${halt.reason}${tail}`, {
         nodeId: halt.nodeId,
