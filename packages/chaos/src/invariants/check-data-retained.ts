@@ -1,5 +1,5 @@
 import { quorumOf } from '@berth/core';
-import type { ChaosEvidence, InvariantNote, InvariantResult, Violation } from './evidence.js';
+import { timeIn, type ChaosEvidence, type InvariantNote, type InvariantResult, type Violation } from './evidence.js';
 import { rootVolumes } from './root-volumes.js';
 
 /**
@@ -14,6 +14,7 @@ export function checkDataRetained(evidence: ChaosEvidence): InvariantResult {
   const { quorum } = quorumOf(evidence.spec.nodes.length);
   const policy = (nodeId: string | undefined) => evidence.spec.nodes.find((n) => n.id === nodeId)?.dataVolume.deletionPolicy ?? evidence.spec.dataVolume.deletionPolicy;
   const roots = rootVolumes(evidence.trace);
+  const t = timeIn(evidence);
   const volumeOf = new Map<string, string>();
   const up = new Set<string>();
   const cut = new Set<string>();
@@ -55,7 +56,7 @@ export function checkDataRetained(evidence: ChaosEvidence): InvariantResult {
         break;
       case 'app.committed-lost':
         if (quorumLostAt === null) violations.push({ invariant: 'data-retained', atMs: e.atMs, nodeId: e.nodeId ?? null, message: `${String(e['entries'])} committed entries lost while quorum held` });
-        else notes.push({ invariant: 'data-retained', atMs: e.atMs, message: `${String(e['entries'])} committed entries lost after quorum was lost at +${quorumLostAt}` });
+        else notes.push({ invariant: 'data-retained', atMs: e.atMs, message: `${String(e['entries'])} committed entries lost after quorum was lost at ${t(quorumLostAt)}` });
         break;
       default:
         break;

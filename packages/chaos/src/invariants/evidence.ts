@@ -1,6 +1,7 @@
 import type { ClusterSpec } from '@berth/core';
 import type { TraceEntry } from '@berth/sim-driver';
 import type { DriverCall } from '../recording/driver-call.js';
+import type { HookCall } from '../recording/hook-call.js';
 
 /** The invariants, numbered as in docs/chaos.md. */
 export type InvariantId =
@@ -32,11 +33,30 @@ export interface PendingItem {
   readonly reason: string;
 }
 
+/** What a roll's halt said, as fields (`BerthRollHaltedError`). */
+export interface HaltRecord {
+  /** The recording session whose roll halted, and when. */
+  readonly session: string;
+  readonly atMs: number;
+  readonly nodeId: string | null;
+  readonly nodeIds: readonly string[];
+  readonly phase: string | null;
+  readonly hook: string | null;
+  readonly lastError: string | null;
+  /** Nodes whose group the halt says went back to their last good revision. */
+  readonly rolledBack: readonly string[];
+  /** Outdated nodes the halt says the roll never disrupted. */
+  readonly untouched: readonly string[];
+  readonly message: string;
+}
+
 /** How the liveness phase ended. */
 export interface LivenessResult {
   readonly outcome: 'completed' | 'halted' | 'error' | 'timeout';
-  /** The node a halt named. */
+  /** The node a halt named (its `nodeId` field). */
   readonly haltNodeId: string | null;
+  /** The last roll's halt, with every field it gave. */
+  readonly halt?: HaltRecord | null;
   readonly message: string | null;
   /** Virtual time the liveness phase took, and the bound it was given. */
   readonly durationMs: number;
@@ -65,6 +85,22 @@ export interface ChaosEvidence {
   readonly liveness?: LivenessResult | null;
   /** Requests IAM denied so far (`sim.account.iamDenials()`); absent when IAM is not evaluated. */
   readonly iamDenials?: readonly IamDenialRecord[];
+  /**
+   * The oldest view the controller promises to decide a disruption on. Default
+   * `DEFAULT_FRESHNESS_MS` (Berth's controller); set it for a roll strategy with another promise.
+   */
+  readonly freshnessBoundMs?: number;
+  /**
+   * The rolls' replacement timeout: a replacement its session still sees unfinished after this
+   * long is a failure (as a failed bootstrap is). Absent: only reported failures count.
+   */
+  readonly replacementTimeoutMs?: number;
+  /** Every hook call the controllers made (the scenario runner records them). */
+  readonly hookCalls?: readonly HookCall[];
+  /** Every halt of every session, with its fields. */
+  readonly halts?: readonly HaltRecord[];
+  /** Messages give times as `+ms` after this (the scenario runner: the roll's start). Default 0. */
+  readonly originMs?: number;
 }
 
 export interface Violation {
@@ -87,5 +123,8 @@ export interface InvariantResult {
 }
 
 export type InvariantChecker = (evidence: ChaosEvidence) => InvariantResult;
+
+/** How messages write a virtual time: `+1234` ms after the evidence's origin. */
+export const timeIn = (evidence: ChaosEvidence) => (atMs: number): string => `+${atMs - (evidence.originMs ?? 0)}`;
 
 export const ok = (notes: InvariantNote[] = []): InvariantResult => ({ violations: [], notes });

@@ -1,5 +1,5 @@
-import { BerthAbortError, clusterStatuses, computeRevision, type ClusterObservation, type ClusterSpec, type Clock, type Driver } from '@berth/core';
-import { DISRUPTIVE_OPS, type DriverCall, type ObservedSummary, type TruthSnapshot } from './driver-call.js';
+import { BerthAbortError, clusterStatuses, computeRevision, type ClusterObservation, type ClusterSpec, type Clock, type Driver, type Lease, type LockOptions } from '@berth/core';
+import { DISRUPTIVE_OPS, type DriverCall, type HeldLease, type ObservedSummary, type TruthSnapshot } from './driver-call.js';
 
 export interface RecordingOptions {
   readonly holder: string;
@@ -39,6 +39,7 @@ function summarize(spec: ClusterSpec, obs: ClusterObservation): ObservedSummary 
   }
   return {
     healthy: statuses.filter((s) => s.healthy).map((s) => s.nodeId),
+    updated: statuses.filter((s) => s.healthy && !s.outdated).map((s) => s.nodeId),
     failures: statuses.flatMap((s) => (s.failure ? [{ nodeId: s.nodeId, instanceId: s.failure.instanceId, launchedAtMs: s.failure.launchedAtMs }] : [])),
     resources,
   };
@@ -46,8 +47,8 @@ function summarize(spec: ClusterSpec, obs: ClusterObservation): ObservedSummary 
 
 /**
  * Wraps a driver so that every call a controller makes is recorded with its holder, operation,
- * node and times (the invariant checkers' input), and so that the controller can be crashed
- * at an exact call.
+ * node, times and the lease it held (from the lock's answers it passed on: the invariant
+ * checkers' input), and so that the controller can be crashed at an exact call.
  *
  * @example
  * ```ts
@@ -61,6 +62,9 @@ export function recordingDriver(inner: Driver, options: RecordingOptions): Recor
   const session = options.session ?? holder;
   let killed = false;
   let count = 0;
+  let held: HeldLease | null = null;
+  // A lock that does not return the session yet: the one the caller asked for.
+  const hold = (lease: Lease, asked?: LockOptions): HeldLease => ({ holder: lease.holder, session: lease.session || asked?.session || held?.session || lease.holder, token: lease.token, expiresAtMs: lease.expiresAtMs });
   const dead = (op: string) => new BerthAbortError(`controller ${session} crashed (call ${op} never made)`);
   const crash = (index: number) => {
     if (killed) return;
@@ -92,6 +96,7 @@ export function recordingDriver(inner: Driver, options: RecordingOptions): Recor
       observed: null,
       truth: DISRUPTIVE_OPS.has(op) && spec && options.probe ? options.probe(spec) : null,
       ignoreFailuresBeforeMs: options.ignoreFailuresBeforeMs ?? 0,
+      lease: held,
     };
     log.push(rec);
     try {
@@ -136,10 +141,29 @@ export function recordingDriver(inner: Driver, options: RecordingOptions): Recor
     snapshotVolume: (spec, nodeId, o) => call('snapshotVolume', spec, nodeId, null, null, () => inner.snapshotVolume(spec, nodeId, o)),
     resizeVolume: (spec, nodeId, sizeGiB, o) => call('resizeVolume', spec, nodeId, null, String(sizeGiB), () => inner.resizeVolume(spec, nodeId, sizeGiB, o)),
     deleteNode: (spec, nodeId, o) => call('deleteNode', spec, nodeId, null, o?.policy ?? spec.dataVolume.deletionPolicy, () => inner.deleteNode(spec, nodeId, o)),
+    ...(inner.restoreLaunchTemplate && {
+      restoreLaunchTemplate: (spec: ClusterSpec, nodeId: string, to: Parameters<NonNullable<Driver['restoreLaunchTemplate']>>[2], o?: Parameters<NonNullable<Driver['restoreLaunchTemplate']>>[3]) =>
+        call('restoreLaunchTemplate', spec, nodeId, null, `${to.launchTemplateId}:${to.launchTemplateVersion}`, () => (inner.restoreLaunchTemplate as NonNullable<Driver['restoreLaunchTemplate']>).call(inner, spec, nodeId, to, o)),
+    }),
     lock: {
-      acquire: (spec, o) => call('lock.acquire', spec, null, null, null, () => lock.acquire(spec, o)),
-      renew: (spec, lease, o) => call('lock.renew', spec, null, null, null, () => lock.renew(spec, lease, o)),
-      release: (spec, lease, o) => call('lock.release', spec, null, null, null, () => lock.release(spec, lease, o)),
+      acquire: (spec, o) =>
+        call('lock.acquire', spec, null, null, `${o.holder} ${o.session}`, async () => {
+          const lease = await lock.acquire(spec, o);
+          held = hold(lease, o);
+          return lease;
+        }),
+      renew: (spec, lease, o) =>
+        call('lock.renew', spec, null, null, null, async () => {
+          const renewed = await lock.renew(spec, lease, o);
+          held = hold(renewed);
+          return renewed;
+        }),
+      release: (spec, lease, o) =>
+        call('lock.release', spec, null, null, null, async () => {
+          // Released (or lost to someone else): either way this session holds nothing from here.
+          held = null;
+          return lock.release(spec, lease, o);
+        }),
       inspect: (spec, o) => call('lock.inspect', spec, null, null, null, () => lock.inspect(spec, o)),
     },
     ...(inner.waitForChange && {

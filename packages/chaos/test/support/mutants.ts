@@ -17,7 +17,7 @@ export function mutantRoll(m: MutantOptions): RollFn {
   return async (a: RollArgs) => {
     const { spec, driver, clock, signal } = a;
     let lease: Lease | null = null;
-    if (!m.ignoreLock) lease = await driver.lock.acquire(spec, { holder: a.holderId, ttlMs: 3_600_000, signal });
+    if (!m.ignoreLock) lease = await driver.lock.acquire(spec, { holder: a.holderId, session: a.holderId, ttlMs: 3_600_000, signal });
     const first = clusterStatuses(spec, await driver.observe(spec, { signal }));
     for (const s of first) if (s.templateOutdated) await driver.ensureNode(spec, s.nodeId, { signal });
     const rounds = m.ignoreRevision ? 2 : 1;
@@ -55,7 +55,7 @@ export const skippingRoll: RollFn = async (a) => {
 /** The real controller, then a "cleanup" that deletes a node with its retained volume. */
 export const volumeDeletingRoll: RollFn = async (a) => {
   await controllerRoll(a);
-  const lease = await a.driver.lock.acquire(a.spec, { holder: a.holderId, ttlMs: 600_000, signal: a.signal });
+  const lease = await a.driver.lock.acquire(a.spec, { holder: a.holderId, session: a.holderId, ttlMs: 600_000, signal: a.signal });
   await a.driver.deleteNode(a.spec, a.spec.nodes[0]!.id, { policy: 'delete', signal: a.signal });
   await a.driver.lock.release(a.spec, lease);
 };
