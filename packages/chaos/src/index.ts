@@ -1,4 +1,4 @@
-export type { Fault, FaultKind, FaultOf } from './faults/fault.js';
+export type { Fault, FaultKind, FaultOf, SlowHookName } from './faults/fault.js';
 export { describeFault, faultDurationMs, faultSettledAtMs, faultNodeId } from './faults/fault.js';
 export { FAULT_CATALOGUE, FAULT_KINDS } from './faults/fault-catalogue.js';
 export type { FaultCatalogueEntry } from './faults/fault-catalogue.js';
@@ -27,6 +27,9 @@ export { runScenario, controllerRoll, livenessBoundMs, truthOf, TARGET_IMAGE } f
 export type { RollArgs, RollFn, RunScenarioOptions, ScenarioResult, SessionOutcome, BatchMark, CheckMark } from './scenario/run-scenario.js';
 export { pending } from './scenario/pending.js';
 export { haltRecord } from './scenario/halt-record.js';
+export { instrumentHooks } from './scenario/instrument-hooks.js';
+export type { InstrumentHooksOptions, SlowHookWindow } from './scenario/instrument-hooks.js';
+export { faultWindowMs } from './scenario/fault-window.js';
 export { scenarioArb, faultScheduleArb, faultArb, clusterSizeArb, rollOptionsArb } from './scenario/arbitraries.js';
 export type { ArbitraryOptions } from './scenario/arbitraries.js';
 export { randomScenario } from './scenario/random-scenario.js';

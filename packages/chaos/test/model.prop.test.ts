@@ -112,7 +112,7 @@ describe('model-based: roll / kill / partition / crash / restart / second contro
           // still rolling: fine, liveness waits for it
         }
         const liveness = await real.liveness(livenessBoundMs(nodes, 1, 600_000));
-        const r = checkInvariants({ spec: real.spec, trace: real.sim.trace, calls: real.calls, liveness, iamDenials: real.sim.account.iamDenials() });
+        const r = checkInvariants({ spec: real.spec, trace: real.sim.trace, calls: real.calls, liveness, iamDenials: real.sim.account.iamDenials(), replacementTimeoutMs: 600_000, halts: real.halts });
         if (r.violations.length > 0) {
           const sessions = [...new Set(real.calls.map((c) => c.session))].map((s) => `${s}: ${real.calls.filter((c) => c.session === s).slice(-3).map((c) => `${c.op}@${c.startMs - real.calls[0]!.startMs}${c.ok === false ? `!${c.error}` : c.ok === null ? '(open)' : ''}`).join(', ')}`);
           throw new Error(`${r.violations.map((v) => `[${v.invariant}] ${v.message}`).join('; ')}\nlast calls per session:\n${sessions.join('\n')}`);

@@ -10,10 +10,15 @@ export interface FaultCatalogueEntry {
   readonly stabilityMs: number;
   /** Only the simulator can inject it (a game-day against AWS needs an injector that supports it). */
   readonly simOnly: boolean;
+  /**
+   * Who plays it: a `FaultInjector` (the cloud and the application), or the scenario runner
+   * itself (controllers and the hooks it hands them). Game-days play injector faults only.
+   */
+  readonly playedBy: 'injector' | 'runner';
 }
 
-const e = (kind: FaultKind, description: string, nodeScoped: boolean, stabilityMs: number, simOnly = true): FaultCatalogueEntry =>
-  Object.freeze({ kind, description, nodeScoped, stabilityMs, simOnly });
+const e = (kind: FaultKind, description: string, nodeScoped: boolean, stabilityMs: number, simOnly = true, playedBy: 'injector' | 'runner' = 'injector'): FaultCatalogueEntry =>
+  Object.freeze({ kind, description, nodeScoped, stabilityMs, simOnly, playedBy });
 
 /**
  * The fault model: every fault chaos generates, with its default stability period. Faults
@@ -32,8 +37,10 @@ export const FAULT_CATALOGUE: Readonly<Record<FaultKind, FaultCatalogueEntry>> =
   'api-5xx': e('api-5xx', 'A burst of API 5xx errors.', false, 10_000),
   'consistency-lag': e('consistency-lag', 'New resources show in describes only after a lag (eventual consistency).', false, 10_000),
   'partition': e('partition', "The node's member is cut off from the quorum while EC2 reports it healthy.", true, 30_000),
-  'controller-crash': e('controller-crash', 'The controller dies at an arbitrary point (no release, lease left behind) and is restarted.', false, 0, false),
-  'second-controller': e('second-controller', 'A second controller with another holder id starts the same roll at the same time.', false, 0, false),
+  'controller-crash': e('controller-crash', 'The controller dies at an arbitrary point (no release, lease left behind) and is restarted.', false, 0, false, 'runner'),
+  'second-controller': e('second-controller', 'A second controller with another holder id starts the same roll at the same time.', false, 0, false, 'runner'),
+  'same-holder-controller': e('same-holder-controller', "A second controller with the main one's holder id (a new session) starts the same roll: two owners, one holder id.", false, 0, false, 'runner'),
+  'slow-hook': e('slow-hook', 'A roll hook (beforeReplace: a long drain; clusterHealthy: a hanging check) takes `durationMs` during its window, optionally ignoring its AbortSignal.', false, 0, true, 'runner'),
 });
 
 export const FAULT_KINDS: readonly FaultKind[] = Object.freeze(Object.keys(FAULT_CATALOGUE) as FaultKind[]);

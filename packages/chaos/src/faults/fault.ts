@@ -18,14 +18,30 @@ export type FaultKind =
   | 'consistency-lag'
   | 'partition'
   | 'controller-crash'
-  | 'second-controller';
+  | 'second-controller'
+  | 'same-holder-controller'
+  | 'slow-hook';
+
+/** The hooks a `slow-hook` fault can slow down. */
+export type SlowHookName = 'beforeReplace' | 'clusterHealthy';
 
 interface FaultBase {
-  /** When the fault starts, in ms after the roll starts. */
+  /** When the fault starts, in ms after the roll starts (with `atNextGate`: the earliest it starts). */
   readonly atMs: number;
   /** Minimum quiet time after the fault ends before the next fault on the same target, and before liveness is judged. */
   readonly stabilityMs: number;
+  /**
+   * Start at a controller's next gate instead: when a `clusterHealthy` or `beforeReplace` call
+   * starts, at or after `atMs` — between the controller's look and the disruption it decided on
+   * that look. At `atMs + withinMs` if no gate comes by then. Played by the scenario runner;
+   * game-days start every fault at `atMs`.
+   */
+  readonly atNextGate?: { readonly withinMs: number };
 }
+
+/** Kinds a generated schedule may start at a controller's next gate (`atNextGate`). */
+const gateKinds: FaultKind[] = ['kill-instance', 'partition', 'spot-interruption', 'az-outage'];
+export const GATE_FAULT_KINDS: readonly FaultKind[] = Object.freeze(gateKinds);
 
 export type Fault =
   | (FaultBase & { readonly kind: 'kill-instance'; readonly nodeId: string })
@@ -50,7 +66,20 @@ export type Fault =
       /** Downtime before the restart. */
       readonly downMs: number;
     })
-  | (FaultBase & { readonly kind: 'second-controller' });
+  | (FaultBase & { readonly kind: 'second-controller' })
+  /** A second controller with the main one's holder id (another session) starts the same roll. */
+  | (FaultBase & { readonly kind: 'same-holder-controller' })
+  | (FaultBase & {
+      readonly kind: 'slow-hook';
+      /** The hook that is slow (a drain, a step-down, a health check that hangs). */
+      readonly hook: SlowHookName;
+      /** How long each call of the hook takes, on top of its own work. */
+      readonly durationMs: number;
+      /** The window, from `atMs`, in which a call of the hook is slow. */
+      readonly windowMs: number;
+      /** The hook ignores its AbortSignal (it runs its full time even after a timeout or an abort). */
+      readonly ignoresSignal: boolean;
+    });
 
 export type FaultOf<K extends FaultKind> = Extract<Fault, { kind: K }>;
 
@@ -64,15 +93,19 @@ export function faultDurationMs(f: Fault): number {
     case 'kill-instance':
     case 'bad-image':
     case 'second-controller':
+    case 'same-holder-controller':
       return 0;
+    case 'slow-hook':
+      // A call that starts at the end of the window runs this much longer.
+      return f.windowMs + f.durationMs;
     default:
       return f.durationMs;
   }
 }
 
-/** When the fault has healed and its stability period is over, in ms after the roll starts. */
+/** When the fault has healed and its stability period is over, in ms after the roll starts (at the latest, for `atNextGate`). */
 export function faultSettledAtMs(f: Fault): number {
-  return f.atMs + faultDurationMs(f) + f.stabilityMs;
+  return f.atMs + (f.atNextGate?.withinMs ?? 0) + faultDurationMs(f) + f.stabilityMs;
 }
 
 /** The node a fault targets, if it targets one. */
@@ -80,7 +113,7 @@ export function faultNodeId(f: Fault): string | null {
   return 'nodeId' in f ? f.nodeId : null;
 }
 
-/** One short line: `+12.0s kill-instance demo-2`. */
+/** One short line: `+12.0s kill-instance demo-2`, `+3.0s slow-hook beforeReplace takes 700000ms for 60000ms`. */
 export function describeFault(f: Fault): string {
   const at = `+${(f.atMs / 1000).toFixed(1)}s`;
   const parts: string[] = [at, f.kind];
@@ -110,8 +143,12 @@ export function describeFault(f: Fault): string {
     case 'controller-crash':
       parts.push(f.restart, `down ${f.downMs}ms`);
       break;
+    case 'slow-hook':
+      parts.push(f.hook, `takes ${f.durationMs}ms`, `for ${f.windowMs}ms`, ...(f.ignoresSignal ? ['ignoring its signal'] : []));
+      break;
     default:
       break;
   }
+  if (f.atNextGate) parts.push(`at the next gate (within ${f.atNextGate.withinMs}ms)`);
   return parts.join(' ');
 }

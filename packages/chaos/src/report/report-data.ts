@@ -1,5 +1,7 @@
 import { quorumOf } from '@berth/core';
 import type { TraceEntry } from '@berth/sim-driver';
+import { FAULT_CATALOGUE } from '../faults/fault-catalogue.js';
+import { describeFault } from '../faults/fault.js';
 import { INVARIANT_NUMBERS, type InvariantId } from '../invariants/evidence.js';
 import type { ScenarioResult } from '../scenario/run-scenario.js';
 
@@ -104,6 +106,8 @@ export function buildReportData(result: ScenarioResult, title = `Berth chaos run
     .filter((e) => FAULT_KINDS.test(e.kind) && e.kind !== 'fault.api-error')
     .map((e) => ({ atMs: rel(e), kind: e.kind.replace(/^fault\./, ''), detail: Object.entries(e).filter(([k]) => !['atMs', 'seq', 'kind'].includes(k)).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ') }));
   for (const s of result.sessions) if (s.outcome === 'crashed') faults.push({ atMs: (s.settledAtMs ?? t0) - t0, kind: 'controller-crash', detail: s.session });
+  // Controller and hook faults leave no trace in the simulator: the schedule says when they came.
+  for (const f of result.scenario.faults) if (FAULT_CATALOGUE[f.kind].playedBy === 'runner' && f.kind !== 'controller-crash') faults.push({ atMs: f.atMs, kind: f.kind, detail: describeFault(f) });
 
   const byId = new Map<InvariantId, string[]>();
   for (const v of result.violations) byId.set(v.invariant, [...(byId.get(v.invariant) ?? []), `+${v.atMs}ms ${v.message}`]);

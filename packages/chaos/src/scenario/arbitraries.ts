@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type { Phase } from '@berth/core';
 import { FAULT_CATALOGUE, FAULT_KINDS } from '../faults/fault-catalogue.js';
-import type { Fault, FaultKind } from '../faults/fault.js';
+import { GATE_FAULT_KINDS, type Fault, type FaultKind } from '../faults/fault.js';
+import { AT_NEXT_GATE_SHARE, faultWindowMs, gateWaitMs, LONG_NODE_FAULT_MS, profileUnitMs, SLOW_HOOK_LONG_MS } from './fault-window.js';
 import type { Scenario } from './scenario.js';
 
 export interface ArbitraryOptions {
@@ -13,8 +14,6 @@ export interface ArbitraryOptions {
   readonly maxFaults?: number;
 }
 
-/** Virtual time unit of a profile: fast runs ~100× faster. */
-const unit = (profile: 'fast' | 'realistic') => (profile === 'fast' ? 10 : 1000);
 
 /** A cluster size (odd, ≥ 3). */
 export const clusterSizeArb = (sizes: readonly number[] = [3, 5]) => fc.constantFrom(...sizes);
@@ -25,11 +24,24 @@ export const rollOptionsArb = () => fc.record({ maxUnavailable: fc.integer({ min
 const nodeIdArb = (nodes: number) => fc.integer({ min: 1, max: nodes }).map((i) => `chaos-${i}`);
 const failPhases: readonly Phase[] = ['launching', 'attaching', 'mounting', 'configuring', 'joining'];
 
-/** One fault of `kind` for a cluster of `nodes`, with times scaled to the profile. */
-export function faultArb(kind: FaultKind, nodes: number, profile: 'fast' | 'realistic'): fc.Arbitrary<Fault> {
-  const u = unit(profile);
-  const at = fc.integer({ min: 0, max: 240 * u });
+/**
+ * One fault of `kind` for a cluster of `nodes`, with times scaled to the profile, starting within
+ * `windowMs` of the roll's start (default: 240 profile units; `faultWindowMs` gives a roll's length).
+ */
+export function faultArb(kind: FaultKind, nodes: number, profile: 'fast' | 'realistic', windowMs = 240 * profileUnitMs(profile)): fc.Arbitrary<Fault> {
+  const plain = plainFaultArb(kind, nodes, profile, windowMs);
+  if (!GATE_FAULT_KINDS.includes(kind)) return plain;
+  // A share of the node losses wait for the controller's next gate (see `Fault.atNextGate`).
+  const gate = fc.double({ min: 0, max: 1, noNaN: true }).map((x) => x < AT_NEXT_GATE_SHARE);
+  return fc.tuple(plain, gate).map(([f, atGate]): Fault => (atGate ? { ...f, atNextGate: { withinMs: gateWaitMs(profile) } } : f));
+}
+
+function plainFaultArb(kind: FaultKind, nodes: number, profile: 'fast' | 'realistic', windowMs: number): fc.Arbitrary<Fault> {
+  const u = profileUnitMs(profile);
+  const at = fc.integer({ min: 0, max: windowMs });
   const dur = fc.integer({ min: 5 * u, max: 180 * u });
+  // Partitions and AZ outages: half of them long in absolute time (see LONG_NODE_FAULT_MS).
+  const nodeFaultDur = fc.oneof(dur, fc.integer(LONG_NODE_FAULT_MS));
   const stabilityMs = FAULT_CATALOGUE[kind].stabilityMs * (u / 1000);
   const node = nodeIdArb(nodes);
   switch (kind) {
@@ -37,10 +49,11 @@ export function faultArb(kind: FaultKind, nodes: number, profile: 'fast' | 'real
     case 'spot-interruption':
       return fc.record({ kind: fc.constant(kind), atMs: at, stabilityMs: fc.constant(stabilityMs), nodeId: node }) as fc.Arbitrary<Fault>;
     case 'az-outage':
-      return fc.record({ kind: fc.constant(kind), atMs: at, stabilityMs: fc.constant(stabilityMs), azIndex: fc.integer({ min: 0, max: 2 }), durationMs: dur });
-    case 'stuck-attach':
+      return fc.record({ kind: fc.constant(kind), atMs: at, stabilityMs: fc.constant(stabilityMs), azIndex: fc.integer({ min: 0, max: 2 }), durationMs: nodeFaultDur });
     case 'partition':
-      return fc.record({ kind: fc.constant(kind), atMs: at, stabilityMs: fc.constant(stabilityMs), nodeId: node, durationMs: dur }) as fc.Arbitrary<Fault>;
+      return fc.record({ kind: fc.constant(kind), atMs: at, stabilityMs: fc.constant(stabilityMs), nodeId: node, durationMs: nodeFaultDur });
+    case 'stuck-attach':
+      return fc.record({ kind: fc.constant(kind), atMs: at, stabilityMs: fc.constant(stabilityMs), nodeId: node, durationMs: dur });
     case 'slow-attach':
       return fc.record({ kind: fc.constant(kind), atMs: at, stabilityMs: fc.constant(stabilityMs), nodeId: node, factor: fc.integer({ min: 2, max: 20 }), durationMs: dur });
     case 'eni-release-delay':
@@ -57,7 +70,18 @@ export function faultArb(kind: FaultKind, nodes: number, profile: 'fast' | 'real
     case 'controller-crash':
       return fc.record({ kind: fc.constant(kind), atMs: at, stabilityMs: fc.constant(stabilityMs), restart: fc.constantFrom('same-holder' as const, 'new-holder' as const), downMs: fc.integer({ min: 0, max: 60 * u }) });
     case 'second-controller':
-      return fc.record({ kind: fc.constant(kind), atMs: at, stabilityMs: fc.constant(stabilityMs) });
+    case 'same-holder-controller':
+      return fc.record({ kind: fc.constant(kind), atMs: at, stabilityMs: fc.constant(stabilityMs) }) as fc.Arbitrary<Fault>;
+    case 'slow-hook':
+      return fc.record({
+        kind: fc.constant(kind),
+        atMs: at,
+        stabilityMs: fc.constant(stabilityMs),
+        hook: fc.constantFrom('beforeReplace' as const, 'clusterHealthy' as const),
+        durationMs: fc.oneof(fc.integer({ min: u, max: 60 * u }), fc.integer(SLOW_HOOK_LONG_MS)),
+        windowMs: fc.integer({ min: 30 * u, max: 300 * u }),
+        ignoresSignal: fc.boolean(),
+      });
   }
 }
 
@@ -65,17 +89,17 @@ export function faultArb(kind: FaultKind, nodes: number, profile: 'fast' | 'real
  * A fault schedule in swarm mode: first a fault mix (a subset of kinds), then faults from that
  * mix only, so each run explores a differently disturbed world.
  */
-export function faultScheduleArb(nodes: number, profile: 'fast' | 'realistic', options: { kinds?: readonly FaultKind[]; maxFaults?: number } = {}): fc.Arbitrary<Fault[]> {
+export function faultScheduleArb(nodes: number, profile: 'fast' | 'realistic', options: { kinds?: readonly FaultKind[]; maxFaults?: number; windowMs?: number } = {}): fc.Arbitrary<Fault[]> {
   const kinds = options.kinds ?? FAULT_KINDS;
   return fc
     .subarray([...kinds], { minLength: 1 })
-    .chain((mix) => fc.array(fc.constantFrom(...mix).chain((k) => faultArb(k, nodes, profile)), { maxLength: options.maxFaults ?? 4 }));
+    .chain((mix) => fc.array(fc.constantFrom(...mix).chain((k) => faultArb(k, nodes, profile, options.windowMs)), { maxLength: options.maxFaults ?? 4 }));
 }
 
 /** A whole scenario: seed, size, roll options and a swarm fault schedule. */
 export function scenarioArb(options: ArbitraryOptions = {}): fc.Arbitrary<Scenario> {
   const profile = options.profile ?? 'fast';
   return fc.tuple(fc.integer({ min: 1, max: 0x7fffffff }), clusterSizeArb(options.sizes), rollOptionsArb()).chain(([seed, nodes, roll]) =>
-    faultScheduleArb(nodes, profile, { kinds: options.kinds, maxFaults: options.maxFaults }).map((faults): Scenario => ({ seed, nodes, profile, maxUnavailable: roll.maxUnavailable, faults })),
+    faultScheduleArb(nodes, profile, { kinds: options.kinds, maxFaults: options.maxFaults, windowMs: faultWindowMs(nodes, roll.maxUnavailable, profile) }).map((faults): Scenario => ({ seed, nodes, profile, maxUnavailable: roll.maxUnavailable, faults })),
   );
 }

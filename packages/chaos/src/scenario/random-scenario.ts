@@ -1,6 +1,7 @@
 import { createPrng, type Phase, type Prng } from '@berth/core';
 import { FAULT_CATALOGUE, FAULT_KINDS } from '../faults/fault-catalogue.js';
-import type { Fault, FaultKind } from '../faults/fault.js';
+import { GATE_FAULT_KINDS, type Fault, type FaultKind } from '../faults/fault.js';
+import { AT_NEXT_GATE_SHARE, faultWindowMs, gateWaitMs, LONG_NODE_FAULT_MS, profileUnitMs, SLOW_HOOK_LONG_MS } from './fault-window.js';
 import type { Scenario } from './scenario.js';
 
 export interface RandomScenarioOptions {
@@ -34,26 +35,35 @@ export function randomScenario(seed: number, options: RandomScenarioOptions = {}
   if (mix.length === 0) mix = [mixRng.pick(kinds)];
   const count = sched.int(0, options.maxFaults ?? 4);
   const faults: Fault[] = [];
-  for (let i = 0; i < count; i++) faults.push(randomFault(sched.pick(mix), nodes, profile, sched));
+  const windowMs = faultWindowMs(nodes, maxUnavailable, profile);
+  for (let i = 0; i < count; i++) {
+    const f = randomFault(sched.pick(mix), nodes, profile, windowMs, sched);
+    // A third of the node losses wait for the controller's next gate: its look is then older than the world.
+    faults.push(GATE_FAULT_KINDS.includes(f.kind) && sched.chance(AT_NEXT_GATE_SHARE) ? { ...f, atNextGate: { withinMs: gateWaitMs(profile) } } : f);
+  }
   return { seed, nodes, profile, maxUnavailable, faults };
 }
 
 const failPhases: readonly Phase[] = ['launching', 'attaching', 'mounting', 'configuring', 'joining'];
 
-function randomFault(kind: FaultKind, nodes: number, profile: 'fast' | 'realistic', r: Prng): Fault {
-  const u = profile === 'fast' ? 10 : 1000;
-  const atMs = r.int(0, 240 * u);
+/** One fault of `kind`, starting within `windowMs` of the roll's start (see `faultWindowMs`). */
+function randomFault(kind: FaultKind, nodes: number, profile: 'fast' | 'realistic', windowMs: number, r: Prng): Fault {
+  const u = profileUnitMs(profile);
+  const atMs = r.int(0, windowMs);
   const stabilityMs = FAULT_CATALOGUE[kind].stabilityMs * (u / 1000);
   const nodeId = `chaos-${r.int(1, nodes)}`;
   const durationMs = r.int(5 * u, 180 * u);
+  // Partitions and AZ outages: half of them long in absolute time (see LONG_NODE_FAULT_MS).
+  const nodeFaultMs = () => (r.chance(0.5) ? r.int(LONG_NODE_FAULT_MS.min, LONG_NODE_FAULT_MS.max) : durationMs);
   switch (kind) {
     case 'kill-instance':
     case 'spot-interruption':
       return { kind, atMs, stabilityMs, nodeId };
     case 'az-outage':
-      return { kind, atMs, stabilityMs, azIndex: r.int(0, 2), durationMs };
-    case 'stuck-attach':
+      return { kind, atMs, stabilityMs, azIndex: r.int(0, 2), durationMs: nodeFaultMs() };
     case 'partition':
+      return { kind, atMs, stabilityMs, nodeId, durationMs: nodeFaultMs() };
+    case 'stuck-attach':
       return { kind, atMs, stabilityMs, nodeId, durationMs };
     case 'slow-attach':
       return { kind, atMs, stabilityMs, nodeId, factor: r.int(2, 20), durationMs };
@@ -71,6 +81,17 @@ function randomFault(kind: FaultKind, nodes: number, profile: 'fast' | 'realisti
     case 'controller-crash':
       return { kind, atMs, stabilityMs, restart: r.chance(0.5) ? 'same-holder' : 'new-holder', downMs: r.int(0, 60 * u) };
     case 'second-controller':
+    case 'same-holder-controller':
       return { kind, atMs, stabilityMs };
+    case 'slow-hook':
+      return {
+        kind,
+        atMs,
+        stabilityMs,
+        hook: r.chance(0.5) ? 'beforeReplace' : 'clusterHealthy',
+        durationMs: r.chance(0.5) ? r.int(u, 60 * u) : r.int(SLOW_HOOK_LONG_MS.min, SLOW_HOOK_LONG_MS.max),
+        windowMs: r.int(30 * u, 300 * u),
+        ignoresSignal: r.chance(0.5),
+      };
   }
 }

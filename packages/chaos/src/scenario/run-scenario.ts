@@ -9,11 +9,14 @@ import {
 } from '@berth/core';
 import { createSimulation, simulatedClusterInput, type Simulation, type TraceEntry } from '@berth/sim-driver';
 import { createSimInjector, type Injection } from '../faults/fault-injector.js';
-import { faultSettledAtMs, faultDurationMs, describeFault } from '../faults/fault.js';
+import { faultSettledAtMs, faultDurationMs, describeFault, type Fault } from '../faults/fault.js';
 import { checkInvariants } from '../invariants/check-invariants.js';
-import type { IamDenialRecord, InvariantId, InvariantNote, LivenessResult, Violation } from '../invariants/evidence.js';
+import type { ChaosEvidence, HaltRecord, IamDenialRecord, InvariantId, InvariantNote, LivenessResult, Violation } from '../invariants/evidence.js';
 import type { DriverCall, TruthSnapshot } from '../recording/driver-call.js';
+import type { HookCall } from '../recording/hook-call.js';
 import { recordingDriver, type RecordingDriver } from '../recording/recording-driver.js';
+import { haltRecord } from './halt-record.js';
+import { instrumentHooks, type SlowHookWindow } from './instrument-hooks.js';
 import { pending } from './pending.js';
 import type { Scenario } from './scenario.js';
 
@@ -24,6 +27,8 @@ export interface RollArgs {
   readonly clock: Clock;
   readonly hooks: RollHooks;
   readonly holderId: string;
+  /** This controller instance's session (its lease session): unique per session of a scenario. */
+  readonly sessionId: string;
   readonly signal: AbortSignal;
   readonly maxUnavailable: number;
   readonly retryFailed: boolean;
@@ -37,7 +42,7 @@ export type RollFn = (args: RollArgs) => Promise<unknown>;
 
 /** The default roll: `createController(...).roll(...)`. */
 export const controllerRoll: RollFn = async (a) => {
-  const c = createController({ spec: a.spec, driver: a.driver, clock: a.clock, hooks: a.hooks, holderId: a.holderId });
+  const c = createController({ spec: a.spec, driver: a.driver, clock: a.clock, hooks: a.hooks, holderId: a.holderId, sessionId: a.sessionId });
   c.on('batch.started', (e) => a.onBatch({ index: e.index, nodeIds: e.nodeIds, atMs: e.atMs, phase: 'started' }));
   c.on('batch.completed', (e) => a.onBatch({ index: e.index, nodeIds: e.nodeIds, atMs: e.atMs, phase: 'completed' }));
   return c.roll({ maxUnavailable: a.maxUnavailable, retryFailed: a.retryFailed, replacementTimeoutMs: a.replacementTimeoutMs, signal: a.signal });
@@ -51,6 +56,8 @@ export interface SessionOutcome {
   readonly outcome: 'completed' | 'halted' | 'error' | 'crashed' | 'running';
   readonly haltNodeId: string | null;
   readonly message: string | null;
+  /** The halt's fields, when it halted. */
+  readonly halt?: HaltRecord | null;
 }
 
 export interface BatchMark {
@@ -81,7 +88,16 @@ export interface ScenarioResult {
   readonly checks: readonly CheckMark[];
   readonly batches: readonly BatchMark[];
   /** Present with `keepEvidence`: what the report and a debugger need. */
-  readonly evidence?: { readonly spec: ClusterSpec; readonly trace: readonly TraceEntry[]; readonly calls: readonly DriverCall[]; readonly iamDenials: readonly IamDenialRecord[] };
+  readonly evidence?: {
+    readonly spec: ClusterSpec;
+    readonly trace: readonly TraceEntry[];
+    readonly calls: readonly DriverCall[];
+    readonly iamDenials: readonly IamDenialRecord[];
+    readonly hookCalls?: readonly HookCall[];
+    readonly halts?: readonly HaltRecord[];
+    readonly replacementTimeoutMs?: number;
+    readonly originMs?: number;
+  };
   readonly checked: readonly InvariantId[];
 }
 
@@ -144,6 +160,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   const spec = defineCluster({ ...base, image: TARGET_IMAGE });
   const replacementTimeoutMs = options.replacementTimeoutMs ?? (scenario.profile === 'fast' ? 600_000 : 1_800_000);
   const calls: DriverCall[] = [];
+  const hookCalls: HookCall[] = [];
+  const slowHooks: SlowHookWindow[] = [];
+  /** Faults waiting for a controller's next gate (`atNextGate`). */
+  const armed: { readonly fault: Fault; fired: boolean }[] = [];
   const sessions: SessionOutcome[] = [];
   const batches: BatchMark[] = [];
   const checks: CheckMark[] = [];
@@ -155,9 +175,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   let rollStartMs = 0;
   let sessionCount = 0;
 
+  const halts = (): HaltRecord[] => sessions.flatMap((s) => (s.halt ? [s.halt] : []));
+  const evidence = (): ChaosEvidence => ({ spec, trace: sim.trace, calls, liveness, iamDenials: sim.account.iamDenials(), replacementTimeoutMs, hookCalls, halts: halts(), originMs: rollStartMs });
   const check = (step: string, withLiveness = false): boolean => {
     const ids = (only ?? [...SAFETY, 'liveness']).filter((id) => withLiveness || id !== 'liveness');
-    const r = checkInvariants({ spec, trace: sim.trace, calls, liveness, iamDenials: sim.account.iamDenials() }, ids);
+    const r = checkInvariants(evidence(), ids);
     violations = [...r.violations];
     notes = [...r.notes];
     checks.push({ atMs: sim.clock.now() - rollStartMs, step, violations: r.violations.length });
@@ -193,16 +215,18 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         opts.onCrash?.();
       },
     });
-    const settle = (outcome: SessionOutcome['outcome'], haltNodeId: string | null, message: string | null) => {
+    const settle = (outcome: SessionOutcome['outcome'], haltNodeId: string | null, message: string | null, halt: HaltRecord | null = null) => {
       live.settled = true;
-      sessions[index] = { ...(sessions[index] as SessionOutcome), settledAtMs: sim.clock.now(), outcome, haltNodeId, message };
+      sessions[index] = { ...(sessions[index] as SessionOutcome), settledAtMs: sim.clock.now(), outcome, haltNodeId, message, halt };
     };
+    const hooks = instrumentHooks(sim.hooks, { session: name, clock: sim.clock, log: hookCalls, slow: () => slowHooks, onGate: () => fireArmed() });
     const args = (): RollArgs => ({
       spec,
       driver,
       clock: sim.clock,
-      hooks: sim.hooks,
+      hooks,
       holderId: holder,
+      sessionId: name,
       signal: abort.signal,
       maxUnavailable: scenario.maxUnavailable,
       retryFailed: opts.retryFailed ?? false,
@@ -240,7 +264,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         () => settle(driver.killed ? 'crashed' : 'completed', null, null),
         (err: unknown) => {
           if (driver.killed) return settle('crashed', null, String((err as Error)?.message ?? err));
-          if (err instanceof BerthRollHaltedError) return settle('halted', err.nodeId, err.message);
+          if (err instanceof BerthRollHaltedError) return settle('halted', err.nodeId, err.message, haltRecord(name, sim.clock.now(), err));
           settle('error', null, err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err));
         },
       ),
@@ -261,6 +285,21 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     return main;
   };
 
+  const inject = async (f: Fault): Promise<void> => {
+    const inj: Injection = await injector.inject(f, { spec, targetImage: TARGET_IMAGE });
+    const heal = inj.heal;
+    if (heal) background.push(sim.clock.sleep(faultDurationMs(f)).then(heal));
+  };
+  const fire = (a: (typeof armed)[number]): Promise<void> => {
+    if (a.fired) return Promise.resolve();
+    a.fired = true;
+    return inject(a.fault);
+  };
+  // The simulator's injector acts synchronously, so a fault fired here starts before the gate runs.
+  const fireArmed = () => {
+    for (const a of armed) if (!a.fired) background.push(fire(a));
+  };
+
   let mainHolder = 'ctl-a';
   let restarts = 0;
   let main: Live;
@@ -270,7 +309,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   try {
     await sim.run(async () => {
       // Provision and wait until the application is healthy.
-      const setup = createController({ spec: spec0, driver: recordingDriver(sim.driver, { holder: 'setup', clock: sim.clock, log: calls }), clock: sim.clock, holderId: 'setup' });
+      const setup = createController({ spec: spec0, driver: recordingDriver(sim.driver, { holder: 'setup', clock: sim.clock, log: calls }), clock: sim.clock, holderId: 'setup', sessionId: 'setup' });
       await setup.apply();
       const setupDeadline = sim.clock.now() + 3_600_000;
       const ready = () => sim.app.clusterHealthy() && spec0.nodes.every((n) => sim.world.currentInstance(n.id)?.lifecycleState === 'InService');
@@ -296,10 +335,19 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         } else if (f.kind === 'second-controller') {
           const second = startSession(`ctl-second-${sessionCount + 1}`);
           background.push(second.done);
+        } else if (f.kind === 'same-holder-controller') {
+          // The main controller's holder id, a new session: a second owner unless the lock tells them apart.
+          const twin = startSession(mainHolder);
+          background.push(twin.done);
+        } else if (f.kind === 'slow-hook') {
+          const now = sim.clock.now();
+          slowHooks.push({ hook: f.hook, fromMs: now, untilMs: now + f.windowMs, durationMs: f.durationMs, ignoresSignal: f.ignoresSignal });
+        } else if (f.atNextGate) {
+          const a = { fault: f, fired: false };
+          armed.push(a);
+          background.push(sim.clock.sleep(f.atNextGate.withinMs).then(() => fire(a)));
         } else {
-          const inj: Injection = await injector.inject(f, { spec, targetImage: TARGET_IMAGE });
-          const heal = inj.heal;
-          if (heal) background.push(sim.clock.sleep(faultDurationMs(f)).then(heal));
+          await inject(f);
         }
         safe = check(`after ${describeFault(f)}`);
         if (!safe) break;
@@ -338,7 +386,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         main.abort.abort(new Error('liveness bound exceeded'));
         await main.done;
       }
-      liveness = { outcome, haltNodeId: last.haltNodeId, message: last.message, durationMs: sim.clock.now() - t0, boundMs, pending: pending(sim, spec) };
+      liveness = { outcome, haltNodeId: last.haltNodeId, halt: last.halt ?? null, message: last.message, durationMs: sim.clock.now() - t0, boundMs, pending: pending(sim, spec) };
       check('liveness', true);
     });
   } catch (err) {
@@ -359,6 +407,6 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     checks,
     batches,
     checked: only ?? [...SAFETY, 'liveness'],
-    ...(options.keepEvidence && { evidence: { spec, trace: sim.trace, calls, iamDenials: sim.account.iamDenials() } }),
+    ...(options.keepEvidence && { evidence: { spec, trace: sim.trace, calls, iamDenials: sim.account.iamDenials(), hookCalls, halts: halts(), replacementTimeoutMs, originMs: rollStartMs } }),
   };
 }

@@ -4,7 +4,7 @@ import { describeFault, FAULT_CATALOGUE, FAULT_KINDS, faultArb, faultSettledAtMs
 
 describe('fault catalogue', () => {
   it('covers every fault of the issue, each with a stability period', () => {
-    const wanted: FaultKind[] = ['kill-instance', 'spot-interruption', 'az-outage', 'stuck-attach', 'slow-attach', 'eni-release-delay', 'bad-image', 'slow-boot', 'api-throttle', 'api-5xx', 'consistency-lag', 'partition', 'controller-crash', 'second-controller'];
+    const wanted: FaultKind[] = ['kill-instance', 'spot-interruption', 'az-outage', 'stuck-attach', 'slow-attach', 'eni-release-delay', 'bad-image', 'slow-boot', 'api-throttle', 'api-5xx', 'consistency-lag', 'partition', 'controller-crash', 'second-controller', 'same-holder-controller', 'slow-hook'];
     expect([...FAULT_KINDS].sort()).toEqual([...wanted].sort());
     for (const k of FAULT_KINDS) expect(FAULT_CATALOGUE[k].stabilityMs).toBeGreaterThanOrEqual(0);
   });

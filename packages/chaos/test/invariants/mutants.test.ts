@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants, runScenario, type InvariantId, type Scenario } from '../../src/index.js';
-import { mutantRoll, skippingRoll, volumeDeletingRoll } from '../support/mutants.js';
+import { mutantRoll, skippingRoll, staleViewRoll, volumeDeletingRoll } from '../support/mutants.js';
 
 const base: Scenario = { seed: 11, nodes: 3, profile: 'fast', maxUnavailable: 1, faults: [] };
 const ids = (r: { violations: readonly { invariant: InvariantId }[] }) => [...new Set(r.violations.map((v) => v.invariant))];
 
 describe('each invariant catches a mutant', () => {
   it('the real controller passes every invariant on the same scenarios', async () => {
-    for (const s of [base, { ...base, nodes: 5, maxUnavailable: 2 }, { ...base, faults: [{ kind: 'bad-image' as const, phase: 'configuring' as const, reason: 'x', atMs: 0, stabilityMs: 0 }] }]) {
+    const badImage = (phase: 'configuring' | 'launching'): Scenario => ({ ...base, faults: [{ kind: 'bad-image', phase, reason: 'x', atMs: 0, stabilityMs: 0 }] });
+    for (const s of [base, { ...base, nodes: 5, maxUnavailable: 2 }, badImage('configuring'), badImage('launching')]) {
       const r = await runScenario(s, { keepEvidence: true });
       expect(r.violations).toEqual([]);
       // Replaced instances took their root volumes with them: not a data volume lost.
@@ -27,6 +28,22 @@ describe('each invariant catches a mutant', () => {
     expect(r.notes.filter((n) => n.invariant === 'quorum-safety').map((n) => n.message)).toEqual([expect.stringMatching(/a fault took chaos-2 after the controller's look \d+ ms before \(within the 10000 ms bound; not blamed\)/)]);
   });
 
+  // A roll that looks, plans chaos-1, passes its gates and waits, then replaces without looking again.
+  const partitionWhileWaiting = { ...base, faults: [{ kind: 'partition' as const, nodeId: 'chaos-2', durationMs: 30_000, atMs: 2_000, stabilityMs: 300 }] };
+
+  it('1 quorum-safety: a roll that decides on a view older than the freshness bound (chaos-2 partitioned while it waits)', async () => {
+    const r = await runScenario(partitionWhileWaiting, { roll: staleViewRoll(15_000), invariants: ['quorum-safety'] });
+    expect(r.violations.map((v) => v.message)).toEqual([
+      expect.stringMatching(/^replaceInstance\(chaos-1\) by ctl-a#1 at \+\d+: 1 healthy left \(chaos-3\), quorum 2; decided on a view 150\d\d ms old, bound 10000 ms \(its last look ended at \+\d+; it waited in clusterHealthy .*beforeReplace\(chaos-1\)/),
+    ]);
+  });
+
+  it('1 quorum-safety: the same roll on a view within the bound is only noted (the partition came after its look)', async () => {
+    const r = await runScenario(partitionWhileWaiting, { roll: staleViewRoll(5_000), invariants: ['quorum-safety'] });
+    expect(r.violations).toEqual([]);
+    expect(r.notes.map((n) => n.message)).toEqual([expect.stringMatching(/^replaceInstance\(chaos-1\).*a fault took chaos-2 after the controller's look 50\d\d ms before \(within the 10000 ms bound; not blamed\)$/)]);
+  });
+
   it('4 data-retained: a cleanup that deletes a retained volume', async () => {
     const r = await runScenario(base, { roll: volumeDeletingRoll });
     expect(ids(r)).toContain('data-retained');
@@ -43,9 +60,24 @@ describe('each invariant catches a mutant', () => {
     expect(ids(r)).toContain('failure-containment');
   });
 
+  it('6 failure-containment: a roll that carries on after a replacement never came back (a bad image that never boots reports no failure)', async () => {
+    const badLaunch: Scenario = { ...base, faults: [{ kind: 'bad-image', phase: 'launching', reason: 'bad', atMs: 0, stabilityMs: 0 }] };
+    const r = await runScenario(badLaunch, { roll: mutantRoll({ ignoreFailures: true }), invariants: ['failure-containment'], replacementTimeoutMs: 60_000 });
+    expect(r.violations[0]?.message).toMatch(/^ctl-a#1 called replaceInstance\(chaos-2\) after it saw chaos-1 not back \d+ ms after its replacement started \(timeout 60000 ms\)/);
+  });
+
   it('7 single-controller: a roll that ignores the lock while another holds it', async () => {
     const r = await runScenario({ ...base, faults: [{ kind: 'second-controller', atMs: 500, stabilityMs: 0 }] }, { roll: mutantRoll({ ignoreLock: true }) });
     expect(ids(r)).toContain('single-controller');
+  });
+
+  it('7 single-controller: two controllers with one holder id (two sessions) are two owners', async () => {
+    // A lock that takes the second acquire as "already ours" lets both in (their fencing tokens
+    // differ); one that tells sessions apart refuses the second, which this mutant ignores.
+    const r = await runScenario({ ...base, faults: [{ kind: 'same-holder-controller', atMs: 500, stabilityMs: 0 }] }, { roll: mutantRoll({ ignoreLockHeld: true }), invariants: ['single-controller'] });
+    expect(r.sessions.map((s) => `${s.session} ${s.holder}`).slice(0, 2)).toEqual(['ctl-a#1 ctl-a', 'ctl-a#2 ctl-a']);
+    expect(r.violations.length).toBeGreaterThan(0);
+    expect(r.violations.map((v) => v.message).join('\n')).toMatch(/ctl-a#[12] \(holder ctl-a\) called \w+\(chaos-\d\) at \+\d+ (under session ctl-a#1 \(token \d+\), but the lease is ctl-a( \(session ctl-a#2\))?, token|holding no lease of its own)/);
   });
 
   it('8 no-double-replace: a roll that replaces updated nodes again', async () => {

@@ -1,6 +1,6 @@
-import { defineCluster, createController, type ClusterSpec } from '@berth/core';
+import { BerthRollHaltedError, defineCluster, createController, type ClusterSpec } from '@berth/core';
 import { createSimulation, simulatedClusterInput, type Simulation } from '@berth/sim-driver';
-import { checkInvariants, controllerRoll, createSimInjector, pending, recordingDriver, TARGET_IMAGE, truthOf, type DriverCall, type Fault, type InvariantId, type LivenessResult, type RecordingDriver } from '../../src/index.js';
+import { checkInvariants, controllerRoll, createSimInjector, haltRecord, pending, recordingDriver, TARGET_IMAGE, truthOf, type DriverCall, type Fault, type HaltRecord, type InvariantId, type LivenessResult, type RecordingDriver } from '../../src/index.js';
 
 /** A simulation with a roll running in the background, driven step by step by model commands. */
 export class LiveChaos {
@@ -11,7 +11,8 @@ export class LiveChaos {
   #driver: RecordingDriver | null = null;
   #abort: AbortController | null = null;
   settled = true;
-  outcome: { kind: 'completed' | 'halted' | 'error' | 'crashed'; nodeId: string | null; message: string | null } | null = null;
+  outcome: { kind: 'completed' | 'halted' | 'error' | 'crashed'; nodeId: string | null; message: string | null; halt: HaltRecord | null } | null = null;
+  readonly halts: HaltRecord[] = [];
 
   constructor(seed: number, nodes: number) {
     this.sim = createSimulation({ seed, profile: 'fast' });
@@ -21,7 +22,7 @@ export class LiveChaos {
   async setup(): Promise<void> {
     const spec0 = defineCluster(simulatedClusterInput({ nodes: this.spec.nodes.length, name: 'chaos' }));
     await this.sim.run(async () => {
-      await createController({ spec: spec0, driver: recordingDriver(this.sim.driver, { holder: 'setup', clock: this.sim.clock, log: this.calls }), clock: this.sim.clock, holderId: 'setup' }).apply();
+      await createController({ spec: spec0, driver: recordingDriver(this.sim.driver, { holder: 'setup', clock: this.sim.clock, log: this.calls }), clock: this.sim.clock, holderId: 'setup', sessionId: 'setup' }).apply();
       while (!(this.sim.app.clusterHealthy() && spec0.nodes.every((n) => this.sim.world.currentInstance(n.id)?.lifecycleState === 'InService'))) await this.sim.clock.sleep(1_000);
     });
   }
@@ -37,16 +38,20 @@ export class LiveChaos {
       this.#abort = abort;
       this.settled = false;
     }
-    const p = controllerRoll({ spec: this.spec, driver, clock: this.sim.clock, hooks: this.sim.hooks, holderId: holder, signal: abort.signal, maxUnavailable: 1, retryFailed, replacementTimeoutMs: 600_000, onBatch: () => {} });
+    const p = controllerRoll({ spec: this.spec, driver, clock: this.sim.clock, hooks: this.sim.hooks, holderId: holder, sessionId: session, signal: abort.signal, maxUnavailable: 1, retryFailed, replacementTimeoutMs: 600_000, onBatch: () => {} });
     p.then(
-      () => main && this.#settle(driver.killed ? 'crashed' : 'completed', null, null),
-      (e: { nodeId?: string | null; message?: string }) => main && this.#settle(driver.killed ? 'crashed' : e.nodeId !== undefined ? 'halted' : 'error', e.nodeId ?? null, e.message ?? String(e)),
+      () => main && this.#settle(driver.killed ? 'crashed' : 'completed', null, null, null),
+      (e: unknown) => {
+        const halt = !driver.killed && e instanceof BerthRollHaltedError ? haltRecord(session, this.sim.clock.now(), e) : null;
+        if (halt) this.halts.push(halt);
+        if (main) this.#settle(driver.killed ? 'crashed' : halt ? 'halted' : 'error', halt?.nodeId ?? null, e instanceof Error ? e.message : String(e), halt);
+      },
     );
   }
 
-  #settle(kind: 'completed' | 'halted' | 'error' | 'crashed', nodeId: string | null, message: string | null) {
+  #settle(kind: 'completed' | 'halted' | 'error' | 'crashed', nodeId: string | null, message: string | null, halt: HaltRecord | null) {
     this.settled = true;
-    this.outcome = { kind, nodeId, message };
+    this.outcome = { kind, nodeId, message, halt };
   }
 
   crash(): void {
@@ -64,7 +69,7 @@ export class LiveChaos {
 
   safety(): ReturnType<typeof checkInvariants> {
     const ids: InvariantId[] = ['quorum-safety', 'single-attach', 'ownership', 'data-retained', 'failure-containment', 'single-controller', 'no-double-replace', 'iam-allowed'];
-    return checkInvariants({ spec: this.spec, trace: this.sim.trace, calls: this.calls, iamDenials: this.sim.account.iamDenials() }, ids);
+    return checkInvariants({ spec: this.spec, trace: this.sim.trace, calls: this.calls, iamDenials: this.sim.account.iamDenials(), replacementTimeoutMs: 600_000 }, ids);
   }
 
   /** Heals (waits out every fault), re-runs the roll if it did not complete, and judges liveness within `boundMs`. */
@@ -89,6 +94,7 @@ export class LiveChaos {
     return {
       outcome: !this.settled ? 'timeout' : o?.kind === 'completed' ? 'completed' : o?.kind === 'halted' ? 'halted' : 'error',
       haltNodeId: o?.nodeId ?? null,
+      halt: o?.halt ?? null,
       message: o?.message ?? null,
       durationMs: this.sim.clock.now() - t0,
       boundMs,

@@ -1,4 +1,4 @@
-import { clusterStatuses, computeRevision, createController, type Lease } from '@berth/core';
+import { BerthLockError, clusterStatuses, computeRevision, createController, quorumOf, type Lease } from '@berth/core';
 import { controllerRoll, type RollArgs, type RollFn } from '../../src/index.js';
 
 interface MutantOptions {
@@ -8,7 +8,9 @@ interface MutantOptions {
   readonly ignoreRevision?: boolean;
   /** Never take the lease. */
   readonly ignoreLock?: boolean;
-  /** Carry on after a node fails. */
+  /** Try to take the lease, and carry on without it when another session holds it. */
+  readonly ignoreLockHeld?: boolean;
+  /** Carry on after a node fails: a reported failure, or a replacement that does not come back in time. */
   readonly ignoreFailures?: boolean;
 }
 
@@ -17,7 +19,13 @@ export function mutantRoll(m: MutantOptions): RollFn {
   return async (a: RollArgs) => {
     const { spec, driver, clock, signal } = a;
     let lease: Lease | null = null;
-    if (!m.ignoreLock) lease = await driver.lock.acquire(spec, { holder: a.holderId, session: a.holderId, ttlMs: 3_600_000, signal });
+    if (!m.ignoreLock) {
+      try {
+        lease = await driver.lock.acquire(spec, { holder: a.holderId, session: a.sessionId, ttlMs: 3_600_000, signal });
+      } catch (err) {
+        if (!(m.ignoreLockHeld && err instanceof BerthLockError)) throw err;
+      }
+    }
     const first = clusterStatuses(spec, await driver.observe(spec, { signal }));
     for (const s of first) if (s.templateOutdated) await driver.ensureNode(spec, s.nodeId, { signal });
     const rounds = m.ignoreRevision ? 2 : 1;
@@ -38,7 +46,10 @@ export function mutantRoll(m: MutantOptions): RollFn {
             if (m.ignoreFailures) break;
             throw new Error(`node ${mine.find((x) => x.failure)!.nodeId} failed`);
           }
-          if (clock.now() > deadline) throw new Error('timeout');
+          if (clock.now() > deadline) {
+            if (m.ignoreFailures) break;
+            throw new Error('timeout');
+          }
         }
       }
     }
@@ -46,16 +57,58 @@ export function mutantRoll(m: MutantOptions): RollFn {
   };
 }
 
+/**
+ * A roll that decides on stale views: it looks, plans one node (quorum-safe on that look), then
+ * passes the application's gates and waits until `waitMs` have gone by since the look (a drain,
+ * a slow health check) — and replaces the node without looking again. Safe while nothing
+ * happens during the wait; a node lost meanwhile is replaced over.
+ */
+export function staleViewRoll(waitMs: number): RollFn {
+  return async (a: RollArgs) => {
+    const { spec, driver, clock, signal, hooks } = a;
+    const { quorum } = quorumOf(spec.nodes.length);
+    const lease = await driver.lock.acquire(spec, { holder: a.holderId, session: a.sessionId, ttlMs: 3_600_000, signal });
+    for (const s of clusterStatuses(spec, await driver.observe(spec, { signal }))) if (s.templateOutdated) await driver.ensureNode(spec, s.nodeId, { signal });
+    for (let index = 0; ; index++) {
+      const observation = await driver.observe(spec, { scope: 'instances', signal });
+      const lookedAt = clock.now();
+      const statuses = clusterStatuses(spec, observation);
+      const todo = statuses.filter((s) => s.outdated);
+      if (todo.length === 0) break;
+      const next = todo.find((s) => s.healthy && s.current);
+      if (!next || statuses.filter((s) => s.healthy).length - 1 < quorum) {
+        await clock.sleep(1_000, signal);
+        continue;
+      }
+      const ctx = { spec, observation, signal };
+      await hooks.clusterHealthy?.(ctx);
+      await hooks.beforeReplace?.(next.nodeId, ctx);
+      if (clock.now() < lookedAt + waitMs) await clock.sleep(lookedAt + waitMs - clock.now(), signal);
+      a.onBatch({ index, nodeIds: [next.nodeId], atMs: clock.now(), phase: 'started' });
+      await driver.replaceInstance(spec, next.nodeId, next.current!.instanceId, { signal });
+      const deadline = clock.now() + a.replacementTimeoutMs;
+      for (;;) {
+        await clock.sleep(1_000, signal);
+        const s = clusterStatuses(spec, await driver.observe(spec, { scope: 'instances', signal })).find((x) => x.nodeId === next.nodeId)!;
+        if (s.healthy && !s.outdated) break;
+        if (s.failure || clock.now() > deadline) throw new Error(`node ${next.nodeId} did not come back`);
+      }
+      a.onBatch({ index, nodeIds: [next.nodeId], atMs: clock.now(), phase: 'completed' });
+    }
+    await driver.lock.release(spec, lease);
+  };
+}
+
 /** The real controller, told to leave the first node alone, yet reporting a finished roll. */
 export const skippingRoll: RollFn = async (a) => {
-  const c = createController({ spec: a.spec, driver: a.driver, clock: a.clock, hooks: a.hooks, holderId: a.holderId });
+  const c = createController({ spec: a.spec, driver: a.driver, clock: a.clock, hooks: a.hooks, holderId: a.holderId, sessionId: a.sessionId });
   return c.roll({ maxUnavailable: a.maxUnavailable, skip: [a.spec.nodes[0]!.id], signal: a.signal, replacementTimeoutMs: a.replacementTimeoutMs });
 };
 
 /** The real controller, then a "cleanup" that deletes a node with its retained volume. */
 export const volumeDeletingRoll: RollFn = async (a) => {
   await controllerRoll(a);
-  const lease = await a.driver.lock.acquire(a.spec, { holder: a.holderId, session: a.holderId, ttlMs: 600_000, signal: a.signal });
+  const lease = await a.driver.lock.acquire(a.spec, { holder: a.holderId, session: a.sessionId, ttlMs: 600_000, signal: a.signal });
   await a.driver.deleteNode(a.spec, a.spec.nodes[0]!.id, { policy: 'delete', signal: a.signal });
   await a.driver.lock.release(a.spec, lease);
 };
