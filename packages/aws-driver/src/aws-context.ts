@@ -6,6 +6,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { BerthTimeoutError, throwIfAborted, type Clock } from '@berth/core';
 import type { AwsDriverOptions, ClientLike, ResolvedAwsDriverConfig } from './aws-driver-options.js';
+import { DisruptionNotices } from './disruption-notices.js';
 import { mapAwsError } from './map-aws-error.js';
 import { route53SigningRegion } from './partition.js';
 
@@ -21,6 +22,8 @@ export interface AwsContext {
   readonly config: ResolvedAwsDriverConfig;
   /** Root device names of AMIs this driver looked up (an AMI's never changes). */
   readonly rootDevices: Map<string, string>;
+  /** Disruptions AWS announced for the driver's instances, and which instances are whose. */
+  readonly notices: DisruptionNotices;
   /**
    * Runs one SDK call, counting it under `operation` and mapping its failure to a
    * BerthDriverError. `afterCreate` marks calls that follow a create, where NotFound means
@@ -81,6 +84,7 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     clock,
     config,
     rootDevices: new Map(),
+    notices: new DisruptionNotices(),
     async call(operation, fn, opts = {}) {
       throwIfAborted(opts.signal);
       counts.set(operation, (counts.get(operation) ?? 0) + 1);

@@ -9,10 +9,11 @@ import {
   SetQueueAttributesCommand,
   type Message,
 } from '@aws-sdk/client-sqs';
-import type { ClusterChange, ClusterSpec } from '@berth/core';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import type { ClusterChange, ClusterSpec, InstanceDisruption } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { isAwsCode } from './map-aws-error.js';
-import { changeQueueName, changeRuleName, groupNamePrefix, nodeIdFromGroupName, TAG } from './names.js';
+import { changeQueueName, changeRuleName, groupNamePrefix, nodeIdFromGroupName, noticeRuleName, TAG, tagsToRecord } from './names.js';
 
 /** The Auto Scaling events the change rule forwards (EventBridge `detail-type`). */
 export const CHANGE_EVENT_TYPES = Object.freeze({
@@ -21,7 +22,13 @@ export const CHANGE_EVENT_TYPES = Object.freeze({
   launchFailed: 'EC2 Instance Launch Unsuccessful',
 });
 
-/** The id of the rule's one target (the queue). */
+/** EC2's warning, two minutes ahead, that it will interrupt a spot instance (EventBridge `detail-type`, source `aws.ec2`). */
+export const SPOT_INTERRUPTION_WARNING = 'EC2 Spot Instance Interruption Warning';
+
+/** How long before the interruption AWS sends the warning (docs/aws-behaviour.md EC2-5). */
+export const SPOT_NOTICE_MS = 2 * 60_000;
+
+/** The id of each rule's one target (the queue). */
 export const CHANGE_TARGET_ID = 'berth-change-queue';
 
 const QUEUE_GONE = ['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue'];
@@ -41,6 +48,9 @@ export interface ChangeQueueResult {
   readonly queueArn: string;
   readonly ruleName: string;
   readonly ruleArn: string;
+  /** The rule forwarding spot interruption warnings (with `capabilities.spot`), else null. */
+  readonly noticeRuleName: string | null;
+  readonly noticeRuleArn: string | null;
   readonly changes: readonly ChangeQueueChange[];
 }
 
@@ -62,8 +72,17 @@ export function changeEventPattern(spec: ClusterSpec): Record<string, unknown> {
   };
 }
 
-/** The queue policy: EventBridge may send, and only from the cluster's rule. */
-export function changeQueuePolicy(queueArn: string, ruleArn: string): Record<string, unknown> {
+/**
+ * The notice rule's event pattern: every spot interruption warning of the region. The event
+ * names only the instance (`detail.instance-id`, `detail.instance-action`), nothing a pattern
+ * could tie to the cluster, so the driver keeps those of its own instances.
+ */
+export function noticeEventPattern(): Record<string, unknown> {
+  return { source: ['aws.ec2'], 'detail-type': [SPOT_INTERRUPTION_WARNING] };
+}
+
+/** The queue policy: EventBridge may send, and only from the cluster's rules. */
+export function changeQueuePolicy(queueArn: string, ruleArn: string, noticeRuleArn: string | null = null): Record<string, unknown> {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -73,7 +92,7 @@ export function changeQueuePolicy(queueArn: string, ruleArn: string): Record<str
         Principal: { Service: 'events.amazonaws.com' },
         Action: 'sqs:SendMessage',
         Resource: queueArn,
-        Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+        Condition: { ArnEquals: { 'aws:SourceArn': noticeRuleArn === null ? ruleArn : [ruleArn, noticeRuleArn] } },
       },
     ],
   };
@@ -101,9 +120,11 @@ function canonical(v: unknown): string {
 
 /**
  * Creates or converges the cluster's change feed: the SQS queue (tagged `berth:cluster`), the
- * EventBridge rule on the default bus, its target (the queue) and the queue policy that lets
- * the rule send. Looks before it writes: a second run makes four read calls
- * (GetQueueUrl, GetQueueAttributes, DescribeRule, ListTargetsByRule) and no write.
+ * EventBridge rule on the default bus for the cluster's Auto Scaling events, with
+ * `capabilities.spot` a second rule for EC2's spot interruption warnings, each rule's target
+ * (the queue), and the queue policy that lets the rules send. Looks before it writes: a second
+ * run makes four read calls (GetQueueUrl, GetQueueAttributes, DescribeRule, ListTargetsByRule;
+ * six with the notice rule) and no write.
  */
 export async function ensureChangeQueue(ctx: AwsContext, spec: ClusterSpec, signal?: AbortSignal): Promise<ChangeQueueResult> {
   const queueName = queueNameFor(ctx, spec);
@@ -140,7 +161,41 @@ export async function ensureChangeQueue(ctx: AwsContext, spec: ClusterSpec, sign
   const queueArn = attrs.Attributes?.QueueArn;
   if (!queueArn) throw new Error(`GetQueueAttributes returned no QueueArn for ${queueName}`);
 
-  const pattern = changeEventPattern(spec);
+  const ruleArn = await ensureRule(ctx, ruleName, changeEventPattern(spec), `Berth: Auto Scaling launch/terminate events of cluster ${spec.name}, to SQS ${queueName}`, queueArn, changes, signal);
+  // Spot interruption warnings, only for a driver whose instances may be spot (capabilities.spot):
+  // the rule takes every warning of the region, which is noise otherwise.
+  const noticeName = ctx.config.capabilities.spot ? noticeRuleName(spec.name) : null;
+  const noticeArn =
+    noticeName === null
+      ? null
+      : await ensureRule(ctx, noticeName, noticeEventPattern(), `Berth: EC2 spot interruption warnings (the region's; cluster ${spec.name} keeps its own instances'), to SQS ${queueName}`, queueArn, changes, signal);
+
+  const policy = changeQueuePolicy(queueArn, ruleArn, noticeArn);
+  if (!sameJson(attrs.Attributes?.Policy, policy)) {
+    await ctx.call('SetQueueAttributes', (abortSignal) => ctx.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify(policy) } }), { abortSignal }), {
+      signal,
+    });
+    changes.push({ resource: 'queue-policy', action: attrs.Attributes?.Policy ? 'updated' : 'created', id: queueArn });
+  } else {
+    changes.push({ resource: 'queue-policy', action: 'unchanged', id: queueArn });
+  }
+  return Object.freeze({ queueName, queueUrl: url, queueArn, ruleName, ruleArn, noticeRuleName: noticeName, noticeRuleArn: noticeArn, changes: Object.freeze(changes) });
+}
+
+/**
+ * One rule on the default bus with the queue as its only target: re-put when it is missing,
+ * disabled or has another pattern; its target re-put when it points elsewhere or rewrites the
+ * event. Two reads (DescribeRule, ListTargetsByRule) when all is in place. Returns its ARN.
+ */
+async function ensureRule(
+  ctx: AwsContext,
+  ruleName: string,
+  pattern: Record<string, unknown>,
+  description: string,
+  queueArn: string,
+  changes: ChangeQueueChange[],
+  signal?: AbortSignal,
+): Promise<string> {
   const rule = await ctx
     .call('DescribeRule', (abortSignal) => ctx.events.send(new DescribeRuleCommand({ Name: ruleName }), { abortSignal }), { signal })
     .catch((err: unknown) => {
@@ -151,16 +206,7 @@ export async function ensureChangeQueue(ctx: AwsContext, spec: ClusterSpec, sign
   if (!rule || !ruleArn || rule.State !== 'ENABLED' || !sameJson(rule.EventPattern, pattern)) {
     const put = await ctx.call(
       'PutRule',
-      (abortSignal) =>
-        ctx.events.send(
-          new PutRuleCommand({
-            Name: ruleName,
-            EventPattern: JSON.stringify(pattern),
-            State: 'ENABLED',
-            Description: `Berth: Auto Scaling launch/terminate events of cluster ${spec.name}, to SQS ${queueName}`,
-          }),
-          { abortSignal },
-        ),
+      (abortSignal) => ctx.events.send(new PutRuleCommand({ Name: ruleName, EventPattern: JSON.stringify(pattern), State: 'ENABLED', Description: description }), { abortSignal }),
       { signal },
     );
     ruleArn = put.RuleArn ?? ruleArn;
@@ -169,7 +215,6 @@ export async function ensureChangeQueue(ctx: AwsContext, spec: ClusterSpec, sign
   } else {
     changes.push({ resource: 'event-rule', action: 'unchanged', id: ruleArn });
   }
-  const arn = ruleArn;
 
   const targets = await ctx.call('ListTargetsByRule', (abortSignal) => ctx.events.send(new ListTargetsByRuleCommand({ Rule: ruleName }), { abortSignal }), {
     signal,
@@ -190,17 +235,7 @@ export async function ensureChangeQueue(ctx: AwsContext, spec: ClusterSpec, sign
   } else {
     changes.push({ resource: 'event-target', action: 'unchanged', id: `${ruleName}/${CHANGE_TARGET_ID}` });
   }
-
-  const policy = changeQueuePolicy(queueArn, arn);
-  if (!sameJson(attrs.Attributes?.Policy, policy)) {
-    await ctx.call('SetQueueAttributes', (abortSignal) => ctx.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify(policy) } }), { abortSignal }), {
-      signal,
-    });
-    changes.push({ resource: 'queue-policy', action: attrs.Attributes?.Policy ? 'updated' : 'created', id: queueArn });
-  } else {
-    changes.push({ resource: 'queue-policy', action: 'unchanged', id: queueArn });
-  }
-  return Object.freeze({ queueName, queueUrl: url, queueArn, ruleName, ruleArn: arn, changes: Object.freeze(changes) });
+  return ruleArn;
 }
 
 /**
@@ -209,25 +244,9 @@ export async function ensureChangeQueue(ctx: AwsContext, spec: ClusterSpec, sign
  */
 export async function deleteChangeQueue(ctx: AwsContext, spec: ClusterSpec, signal?: AbortSignal): Promise<DeleteChangeQueueResult> {
   const queueName = queueNameFor(ctx, spec);
-  const ruleName = changeRuleName(spec.name);
   const changes: ChangeQueueChange[] = [];
-  const targets = await ctx
-    .call('ListTargetsByRule', (abortSignal) => ctx.events.send(new ListTargetsByRuleCommand({ Rule: ruleName }), { abortSignal }), { signal })
-    .catch((err: unknown) => {
-      if (isAwsCode(err, ...RULE_GONE)) return null;
-      throw err;
-    });
-  if (targets !== null) {
-    const ids = (targets.Targets ?? []).map((t) => t.Id).filter((id): id is string => id !== undefined);
-    if (ids.length > 0) {
-      await ctx.call('RemoveTargets', (abortSignal) => ctx.events.send(new RemoveTargetsCommand({ Rule: ruleName, Ids: ids }), { abortSignal }), { signal });
-      for (const id of ids) changes.push({ resource: 'event-target', action: 'deleted', id: `${ruleName}/${id}` });
-    }
-    await ctx.call('DeleteRule', (abortSignal) => ctx.events.send(new DeleteRuleCommand({ Name: ruleName }), { abortSignal }), { signal }).catch((err: unknown) => {
-      if (!isAwsCode(err, ...RULE_GONE)) throw err;
-    });
-    changes.push({ resource: 'event-rule', action: 'deleted', id: ruleName });
-  }
+  // The notice rule whether or not this driver makes it: an earlier one (capabilities.spot) may have.
+  for (const ruleName of [changeRuleName(spec.name), noticeRuleName(spec.name)]) await deleteRule(ctx, ruleName, changes, signal);
   const url = await getQueueUrl(ctx, queueName, signal);
   if (url !== null) {
     await ctx.call('DeleteQueue', (abortSignal) => ctx.sqs.send(new DeleteQueueCommand({ QueueUrl: url }), { abortSignal }), { signal }).catch((err: unknown) => {
@@ -236,6 +255,26 @@ export async function deleteChangeQueue(ctx: AwsContext, spec: ClusterSpec, sign
     changes.push({ resource: 'sqs-queue', action: 'deleted', id: url });
   }
   return Object.freeze({ changes: Object.freeze(changes) });
+}
+
+/** Deletes a rule, its targets first (a rule with targets cannot be deleted). Nothing when it does not exist. */
+async function deleteRule(ctx: AwsContext, ruleName: string, changes: ChangeQueueChange[], signal?: AbortSignal): Promise<void> {
+  const targets = await ctx
+    .call('ListTargetsByRule', (abortSignal) => ctx.events.send(new ListTargetsByRuleCommand({ Rule: ruleName }), { abortSignal }), { signal })
+    .catch((err: unknown) => {
+      if (isAwsCode(err, ...RULE_GONE)) return null;
+      throw err;
+    });
+  if (targets === null) return;
+  const ids = (targets.Targets ?? []).map((t) => t.Id).filter((id): id is string => id !== undefined);
+  if (ids.length > 0) {
+    await ctx.call('RemoveTargets', (abortSignal) => ctx.events.send(new RemoveTargetsCommand({ Rule: ruleName, Ids: ids }), { abortSignal }), { signal });
+    for (const id of ids) changes.push({ resource: 'event-target', action: 'deleted', id: `${ruleName}/${id}` });
+  }
+  await ctx.call('DeleteRule', (abortSignal) => ctx.events.send(new DeleteRuleCommand({ Name: ruleName }), { abortSignal }), { signal }).catch((err: unknown) => {
+    if (!isAwsCode(err, ...RULE_GONE)) throw err;
+  });
+  changes.push({ resource: 'event-rule', action: 'deleted', id: ruleName });
 }
 
 async function getQueueUrl(ctx: AwsContext, queueName: string, signal?: AbortSignal): Promise<string | null> {
@@ -259,15 +298,29 @@ export interface ReceivedChanges {
   readonly skipped: readonly SkippedChangeMessage[];
 }
 
+/** A spot interruption warning as the queue delivered it, before the driver knows whose instance it is. */
+export interface SpotNotice {
+  readonly instanceId: string;
+  /** The event's `time`: when EC2 sent the warning. */
+  readonly atMs: number;
+  /** `detail.instance-action`: `terminate`, `stop` or `hibernate`. */
+  readonly action: string;
+}
+
 /**
  * One long poll of the cluster's queue: a single `ReceiveMessage` (up to 10 messages, waiting
  * `min(20, ceil(timeoutMs / 1000))` s), each EventBridge envelope turned into a
  * {@link ClusterChange}, then one `DeleteMessageBatch` for everything received (malformed
- * messages and events of groups outside the spec included: they are skipped). A failed delete
- * does not lose the changes: its messages come back after the visibility timeout, and
- * duplicates are harmless (the controller observes before it acts).
+ * messages and events of groups outside the spec included: they are skipped). A spot
+ * interruption warning names only an instance: the driver keeps it when the instance is one of
+ * the cluster's nodes — known from its observations and launch events, or else looked up with
+ * one `DescribeInstances` (by instance id and the cluster's tag) for the batch — remembers it
+ * for `observe()` and returns a `disruption` change. A failed delete does not lose the changes:
+ * its messages come back after the visibility timeout, and duplicates are harmless (the
+ * controller observes before it acts).
  */
 export async function receiveChanges(ctx: AwsContext, spec: ClusterSpec, queueUrl: string, timeoutMs: number, signal?: AbortSignal): Promise<ReceivedChanges> {
+  // timeoutMs 0: a short poll, which answers at once (and may miss a message, SQS-5).
   const waitSeconds = Math.max(0, Math.min(20, Math.ceil(timeoutMs / 1000)));
   const received = await ctx.call(
     'ReceiveMessage',
@@ -279,10 +332,29 @@ export async function receiveChanges(ctx: AwsContext, spec: ClusterSpec, queueUr
   const nodeIds = new Set(spec.nodes.map((n) => n.id));
   const changes: ClusterChange[] = [];
   const skipped: SkippedChangeMessage[] = [];
+  const notices: { notice: SpotNotice; messageId: string | null }[] = [];
   for (const m of messages) {
     const parsed = parseChangeMessage(spec.name, m.Body, nodeIds);
-    if ('change' in parsed) changes.push(parsed.change);
+    if ('change' in parsed) {
+      changes.push(parsed.change);
+      // A launch names the node's new instance: its notices need no lookup.
+      if (parsed.change.kind === 'lifecycle' && parsed.change.instanceId !== null) ctx.notices.learn(spec.name, parsed.change.instanceId, parsed.change.nodeId);
+    } else if ('notice' in parsed) notices.push({ notice: parsed.notice, messageId: m.MessageId ?? null });
     else skipped.push({ messageId: m.MessageId ?? null, reason: parsed.skip });
+  }
+  if (notices.length > 0) {
+    // Before the delete: should the lookup fail, the messages come back and are read again.
+    await lookUpOwners(ctx, spec, notices.map((n) => n.notice.instanceId), nodeIds, signal);
+    for (const { notice, messageId } of notices) {
+      const nodeId = ctx.notices.ownerOf(spec.name, notice.instanceId);
+      if (!nodeId) {
+        skipped.push({ messageId, reason: `spot interruption warning for ${notice.instanceId}, which is none of cluster ${spec.name}'s instances` });
+        continue;
+      }
+      const disruption = spotDisruption(notice);
+      ctx.notices.record(notice.instanceId, { clusterName: spec.name, nodeId, disruption, source: 'event' });
+      changes.push(Object.freeze({ atMs: notice.atMs, nodeId, instanceId: notice.instanceId, kind: 'disruption', detail: `${disruption.kind} (${disruption.detail})` }));
+    }
   }
   const entries = messages
     .filter((m): m is Message & { ReceiptHandle: string } => typeof m.ReceiptHandle === 'string')
@@ -298,11 +370,55 @@ export async function receiveChanges(ctx: AwsContext, spec: ClusterSpec, queueUr
   return { changes, skipped };
 }
 
+/** The disruption a spot warning announces: AWS acts two minutes after it (at once for hibernation). */
+export function spotDisruption(notice: SpotNotice): InstanceDisruption {
+  return Object.freeze({
+    kind: 'spot-interruption',
+    noticedAtMs: notice.atMs,
+    deadlineMs: notice.action === 'hibernate' ? notice.atMs : notice.atMs + SPOT_NOTICE_MS,
+    detail: `instance-action: ${notice.action}`,
+  });
+}
+
 /**
- * Parses one queue message (an EventBridge envelope of an Auto Scaling event) into a change of
- * the cluster, or says why it is skipped.
+ * Learns which of these instances are the cluster's nodes, for those the driver does not know
+ * yet: one `DescribeInstances` filtered by their ids and the cluster's tag. Instances it does
+ * not return are remembered as none of the cluster's (warnings for other workloads' spot
+ * instances cost one lookup each, once).
  */
-export function parseChangeMessage(clusterName: string, body: string | undefined, nodeIds?: ReadonlySet<string>): { change: ClusterChange } | { skip: string } {
+async function lookUpOwners(ctx: AwsContext, spec: ClusterSpec, instanceIds: readonly string[], nodeIds: ReadonlySet<string>, signal?: AbortSignal): Promise<void> {
+  const unknown = [...new Set(instanceIds)].filter((id) => ctx.notices.ownerOf(spec.name, id) === undefined);
+  if (unknown.length === 0) return;
+  const found = new Map<string, string>();
+  let NextToken: string | undefined;
+  do {
+    const page = await ctx.call('DescribeInstances', (abortSignal) =>
+      ctx.ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'instance-id', Values: unknown },
+            { Name: `tag:${TAG.cluster}`, Values: [spec.name] },
+          ],
+          NextToken,
+        }),
+        { abortSignal },
+      ),
+    { signal });
+    for (const i of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+      const nodeId = tagsToRecord(i.Tags)[TAG.node];
+      if (i.InstanceId && nodeId !== undefined && nodeIds.has(nodeId)) found.set(i.InstanceId, nodeId);
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  for (const id of unknown) ctx.notices.learn(spec.name, id, found.get(id) ?? null);
+}
+
+/**
+ * Parses one queue message (an EventBridge envelope) into a change of the cluster (an Auto
+ * Scaling event of one of its groups), a spot interruption warning (whose instance the caller
+ * must still place), or says why it is skipped.
+ */
+export function parseChangeMessage(clusterName: string, body: string | undefined, nodeIds?: ReadonlySet<string>): { change: ClusterChange } | { notice: SpotNotice } | { skip: string } {
   if (body === undefined) return { skip: 'empty body' };
   let event: unknown;
   try {
@@ -312,16 +428,23 @@ export function parseChangeMessage(clusterName: string, body: string | undefined
   }
   if (event === null || typeof event !== 'object' || Array.isArray(event)) return { skip: 'body is not an event object' };
   const e = event as Record<string, unknown>;
-  if (e['source'] !== 'aws.autoscaling') return { skip: `source is ${JSON.stringify(e['source'])}, not aws.autoscaling` };
   const detail = e['detail'];
   if (detail === null || typeof detail !== 'object') return { skip: 'event has no detail' };
   const d = detail as Record<string, unknown>;
+  const time = e['time'];
+  const atMs = typeof time === 'string' ? Date.parse(time) : Number.NaN;
+  if (e['source'] === 'aws.ec2' && e['detail-type'] === SPOT_INTERRUPTION_WARNING) {
+    const instanceId = d['instance-id'];
+    const action = d['instance-action'];
+    if (typeof instanceId !== 'string' || instanceId.length === 0) return { skip: 'spot interruption warning without instance-id' };
+    if (!Number.isFinite(atMs)) return { skip: `event time ${JSON.stringify(time)} is not a timestamp` };
+    return { notice: Object.freeze({ instanceId, atMs, action: typeof action === 'string' && action.length > 0 ? action : 'terminate' }) };
+  }
+  if (e['source'] !== 'aws.autoscaling') return { skip: `source is ${JSON.stringify(e['source'])}, not aws.autoscaling` };
   const group = d['AutoScalingGroupName'];
   if (typeof group !== 'string') return { skip: 'detail has no AutoScalingGroupName' };
   const nodeId = nodeIdFromGroupName(clusterName, group, nodeIds);
   if (nodeId === null) return { skip: `group ${group} is not a node of cluster ${clusterName}` };
-  const time = e['time'];
-  const atMs = typeof time === 'string' ? Date.parse(time) : Number.NaN;
   if (!Number.isFinite(atMs)) return { skip: `event time ${JSON.stringify(time)} is not a timestamp` };
   const rawInstance = d['EC2InstanceId'];
   const instanceId = typeof rawInstance === 'string' && rawInstance.length > 0 ? rawInstance : null;

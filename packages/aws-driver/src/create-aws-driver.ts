@@ -1,4 +1,4 @@
-import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, WaitForChangeOptions } from '@berth/core';
+import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, ObserveScope, WaitForChangeOptions } from '@berth/core';
 import { createAwsContext, type AwsContext } from './aws-context.js';
 import { resolveAwsDriverConfig, type AwsDriverOptions, type ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { deleteChangeQueue, ensureChangeQueue, queueNameFor, receiveChanges, type ChangeQueueResult, type DeleteChangeQueueResult } from './change-queue.js';
@@ -26,8 +26,10 @@ export interface AwsDriver extends Driver {
   /**
    * Creates or converges the cluster's change feed: SQS queue `berth-<cluster>-changes`, the
    * EventBridge rule of the same name on the default bus (the cluster's groups' launch,
-   * launch-failure and terminate events), its target and the queue policy. Idempotent; works
-   * whether or not the `changeQueue` option is on (which makes `ensureNode` call it).
+   * launch-failure and terminate events), with `capabilities.spot` the rule
+   * `berth-<cluster>-notices` (EC2 spot interruption warnings), their targets and the queue
+   * policy. Idempotent; works whether or not the `changeQueue` option is on (which makes
+   * `ensureNode` call it).
    */
   ensureChangeQueue(spec: ClusterSpec, options?: { signal?: AbortSignal }): Promise<ChangeQueueResult>;
   /** Deletes the cluster's rule and queue. Nothing else does: `deleteNode` leaves them alone. Idempotent. */
@@ -72,6 +74,10 @@ class AwsDriverImpl implements AwsDriver {
   readonly #ctx: AwsContext;
   /** The change feed per queue name, ensured at most once by this driver (dropped on failure, so tried again). */
   readonly #feeds = new Map<string, Promise<ChangeQueueResult>>();
+  /** The feeds known to be in place, by queue name (observe() reads them only once they are). */
+  readonly #ready = new Map<string, ChangeQueueResult>();
+  /** Changes an observation took off the queue, for the next waitForChange, by queue name. */
+  readonly #pending = new Map<string, ClusterChange[]>();
 
   constructor(options: AwsDriverOptions) {
     this.config = resolveAwsDriverConfig(options);
@@ -82,6 +88,12 @@ class AwsDriverImpl implements AwsDriver {
     if (this.config.changeQueue !== null) {
       this.waitForChange = async (spec, o) => {
         const feed = await this.#feed(spec, o.signal);
+        // What an observation already took off the queue comes first, without waiting.
+        const pending = this.#pending.get(feed.queueName);
+        if (pending && pending.length > 0) {
+          this.#pending.delete(feed.queueName);
+          return pending;
+        }
         return (await receiveChanges(this.#ctx, spec, feed.queueUrl, o.timeoutMs, o.signal)).changes;
       };
     }
@@ -93,13 +105,25 @@ class AwsDriverImpl implements AwsDriver {
     if (!p) {
       p = ensureChangeQueue(this.#ctx, spec, signal);
       this.#feeds.set(key, p);
-      p.catch(() => this.#feeds.delete(key));
+      p.then(
+        (r) => this.#ready.set(key, r),
+        () => this.#feeds.delete(key),
+      );
     }
     return p;
   }
 
-  observe(spec: ClusterSpec, options: { scope?: 'full' | 'instances'; signal?: AbortSignal } = {}) {
-    return observeCluster(this.#ctx, spec, options.scope ?? 'full', options.signal);
+  async observe(spec: ClusterSpec, options: { scope?: ObserveScope; signal?: AbortSignal } = {}) {
+    const scope = options.scope ?? 'full';
+    // A look that decides a disruption must know the spot warnings already on the queue: take
+    // them off with a short poll (once the feed is in place; with capabilities.spot only, the
+    // one case where such warnings come) and keep the other changes for the next waitForChange.
+    const feed = this.config.changeQueue !== null && this.capabilities.spot && scope !== 'groups' ? this.#ready.get(queueNameFor(this.#ctx, spec)) : undefined;
+    if (feed && spec.region === this.config.region) {
+      const { changes } = await receiveChanges(this.#ctx, spec, feed.queueUrl, 0, options.signal);
+      if (changes.length > 0) this.#pending.set(feed.queueName, [...(this.#pending.get(feed.queueName) ?? []), ...changes]);
+    }
+    return observeCluster(this.#ctx, spec, scope, options.signal);
   }
 
   async ensureNode(spec: ClusterSpec, nodeId: string, options: EnsureNodeOptions = {}) {
@@ -153,11 +177,15 @@ class AwsDriverImpl implements AwsDriver {
   async ensureChangeQueue(spec: ClusterSpec, options: { signal?: AbortSignal } = {}) {
     const result = await ensureChangeQueue(this.#ctx, spec, options.signal);
     this.#feeds.set(queueNameFor(this.#ctx, spec), Promise.resolve(result));
+    this.#ready.set(queueNameFor(this.#ctx, spec), result);
     return result;
   }
 
   async deleteChangeQueue(spec: ClusterSpec, options: { signal?: AbortSignal } = {}) {
-    this.#feeds.delete(queueNameFor(this.#ctx, spec));
+    const key = queueNameFor(this.#ctx, spec);
+    this.#feeds.delete(key);
+    this.#ready.delete(key);
+    this.#pending.delete(key);
     return deleteChangeQueue(this.#ctx, spec, options.signal);
   }
 

@@ -1,5 +1,5 @@
 import { nodeRecordName, type ClusterSpec } from '@berth/core';
-import { changeQueueName, changeRuleName, normalizeDnsName, TAG } from './names.js';
+import { changeQueueName, changeRuleName, normalizeDnsName, noticeRuleName, TAG } from './names.js';
 import { partitionOf } from './partition.js';
 
 export interface IamStatement {
@@ -92,13 +92,16 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
 
   const controller: IamStatement[] = [
     {
-      // observe (the first six), ensureNode/deleteNode lookups (templates, hooks, images,
-      // snapshots), replaceInstance (DescribeAutoScalingInstances), preflight (subnets,
-      // security groups, instance types and offerings, key pairs, account limits).
+      // observe (the first six, and DescribeInstanceStatus for scheduled events), ensureNode/
+      // deleteNode lookups (templates, hooks, images, snapshots), restoreLaunchTemplate
+      // (templates, the group), waitForChange (DescribeInstances: whose instance a spot warning
+      // names), replaceInstance (DescribeAutoScalingInstances), preflight (subnets, security
+      // groups, instance types and offerings, key pairs, account limits).
       Sid: 'Describe',
       Effect: 'Allow',
       Action: [
         'ec2:DescribeInstances',
+        'ec2:DescribeInstanceStatus',
         'ec2:DescribeNetworkInterfaces',
         'ec2:DescribeVolumes',
         'ec2:DescribeVolumesModifications',
@@ -313,11 +316,12 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
         Resource: `arn:${part}:sqs:${region}:${acct}:${queueName}`,
       },
       {
-        // ensureChangeQueue (DescribeRule, PutRule, ListTargetsByRule, PutTargets), deleteChangeQueue (RemoveTargets, DeleteRule).
+        // ensureChangeQueue (DescribeRule, PutRule, ListTargetsByRule, PutTargets), deleteChangeQueue
+        // (RemoveTargets, DeleteRule): the change rule, and the spot-warning rule (capabilities.spot).
         Sid: 'ChangeRule',
         Effect: 'Allow',
         Action: ['events:DescribeRule', 'events:PutRule', 'events:ListTargetsByRule', 'events:PutTargets', 'events:RemoveTargets', 'events:DeleteRule'],
-        Resource: `arn:${part}:events:${region}:${acct}:rule/${changeRuleName(spec.name)}`,
+        Resource: [changeRuleName(spec.name), noticeRuleName(spec.name)].map((r) => `arn:${part}:events:${region}:${acct}:rule/${r}`),
       },
     );
   }

@@ -76,6 +76,14 @@ export function changeRuleName(clusterName: string): string {
 }
 
 /**
+ * The EventBridge rule (default bus) that forwards EC2's spot interruption warnings to the
+ * cluster's change queue. They cannot be filtered by cluster: the driver keeps its own instances'.
+ */
+export function noticeRuleName(clusterName: string): string {
+  return `berth-${clusterName}-notices`;
+}
+
+/**
  * One launch template per node and revision (see ensure-node.ts for why not one template with a
  * version per revision). The revision is the name's suffix, so a group's revision is known from
  * DescribeAutoScalingGroups alone.

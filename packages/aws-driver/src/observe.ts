@@ -1,10 +1,12 @@
 import { DescribeAutoScalingGroupsCommand, DescribeScalingActivitiesCommand, type Activity, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import {
+  DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeVolumesCommand,
   DescribeVolumesModificationsCommand,
   type Instance,
+  type InstanceStatus,
   type NetworkInterface,
   type Volume,
   type VolumeModification,
@@ -17,6 +19,7 @@ import {
   type Ec2State,
   type EniObservation,
   type GroupObservation,
+  type InstanceDisruption,
   type InstanceObservation,
   type LifecycleState,
   type NodeObservation,
@@ -28,13 +31,25 @@ import type { AwsContext } from './aws-context.js';
 import { clusterRecordNames, listARecords } from './dns-records.js';
 import { LAUNCH_HOOK_NAME, revisionFromTemplateName, TAG, tagsToRecord } from './names.js';
 
+/** The scheduled event codes Berth counts as an announced disruption (DescribeInstanceStatus `event.code`). */
+export const SCHEDULED_EVENT_KINDS: Readonly<Record<string, InstanceDisruption['kind']>> = Object.freeze({
+  'instance-retirement': 'scheduled-retirement',
+  'instance-stop': 'scheduled-stop',
+  'system-reboot': 'scheduled-reboot',
+  'instance-reboot': 'scheduled-reboot',
+  'system-maintenance': 'scheduled-reboot',
+});
+
 /**
  * One snapshot of the whole cluster in a number of calls that does not depend on the node
  * count: every describe is filtered by the `berth:cluster` tag and paginated. With the default
- * page sizes, `instances` scope costs 3 calls and `full` scope 7 (with DNS) for up to ~100
+ * page sizes, `instances` scope costs 3 calls and `full` scope 8 (with DNS) for up to ~100
  * nodes: DescribeAutoScalingGroups, DescribeInstances, DescribeScalingActivities, then
  * DescribeNetworkInterfaces, DescribeVolumes, DescribeVolumesModifications,
- * ListResourceRecordSets.
+ * ListResourceRecordSets and DescribeInstanceStatus (the region's instances with a scheduled
+ * event — it takes no tag filter —, not on moto). Instances carry the disruption AWS announced
+ * for them (`disruption`): a spot interruption warning the change queue brought, or a scheduled
+ * event the last full look found.
  */
 export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: ObserveScope, signal?: AbortSignal): Promise<ClusterObservation> {
   const clusterFilter = [{ Name: `tag:${TAG.cluster}`, Values: [spec.name] }];
@@ -67,8 +82,9 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
   let volumes: Volume[] = [];
   let mods: VolumeModification[] = [];
   let dnsRecords: DnsRecordObservation[] | null = null;
+  let statuses: InstanceStatus[] | null = null;
   if (scope === 'full') {
-    [enis, volumes, dnsRecords] = await Promise.all([
+    [enis, volumes, dnsRecords, statuses] = await Promise.all([
       pages(async (NextToken) => {
         const r = await ctx.call('DescribeNetworkInterfaces', (abortSignal) =>
           ctx.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: clusterFilter, MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
@@ -89,6 +105,18 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
             rs.map((r) => ({ name: r.name, type: 'A' as const, ttl: r.ttl, values: r.values })),
           )
         : Promise.resolve(null),
+      // moto 5.2.1 implements no event.* filter (HTTP 500): no scheduled events there.
+      ctx.config.emulator === 'moto'
+        ? Promise.resolve(null)
+        : pages(async (NextToken) => {
+            const r = await ctx.call('DescribeInstanceStatus', (abortSignal) =>
+              ctx.ec2.send(
+                new DescribeInstanceStatusCommand({ Filters: [{ Name: 'event.code', Values: Object.keys(SCHEDULED_EVENT_KINDS) }], MaxResults: Math.min(size ?? 1000, 1000), NextToken }),
+                { abortSignal },
+              ),
+            { signal });
+            return [r.InstanceStatuses ?? [], r.NextToken];
+          }),
     ]);
     const ids = volumes.map((v) => v.VolumeId).filter((id): id is string => !!id);
     if (ids.length > 0) {
@@ -175,11 +203,16 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
     };
   }
 
+  noteDisruptions(ctx, spec, scope, nodes, statuses);
   const out: Record<string, NodeObservation> = {};
   for (const id of [...nodes.keys()].sort()) {
     const n = nodes.get(id)!;
-    n.instances.sort((a, b) => b.launchedAtMs - a.launchedAtMs || a.instanceId.localeCompare(b.instanceId));
-    out[id] = Object.freeze({ nodeId: id, group: n.group, instances: Object.freeze(n.instances), eni: n.eni, volume: n.volume });
+    const instances = n.instances.map((i) => {
+      const disruption = i.ec2State === 'terminated' ? null : ctx.notices.disruptionOf(i.instanceId);
+      return disruption ? Object.freeze({ ...i, disruption }) : i;
+    });
+    instances.sort((a, b) => b.launchedAtMs - a.launchedAtMs || a.instanceId.localeCompare(b.instanceId));
+    out[id] = Object.freeze({ nodeId: id, group: n.group, instances: Object.freeze(instances), eni: n.eni, volume: n.volume });
   }
   return Object.freeze({
     clusterName: spec.name,
@@ -188,6 +221,53 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
     nodes: Object.freeze(out),
     dnsRecords: dnsRecords === null ? null : Object.freeze(dnsRecords),
   });
+}
+
+/**
+ * Brings the driver's notices up to date with this observation: which instances are which
+ * nodes (a spot warning names only the instance), the cluster's scheduled events when the
+ * observation looked at them (full scope), and no notices for instances that are gone.
+ */
+function noteDisruptions(
+  ctx: AwsContext,
+  spec: ClusterSpec,
+  scope: ObserveScope,
+  nodes: ReadonlyMap<string, { readonly instances: readonly InstanceObservation[] }>,
+  statuses: readonly InstanceStatus[] | null,
+): void {
+  const live = new Map<string, string>();
+  for (const [nodeId, n] of nodes) {
+    for (const i of n.instances) {
+      ctx.notices.learn(spec.name, i.instanceId, nodeId);
+      if (i.ec2State !== 'terminated') live.set(i.instanceId, nodeId);
+    }
+  }
+  if (statuses !== null) {
+    const now = ctx.clock.now();
+    const scheduled = new Map<string, { nodeId: string; disruption: InstanceDisruption }>();
+    for (const st of statuses) {
+      const nodeId = st.InstanceId ? live.get(st.InstanceId) : undefined;
+      if (!nodeId || !st.InstanceId) continue;
+      // A completed or canceled event stays listed for a week, its description so marked.
+      const open = (st.Events ?? []).filter((e) => e.Code && SCHEDULED_EVENT_KINDS[e.Code] && !/^\[(Completed|Canceled)\]/i.test(e.Description ?? ''));
+      const first = open.sort((a, b) => (a.NotBefore?.getTime() ?? Infinity) - (b.NotBefore?.getTime() ?? Infinity))[0];
+      if (!first) continue;
+      const kind = SCHEDULED_EVENT_KINDS[first.Code as string] as InstanceDisruption['kind'];
+      const seen = ctx.notices.disruptionOf(st.InstanceId);
+      scheduled.set(st.InstanceId, {
+        nodeId,
+        disruption: Object.freeze({
+          kind,
+          noticedAtMs: seen && seen.kind === kind ? seen.noticedAtMs : now,
+          deadlineMs: first.NotBefore?.getTime() ?? null,
+          detail: `${first.Code}: ${first.Description ?? 'scheduled event'}`,
+        }),
+      });
+    }
+    ctx.notices.replaceStatusNotices(spec.name, scheduled);
+  }
+  // The groups probe sees only the groups' instances: forget nothing on it.
+  if (scope !== 'groups') ctx.notices.forgetGone(spec.name, new Set(live.keys()));
 }
 
 async function pages<T>(fetch: (token: string | undefined) => Promise<[T[], string | undefined]>): Promise<T[]> {

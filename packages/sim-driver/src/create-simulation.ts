@@ -162,7 +162,8 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     clients: aws,
     clock,
     changeQueue: resolved.changeQueue,
-    capabilities: { spot: true },
+    // Spot instances (the `spot` option): the driver listens for EC2's interruption warnings.
+    capabilities: { spot: resolved.spot },
   });
   traceLeases(c, awsDriver.config.lockTable);
   const simAccount = new SimAccount(c, (spec, o) => awsDriver.iamPolicyFor(spec, o), awsDriver.config.lockTable);

@@ -1,6 +1,6 @@
 import type { Phase } from '@berth/core';
 import type { SimContext } from './sim-context.js';
-import type { SimInstance } from './world/entities.js';
+import type { SimInstance, SimInstanceEvent } from './world/entities.js';
 
 export interface ApiErrorsFault {
   /** AWS operation names (e.g. `DescribeInstances`); every operation when absent. */
@@ -19,8 +19,20 @@ export interface ApiErrorsFault {
 export interface SimFaults {
   /** EC2 loses the node's current instance (or the given instance); the group replaces it. */
   killInstance(target: string): void;
-  /** Spot interruption: a 2-minute notice, then EC2 terminates the instance. */
+  /**
+   * Spot interruption: EC2 sends the "EC2 Spot Instance Interruption Warning" to EventBridge
+   * (rules on the default bus that match it deliver it), and terminates the instance
+   * `spotNoticeMs` later (2 minutes on AWS). On an instance launched on-demand the fault acts as
+   * if it were spot.
+   */
   spotInterrupt(nodeId: string): void;
+  /**
+   * EC2 schedules an event for the node's current instance (`nodeId`, or an instance id), shown
+   * in DescribeInstanceStatus from now on with NotBefore `inMs` from now: at that time a
+   * retirement or a stop takes the instance away (it is lost, and its group replaces it); a
+   * reboot or maintenance only shows (the reboot itself is not simulated). Returns the event id.
+   */
+  scheduleInstanceEvent(target: string, event: { readonly code: SimInstanceEvent['code']; readonly inMs: number; readonly description?: string }): string | null;
   /** Instances in `az` die; launches there fail until the outage ends. */
   azOutage(az: string, durationMs: number): void;
   /** Attachments of the node's volume hang in `attaching` until `durationMs` from now. */
@@ -40,6 +52,15 @@ export interface SimFaults {
   /** The node's member is cut off from the others (EC2 still healthy). */
   partition(nodeId: string, durationMs: number): void;
 }
+
+/** What EC2 says of each scheduled event (as the console shows them). */
+const SCHEDULED_DESCRIPTIONS: Readonly<Record<SimInstanceEvent['code'], string>> = {
+  'instance-retirement': 'The instance is running on degraded hardware',
+  'instance-stop': 'The instance is running on degraded hardware',
+  'system-reboot': 'scheduled reboot',
+  'instance-reboot': 'scheduled reboot',
+  'system-maintenance': 'scheduled maintenance',
+};
 
 export function createFaults(ctx: SimContext): SimFaults {
   const now = (): number => ctx.scheduler.nowMs;
@@ -64,9 +85,31 @@ export function createFaults(ctx: SimContext): SimFaults {
       ctx.trace.record('fault.spot-interruption', { nodeId, instanceId: inst?.id ?? null, noticeMs: ctx.options.timings.spotNoticeMs });
       if (!inst) return;
       inst.spotNoticeAtMs = now();
+      // EC2-5, EB-6: the warning goes to EventBridge as EC2 sends it (source aws.ec2).
+      const a = ctx.account;
+      ctx.events.emit({
+        source: 'aws.ec2',
+        detailType: 'EC2 Spot Instance Interruption Warning',
+        resources: [`arn:${a.partition}:ec2:${a.region}:${a.accountId}:instance/${inst.id}`],
+        detail: { 'instance-id': inst.id, 'instance-action': 'terminate' },
+      });
       ctx.scheduler.after(ctx.options.timings.spotNoticeMs, `spot terminate ${inst.id}`, () => {
         ctx.ec2.lose(inst.id, 'Server.SpotInstanceTermination: Spot instance termination');
       });
+    },
+    scheduleInstanceEvent(target, event) {
+      const inst = resolve(target);
+      const id = inst ? `instance-event-${ctx.state.nextId('ev', 17).slice(3)}` : null;
+      ctx.trace.record('fault.instance-event', { target, ...(inst?.nodeId && { nodeId: inst.nodeId }), instanceId: inst?.id ?? null, code: event.code, inMs: event.inMs });
+      if (!inst || id === null) return null;
+      const description = event.description ?? SCHEDULED_DESCRIPTIONS[event.code];
+      const e: SimInstanceEvent = { id, code: event.code, description, notBeforeMs: now() + event.inMs, notAfterMs: event.code === 'instance-retirement' || event.code === 'instance-stop' ? null : now() + event.inMs + 2 * 3600_000 };
+      inst.scheduledEvents.push(e);
+      ctx.scheduler.after(event.inMs, `${event.code} ${inst.id}`, () => {
+        e.description = `[Completed] ${e.description}`;
+        if (event.code === 'instance-retirement' || event.code === 'instance-stop') ctx.ec2.lose(inst.id, `Server.ScheduledStop: ${description}`);
+      });
+      return id;
     },
     azOutage(az, durationMs) {
       ctx.faults.azOutages.set(az, now() + durationMs);

@@ -42,6 +42,8 @@ describe('the AWS driver on the simulator', () => {
       DescribeVolumes: 1,
       DescribeVolumesModifications: 1,
       ListResourceRecordSets: 1,
+      // Scheduled events: the region's instances with one (no tag filter), one page.
+      DescribeInstanceStatus: 1,
     });
     expect(costs[1]!.full).toEqual(costs[0]!.full);
     expect(costs[0]!.instances).toEqual({ DescribeAutoScalingGroups: 1, DescribeInstances: 1, DescribeScalingActivities: 1 });

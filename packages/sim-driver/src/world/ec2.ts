@@ -131,6 +131,7 @@ export class Ec2 {
       stateReason: null,
       spot: options.spot,
       spotNoticeAtMs: null,
+      scheduledEvents: [],
       generation: 0,
       hookTimeoutEv: null,
       hookGlobalDeadlineMs: null,

@@ -91,11 +91,22 @@ export interface SimInstance {
   stateReason: string | null;
   readonly spot: boolean;
   spotNoticeAtMs: number | null;
+  /** Scheduled events EC2 announced for it (DescribeInstanceStatus `Events`). */
+  readonly scheduledEvents: SimInstanceEvent[];
   /** Bumped when the instance stops running, so stale agent callbacks do nothing. */
   generation: number;
   /** Launch lifecycle action (Pending:Wait) timers. */
   hookTimeoutEv: QueuedEvent | null;
   hookGlobalDeadlineMs: number | null;
+}
+
+/** A scheduled event of an instance (EC2's `InstanceStatusEvent`). */
+export interface SimInstanceEvent {
+  readonly id: string;
+  readonly code: 'instance-retirement' | 'instance-stop' | 'system-reboot' | 'instance-reboot' | 'system-maintenance';
+  description: string;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number | null;
 }
 
 export interface SimEni {

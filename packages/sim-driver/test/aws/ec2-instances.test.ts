@@ -2,6 +2,8 @@ import { DescribeAutoScalingGroupsCommand, DescribeScalingActivitiesCommand } fr
 import {
   CreateNetworkInterfaceCommand,
   CreateVolumeCommand,
+  DescribeInstanceStatusCommand,
+  type DescribeInstanceStatusCommandInput,
   DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeVolumesCommand,
@@ -9,8 +11,27 @@ import {
   TerminateInstancesCommand,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import type { Simulation } from '../../src/index.js';
 import { AZ, createNode, expectAwsError, instanceIn, rulesAccount, SUBNET, tags, until } from './account-fixture.js';
+
+/** A queue that a rule on the default bus with `pattern` delivers to (with the queue policy EventBridge needs). */
+async function ruleQueue(sim: Simulation, name: string, pattern: Record<string, unknown>): Promise<string> {
+  const url = (await sim.aws.sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
+  const arn = (await sim.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes?.['QueueArn'] as string;
+  const rule = await sim.aws.eventBridge.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(pattern) }));
+  const statement = { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: arn, Condition: { ArnEquals: { 'aws:SourceArn': rule.RuleArn } } };
+  await sim.aws.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }) } }));
+  await sim.aws.eventBridge.send(new PutTargetsCommand({ Rule: name, Targets: [{ Id: 'q', Arn: arn }] }));
+  return url;
+}
+
+async function bodies(sim: Simulation, url: string): Promise<Record<string, unknown>[]> {
+  const r = await sim.aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+  return (r.Messages ?? []).map((m) => JSON.parse(m.Body as string) as Record<string, unknown>);
+}
 
 /** DescribeInstances of one instance by id. */
 async function describeInstance(sim: ReturnType<typeof rulesAccount>['sim'], id: string): Promise<Instance> {
@@ -102,6 +123,73 @@ describe('EC2 instances', () => {
       expect((await describeInstance(sim, id)).StateReason?.Code).toBe('Server.SpotInstanceTermination');
       const next = await instanceIn(sim, 'n1', 'InService');
       expect(next).not.toBe(id);
+    });
+  });
+
+  it('EC2-5, EB-6: the interruption warning goes to the default bus as EC2 sends it, two minutes ahead; only rules whose pattern matches it get it', async () => {
+    const { sim } = rulesAccount({ spot: true, timings: { spotNoticeMs: 120_000 } });
+    await sim.run(async () => {
+      const warnings = await ruleQueue(sim, 'spot-warnings', { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] });
+      const scaling = await ruleQueue(sim, 'scaling', { source: ['aws.autoscaling'] });
+      await createNode(sim, 'n1', { template: { TagSpecifications: [{ ResourceType: 'instance', Tags: tags({ 'berth:node': 'n1' }) }] } });
+      const id = await instanceIn(sim, 'n1', 'InService');
+      await bodies(sim, scaling); // the launch
+      const sentAt = sim.clock.now();
+      sim.faults.spotInterrupt('n1');
+      await sim.clock.sleep(5_000);
+      const got = await bodies(sim, warnings);
+      expect(got).toEqual([
+        {
+          version: '0',
+          id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          'detail-type': 'EC2 Spot Instance Interruption Warning',
+          source: 'aws.ec2',
+          account: '123456789012',
+          time: new Date(Math.floor(sentAt / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+          region: 'eu-west-1',
+          resources: [`arn:aws:ec2:eu-west-1:123456789012:instance/${id}`],
+          detail: { 'instance-id': id, 'instance-action': 'terminate' },
+        },
+      ]);
+      expect(await bodies(sim, scaling)).toEqual([]);
+      expect(sim.world.instance(id)?.ec2State).toBe('running');
+      await until(sim, () => sim.world.instance(id)?.ec2State !== 'running', 'interrupted', 100);
+      expect(sim.clock.now() - sentAt).toBeGreaterThanOrEqual(120_000);
+    });
+  });
+
+  it('EC2-8: DescribeInstanceStatus shows scheduled events of running instances (filters on event.*, none on tags); a retirement takes the instance at its time and stays listed as [Completed]', async () => {
+    const { sim } = rulesAccount();
+    await sim.run(async () => {
+      await createNode(sim, 'n1');
+      await createNode(sim, 'n2', { subnet: 'b' });
+      const a = await instanceIn(sim, 'n1', 'InService');
+      const b = await instanceIn(sim, 'n2', 'InService');
+      const status = (input: DescribeInstanceStatusCommandInput) => sim.aws.ec2.send(new DescribeInstanceStatusCommand(input));
+      expect((await status({})).InstanceStatuses?.map((x) => [x.InstanceId, x.InstanceState?.Name, x.InstanceStatus?.Status, x.Events]).sort()).toEqual([
+        [a, 'running', 'ok', undefined],
+        [b, 'running', 'ok', undefined],
+      ].sort());
+      const at = sim.clock.now() + 3600_000;
+      const eventId = sim.faults.scheduleInstanceEvent(a, { code: 'instance-retirement', inMs: 3600_000 });
+      sim.faults.scheduleInstanceEvent(b, { code: 'system-reboot', inMs: 7200_000 });
+      const retiring = await status({ Filters: [{ Name: 'event.code', Values: ['instance-retirement', 'instance-stop'] }] });
+      expect(retiring.InstanceStatuses?.map((x) => [x.InstanceId, x.Events])).toEqual([
+        [a, [{ InstanceEventId: eventId, Code: 'instance-retirement', Description: 'The instance is running on degraded hardware', NotBefore: new Date(at) }]],
+      ]);
+      expect((await status({ Filters: [{ Name: 'event.code', Values: ['system-reboot'] }] })).InstanceStatuses?.map((x) => x.InstanceId)).toEqual([b]);
+      await expectAwsError(status({ Filters: [{ Name: 'tag:berth:node', Values: ['n1'] }] }), 'InvalidParameterValue', 400, EC2ServiceException);
+      await expectAwsError(status({ InstanceIds: [a], MaxResults: 5 }), 'InvalidParameterCombination', 400, EC2ServiceException);
+
+      await until(sim, () => sim.world.instance(a)?.ec2State !== 'running', 'retired', 60_000);
+      expect(sim.clock.now()).toBeGreaterThanOrEqual(at);
+      expect(sim.world.instance(a)?.stateReason).toMatch(/^Server\.ScheduledStop/);
+      const replacement = await instanceIn(sim, 'n1', 'InService');
+      expect(replacement).not.toBe(a);
+      // Running instances only by default; with IncludeAllInstances the retired one, its event completed.
+      expect((await status({ Filters: [{ Name: 'event.code', Values: ['instance-retirement'] }] })).InstanceStatuses).toEqual([]);
+      const all = await status({ IncludeAllInstances: true, InstanceIds: [a] });
+      expect(all.InstanceStatuses?.[0]?.Events?.[0]?.Description).toBe('[Completed] The instance is running on degraded hardware');
     });
   });
 

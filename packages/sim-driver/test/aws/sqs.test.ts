@@ -95,6 +95,20 @@ describe('SimSqs messages', () => {
     expect(out).toEqual({ r: {}, waitedMs: 3_000 });
   });
 
+  it('SQS-5: a short poll (WaitTimeSeconds 0) answers at once, empty or with what is visible', async () => {
+    const { receive, send, scheduler } = withQueue();
+    const out = await scheduler.run(async () => {
+      const start = scheduler.nowMs;
+      const empty = await receive({ WaitTimeSeconds: 0 });
+      send('now');
+      const one = await receive({ WaitTimeSeconds: 0, MaxNumberOfMessages: 10 });
+      return { empty, one, waitedMs: scheduler.nowMs - start };
+    });
+    expect(out.empty).toEqual({});
+    expect(out.one.Messages?.map((m) => m.Body)).toEqual(['now']);
+    expect(out.waitedMs).toBe(0);
+  });
+
   it('stops an aborted long poll at once, and the poll takes nothing afterwards', async () => {
     const { receive, send, scheduler } = withQueue();
     const ac = new AbortController();

@@ -16,6 +16,7 @@ const KEY = `arn:aws:kms:${REGION}:${ACCT}:key/1234abcd-0000-4000-8000-000000000
 const OPERATIONS: Record<ServiceName, readonly string[]> = {
   ec2: [
     'DescribeInstances',
+    'DescribeInstanceStatus',
     'DescribeVolumes',
     'DescribeVolumesModifications',
     'DescribeNetworkInterfaces',

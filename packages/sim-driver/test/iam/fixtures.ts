@@ -115,6 +115,7 @@ export class TestWorld {
       stateReason: null,
       spot: false,
       spotNoticeAtMs: null,
+      scheduledEvents: [],
       generation: 0,
       hookTimeoutEv: null,
       hookGlobalDeadlineMs: null,

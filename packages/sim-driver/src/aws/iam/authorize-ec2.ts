@@ -399,6 +399,7 @@ export function runInstancesChecks(ctx: ServiceContext, request: Input, options:
 
 export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
   DescribeInstances: describe('DescribeInstances'),
+  DescribeInstanceStatus: describe('DescribeInstanceStatus'),
   DescribeVolumes: describe('DescribeVolumes'),
   DescribeVolumesModifications: describe('DescribeVolumesModifications'),
   DescribeNetworkInterfaces: describe('DescribeNetworkInterfaces'),

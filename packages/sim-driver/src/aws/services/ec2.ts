@@ -236,6 +236,49 @@ const instanceFilters = (sim: SimContext): FilterSpec<SimInstance> =>
     (i) => i.tags,
   );
 
+const INSTANCE_STATUS_FILTERS: FilterSpec<SimInstance> = filterSpec('DescribeInstanceStatus', {
+  'availability-zone': (i) => [i.az],
+  'event.code': (i) => i.scheduledEvents.map((e) => e.code),
+  'event.description': (i) => i.scheduledEvents.map((e) => e.description),
+  'event.instance-event-id': (i) => i.scheduledEvents.map((e) => e.id),
+  'event.not-before': (i) => i.scheduledEvents.map((e) => new Date(e.notBeforeMs).toISOString()),
+  'event.not-after': (i) => i.scheduledEvents.flatMap((e) => (e.notAfterMs === null ? [] : [new Date(e.notAfterMs).toISOString()])),
+  'instance-state-name': (i) => [i.ec2State],
+  'instance-state-code': (i) => [String(STATE_CODE[i.ec2State] ?? 0)],
+  'instance-status.status': (i) => [statusOf(i)],
+  'instance-status.reachability': (i) => [reachabilityOf(i)],
+  'system-status.status': (i) => [statusOf(i)],
+  'system-status.reachability': (i) => [reachabilityOf(i)],
+});
+
+/** Status checks: passed once running (the simulator has no impaired instances), initializing while pending. */
+function statusOf(i: SimInstance): string {
+  return i.ec2State === 'running' ? 'ok' : i.ec2State === 'pending' ? 'initializing' : 'not-applicable';
+}
+function reachabilityOf(i: SimInstance): string {
+  return i.ec2State === 'running' ? 'passed' : 'initializing';
+}
+
+function instanceStatusOut(i: SimInstance): Record<string, unknown> {
+  const check = i.ec2State === 'running' || i.ec2State === 'pending' ? { Status: statusOf(i), Details: [{ Name: 'reachability', Status: reachabilityOf(i) }] } : { Status: 'not-applicable' };
+  return {
+    AvailabilityZone: i.az,
+    InstanceId: i.id,
+    InstanceState: { Code: STATE_CODE[i.ec2State] ?? 0, Name: i.ec2State },
+    ...(i.scheduledEvents.length > 0 && {
+      Events: i.scheduledEvents.map((e) => ({
+        InstanceEventId: e.id,
+        Code: e.code,
+        Description: e.description,
+        NotBefore: new Date(e.notBeforeMs),
+        ...(e.notAfterMs !== null && { NotAfter: new Date(e.notAfterMs) }),
+      })),
+    }),
+    InstanceStatus: check,
+    SystemStatus: check,
+  };
+}
+
 const VOLUME_FILTERS: FilterSpec<SimVolume> = filterSpec(
   'DescribeVolumes',
   {
@@ -326,6 +369,20 @@ function operations(): Record<string, OperationHandler> {
         Reservations: p.items.map((i) => ({ ReservationId: `r-${i.id.slice(2)}`, OwnerId: sim.account.accountId, Groups: [], Instances: [instanceOut(sim, i, attached)] })),
         ...(p.nextToken !== undefined && { NextToken: p.nextToken }),
       };
+    },
+
+    // Scheduled events: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceStatus.html
+    // (running instances only unless IncludeAllInstances; no tag filters; InstanceIds and MaxResults exclusive).
+    DescribeInstanceStatus(input, ctx) {
+      const { sim } = ctx;
+      const ids = strs(input['InstanceIds']);
+      if (ids.length > 0 && input['MaxResults'] !== undefined) throw fault('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
+      if (ids.length > 100) throw fault('InvalidParameterValue', 'The maximum number of instance IDs is 100.');
+      const all = ids.length > 0 ? byIds(ids, (id) => sim.ec2.instance(id, true)) : [...sim.state.instances.values()].filter((i) => sim.ec2.isVisible(i));
+      const shown = input['IncludeAllInstances'] === true ? all : all.filter((i) => i.ec2State === 'running');
+      const matched = applyFilters(shown, filtersOf(input), INSTANCE_STATUS_FILTERS);
+      const p = page(matched, input as { MaxResults?: number; NextToken?: string }, { min: 5, max: 1000, defaultAll: true }, 'DescribeInstanceStatus');
+      return { InstanceStatuses: p.items.map(instanceStatusOut), ...(p.nextToken !== undefined && { NextToken: p.nextToken }) };
     },
 
     DescribeVolumes(input, ctx) {
