@@ -504,11 +504,14 @@ main() {
   while :; do
     rm -f "$STATE_DIR/failure-reason"
     if (run_steps); then
+      # No heartbeat may cross the completion: AWS would refuse it (No active Lifecycle Action).
+      stop_heartbeats
       if complete_lifecycle CONTINUE; then
         set_phase in-service
         log "done"
         exit 0
       fi
+      start_heartbeats
       reason=lifecycle-complete-failed
     else
       reason=$(cat "$STATE_DIR/failure-reason" 2>/dev/null)

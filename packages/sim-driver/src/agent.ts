@@ -49,6 +49,8 @@ interface AgentRun {
   volume: SimVolume | null;
   heartbeatEv: QueuedEvent | null;
   heartbeats: boolean;
+  /** The heartbeat loop now running: a reply to a beat of a stopped loop starts nothing. */
+  heartbeatLoop: number;
   failed: boolean;
 }
 
@@ -102,6 +104,7 @@ export class AgentHost {
       volume: null,
       heartbeatEv: null,
       heartbeats: false,
+      heartbeatLoop: 0,
       failed: false,
     };
     this.#runs.set(inst.id, run);
@@ -182,18 +185,20 @@ export class AgentHost {
 
   #startHeartbeats(run: AgentRun): void {
     run.heartbeats = true;
+    const loop = ++run.heartbeatLoop;
     const explicit = Number(run.cfg.values['BERTH_HEARTBEAT_INTERVAL_SEC'] ?? '');
     const intervalSec = Math.max(1, Number.isFinite(explicit) && explicit > 0 ? explicit : Math.floor(run.cfg.heartbeatTimeoutSec / 3));
     const beat = (): void => {
       run.heartbeatEv = this.#ctx.scheduler.after(intervalSec * 1000, `agent ${run.inst.id} heartbeat`, () => {
         run.heartbeatEv = null;
-        if (!this.#alive(run) || !run.heartbeats) return;
+        if (!this.#alive(run) || !run.heartbeats || run.heartbeatLoop !== loop) return;
         this.#call(
           run,
           'autoscaling',
           'RecordLifecycleActionHeartbeat',
           { AutoScalingGroupName: run.cfg.autoScalingGroupName, LifecycleHookName: run.cfg.lifecycleHookName, InstanceId: run.inst.id },
           (err) => {
+            if (run.heartbeatLoop !== loop) return;
             if (err && /No active Lifecycle Action/.test(err.message)) {
               run.heartbeats = false; // the action ended (completed by hand, or timed out)
               return;
@@ -352,13 +357,17 @@ export class AgentHost {
       done = true;
       this.#ctx.scheduler.cancel(timeout);
       if (this.#failIfBad(run, 'healthy')) return;
-      this.#report(run, 'healthy', () =>
+      this.#report(run, 'healthy', () => {
+        // As the script: no heartbeat crosses the completion (AWS would refuse it).
+        this.#stopHeartbeats(run);
         this.#completeLifecycle(run, 'CONTINUE', (ok) => {
-          if (!ok) return this.#fail(run, 'lifecycle-complete-failed');
-          this.#stopHeartbeats(run);
+          if (!ok) {
+            this.#startHeartbeats(run);
+            return this.#fail(run, 'lifecycle-complete-failed');
+          }
           this.#report(run, 'in-service', () => undefined);
-        }),
-      );
+        });
+      });
     });
   }
 
