@@ -41,7 +41,7 @@ function plainFaultArb(kind: FaultKind, nodes: number, profile: 'fast' | 'realis
   const at = fc.integer({ min: 0, max: windowMs });
   const dur = fc.integer({ min: 5 * u, max: 180 * u });
   // Partitions and AZ outages: half of them long in absolute time (see LONG_NODE_FAULT_MS).
-  const nodeFaultDur = fc.oneof(dur, fc.integer(LONG_NODE_FAULT_MS));
+  const nodeFaultDur = fc.oneof(dur, fc.noBias(fc.integer(LONG_NODE_FAULT_MS)));
   const stabilityMs = FAULT_CATALOGUE[kind].stabilityMs * (u / 1000);
   const node = nodeIdArb(nodes);
   switch (kind) {
@@ -78,7 +78,7 @@ function plainFaultArb(kind: FaultKind, nodes: number, profile: 'fast' | 'realis
         atMs: at,
         stabilityMs: fc.constant(stabilityMs),
         hook: fc.constantFrom('beforeReplace' as const, 'clusterHealthy' as const),
-        durationMs: fc.oneof(fc.integer({ min: u, max: 60 * u }), fc.integer(SLOW_HOOK_LONG_MS)),
+        durationMs: fc.oneof(fc.integer({ min: u, max: 60 * u }), fc.noBias(fc.integer(SLOW_HOOK_LONG_MS))),
         windowMs: fc.integer({ min: 30 * u, max: 300 * u }),
         ignoresSignal: fc.boolean(),
       });
