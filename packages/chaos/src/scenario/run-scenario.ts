@@ -153,7 +153,10 @@ export function livenessBoundMs(nodes: number, maxUnavailable: number, replaceme
  */
 export async function runScenario(scenario: Scenario, options: RunScenarioOptions = {}): Promise<ScenarioResult> {
   const roll = options.roll ?? controllerRoll;
-  const sim = createSimulation({ seed: scenario.seed, profile: scenario.profile });
+  // A spot interruption happens to spot instances: a schedule with one runs a spot world, where the
+  // driver listens for the warnings (its change feed's notices rule) and the planner sees them.
+  const spot = scenario.faults.some((f) => f.kind === 'spot-interruption');
+  const sim = createSimulation({ seed: scenario.seed, profile: scenario.profile, ...(spot && { spot: true }) });
   options.onSimulation?.(sim);
   const base = simulatedClusterInput({ nodes: scenario.nodes, name: 'chaos' });
   const spec0 = defineCluster(base);
