@@ -215,7 +215,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         await this.#lease.ensure(signal, this.#callLeaseMs);
         await this.driver.setDns(this.spec, plan.dns, { signal });
       }
-      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes, warnings: [...plan.warnings, ...azWarnings(this.spec)] };
+      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes, warnings: plan.warnings };
     } finally {
       await this.#lease.release(ABORT_SETTLE_BOUND_MS);
     }
@@ -573,23 +573,6 @@ function abortedPromise(signal: AbortSignal): Promise<{ aborted: unknown }> {
     if (signal.aborted) resolve({ aborted: signal.reason });
     else signal.addEventListener('abort', () => resolve({ aborted: signal.reason }), { once: true });
   });
-}
-
-/**
- * Layout warnings: an AZ holding at least the quorum tolerance means that AZ's outage during
- * any replacement loses the quorum.
- */
-export function azWarnings(spec: ClusterSpec): string[] {
-  const q = quorumOf(spec.nodes.length);
-  const perAz = new Map<string, string[]>();
-  for (const n of spec.nodes) perAz.set(n.az, [...(perAz.get(n.az) ?? []), n.id]);
-  const out: string[] = [];
-  for (const [az, ids] of [...perAz].sort()) {
-    if (q.tolerance > 0 && ids.length >= q.tolerance) {
-      out.push(`AZ ${az} holds ${ids.length} of ${spec.nodes.length} nodes (${ids.join(', ')}), at least the quorum tolerance of ${q.tolerance}: an outage of ${az} during any replacement loses the quorum. Spread the nodes over more AZs (at most ${Math.max(1, q.tolerance - 1)} per AZ) if the layout allows.`);
-    }
-  }
-  return out;
 }
 
 function withReport<E extends Error>(err: E, report: RollReport): E & { report: RollReport } {

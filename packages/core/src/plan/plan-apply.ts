@@ -1,3 +1,4 @@
+import { quorumOf } from './quorum.js';
 import type { DnsRecordSet } from '../driver.js';
 import type { ClusterObservation } from '../observation.js';
 import { computeRevision } from '../revision.js';
@@ -65,5 +66,28 @@ export function planApply(observation: ClusterObservation, spec: ClusterSpec): A
       if (!same) dns.push(want);
     }
   }
+  warnings.push(...azWarnings(spec));
   return { nodes, dns, resizes, warnings };
 }
+
+/**
+ * Layout warnings: an AZ holding at least the quorum tolerance means that AZ's outage during
+ * any replacement loses the quorum.
+ */
+export function azWarnings(spec: ClusterSpec): string[] {
+  const q = quorumOf(spec.nodes.length);
+  const perAz = new Map<string, string[]>();
+  for (const n of spec.nodes) perAz.set(n.az, [...(perAz.get(n.az) ?? []), n.id]);
+  const out: string[] = [];
+  for (const [az, ids] of [...perAz].sort()) {
+    if (q.tolerance > 0 && ids.length >= q.tolerance) {
+      const advice =
+        q.tolerance > 1
+          ? `Spread the nodes over at least ${Math.ceil(spec.nodes.length / (q.tolerance - 1))} AZs (at most ${q.tolerance - 1} per AZ) to keep a quorum through an AZ outage during a roll.`
+          : `No layout of ${spec.nodes.length} nodes avoids it (the tolerance is 1); ${spec.nodes.length + 2} nodes over as many AZs would.`;
+      out.push(`AZ ${az} holds ${ids.length} of ${spec.nodes.length} nodes (${ids.join(', ')}), at least the quorum tolerance of ${q.tolerance}: an outage of ${az} during any replacement loses the quorum. ${advice}`);
+    }
+  }
+  return out;
+}
+

@@ -1,4 +1,4 @@
-import { checkDisruption, planRoll, type RollPolicy } from '@berth/core';
+import { azWarnings, checkDisruption, planRoll, type RollPolicy } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { observation, spec, type NodeShape } from '../support/fixtures.js';
 
@@ -243,5 +243,14 @@ describe('checkDisruption (the check at the moment of use)', () => {
   });
   it('refuses once a node failed on the desired revision', () => {
     expect(check({ n2: { revision: 'current', lifecycle: 'Pending:Wait', phase: 'failed', phaseReason: 'mounting: boom' } }, 'n1')).toMatchObject({ ok: false, reason: expect.stringMatching(/n2 failed/) });
+  });
+});
+
+describe('azWarnings', () => {
+  it('warns about an AZ holding at least the tolerance, and says what layout avoids it', () => {
+    const w = azWarnings(spec(5));
+    expect(w).toHaveLength(2);
+    expect(w[0]).toMatch(/AZ eu-west-1a holds 2 of 5 nodes \(n1, n4\), at least the quorum tolerance of 2: an outage of eu-west-1a during any replacement loses the quorum\. Spread the nodes over at least 5 AZs \(at most 1 per AZ\)/);
+    expect(azWarnings(spec(3))[0]).toMatch(/No layout of 3 nodes avoids it/);
   });
 });
