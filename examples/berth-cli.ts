@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { BerthConfigError, BerthError, createController, defineCluster, type ClusterInput, type ClusterSpec } from '@berth/core';
+import { BerthConfigError, BerthError, createController, defineCluster, formatPlan, type ClusterInput, type ClusterSpec } from '@berth/core';
 import { createAwsDriver, createSystemClock, iamPolicyFor } from '@berth/aws-driver';
 
 function loadSpec(file: string): ClusterSpec {
@@ -108,14 +108,18 @@ cloud(program.command('init <spec>').description('create the DynamoDB lock table
     driver.destroy();
   }
 });
-cloud(program.command('plan <spec>').description('what apply and roll would do now')).action((file: string, opts) =>
-  withController(file, opts, async (c) => {
-    const p = await c.plan();
-    for (const n of p.apply.nodes) console.log(`apply ${n.nodeId}: ${n.reasons.join('; ')}`);
-    for (const w of p.apply.warnings) console.log(`warning: ${w}`);
-    console.log(`roll: ${p.roll.action.type}${'reason' in p.roll.action ? ` — ${p.roll.action.reason}` : ''}; outdated: ${p.roll.order.join(', ') || 'none'}`);
-  }),
-);
+cloud(program.command('plan <spec>').description('what apply and roll would do now, as terraform plan shows it'))
+  .option('--max-unavailable <n>', 'nodes replaced at once (capped by the quorum tolerance)', positive('--max-unavailable'), 1)
+  .option('--json', 'the plan as JSON (ClusterPlan) instead of text')
+  .action((file: string, opts: CloudOptions & { maxUnavailable: number; json?: boolean }) =>
+    withController(file, opts, async (c) => {
+      const p = await c.plan({ maxUnavailable: opts.maxUnavailable });
+      if (opts.json) {
+        const { observation: _o, apply: _a, roll: _r, ...plan } = p;
+        console.log(JSON.stringify(plan, null, 2));
+      } else console.log(formatPlan(p));
+    }),
+  );
 cloud(program.command('apply <spec>').description('provision and converge every node')).action((file: string, opts) =>
   withController(file, opts, async (c) => {
     const r = await c.apply();

@@ -36,8 +36,12 @@ describe('examples/berth-cli.ts on moto', () => {
     const nextFile = join(dir, 'kafka-next.json');
     writeFileSync(nextFile, JSON.stringify({ ...input, image: aws.world.otherImage }));
     const plan = await cli('plan', nextFile);
-    // A node's template moves with its own batch: the plan's next step is the first batch.
-    expect(plan.stdout).toMatch(/roll: replace; outdated: (n\d, ){2}n\d/);
+    // The plan as terraform shows one: fields, batches (one AZ each), the summary.
+    expect(plan.stdout).toMatch(new RegExp(`~ n\\d \\([a-z0-9-]+\\) instance will be replaced, batch 1\\n\\s+image\\s+ami-\\w+ → ${aws.world.otherImage}`));
+    expect(plan.stdout).toMatch(/Plan: 0 to create, 3 to replace in 3 batches, 0 to update in place\./);
+    const json = JSON.parse((await cli('plan', nextFile, '--json')).stdout) as { schedule: { batches: { nodeIds: string[] }[] }; noChanges: boolean };
+    expect(json.schedule.batches.flatMap((b) => b.nodeIds).sort()).toEqual(['n1', 'n2', 'n3']);
+    expect(json.noChanges).toBe(false);
     const rolled = await cli('roll', nextFile);
     expect(rolled.stdout).toMatch(/roll completed: 3 replaced/);
     const again = await cli('apply', nextFile);

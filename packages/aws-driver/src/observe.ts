@@ -334,5 +334,7 @@ function toInstance(i: Instance, tags: Record<string, string>, inGroup: { state:
     launchedAtMs: i.LaunchTime?.getTime() ?? 0,
     healthStatus: inGroup?.health === 'Unhealthy' ? 'Unhealthy' : 'Healthy',
     spot: i.InstanceLifecycle === 'spot',
+    imageId: i.ImageId ?? null,
+    instanceType: i.InstanceType ?? null,
   };
 }

@@ -74,6 +74,8 @@ export type { NodeStatus, NodeState, NodeFailure } from './plan/node-status.js';
 export { planRoll, checkDisruption, survivesAzLoss } from './plan/plan-roll.js';
 export type { RollPlan, RollPolicy, RollAction, InFlightReplacement, DisruptionCheck, DisruptionVerdict } from './plan/plan-roll.js';
 export { planApply, desiredDnsRecords, azWarnings } from './plan/plan-apply.js';
+export { planCluster, formatPlan } from './plan/plan-cluster.js';
+export type { ClusterPlan, ClusterPlanPolicy, NodePlan, FieldChange, PlannedBatch, RollSchedule } from './plan/plan-cluster.js';
 export type { ApplyPlan, NodeApplyStep } from './plan/plan-apply.js';
 export { nodeMachine } from './machines/node-machine.js';
 export type { NodeMachineContext, NodeMachineEvent, NodeMachineEmitted } from './machines/node-machine.js';

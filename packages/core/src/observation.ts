@@ -44,6 +44,9 @@ export interface InstanceObservation {
    * notice on. Null or absent when none is known.
    */
   readonly disruption?: InstanceDisruption | null;
+  /** The image and instance type it runs (DescribeInstances), when known: what `plan()` shows as the change. */
+  readonly imageId?: string | null;
+  readonly instanceType?: string | null;
 }
 
 /** A disruption announced by AWS before it happens. */

@@ -8,6 +8,7 @@ import type { NodeMachineEmitted } from '../machines/node-machine.js';
 import type { ClusterObservation } from '../observation.js';
 import { planApply, type ApplyPlan } from '../plan/plan-apply.js';
 import { clusterStatuses, type NodeStatus } from '../plan/node-status.js';
+import { planCluster, type ClusterPlan } from '../plan/plan-cluster.js';
 import { planRoll, type RollPlan } from '../plan/plan-roll.js';
 import { quorumOf, type QuorumMath } from '../plan/quorum.js';
 import { createPrng } from '../prng.js';
@@ -174,23 +175,29 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     return Math.min(this.#runtimeTimeoutMs, this.#lockTtlMs / 2);
   }
 
-  /** What `apply()` and `roll()` would do now, without doing it. */
-  async plan(options: { maxUnavailable?: number; signal?: AbortSignal; hooks?: RollHooks; waves?: 'balanced' | 'az' } = {}): Promise<{ apply: ApplyPlan; roll: RollPlan; observation: ClusterObservation }> {
+  /**
+   * What `apply()` and `roll()` would do now, without doing it: the whole plan (every node's
+   * changes as spec fields, every batch in order, the effective `maxUnavailable` and why it was
+   * capped — render it with `formatPlan`), plus the next roll step and the apply steps.
+   */
+  async plan(
+    options: { maxUnavailable?: number; signal?: AbortSignal; hooks?: RollHooks; waves?: 'balanced' | 'az'; tolerateAzLoss?: boolean; skip?: readonly string[] } = {},
+  ): Promise<ClusterPlan & { apply: ApplyPlan; roll: RollPlan; observation: ClusterObservation }> {
     const observation = await this.driver.observe(this.spec, { scope: 'full', signal: options.signal });
     const hooks = { ...this.#hooks, ...options.hooks };
     const signal = options.signal ?? new AbortController().signal;
     const probe = new RollRun(this.#rollDeps(hooks, {}), this.#settings({ maxUnavailable: options.maxUnavailable, waves: options.waves }, 0), signal);
     const leaderId = await probe.leader(observation);
     probe.tracker.stop();
-    const roll = planRoll(observation, this.spec, {
+    const policy = {
       maxUnavailable: options.maxUnavailable ?? 1,
       leaderId,
-      replacementTimeoutMs: Infinity,
-      inFlight: new Map(),
-      ignoreFailuresBeforeMs: 0,
       waves: options.waves ?? 'balanced',
-    }, this.clock.now());
-    return { apply: planApply(observation, this.spec), roll, observation };
+      tolerateAzLoss: options.tolerateAzLoss ?? true,
+      skip: new Set(options.skip ?? []),
+    } as const;
+    const roll = planRoll(observation, this.spec, { ...policy, replacementTimeoutMs: Infinity, inFlight: new Map(), ignoreFailuresBeforeMs: 0 }, this.clock.now());
+    return { ...planCluster(observation, this.spec, policy), apply: planApply(observation, this.spec), roll, observation };
   }
 
   /**

@@ -178,7 +178,7 @@ function firstFailure(statuses: readonly NodeStatus[], policy: Pick<RollPolicy, 
  * losing any one AZ still leaves a quorum. When the layout allows no such batch (even one
  * node), AZ safety cannot be had and the whole budget is used within the AZ.
  */
-function nextBatch(statuses: readonly NodeStatus[], order: readonly string[], leaderId: string | null, budget: number, quorum: number, tolerateAzLoss: boolean): string[] {
+export function nextBatch(statuses: readonly NodeStatus[], order: readonly string[], leaderId: string | null, budget: number, quorum: number, tolerateAzLoss: boolean): string[] {
   const byId = new Map(statuses.map((s) => [s.nodeId, s]));
   const nonLeaders = order.filter((id) => id !== leaderId);
   if (nonLeaders.length === 0) return order.slice(0, 1);
@@ -209,7 +209,7 @@ export function survivesAzLoss(statuses: readonly NodeStatus[], batch: ReadonlyS
  * AZ with the most outdated nodes first (ties by name); `az`: AZ by AZ in name order. Within an
  * AZ, by node id.
  */
-function replacementOrder(outdated: readonly NodeStatus[], leaderId: string | null, waves: 'balanced' | 'az'): string[] {
+export function replacementOrder(outdated: readonly NodeStatus[], leaderId: string | null, waves: 'balanced' | 'az'): string[] {
   const byAz = new Map<string, string[]>();
   for (const s of [...outdated].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0))) {
     if (s.nodeId === leaderId) continue;
@@ -223,14 +223,19 @@ function replacementOrder(outdated: readonly NodeStatus[], leaderId: string | nu
     for (const az of azs) out.push(...(byAz.get(az) as string[]));
   } else {
     // Repeatedly take one node from the AZ with the most left: AZs drain evenly.
+    // Ties go to the AZ picked least recently, so consecutive batches alternate.
     const left = new Map(azs.map((az) => [az, [...(byAz.get(az) as string[])]]));
-    for (;;) {
+    const lastPicked = new Map(azs.map((az) => [az, -1]));
+    for (let step = 0; ; step++) {
       let best: string | null = null;
       for (const az of azs) {
         const n = left.get(az)?.length ?? 0;
-        if (n > 0 && (best === null || n > (left.get(best)?.length ?? 0))) best = az;
+        if (n === 0) continue;
+        const bestN = best === null ? -1 : (left.get(best)?.length ?? 0);
+        if (best === null || n > bestN || (n === bestN && (lastPicked.get(az) as number) < (lastPicked.get(best) as number))) best = az;
       }
       if (best === null) break;
+      lastPicked.set(best, step);
       out.push((left.get(best) as string[]).shift() as string);
     }
   }

@@ -1,0 +1,201 @@
+import type { ClusterObservation } from '../observation.js';
+import { computeRevision } from '../revision.js';
+import type { ClusterSpec } from '../spec/cluster-spec.js';
+import { clusterStatuses, type NodeStatus } from './node-status.js';
+import { planApply } from './plan-apply.js';
+import { nextBatch, replacementOrder } from './plan-roll.js';
+import { quorumOf } from './quorum.js';
+
+/** One field that changes, as the user wrote it in the spec. */
+export interface FieldChange {
+  readonly field: string;
+  /** Null when the cloud does not say (e.g. an instance not yet visible). */
+  readonly from: string | number | null;
+  readonly to: string | number;
+}
+
+export interface NodePlan {
+  readonly nodeId: string;
+  readonly az: string;
+  /**
+   * `create`: no group yet (apply); `replace`: its instance is replaced by a roll, in `batch`;
+   * `update`: no new instance, only resources apply converges (a volume to grow, a template);
+   * `none`.
+   */
+  readonly action: 'create' | 'replace' | 'update' | 'none';
+  /** 1-based batch of the roll that replaces it, when it is replaced. */
+  readonly batch: number | null;
+  readonly leader: boolean;
+  readonly changes: readonly FieldChange[];
+}
+
+export interface PlannedBatch {
+  readonly index: number;
+  readonly nodeIds: readonly string[];
+  readonly az: string;
+}
+
+export interface RollSchedule {
+  readonly batches: readonly PlannedBatch[];
+  /** What was asked for, and the largest batch the schedule holds. */
+  readonly requestedMaxUnavailable: number;
+  readonly effectiveMaxUnavailable: number;
+  /** Why the effective figure is below the requested one (empty when it is not). */
+  readonly capped: readonly string[];
+  readonly waves: 'balanced' | 'az';
+}
+
+export interface ClusterPlan {
+  readonly clusterName: string;
+  readonly size: number;
+  readonly quorum: number;
+  readonly tolerance: number;
+  readonly nodes: readonly NodePlan[];
+  readonly schedule: RollSchedule;
+  /** Volumes `apply()` grows (online) before the roll. */
+  readonly resizes: readonly { readonly nodeId: string; readonly fromGiB: number; readonly toGiB: number }[];
+  readonly warnings: readonly string[];
+  /** Nothing to create, replace, grow or converge. */
+  readonly noChanges: boolean;
+}
+
+export interface ClusterPlanPolicy {
+  readonly maxUnavailable: number;
+  readonly leaderId: string | null;
+  readonly waves?: 'balanced' | 'az';
+  readonly tolerateAzLoss?: boolean;
+  readonly skip?: ReadonlySet<string>;
+}
+
+/**
+ * The whole plan, pure: what `apply()` creates and converges, and every batch a roll would run
+ * if the cluster stayed healthy — the same batch choice as `planRoll` (one AZ per batch, sized
+ * for an AZ loss, leader last) — with each node's changes as spec fields, not revision hashes.
+ * A roll re-plans at every step on what it sees; this is the schedule it starts from.
+ */
+export function planCluster(observation: ClusterObservation, spec: ClusterSpec, policy: ClusterPlanPolicy): ClusterPlan {
+  const statuses = clusterStatuses(spec, observation);
+  const q = quorumOf(spec.nodes.length);
+  const apply = planApply(observation, spec);
+  const skip = policy.skip ?? new Set<string>();
+  const waves = policy.waves ?? 'balanced';
+  const requested = Math.max(1, Math.floor(policy.maxUnavailable));
+  const toReplace = statuses.filter((s) => s.provisioned && s.current && s.outdated && !skip.has(s.nodeId));
+  const order = replacementOrder(toReplace, policy.leaderId, waves);
+
+  // Batches, assuming every node is healthy when its batch comes.
+  const healthy = statuses.map((s): NodeStatus => ({ ...s, healthy: true }));
+  const budget = Math.min(requested, q.tolerance);
+  const batches: PlannedBatch[] = [];
+  let left = order;
+  while (left.length > 0) {
+    const ids = nextBatch(healthy, left, policy.leaderId, Math.max(1, budget), q.quorum, policy.tolerateAzLoss ?? true);
+    const taken = new Set(ids);
+    batches.push({ index: batches.length + 1, nodeIds: ids, az: healthy.find((s) => s.nodeId === ids[0])?.az ?? '' });
+    left = left.filter((id) => !taken.has(id));
+  }
+  const effective = batches.reduce((m, b) => Math.max(m, b.nodeIds.length), 0);
+  const capped: string[] = [];
+  if (requested > q.tolerance) capped.push(`the quorum tolerance is ${q.tolerance} (${q.size} nodes, quorum ${q.quorum})`);
+  if (batches.length > 0 && effective < Math.min(requested, q.tolerance)) {
+    const perAz = new Map<string, number>();
+    for (const id of order) {
+      const az = healthy.find((s) => s.nodeId === id)?.az ?? '';
+      perAz.set(az, (perAz.get(az) ?? 0) + 1);
+    }
+    const widest = Math.max(...perAz.values());
+    capped.push(
+      widest <= effective
+        ? `a batch never spans two AZs (at most ${widest} outdated node${widest === 1 ? '' : 's'} per AZ)`
+        : `batches are sized so that losing any one AZ still leaves a quorum (tolerateAzLoss)`,
+    );
+  }
+  const down = statuses.filter((s) => !s.healthy).length;
+  const warnings = [...apply.warnings];
+  if (down > 0) warnings.push(`${down} node${down === 1 ? ' is' : 's are'} not healthy now (${statuses.filter((s) => !s.healthy).map((s) => s.nodeId).join(', ')}): the roll waits for ${down === 1 ? 'it' : 'them'} before its first batch`);
+
+  const batchOf = new Map<string, number>();
+  for (const b of batches) for (const id of b.nodeIds) batchOf.set(id, b.index);
+  const resizes = new Map(apply.resizes.map((r) => [r.nodeId, r]));
+  const applySteps = new Set(apply.nodes.map((n) => n.nodeId));
+  const nodes: NodePlan[] = spec.nodes.map((n) => {
+    const s = statuses.find((x) => x.nodeId === n.id) as NodeStatus;
+    const changes: FieldChange[] = [];
+    const cur = s.current;
+    if (!s.provisioned) {
+      changes.push({ field: 'image', from: null, to: n.image }, { field: 'instanceType', from: null, to: spec.instanceType }, { field: 'dataVolume.sizeGiB', from: null, to: n.dataVolume.sizeGiB });
+      return { nodeId: n.id, az: n.az, action: 'create', batch: null, leader: false, changes };
+    }
+    if (batchOf.has(n.id)) {
+      if (typeof cur?.imageId === 'string' && cur.imageId !== n.image) changes.push({ field: 'image', from: cur.imageId, to: n.image });
+      if (typeof cur?.instanceType === 'string' && cur.instanceType !== spec.instanceType) changes.push({ field: 'instanceType', from: cur.instanceType, to: spec.instanceType });
+      if (changes.length === 0) {
+        changes.push({ field: 'launch settings (user data, bootstrap, tags, root volume)', from: cur?.revision ?? null, to: computeRevision(spec, n.id) });
+      }
+    }
+    const r = resizes.get(n.id);
+    if (r) changes.push({ field: 'dataVolume.sizeGiB', from: r.fromGiB, to: r.toGiB });
+    const action = batchOf.has(n.id) ? 'replace' : r || applySteps.has(n.id) ? 'update' : 'none';
+    return { nodeId: n.id, az: n.az, action, batch: batchOf.get(n.id) ?? null, leader: n.id === policy.leaderId, changes };
+  });
+  const noChanges = nodes.every((n) => n.action === 'none') && apply.dns.length === 0;
+  return {
+    clusterName: spec.name,
+    size: q.size,
+    quorum: q.quorum,
+    tolerance: q.tolerance,
+    nodes,
+    schedule: { batches, requestedMaxUnavailable: requested, effectiveMaxUnavailable: effective, capped, waves },
+    resizes: apply.resizes,
+    warnings,
+    noChanges,
+  };
+}
+
+/**
+ * Renders a plan the way `terraform plan` does: one block per node that changes (`+` create,
+ * `~` replace or update), its fields `from → to`, then the batches in order and a summary line;
+ * "No changes." when there is nothing to do.
+ */
+export function formatPlan(plan: ClusterPlan): string {
+  const lines: string[] = [];
+  const head = `Cluster ${plan.clusterName}: ${plan.size} nodes, quorum ${plan.quorum}, tolerance ${plan.tolerance}.`;
+  if (plan.noChanges) {
+    lines.push(head, '', 'No changes. The cluster matches its spec.');
+    for (const w of plan.warnings) lines.push('', `Warning: ${w}`);
+    return lines.join('\n');
+  }
+  lines.push(head, '', 'Berth will perform the following actions:', '');
+  const width = Math.max(8, ...plan.nodes.flatMap((n) => n.changes.map((c) => c.field.length)));
+  for (const n of plan.nodes) {
+    if (n.action === 'none') continue;
+    const mark = n.action === 'create' ? '+' : '~';
+    const what =
+      n.action === 'create'
+        ? 'will be created'
+        : n.action === 'replace'
+          ? `instance will be replaced, batch ${n.batch}${n.leader ? ' (leader, last)' : ''}`
+          : 'will be updated in place';
+    lines.push(`  ${mark} ${n.nodeId} (${n.az}) ${what}`);
+    for (const c of n.changes) {
+      const from = c.from === null ? (n.action === 'create' ? '' : '(unknown) ') : `${c.from} `;
+      lines.push(`      ${c.field.padEnd(width)}  ${n.action === 'create' ? '' : `${from}→ `}${c.to}`);
+    }
+    lines.push('');
+  }
+  const s = plan.schedule;
+  if (s.batches.length > 0) {
+    const cap = s.effectiveMaxUnavailable < s.requestedMaxUnavailable ? ` (maxUnavailable ${s.requestedMaxUnavailable} → ${s.effectiveMaxUnavailable}: ${s.capped.join('; ')})` : ` (maxUnavailable ${s.requestedMaxUnavailable})`;
+    lines.push(`Roll, ${s.waves === 'az' ? 'one AZ at a time' : 'AZs balanced'}${cap}:`);
+    for (const b of s.batches) lines.push(`  ${String(b.index).padStart(2)}. ${b.nodeIds.join(', ')} (${b.az})`);
+    lines.push('');
+  }
+  const create = plan.nodes.filter((n) => n.action === 'create').length;
+  const replace = plan.nodes.filter((n) => n.action === 'replace').length;
+  const update = plan.nodes.filter((n) => n.action === 'update').length;
+  const parts = [`${create} to create`, `${replace} to replace${replace > 0 ? ` in ${s.batches.length} batch${s.batches.length === 1 ? '' : 'es'}` : ''}`, `${update} to update in place`];
+  if (plan.resizes.length > 0) parts.push(`${plan.resizes.length} volume${plan.resizes.length === 1 ? '' : 's'} to grow (online, by apply())`);
+  lines.push(`Plan: ${parts.join(', ')}.`);
+  for (const w of plan.warnings) lines.push('', `Warning: ${w}`);
+  return lines.join('\n');
+}
