@@ -200,11 +200,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     return { ...planCluster(observation, this.spec, policy), apply: planApply(observation, this.spec), roll, observation };
   }
 
-  /**
-   * Provisions and converges every node's resources and DNS. Idempotent; disrupts nothing. A
-   * node's launch template moves to a new revision here only when the node has no running
-   * instance of another revision; otherwise the roll moves it with the node's own batch.
-   */
+  /** Provisions and converges every node's resources and DNS. Idempotent; disrupts nothing. */
   async apply(options: { signal?: AbortSignal } = {}): Promise<ApplyResult> {
     const signal = options.signal;
     await this.#lease.acquire(signal);
@@ -213,8 +209,6 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       const plan = planApply(observation, this.spec);
       const nodes: EnsureNodeResult[] = [];
       for (const step of plan.nodes) {
-        // A template-only change of a node running another revision is the roll's, with its batch.
-        if (step.leftToRoll) continue;
         await this.#lease.ensure(signal, this.#callLeaseMs);
         const result = await this.driver.ensureNode(this.spec, step.nodeId, { signal });
         nodes.push(result);
