@@ -34,7 +34,7 @@ import { clientToken } from './client-token.js';
 import { findNodeEnis, findNodeGroup, findNodeTemplates, findNodeVolumes, nodeSpecOf } from './discover-node.js';
 import { readARecord, sameValues, upsert, changeRecords } from './dns-records.js';
 import { isAwsCode } from './map-aws-error.js';
-import { groupName, LAUNCH_HOOK_NAME, launchTemplateName, nodeTags, securityGroupsTag, TAG, tagsToRecord } from './names.js';
+import { groupName, LAUNCH_HOOK_NAME, launchTemplateName, nodeTags, revisionFromTemplateName, securityGroupsTag, TAG, tagsToRecord } from './names.js';
 import { DEFAULT_ROOT_DEVICE_NAME, dataVolumeRequest, launchTemplateData, networkInterfaceRequest } from './node-requests.js';
 import { retireTemplates } from './retire-templates.js';
 import { updateTemplateOnly } from './update-template.js';
@@ -47,7 +47,7 @@ import { renderUserData } from './user-data.js';
  * user data carries the volume id, the group name and the hook name), group with its launch
  * hook, DNS records.
  */
-export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: string, signal?: AbortSignal, observed?: NodeObservation): Promise<EnsureNodeResult> {
+export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: string, signal?: AbortSignal, observed?: NodeObservation, keepTemplate = false): Promise<EnsureNodeResult> {
   const node = nodeSpecOf(spec, nodeId);
   if (spec.region !== ctx.config.region) {
     throw new BerthDriverError('EnsureNode', 'RegionMismatch', `cluster '${spec.name}' is in ${spec.region} but the driver was created for ${ctx.config.region}; create the driver with region '${spec.region}'`);
@@ -63,7 +63,16 @@ export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: str
   const volumeId = await ensureVolume(ctx, spec, node, eniId, changes, signal);
   // The group first: a new template records the one the group is on (its history, for retirement).
   const group = await findNodeGroup(ctx, spec, node.id, signal);
-  const { template, templates } = await ensureTemplate(ctx, spec, node, revision, { eniId, volumeId }, group?.LaunchTemplate?.LaunchTemplateId ?? null, changes, signal);
+  const groupTemplateId = group?.LaunchTemplate?.LaunchTemplateId ?? null;
+  // keepTemplate: the group stays on its template when that one is bound to this ENI and volume.
+  const kept = keepTemplate && groupTemplateId ? await boundTemplate(ctx, spec, node, groupTemplateId, { eniId, volumeId }, signal) : null;
+  if (kept) {
+    changes.push({ resource: 'launch-template', action: 'unchanged', id: kept.id, detail: `${kept.name} (kept: the roll moves it)` });
+    await ensureGroup(ctx, spec, node, group, kept, changes, signal);
+    await ensureDns(ctx, spec, node, changes, signal);
+    return Object.freeze({ nodeId, revision: revisionFromTemplateName(kept.name) ?? revision, changes: Object.freeze(changes) });
+  }
+  const { template, templates } = await ensureTemplate(ctx, spec, node, revision, { eniId, volumeId }, groupTemplateId, changes, signal);
   const previousTemplateId = await ensureGroup(ctx, spec, node, group, template, changes, signal);
   // Keep the template the group used until now (its instance may still be running from it, and
   // a failed replacement goes back to it) and the one before that; older ones go
@@ -228,6 +237,23 @@ async function sendCreateVolume(ctx: AwsContext, node: NodeSpec, input: CreateVo
   const created = await ctx.call('CreateVolume', (abortSignal) => ctx.ec2.send(new CreateVolumeCommand(input), { abortSignal }), { signal });
   if (!created.VolumeId) throw new BerthDriverError('CreateVolume', 'EmptyResponse', `no volume id returned for node ${node.id}`, { retryable: true });
   return { id: created.VolumeId, state: created.State };
+}
+
+/** The group's template, when it exists and records these ENI and volume ids and the spec's security groups. */
+async function boundTemplate(
+  ctx: AwsContext,
+  spec: ClusterSpec,
+  node: NodeSpec,
+  templateId: string,
+  ids: { readonly eniId: string; readonly volumeId: string },
+  signal?: AbortSignal,
+): Promise<{ id: string; name: string } | null> {
+  const t = (await findNodeTemplates(ctx, spec, node.id, signal)).find((x) => x.LaunchTemplateId === templateId);
+  if (!t?.LaunchTemplateId || !t.LaunchTemplateName) return null;
+  const tags = tagsToRecord(t.Tags);
+  // Another ENI, volume or security groups than the spec's: that template cannot stay.
+  if (tags[TAG.templateEni] !== ids.eniId || tags[TAG.templateVolume] !== ids.volumeId || tags[TAG.templateSecurityGroups] !== securityGroupsTag(spec)) return null;
+  return { id: t.LaunchTemplateId, name: t.LaunchTemplateName };
 }
 
 async function ensureTemplate(

@@ -143,6 +143,20 @@ describe('ensureNode on moto', () => {
     expect(await names()).toEqual([r2, r3, r4].map((r) => launchTemplateName('kafka', 'n1', r.revision)).sort());
   });
 
+  it('keepTemplate converges the node but leaves its group on its bound template (the roll moves it); without it the group moves', async () => {
+    const r1 = await aws.driver.ensureNode(aws.spec, 'n1');
+    const v2 = { ...aws.spec, instanceType: 't3.large' };
+    const kept = await aws.driver.ensureNode(v2, 'n1', { keepTemplate: true });
+    expect(kept.revision).toBe(r1.revision);
+    expect(kept.changes.find((c) => c.resource === 'launch-template')).toMatchObject({ action: 'unchanged', detail: `${launchTemplateName('kafka', 'n1', r1.revision)} (kept: the roll moves it)` });
+    expect(kept.changes.filter((c) => c.action !== 'unchanged')).toEqual([]);
+    expect((await aws.driver.observe(v2)).nodes.n1!.group!.revision).toBe(r1.revision);
+    // Without it, the same call moves the group.
+    const moved = await aws.driver.ensureNode(v2, 'n1');
+    expect(moved.revision).toBe(computeRevision(v2, 'n1'));
+    expect((await aws.driver.observe(v2)).nodes.n1!.group!.revision).toBe(moved.revision);
+  });
+
   it("with the caller's observation (a roll), a new revision costs a template and the group's update; a stale or insufficient hint falls back to the full run", async () => {
     await aws.driver.ensureNode(aws.spec, 'n1');
     const observed = async (s: typeof aws.spec) => (await aws.driver.observe(s, { scope: 'instances' })).nodes.n1!;

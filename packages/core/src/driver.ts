@@ -105,6 +105,12 @@ export interface EnsureNodeOptions extends DriverCallOptions {
    * correct and idempotent when the hint is stale.
    */
   readonly observed?: NodeObservation;
+  /**
+   * Converge everything but the launch template: a group that already launches from a template
+   * bound to the node's current ENI and volume stays on it (the roll moves it with the node's
+   * batch). A node without one gets its template as usual.
+   */
+  readonly keepTemplate?: boolean;
 }
 
 /**

@@ -257,6 +257,27 @@ describe('controller.roll() on the simulator', () => {
     expect(terminations(sim).size).toBe(0);
   });
 
+  it('apply() with a new image leaves running nodes on their template: the roll moves each with its batch', async () => {
+    const { sim, spec, next } = setup(3, 8);
+    await sim.run(async () => {
+      await provision(sim, spec);
+      const c = createController({ spec: next, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'roller' });
+      const applied = await c.apply();
+      // Converged (tags, group, hook, DNS), the template kept.
+      expect(applied.nodes.map((n) => n.changes.find((x) => x.resource === 'launch-template'))).toEqual(
+        spec.nodes.map(() => expect.objectContaining({ action: 'unchanged', detail: expect.stringMatching(/\(kept: the roll moves it\)$/) })),
+      );
+      expect(applied.nodes.flatMap((n) => n.changes.filter((x) => x.action !== 'unchanged'))).toEqual([]);
+      const st = await c.status();
+      expect(st.nodes.map((n) => n.templateOutdated)).toEqual([true, true, true]);
+      // A loss now relaunches the revision the node ran.
+      sim.faults.killInstance(spec.nodes[1]!.id);
+      const report = await c.roll({ maxUnavailable: 1 });
+      expect(report.outcome).toBe('completed');
+      expect((await c.status()).converged).toBe(true);
+    });
+  });
+
   it('plan() says what would happen and changes nothing; a second apply() changes nothing', async () => {
     const { sim, spec, next } = setup(3, 6);
     await sim.run(async () => {

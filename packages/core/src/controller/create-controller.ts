@@ -200,7 +200,11 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     return { ...planCluster(observation, this.spec, policy), apply: planApply(observation, this.spec), roll, observation };
   }
 
-  /** Provisions and converges every node's resources and DNS. Idempotent; disrupts nothing. */
+  /**
+   * Provisions and converges every node's resources and DNS. Idempotent; disrupts nothing. A
+   * node's launch template moves to a new revision here only when the node has no running
+   * instance of another revision; otherwise the roll moves it with the node's own batch.
+   */
   async apply(options: { signal?: AbortSignal } = {}): Promise<ApplyResult> {
     const signal = options.signal;
     await this.#lease.acquire(signal);
@@ -210,7 +214,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       const nodes: EnsureNodeResult[] = [];
       for (const step of plan.nodes) {
         await this.#lease.ensure(signal, this.#callLeaseMs);
-        const result = await this.driver.ensureNode(this.spec, step.nodeId, { signal });
+        // A node running another revision keeps its template: the roll moves it with the node's batch.
+        const result = await this.driver.ensureNode(this.spec, step.nodeId, { signal, keepTemplate: step.leftToRoll });
         nodes.push(result);
         this.emit('apply.node', { nodeId: step.nodeId, changes: result.changes, atMs: this.clock.now() });
       }

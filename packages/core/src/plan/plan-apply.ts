@@ -1,6 +1,6 @@
 import { quorumOf } from './quorum.js';
 import type { DnsRecordSet } from '../driver.js';
-import type { ClusterObservation } from '../observation.js';
+import { liveInstances, type ClusterObservation } from '../observation.js';
 import { computeRevision } from '../revision.js';
 import { nodeRecordName, type ClusterSpec } from '../spec/cluster-spec.js';
 
@@ -8,6 +8,13 @@ export interface NodeApplyStep {
   readonly nodeId: string;
   /** Why the node needs `ensureNode`, in words. Empty when it is converged. */
   readonly reasons: readonly string[];
+  /**
+   * The launch template's revision changes and the node runs an instance of another revision:
+   * the roll moves the template with the node's own batch, so `apply()` converges the rest and
+   * keeps the template (`keepTemplate`; moving it now would make a lost instance relaunch on an
+   * unproven revision).
+   */
+  readonly leftToRoll: boolean;
 }
 
 export interface ApplyPlan {
@@ -43,10 +50,14 @@ export function planApply(observation: ClusterObservation, spec: ClusterSpec): A
   for (const n of spec.nodes) {
     const o = observation.nodes[n.id];
     const reasons: string[] = [];
+    let templateMoves = false;
     if (!o?.group) reasons.push('no Auto Scaling group');
     else {
       const g = o.group;
-      if (g.revision !== computeRevision(spec, n.id)) reasons.push(`launch template is at revision ${g.revision ?? 'unknown'}, spec wants ${computeRevision(spec, n.id)}`);
+      if (g.revision !== computeRevision(spec, n.id)) {
+        templateMoves = true;
+        reasons.push(`launch template is at revision ${g.revision ?? 'unknown'}, spec wants ${computeRevision(spec, n.id)}`);
+      }
       if (g.minSize !== 1 || g.maxSize !== 1 || g.desiredCapacity !== 1) reasons.push(`group size is ${g.minSize}/${g.maxSize}/${g.desiredCapacity}, not 1/1/1`);
       if (!g.hasLaunchHook) reasons.push('launch lifecycle hook missing');
     }
@@ -55,7 +66,9 @@ export function planApply(observation: ClusterObservation, spec: ClusterSpec): A
     if (!o?.volume) reasons.push('no data volume');
     else if (o.volume.sizeGiB < n.dataVolume.sizeGiB) resizes.push({ nodeId: n.id, fromGiB: o.volume.sizeGiB, toGiB: n.dataVolume.sizeGiB });
     else if (o.volume.sizeGiB > n.dataVolume.sizeGiB) warnings.push(`node ${n.id}: data volume is ${o.volume.sizeGiB} GiB, the spec says ${n.dataVolume.sizeGiB}; EBS volumes only grow, so it stays`);
-    if (reasons.length > 0) nodes.push({ nodeId: n.id, reasons });
+    const live = o ? liveInstances(o) : [];
+    const runsOther = live.length > 0 && live.every((i) => i.revision !== computeRevision(spec, n.id));
+    if (reasons.length > 0) nodes.push({ nodeId: n.id, reasons, leftToRoll: templateMoves && runsOther });
   }
   const dns: DnsRecordSet[] = [];
   if (spec.dns && observation.dnsRecords) {
