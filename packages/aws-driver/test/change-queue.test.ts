@@ -1,8 +1,8 @@
-import { DescribeRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, PutEventsCommand, PutRuleCommand } from '@aws-sdk/client-eventbridge';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DescribeRuleCommand, ListTargetsByRuleCommand, PutEventsCommand, PutRuleCommand } from '@aws-sdk/client-eventbridge';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
 import { changeEventPattern } from '../src/change-queue.js';
-import { clientConfig, motoDriver, useMotoWorld } from './support/aws-fixture.js';
+import { motoDriver, useFeedClients, useMotoWorld } from './support/aws-fixture.js';
 
 /**
  * moto's Auto Scaling emits no EventBridge events, so these tests put the events Auto Scaling
@@ -14,16 +14,7 @@ import { clientConfig, motoDriver, useMotoWorld } from './support/aws-fixture.js
  */
 const m = useMotoWorld({ nodes: 3, driver: { changeQueue: true, capabilities: { changeNotifications: true } } });
 
-let sqs: SQSClient;
-let events: EventBridgeClient;
-beforeEach(() => {
-  sqs = new SQSClient(clientConfig(m.moto.endpoint));
-  events = new EventBridgeClient(clientConfig(m.moto.endpoint));
-});
-afterEach(() => {
-  sqs.destroy();
-  events.destroy();
-});
+const clients = useFeedClients(m);
 
 const QUEUE = 'berth-kafka-changes';
 
@@ -38,8 +29,8 @@ function autoScalingEvent(detailType: string, group: string, detail: Record<stri
 }
 
 async function queueDepth(): Promise<number> {
-  const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }))).QueueUrl!;
-  const a = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  const url = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }))).QueueUrl!;
+  const a = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
   return Number(a.Attributes!.ApproximateNumberOfMessages) + Number(a.Attributes!.ApproximateNumberOfMessagesNotVisible);
 }
 
@@ -51,9 +42,9 @@ describe('change queue (moto)', () => {
     expect(first.queueName).toBe(QUEUE);
     expect(first.ruleName).toBe('berth-kafka-changes');
 
-    const tags = await sqs.send(new ListQueueTagsCommand({ QueueUrl: first.queueUrl }));
+    const tags = await clients.sqs.send(new ListQueueTagsCommand({ QueueUrl: first.queueUrl }));
     expect(tags.Tags).toMatchObject({ 'berth:cluster': 'kafka', team: 'data' });
-    const rule = await events.send(new DescribeRuleCommand({ Name: 'berth-kafka-changes' }));
+    const rule = await clients.events.send(new DescribeRuleCommand({ Name: 'berth-kafka-changes' }));
     expect(rule.State).toBe('ENABLED');
     expect(JSON.parse(rule.EventPattern!)).toEqual({
       source: ['aws.autoscaling'],
@@ -61,9 +52,9 @@ describe('change queue (moto)', () => {
       detail: { AutoScalingGroupName: [{ prefix: 'berth-kafka-' }] },
     });
     expect(JSON.parse(rule.EventPattern!)).toEqual(changeEventPattern(m.spec));
-    const targets = await events.send(new ListTargetsByRuleCommand({ Rule: 'berth-kafka-changes' }));
+    const targets = await clients.events.send(new ListTargetsByRuleCommand({ Rule: 'berth-kafka-changes' }));
     expect(targets.Targets).toEqual([expect.objectContaining({ Id: 'berth-change-queue', Arn: first.queueArn })]);
-    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: first.queueUrl, AttributeNames: ['Policy', 'MessageRetentionPeriod'] }));
+    const attrs = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: first.queueUrl, AttributeNames: ['Policy', 'MessageRetentionPeriod'] }));
     expect(JSON.parse(attrs.Attributes!.Policy!)).toEqual({
       Version: '2012-10-17',
       Statement: [
@@ -97,16 +88,16 @@ describe('change queue (moto)', () => {
     } finally {
       other.destroy();
     }
-    await events.send(new PutRuleCommand({ Name: 'berth-kafka-changes', EventPattern: JSON.stringify({ source: ['aws.ec2'] }), State: 'ENABLED' }));
+    await clients.events.send(new PutRuleCommand({ Name: 'berth-kafka-changes', EventPattern: JSON.stringify({ source: ['aws.ec2'] }), State: 'ENABLED' }));
     const back = await d.ensureChangeQueue(m.spec);
     expect(back.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['sqs-queue:unchanged', 'event-rule:updated', 'event-target:updated', 'queue-policy:unchanged']);
-    expect(JSON.parse((await events.send(new DescribeRuleCommand({ Name: 'berth-kafka-changes' }))).EventPattern!)).toEqual(changeEventPattern(m.spec));
+    expect(JSON.parse((await clients.events.send(new DescribeRuleCommand({ Name: 'berth-kafka-changes' }))).EventPattern!)).toEqual(changeEventPattern(m.spec));
   });
 
   it('turns Auto Scaling events put on the default bus into changes, and deletes them from the queue', async () => {
     const d = m.driver;
     await d.ensureChangeQueue(m.spec);
-    const put = await events.send(
+    const put = await clients.events.send(
       new PutEventsCommand({
         Entries: [
           autoScalingEvent('EC2 Instance Launch Successful', 'berth-kafka-n1', { EC2InstanceId: 'i-0new', StatusCode: 'InProgress' }),
@@ -160,7 +151,7 @@ describe('change queue (moto)', () => {
       JSON.stringify({ ...good, detail: { AutoScalingGroupName: 'berth-kafka-n2' } }),
       JSON.stringify(good),
     ]) {
-      await sqs.send(new SendMessageCommand({ QueueUrl: feed.queueUrl, MessageBody: body }));
+      await clients.sqs.send(new SendMessageCommand({ QueueUrl: feed.queueUrl, MessageBody: body }));
     }
     expect(await queueDepth()).toBe(7);
     d.resetApiCallCounts();
@@ -190,8 +181,8 @@ describe('change queue (moto)', () => {
 
     const deleted = await d.deleteChangeQueue(m.spec);
     expect(deleted.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['event-target:deleted', 'event-rule:deleted', 'sqs-queue:deleted']);
-    await expect(sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }))).rejects.toMatchObject({ name: expect.stringMatching(/QueueDoesNotExist|NonExistentQueue/) });
-    await expect(events.send(new DescribeRuleCommand({ Name: 'berth-kafka-changes' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(clients.sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }))).rejects.toMatchObject({ name: expect.stringMatching(/QueueDoesNotExist|NonExistentQueue/) });
+    await expect(clients.events.send(new DescribeRuleCommand({ Name: 'berth-kafka-changes' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     expect((await d.deleteChangeQueue(m.spec)).changes).toEqual([]);
   });
 

@@ -1,8 +1,8 @@
-import { DescribeRuleCommand, EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DescribeRuleCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
 import { noticeEventPattern } from '../src/change-queue.js';
-import { clientConfig, useMotoWorld } from './support/aws-fixture.js';
+import { useFeedClients, useMotoWorld } from './support/aws-fixture.js';
 
 /**
  * Spot interruption warnings through the change queue, on moto: a driver whose instances may be
@@ -13,16 +13,7 @@ import { clientConfig, useMotoWorld } from './support/aws-fixture.js';
  */
 const m = useMotoWorld({ nodes: 3, driver: { changeQueue: true, capabilities: { changeNotifications: true, spot: true } } });
 
-let sqs: SQSClient;
-let events: EventBridgeClient;
-beforeEach(() => {
-  sqs = new SQSClient(clientConfig(m.moto.endpoint));
-  events = new EventBridgeClient(clientConfig(m.moto.endpoint));
-});
-afterEach(() => {
-  sqs.destroy();
-  events.destroy();
-});
+const clients = useFeedClients(m);
 
 const TIME = new Date('2025-03-01T12:00:00Z');
 
@@ -49,10 +40,10 @@ describe('spot interruption warnings (moto)', () => {
       'queue-policy:created',
     ]);
     expect(first.noticeRuleName).toBe('berth-kafka-notices');
-    const rule = await events.send(new DescribeRuleCommand({ Name: 'berth-kafka-notices' }));
+    const rule = await clients.events.send(new DescribeRuleCommand({ Name: 'berth-kafka-notices' }));
     expect(JSON.parse(rule.EventPattern!)).toEqual({ source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] });
     expect(JSON.parse(rule.EventPattern!)).toEqual(noticeEventPattern());
-    const policy = JSON.parse((await sqs.send(new GetQueueAttributesCommand({ QueueUrl: first.queueUrl, AttributeNames: ['Policy'] }))).Attributes!.Policy!);
+    const policy = JSON.parse((await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: first.queueUrl, AttributeNames: ['Policy'] }))).Attributes!.Policy!);
     expect(policy.Statement[0].Condition).toEqual({ ArnEquals: { 'aws:SourceArn': [first.ruleArn, first.noticeRuleArn] } });
 
     d.resetApiCallCounts();
@@ -74,7 +65,7 @@ describe('spot interruption warnings (moto)', () => {
     const d = m.driver;
     await d.ensureNode(m.spec, 'n1');
     const ours = (await d.observe(m.spec, { scope: 'instances' })).nodes.n1!.instances[0]!.instanceId;
-    const put = await events.send(new PutEventsCommand({ Entries: [spotWarning(ours), spotWarning('i-0123456789abcdef0'), spotWarning('i-0123456789abcdef1', 'hibernate')] }));
+    const put = await clients.events.send(new PutEventsCommand({ Entries: [spotWarning(ours), spotWarning('i-0123456789abcdef0'), spotWarning('i-0123456789abcdef1', 'hibernate')] }));
     expect(put.FailedEntryCount ?? 0).toBe(0);
 
     d.resetApiCallCounts();
@@ -87,7 +78,7 @@ describe('spot interruption warnings (moto)', () => {
     expect(seen?.disruption).toEqual({ kind: 'spot-interruption', noticedAtMs: TIME.getTime(), deadlineMs: TIME.getTime() + 120_000, detail: 'instance-action: terminate' });
 
     // Again for a foreign instance: known to be none of ours, no lookup.
-    await events.send(new PutEventsCommand({ Entries: [spotWarning('i-0123456789abcdef0')] }));
+    await clients.events.send(new PutEventsCommand({ Entries: [spotWarning('i-0123456789abcdef0')] }));
     d.resetApiCallCounts();
     expect(await d.waitForChange!(m.spec, { timeoutMs: 5_000 })).toEqual([]);
     expect(d.apiCallCounts().DescribeInstances).toBeUndefined();

@@ -1,7 +1,9 @@
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { CreateHostedZoneCommand, DeleteHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { defineCluster, type ClusterInput, type ClusterSpec } from '@berth/core';
-import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { createAwsDriver, type AwsDriver, type AwsDriverOptions } from '../../src/index.js';
 import { sharedMoto, type MotoServer } from './moto-server.js';
 import { provisionAll } from './provision.js';
@@ -230,4 +232,29 @@ export function useMotoWorld(options: UseMotoWorldOptions = {}): MotoWorldContex
   };
   if ((options.fresh ?? 'each') === 'each') beforeEach(() => context.fresh());
   return context;
+}
+
+/**
+ * SQS and EventBridge clients on the test's moto server, made before each test and destroyed
+ * after it: the change feed's tests read the queue and put the events AWS would send.
+ */
+export function useFeedClients(m: MotoWorldContext): { readonly sqs: SQSClient; readonly events: EventBridgeClient } {
+  let sqs: SQSClient | null = null;
+  let events: EventBridgeClient | null = null;
+  beforeEach(() => {
+    sqs = new SQSClient(clientConfig(m.moto.endpoint));
+    events = new EventBridgeClient(clientConfig(m.moto.endpoint));
+  });
+  afterEach(() => {
+    sqs?.destroy();
+    events?.destroy();
+  });
+  return {
+    get sqs() {
+      return sqs as SQSClient;
+    },
+    get events() {
+      return events as EventBridgeClient;
+    },
+  };
 }

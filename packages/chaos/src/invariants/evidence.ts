@@ -1,4 +1,4 @@
-import type { ClusterSpec } from '@berth/core';
+import type { BerthRollHaltedError, ClusterSpec } from '@berth/core';
 import type { TraceEntry } from '@berth/sim-driver';
 import type { DriverCall } from '../recording/driver-call.js';
 import type { HookCall } from '../recording/hook-call.js';
@@ -33,22 +33,13 @@ export interface PendingItem {
   readonly reason: string;
 }
 
-/** What a roll's halt said, as fields (`BerthRollHaltedError`). */
-export interface HaltRecord {
+/** What a roll's halt said: the fields of its `BerthRollHaltedError`, with the session, time and message. */
+export type HaltRecord = Pick<BerthRollHaltedError, 'nodeId' | 'nodeIds' | 'phase' | 'hook' | 'lastError' | 'rolledBack' | 'untouched'> & {
   /** The recording session whose roll halted, and when. */
   readonly session: string;
   readonly atMs: number;
-  readonly nodeId: string | null;
-  readonly nodeIds: readonly string[];
-  readonly phase: string | null;
-  readonly hook: string | null;
-  readonly lastError: string | null;
-  /** Nodes whose group the halt says went back to their last good revision. */
-  readonly rolledBack: readonly string[];
-  /** Outdated nodes the halt says the roll never disrupted. */
-  readonly untouched: readonly string[];
   readonly message: string;
-}
+};
 
 /** How the liveness phase ended. */
 export interface LivenessResult {

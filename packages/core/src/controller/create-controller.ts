@@ -21,7 +21,7 @@ import { NodeTracker } from './node-tracker.js';
 import { ABORT_SETTLE_BOUND_MS, DEFAULT_FRESHNESS_MS, type HookName } from './roll-defaults.js';
 import { rollMachine } from './roll-machine.js';
 import { diffCounts, type RollRecorder, type RollReport } from './roll-report.js';
-import { RollRun } from './roll-run.js';
+import { leaderOf, RollRun } from './roll-run.js';
 import { MAX_WAIT_MS } from './wait-for-progress.js';
 
 export interface ControllerOptions {
@@ -186,9 +186,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const observation = await this.driver.observe(this.spec, { scope: 'full', signal: options.signal });
     const hooks = { ...this.#hooks, ...options.hooks };
     const signal = options.signal ?? new AbortController().signal;
-    const probe = new RollRun(this.#rollDeps(hooks, {}), this.#settings({ maxUnavailable: options.maxUnavailable, waves: options.waves }, 0), signal);
-    const leaderId = await probe.leader(observation);
-    probe.tracker.stop();
+    const leaderId = await leaderOf(this.spec, hooks, new HookRunner(this.clock, this.spec, this.#hookTimeoutsMs), observation, signal);
     const policy = {
       maxUnavailable: options.maxUnavailable ?? 1,
       leaderId,

@@ -136,15 +136,8 @@ export class RollRun {
     return { maxUnavailable: s.maxUnavailable, replacementTimeoutMs: s.replacementTimeoutMs, ignoreFailuresBeforeMs: s.ignoreFailuresBeforeMs, skip: s.skip, waves: s.waves, tolerateAzLoss: s.tolerateAzLoss };
   }
 
-  /** The node the application says leads (the first healthy node `isLeader` says yes for). */
-  async leader(obs: ClusterObservation): Promise<string | null> {
-    const isLeader = this.#d.hooks.isLeader;
-    if (!isLeader) return null;
-    for (const s of clusterStatuses(this.#d.spec, obs)) {
-      if (!s.healthy) continue;
-      if (await this.#d.hookRunner.run('isLeader', s.nodeId, obs, this.signal, (ctx) => isLeader(s.nodeId, ctx), false)) return s.nodeId;
-    }
-    return null;
+  leader(obs: ClusterObservation): Promise<string | null> {
+    return leaderOf(this.#d.spec, this.#d.hooks, this.#d.hookRunner, obs, this.signal);
   }
 
   // ---- templates ----
@@ -440,6 +433,17 @@ export class RollRun {
   static haltOfPlan(h: Halt): BerthRollHaltedError {
     return new BerthRollHaltedError(h.reason, { nodeId: h.nodeId, nodeIds: h.nodeIds, phase: h.phase, lastError: h.lastError });
   }
+}
+
+/** The node the application says leads: the first healthy node `isLeader` says yes for. */
+export async function leaderOf(spec: ClusterSpec, hooks: RollHooks, runner: HookRunner, obs: ClusterObservation, signal: AbortSignal): Promise<string | null> {
+  const isLeader = hooks.isLeader;
+  if (!isLeader) return null;
+  for (const s of clusterStatuses(spec, obs)) {
+    if (!s.healthy) continue;
+    if (await runner.run('isLeader', s.nodeId, obs, signal, (ctx) => isLeader(s.nodeId, ctx), false)) return s.nodeId;
+  }
+  return null;
 }
 
 function isTransient(err: unknown): boolean {

@@ -85,13 +85,14 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
 
   // Batches, assuming every node is healthy when its batch comes.
   const healthy = statuses.map((s): NodeStatus => ({ ...s, healthy: true }));
+  const azOf = new Map(statuses.map((s) => [s.nodeId, s.az]));
   const budget = Math.min(requested, q.tolerance);
   const batches: PlannedBatch[] = [];
   let left = order;
   while (left.length > 0) {
     const ids = nextBatch(healthy, left, policy.leaderId, Math.max(1, budget), q.quorum, policy.tolerateAzLoss ?? true);
     const taken = new Set(ids);
-    batches.push({ index: batches.length + 1, nodeIds: ids, az: healthy.find((s) => s.nodeId === ids[0])?.az ?? '' });
+    batches.push({ index: batches.length + 1, nodeIds: ids, az: azOf.get(ids[0] as string) ?? '' });
     left = left.filter((id) => !taken.has(id));
   }
   const effective = batches.reduce((m, b) => Math.max(m, b.nodeIds.length), 0);
@@ -100,7 +101,7 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
   if (batches.length > 0 && effective < Math.min(requested, q.tolerance)) {
     const perAz = new Map<string, number>();
     for (const id of order) {
-      const az = healthy.find((s) => s.nodeId === id)?.az ?? '';
+      const az = azOf.get(id) ?? '';
       perAz.set(az, (perAz.get(az) ?? 0) + 1);
     }
     const widest = Math.max(...perAz.values());
@@ -118,8 +119,8 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
   for (const b of batches) for (const id of b.nodeIds) batchOf.set(id, b.index);
   const resizes = new Map(apply.resizes.map((r) => [r.nodeId, r]));
   const applySteps = new Set(apply.nodes.map((n) => n.nodeId));
-  const nodes: NodePlan[] = spec.nodes.map((n) => {
-    const s = statuses.find((x) => x.nodeId === n.id) as NodeStatus;
+  const nodes: NodePlan[] = spec.nodes.map((n, i) => {
+    const s = statuses[i] as NodeStatus; // clusterStatuses follows spec.nodes
     const changes: FieldChange[] = [];
     const cur = s.current;
     if (!s.provisioned) {
