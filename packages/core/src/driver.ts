@@ -28,6 +28,8 @@ export interface DriverCapabilities {
   readonly volumeResize: boolean;
   /** The backend enforces single-attach and same-AZ rules for ENIs and volumes. Default true. */
   readonly attachmentRules: boolean;
+  /** ELBv2 target groups: `describeTargetGroups`, `registerTargets`, `deregisterTargets`. Default false. */
+  readonly loadBalancers: boolean;
 }
 
 export const DEFAULT_CAPABILITIES: DriverCapabilities = Object.freeze({
@@ -38,6 +40,7 @@ export const DEFAULT_CAPABILITIES: DriverCapabilities = Object.freeze({
   snapshots: true,
   volumeResize: true,
   attachmentRules: true,
+  loadBalancers: false,
 });
 
 export interface ObserveOptions extends DriverCallOptions {
@@ -91,6 +94,27 @@ export interface ClusterChange {
   /** The new lifecycle state, the phase, or the error. */
   readonly detail: string;
   readonly phase?: Phase;
+}
+
+/** ELBv2's `TargetHealth.State` (DescribeTargetHealth). */
+export type TargetState = 'initial' | 'healthy' | 'unhealthy' | 'unhealthy.draining' | 'unused' | 'draining' | 'unavailable';
+
+/** One registered target (an instance) of a target group, as DescribeTargetHealth reports it. */
+export interface TargetHealthObservation {
+  readonly instanceId: string;
+  readonly state: TargetState;
+  /** `TargetHealth.Reason` (e.g. `Target.DeregistrationInProgress`); null when healthy. */
+  readonly reason: string | null;
+}
+
+/** One ELBv2 target group and its targets. */
+export interface TargetGroupObservation {
+  readonly targetGroupArn: string;
+  /** The `deregistration_delay.timeout_seconds` attribute, in ms: how long a deregistered target drains. */
+  readonly deregistrationDelayMs: number;
+  /** How long a new target takes to be healthy at best: `HealthyThresholdCount × HealthCheckIntervalSeconds`, in ms. */
+  readonly healthyAfterMs: number;
+  readonly targets: readonly TargetHealthObservation[];
 }
 
 export interface WaitForChangeOptions extends DriverCallOptions {
@@ -171,6 +195,22 @@ export interface Driver {
   ): Promise<DeleteNodeResult>;
 
   readonly lock: LockDriver;
+
+  /**
+   * The given ELBv2 target groups (their deregistration delay and health-check timing) and every
+   * target's health. Only when `capabilities.loadBalancers` is true.
+   */
+  describeTargetGroups?(spec: ClusterSpec, targetGroupArns: readonly string[], options?: DriverCallOptions): Promise<readonly TargetGroupObservation[]>;
+
+  /** Registers the instances as targets of every given target group (idempotent). Only with `capabilities.loadBalancers`. */
+  registerTargets?(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options?: DriverCallOptions): Promise<void>;
+
+  /**
+   * Deregisters the instances from every given target group (idempotent: a target that is not
+   * registered is no error). Their state goes `draining` for the deregistration delay, then they
+   * are gone. Only with `capabilities.loadBalancers`.
+   */
+  deregisterTargets?(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options?: DriverCallOptions): Promise<void>;
 
   /**
    * Resolves with the changes since the last call (at least one), or with `[]` after

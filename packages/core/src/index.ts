@@ -7,6 +7,7 @@ export type {
   DataVolumeSpec,
   RootVolumeSpec,
   DnsSpec,
+  LoadBalancerSpec,
   LifecycleSpec,
   BootstrapSpec,
   BootstrapFileSpec,
@@ -48,6 +49,9 @@ export type {
   DnsRecordSet,
   ClusterChange,
   WaitForChangeOptions,
+  TargetState,
+  TargetHealthObservation,
+  TargetGroupObservation,
 } from './driver.js';
 export type { Lease, LockDriver, LockOptions } from './lock.js';
 export { PHASE_ORDER, liveInstances } from './observation.js';

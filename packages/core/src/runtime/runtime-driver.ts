@@ -10,6 +10,7 @@ import type {
   EnsureNodeResult,
   ObserveOptions,
   ResourceChange,
+  TargetGroupObservation,
   WaitForChangeOptions,
 } from '../driver.js';
 import { BerthAbortError, BerthCapabilityError, BerthDriverError, BerthTimeoutError, throwIfAborted } from '../errors.js';
@@ -139,6 +140,38 @@ export class RuntimeDriver implements Driver {
     const inner = this.inner;
     if (!inner.restoreLaunchTemplate) return Promise.reject(new BerthCapabilityError('restoreLaunchTemplate', inner.name, 'Rolling a node back to its last good launch template'));
     return this.#call('restoreLaunchTemplate', options.signal, (signal) => (inner.restoreLaunchTemplate as NonNullable<Driver['restoreLaunchTemplate']>).call(inner, spec, nodeId, to, { signal }));
+  }
+  /** The target-group calls, or a `BerthCapabilityError` naming what needed them. */
+  #lb(what: string): Required<Pick<Driver, 'describeTargetGroups' | 'registerTargets' | 'deregisterTargets'>> {
+    const inner = this.inner;
+    if (!inner.capabilities.loadBalancers || !inner.describeTargetGroups || !inner.registerTargets || !inner.deregisterTargets) {
+      throw new BerthCapabilityError('loadBalancers', inner.name, what);
+    }
+    return { describeTargetGroups: inner.describeTargetGroups.bind(inner), registerTargets: inner.registerTargets.bind(inner), deregisterTargets: inner.deregisterTargets.bind(inner) };
+  }
+  describeTargetGroups(spec: ClusterSpec, targetGroupArns: readonly string[], options: DriverCallOptions = {}): Promise<readonly TargetGroupObservation[]> {
+    try {
+      const lb = this.#lb('Reading ELBv2 target groups');
+      return this.#call('describeTargetGroups', options.signal, (signal) => lb.describeTargetGroups(spec, targetGroupArns, { signal }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  registerTargets(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options: DriverCallOptions = {}): Promise<void> {
+    try {
+      const lb = this.#lb('Registering instances with ELBv2 target groups');
+      return this.#call('registerTargets', options.signal, (signal) => lb.registerTargets(spec, targetGroupArns, instanceIds, { signal }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  deregisterTargets(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options: DriverCallOptions = {}): Promise<void> {
+    try {
+      const lb = this.#lb('Deregistering instances from ELBv2 target groups');
+      return this.#call('deregisterTargets', options.signal, (signal) => lb.deregisterTargets(spec, targetGroupArns, instanceIds, { signal }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
   apiCallCounts(): Readonly<Record<string, number>> {
     return this.inner.apiCallCounts?.() ?? {};

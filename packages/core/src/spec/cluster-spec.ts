@@ -16,10 +16,20 @@ export interface ClusterSpec {
   readonly rootVolume: RootVolumeSpec;
   readonly dataVolume: DataVolumeSpec;
   readonly dns: DnsSpec | null;
+  /**
+   * ELBv2 target groups the nodes serve behind. A roll deregisters a node's instance and waits
+   * out the draining before replacing it, and registers the new one and waits for `healthy`
+   * before its batch counts as done. Null: no load balancer.
+   */
+  readonly loadBalancer: LoadBalancerSpec | null;
   readonly lifecycle: LifecycleSpec;
   readonly bootstrap: BootstrapSpec;
   readonly tags: Readonly<Record<string, string>>;
   readonly quorum: { readonly allowUnsafeSize: boolean };
+}
+
+export interface LoadBalancerSpec {
+  readonly targetGroupArns: readonly string[];
 }
 
 export interface SubnetSpec {

@@ -225,6 +225,7 @@ function resolve(p: ParsedClusterInput): ClusterSpec {
     rootVolume: p.rootVolume,
     dataVolume,
     dns: p.dns ?? null,
+    loadBalancer: p.loadBalancer ?? null,
     lifecycle: p.lifecycle,
     bootstrap: p.bootstrap,
     tags: p.tags,

@@ -82,6 +82,15 @@ export const dnsSchema = z.strictObject({
   ttl: z.number().int().min(0).max(2147483647).default(60),
 });
 
+/** An ELBv2 target group ARN: arn:PARTITION:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID. */
+const targetGroupArn = z.string().regex(/^arn:aws(-cn|-us-gov|-iso[a-z-]*)?:elasticloadbalancing:[a-z]{2}(-[a-z]+)+-\d:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/, {
+  error: 'must be a target group ARN like arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/kafka/0123456789abcdef',
+});
+
+export const loadBalancerSchema = z.strictObject({
+  targetGroupArns: z.array(targetGroupArn).min(1, { error: 'must list at least one target group ARN' }),
+});
+
 const fileSchema = z.strictObject({
   path: z.string(),
   content: z.string(),
@@ -121,6 +130,7 @@ export const clusterInputSchema = z.strictObject({
     .default({ sizeGiB: 20, type: 'gp3', encrypted: true }),
   dataVolume: dataVolumeSchema,
   dns: dnsSchema.optional(),
+  loadBalancer: loadBalancerSchema.optional(),
   lifecycle: z
     .strictObject({
       heartbeatTimeoutSec: z.number().int().min(30, { error: 'must be 30–7200 (AWS limit)' }).max(7200, { error: 'must be 30–7200 (AWS limit)' }).default(600),
