@@ -29,4 +29,19 @@ export interface RollHooks {
    * and caught-up secondaries). Gates every batch and follows every replacement.
    */
   clusterHealthy?(ctx: HookContext): boolean | Promise<boolean>;
+  /**
+   * Asked, polled with backoff, while a roll holds after its canary or at a checkpoint: `true`
+   * lets it go on (as `resume()` does). Without it, a hold with no `holdMs` waits for `resume()`.
+   */
+  approve?(hold: RollHold, ctx: HookContext): boolean | Promise<boolean>;
+}
+
+/** Where a roll holds: after its canary batch or at a checkpoint. */
+export interface RollHold {
+  readonly kind: 'canary' | 'checkpoint';
+  /** Outdated nodes replaced so far, and how many the roll has to replace in all. */
+  readonly replaced: readonly string[];
+  readonly total: number;
+  /** The checkpoint's percentage, for `checkpoint`. */
+  readonly percent: number | null;
 }

@@ -70,7 +70,7 @@ export type {
   Ec2State,
   ObserveScope,
 } from './observation.js';
-export type { RollHooks, HookContext } from './hooks.js';
+export type { RollHooks, HookContext, RollHold } from './hooks.js';
 export { quorumOf } from './plan/quorum.js';
 export type { QuorumMath } from './plan/quorum.js';
 export { nodeStatus, clusterStatuses, parseFailureReason } from './plan/node-status.js';

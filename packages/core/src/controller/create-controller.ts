@@ -81,6 +81,23 @@ export interface RollOptions {
   readonly tolerateAzLoss?: boolean;
   /** Per-hook timeouts for this roll (ms), on top of the controller's. */
   readonly hookTimeoutsMs?: Partial<Record<HookName, number>>;
+  /**
+   * Replace `nodes` nodes first (default 1, one batch), then hold: for `holdMs` of bake time with
+   * the health gate watched throughout, or, without `holdMs`, until `resume()` or the `approve`
+   * hook says go. `true` is `{ nodes: 1 }`.
+   */
+  readonly canary?: boolean | { readonly nodes?: number; readonly holdMs?: number };
+  /**
+   * Bake time after every batch: the batch counts as done only once the cluster stayed healthy
+   * (every node up, `clusterHealthy` true, polled) for this long. A failure while baking halts
+   * (and rolls back, per `onFailure`). Default 0.
+   */
+  readonly bakeMs?: number;
+  /**
+   * Pause when these percentages of the nodes to roll are replaced (e.g. `[25, 50]`); `resume()`
+   * or the `approve` hook continues. `status()` says where the roll stands.
+   */
+  readonly checkpoints?: readonly number[];
   /** Aborts the roll; `roll()` settles within `ABORT_SETTLE_BOUND_MS` of it. */
   readonly signal?: AbortSignal;
 }

@@ -10,7 +10,7 @@
  */
 export const DEFAULT_FRESHNESS_MS = 10_000;
 
-export type HookName = 'isLeader' | 'clusterHealthy' | 'beforeReplace' | 'afterReplace';
+export type HookName = 'isLeader' | 'clusterHealthy' | 'beforeReplace' | 'afterReplace' | 'approve';
 
 /**
  * How long each hook may run before the roll halts naming the hook and the node. The hook's
@@ -21,6 +21,7 @@ export const DEFAULT_HOOK_TIMEOUTS_MS: Readonly<Record<HookName, number>> = Obje
   clusterHealthy: 60_000,
   beforeReplace: 1_800_000,
   afterReplace: 1_800_000,
+  approve: 60_000,
 });
 
 /**
