@@ -11,6 +11,8 @@ import { clusterStatuses, type NodeStatus } from '../plan/node-status.js';
 import { planCluster, type ClusterPlan } from '../plan/plan-cluster.js';
 import { planRoll, type RollPlan } from '../plan/plan-roll.js';
 import { quorumOf, type QuorumMath } from '../plan/quorum.js';
+import { resolveHoldPolicy, type HoldDue, type HoldPolicy } from '../plan/roll-holds.js';
+import type { Lease } from '../lock.js';
 import { createPrng } from '../prng.js';
 import { RuntimeDriver, type RuntimeOptions } from '../runtime/runtime-driver.js';
 import type { ClusterSpec } from '../spec/cluster-spec.js';
@@ -21,7 +23,7 @@ import { NodeTracker } from './node-tracker.js';
 import { ABORT_SETTLE_BOUND_MS, DEFAULT_FRESHNESS_MS, type HookName } from './roll-defaults.js';
 import { rollMachine } from './roll-machine.js';
 import { diffCounts, type RollRecorder, type RollReport } from './roll-report.js';
-import { leaderOf, RollRun } from './roll-run.js';
+import { leaderOf, RollRun, type RollProgress } from './roll-run.js';
 import { MAX_WAIT_MS } from './wait-for-progress.js';
 
 export interface ControllerOptions {
@@ -115,7 +117,16 @@ export interface ClusterStatus {
   readonly nodes: readonly NodeStatus[];
   readonly quorum: QuorumMath & { readonly healthy: number; readonly down: number; /** healthy − quorum: how many more may fail. */ readonly margin: number };
   readonly outdated: readonly string[];
+  /** Data volumes smaller than the spec asks: `apply()` grows them. */
+  readonly pendingResizes: readonly { readonly nodeId: string; readonly fromGiB: number; readonly toGiB: number }[];
+  /** Every node healthy on the desired revision, and no volume left to grow. */
   readonly converged: boolean;
+  /** The node the `isLeader` hook names (null without the hook, or when no node says yes). */
+  readonly leader: string | null;
+  /** The cluster's lease as the lock table has it (null: nobody holds it, or it expired). */
+  readonly lock: { readonly holder: string; readonly session: string; readonly expiresAtMs: number; readonly mine: boolean } | null;
+  /** This controller's roll in progress, and where it stands (null: none in this process). */
+  readonly roll: RollProgress | null;
 }
 
 export interface WatchOptions {
@@ -154,7 +165,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   readonly #hookTimeoutsMs: Partial<Record<HookName, number>>;
   readonly #runtimeTimeoutMs: number;
   readonly #lease: LeaseKeeper;
-  #rollActor: { send(e: { type: 'pause' } | { type: 'resume' }): void } | null = null;
+  #rollActor: { send(e: { type: 'pause' } | { type: 'resume' }): void; getSnapshot(): { value: unknown } } | null = null;
+  #rollRun: RollRun | null = null;
 
   constructor(options: ControllerOptions) {
     super();
@@ -198,8 +210,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
    * capped — render it with `formatPlan`), plus the next roll step and the apply steps.
    */
   async plan(
-    options: { maxUnavailable?: number; signal?: AbortSignal; hooks?: RollHooks; waves?: 'balanced' | 'az'; tolerateAzLoss?: boolean; skip?: readonly string[] } = {},
+    options: Pick<RollOptions, 'maxUnavailable' | 'hooks' | 'waves' | 'tolerateAzLoss' | 'skip' | 'canary' | 'bakeMs' | 'checkpoints'> & { signal?: AbortSignal } = {},
   ): Promise<ClusterPlan & { apply: ApplyPlan; roll: RollPlan; observation: ClusterObservation }> {
+    const holds = resolveHoldPolicy(options);
     const observation = await this.driver.observe(this.spec, { scope: 'full', signal: options.signal });
     const hooks = { ...this.#hooks, ...options.hooks };
     const signal = options.signal ?? new AbortController().signal;
@@ -210,6 +223,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       waves: options.waves ?? 'balanced',
       tolerateAzLoss: options.tolerateAzLoss ?? true,
       skip: new Set(options.skip ?? []),
+      holds,
     } as const;
     const roll = planRoll(observation, this.spec, { ...policy, replacementTimeoutMs: Infinity, inFlight: new Map(), ignoreFailuresBeforeMs: 0 }, this.clock.now());
     return { ...planCluster(observation, this.spec, policy), apply: planApply(observation, this.spec), roll, observation };
@@ -248,18 +262,42 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     }
   }
 
-  /** The cluster as observed now, interpreted. */
-  async status(options: { signal?: AbortSignal } = {}): Promise<ClusterStatus> {
-    const observation = await this.driver.observe(this.spec, { scope: 'full', signal: options.signal });
-    return this.#status(observation);
+  /**
+   * The cluster as observed now, interpreted: every node's state, the quorum margin, what is
+   * outdated or left to grow, the leader (when an `isLeader` hook says), who holds the lease,
+   * and this controller's roll in progress (its state, how far it came, the hold it is in).
+   */
+  async status(options: { signal?: AbortSignal; hooks?: RollHooks } = {}): Promise<ClusterStatus> {
+    const signal = options.signal ?? new AbortController().signal;
+    const observation = await this.driver.observe(this.spec, { scope: 'full', signal });
+    const lease = await this.driver.lock.inspect(this.spec, { signal });
+    const hooks = { ...this.#hooks, ...options.hooks };
+    const leader = await leaderOf(this.spec, hooks, new HookRunner(this.clock, this.spec, this.#hookTimeoutsMs), observation, signal);
+    return this.#status(observation, { lease, leader });
   }
 
-  /** Pauses a running roll before its next batch; `resume()` continues it. The lease stays held (and renewed) while paused. */
+  /** Where this controller's roll stands now, without a call (null when it runs none). */
+  get rollProgress(): RollProgress | null {
+    const run = this.#rollRun;
+    const actor = this.#rollActor;
+    if (!run || !actor) return null;
+    const v = actor.getSnapshot().value;
+    return run.progress(typeof v === 'string' ? v : JSON.stringify(v));
+  }
+
+  /**
+   * Pauses a running roll before its next batch (a batch in flight finishes first); `resume()`
+   * continues it. The lease stays held (and renewed) while paused.
+   */
   pause(): void {
     this.#rollActor?.send({ type: 'pause' });
   }
+
+  /** Continues a paused roll, or ends a hold (canary, checkpoint) at once. */
   resume(): void {
+    const state = this.#rollActor?.getSnapshot().value;
     this.#rollActor?.send({ type: 'resume' });
+    if (state === 'paused' || state === 'holding') this.emit('roll.resumed', { by: 'resume', atMs: this.clock.now() });
   }
 
   #rollDeps(hooks: RollHooks, timeouts: Partial<Record<HookName, number>>) {
@@ -277,8 +315,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     };
   }
 
-  #settings(options: RollOptions, startedAtMs: number) {
+  #settings(options: RollOptions, startedAtMs: number, holds: HoldPolicy) {
     return {
+      holds,
       maxUnavailable: Math.max(1, Math.floor(options.maxUnavailable ?? 1)),
       replacementTimeoutMs: options.replacementTimeoutMs ?? 1_800_000,
       healthTimeoutMs: options.healthTimeoutMs ?? 600_000,
@@ -302,13 +341,15 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   async roll(options: RollOptions = {}): Promise<RollReport> {
     const outer = options.signal;
     throwIfAborted(outer);
+    // Bad options fail here, before the lock or any call.
+    const holds = resolveHoldPolicy(options);
     const hooks: RollHooks = { ...this.#hooks, ...options.hooks };
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort(outer?.reason);
     outer?.addEventListener('abort', onOuterAbort, { once: true });
     const signal = controller.signal;
     const callsBefore = this.driver.apiCallCounts();
-    const run = new RollRun(this.#rollDeps(hooks, options.hookTimeoutsMs ?? {}), this.#settings(options, this.clock.now()), signal);
+    const run = new RollRun(this.#rollDeps(hooks, options.hookTimeoutsMs ?? {}), this.#settings(options, this.clock.now(), holds), signal);
     // A lost lease stops everything at once: no further call is made under it.
     const lease = this.#lease;
     const lostListener = (e: { reason: string }) => controller.abort(new BerthLockError('LOCK_LOST', e.reason));
@@ -324,6 +365,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         updateTemplates: fromPromise(({ input }) => run.updateTemplates(input.nodeIds, input.observation)),
         startBatch: fromPromise(({ input }) => run.startBatch(input.plan, input.observation)),
         verify: fromPromise(() => run.verify()),
+        // Its own signal too: resume() ends the hold by stopping this actor.
+        hold: fromPromise<ClusterObservation, { hold: HoldDue }>(({ input, signal: stepSignal }) => run.hold(input.hold, AbortSignal.any([signal, stepSignal]))),
         wait: fromPromise(() => run.wait()),
         // The lease is released once the halt (and its rollback) is dealt with: #finishRoll.
         release: fromPromise<void, void>(async () => {}),
@@ -332,6 +375,12 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
 
     const actor = createActor(machine);
     this.#rollActor = actor;
+    this.#rollRun = run;
+    let lastState: unknown = null;
+    actor.subscribe((snap) => {
+      if (snap.value === 'paused' && lastState !== 'paused') this.emit('roll.paused', { atMs: this.clock.now() });
+      lastState = snap.value;
+    });
     actor.start();
     let output;
     try {
@@ -339,6 +388,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       output = await Promise.race([toPromise(actor), abortedPromise(signal)]);
     } finally {
       this.#rollActor = null;
+      this.#rollRun = null;
       actor.stop();
       run.tracker.stop();
       this.off('lock.lost', lostListener);
@@ -391,6 +441,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         untouched,
         cause: halt.cause ?? error ?? undefined,
       });
+      // A replacement the halt cut short failed, also where no instance said so (a timeout, failing launches).
+      if (halt.nodeId !== null && halt.phase !== 'lease') run.tracker.halted(halt.nodeId, halt.reason, now);
       const report = run.recorder.finish('halted', full.reason, now, apiCalls, ops);
       this.emit('roll.halted', { reason: full.reason, nodeId: full.nodeId, nodeIds: full.nodeIds, phase: full.phase, hook: full.hook, lastError: full.lastError, rolledBack, untouched, report, atMs: now });
       throw withReport(full, report);
@@ -555,18 +607,24 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     }
   }
 
-  #status(observation: ClusterObservation): ClusterStatus {
+  #status(observation: ClusterObservation, extra: { lease: Lease | null; leader: string | null }): ClusterStatus {
     const nodes = clusterStatuses(this.spec, observation);
     const q = quorumOf(nodes.length);
     const healthy = nodes.filter((n) => n.healthy).length;
     const outdated = nodes.filter((n) => n.outdated).map((n) => n.nodeId);
+    const pendingResizes = planApply(observation, this.spec).resizes;
+    const l = extra.lease;
     return {
       clusterName: this.spec.name,
       observedAtMs: observation.observedAtMs,
       nodes,
       quorum: { ...q, healthy, down: nodes.length - healthy, margin: healthy - q.quorum },
       outdated,
-      converged: outdated.length === 0 && healthy === nodes.length,
+      pendingResizes,
+      converged: outdated.length === 0 && healthy === nodes.length && pendingResizes.length === 0,
+      leader: extra.leader,
+      lock: l && l.expiresAtMs > this.clock.now() ? { holder: l.holder, session: l.session, expiresAtMs: l.expiresAtMs, mine: l.session === this.sessionId } : null,
+      roll: this.rollProgress,
     };
   }
 

@@ -12,6 +12,19 @@ export interface ControllerEvents {
   'roll.waiting': { reason: string; nodeIds: readonly string[]; atMs: number };
   'batch.started': { index: number; nodeIds: readonly string[]; budget: number; atMs: number };
   'batch.completed': { index: number; nodeIds: readonly string[]; durationMs: number; atMs: number };
+  /** The batch's replacements are done: the cluster must stay healthy this long before the batch counts as done. */
+  'batch.baking': { index: number; nodeIds: readonly string[]; bakeMs: number; untilMs: number; atMs: number };
+  /** The roll holds after its canary or at a checkpoint, until `untilMs` (null: until `resume()` or `approve`). */
+  'roll.held': { kind: 'canary' | 'checkpoint'; percent: number | null; replaced: readonly string[]; total: number; untilMs: number | null; atMs: number };
+  /** A hold or a pause ended. */
+  'roll.resumed': { by: 'resume' | 'approve' | 'hold-elapsed'; atMs: number };
+  /** `pause()` took effect: the roll stopped before its next batch. */
+  'roll.paused': { atMs: number };
+  /** The node's instance left the load balancer's target groups; it drains for `delayMs`. */
+  'node.draining': { nodeId: string; instanceId: string; targetGroupArns: readonly string[]; delayMs: number; atMs: number };
+  /** New instances were registered with the target groups; the batch waits for `healthy`. */
+  'node.registering': { nodeIds: readonly string[]; instanceIds: readonly string[]; targetGroupArns: readonly string[]; atMs: number };
+  'node.registered': { nodeIds: readonly string[]; instanceIds: readonly string[]; targetGroupArns: readonly string[]; durationMs: number; atMs: number };
   'node.replacing': { nodeId: string; instanceId: string; atMs: number };
   'node.phase': { nodeId: string; instanceId: string; phase: Phase; reason: string | null; atMs: number };
   'node.replaced': { nodeId: string; oldInstanceId: string | null; newInstanceId: string; durationMs: number; atMs: number };

@@ -2,11 +2,14 @@ import { assign, fromPromise, setup } from 'xstate';
 import { BerthError } from '../errors.js';
 import type { ClusterObservation } from '../observation.js';
 import type { RollAction, RollPlan } from '../plan/plan-roll.js';
+import type { HoldDue } from '../plan/roll-holds.js';
 
 export interface RollMachineContext {
   readonly observation: ClusterObservation | null;
   readonly plan: RollPlan | null;
   readonly pauseRequested: boolean;
+  /** The hold due after the batch just verified (canary, checkpoint). */
+  readonly hold: HoldDue | null;
   readonly outcome: { readonly type: 'done' } | Extract<RollAction, { type: 'halt' }> | null;
   readonly error: unknown;
 }
@@ -22,7 +25,8 @@ function step<TOutput, TInput>(name: string) {
 
 /**
  * The cluster machine for one roll: `locking → observing → planning → (updating templates |
- * replacing → verifying | waiting) → planning … → releasing → finished`, with `paused`.
+ * replacing → verifying [→ holding] | waiting) → planning … → releasing → finished`, with
+ * `paused` (pause() before the next batch) and `holding` (after the canary, at a checkpoint).
  * It only sequences; each step's I/O is an actor the controller provides
  * (`rollMachine.provide({ actors })`), and every decision comes from the pure planner.
  */
@@ -38,17 +42,19 @@ export const rollMachine = setup({
     decide: step<RollPlan, { observation: ClusterObservation }>('decide'),
     updateTemplates: step<ClusterObservation, { nodeIds: readonly string[]; observation: ClusterObservation }>('updateTemplates'),
     startBatch: step<void, { plan: RollPlan; observation: ClusterObservation }>('startBatch'),
-    verify: step<ClusterObservation, { plan: RollPlan }>('verify'),
+    verify: step<{ observation: ClusterObservation; hold: HoldDue | null }, { plan: RollPlan }>('verify'),
+    hold: step<ClusterObservation, { hold: HoldDue }>('hold'),
     wait: step<ClusterObservation, { plan: RollPlan }>('wait'),
     release: step<void, void>('release'),
   },
   guards: {
     pauseRequested: ({ context }) => context.pauseRequested,
+    holdDue: ({ context }) => context.hold !== null,
     is: ({ context }, params: { type: RollAction['type'] }) => context.plan?.action.type === params.type,
   },
 }).createMachine({
   id: 'roll',
-  context: { observation: null, plan: null, pauseRequested: false, outcome: null, error: null },
+  context: { observation: null, plan: null, pauseRequested: false, hold: null, outcome: null, error: null },
   initial: 'locking',
   on: {
     pause: { actions: assign({ pauseRequested: true }) },
@@ -85,6 +91,17 @@ export const rollMachine = setup({
     paused: {
       on: { resume: { target: 'observing', actions: assign({ pauseRequested: false }) } },
     },
+    // After the canary or at a checkpoint: the step watches health and ends by itself (bake time,
+    // the approve hook); resume() ends it at once.
+    holding: {
+      invoke: {
+        src: 'hold',
+        input: ({ context }) => ({ hold: context.hold as HoldDue }),
+        onDone: { target: 'planning', actions: assign({ observation: ({ event }) => event.output, hold: null }) },
+        onError: 'failing',
+      },
+      on: { resume: { target: 'observing', actions: assign({ pauseRequested: false, hold: null }) } },
+    },
     updatingTemplates: {
       invoke: {
         src: 'updateTemplates',
@@ -109,9 +126,12 @@ export const rollMachine = setup({
       invoke: {
         src: 'verify',
         input: ({ context }) => ({ plan: context.plan as RollPlan }),
-        onDone: { target: 'planning', actions: assign({ observation: ({ event }) => event.output }) },
+        onDone: { target: 'afterBatch', actions: assign({ observation: ({ event }) => event.output.observation, hold: ({ event }) => event.output.hold }) },
         onError: 'failing',
       },
+    },
+    afterBatch: {
+      always: [{ guard: 'holdDue', target: 'holding' }, { target: 'planning' }],
     },
     waiting: {
       invoke: {

@@ -1,11 +1,13 @@
 import type { Clock } from '../clock.js';
 import type { ClusterChange, ResourceChange } from '../driver.js';
 import { BerthDriverError, BerthError, BerthLockError, BerthRollHaltedError, BerthTimeoutError, isAbortError, throwIfAborted } from '../errors.js';
-import type { RollHooks } from '../hooks.js';
+import type { RollHold, RollHooks } from '../hooks.js';
 import type { NodeMachineEmitted } from '../machines/node-machine.js';
 import type { ClusterObservation } from '../observation.js';
 import { clusterStatuses, type NodeStatus } from '../plan/node-status.js';
 import { checkDisruption, planRoll, type InFlightReplacement, type RollAction, type RollPlan } from '../plan/plan-roll.js';
+import { canaryCap, holdDue, type HoldDue, type HoldPolicy } from '../plan/roll-holds.js';
+import { formatDuration } from '../format-duration.js';
 import type { RuntimeDriver } from '../runtime/runtime-driver.js';
 import type { ClusterSpec } from '../spec/cluster-spec.js';
 import type { ControllerEvents } from './events.js';
@@ -13,6 +15,7 @@ import type { HookRunner } from './hook-runner.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { NodeTracker } from './node-tracker.js';
 import { RollRecorder } from './roll-report.js';
+import { TargetGate } from './target-gate.js';
 import { waitForProgress, type ProgressWait } from './wait-for-progress.js';
 
 /** What one roll was asked to do, resolved. */
@@ -29,6 +32,26 @@ export interface RollSettings {
   readonly pollIntervalMs: number;
   /** Lease time a mutating call needs left before it is made. */
   readonly callLeaseMs: number;
+  /** Canary, checkpoints, bake time. */
+  readonly holds: HoldPolicy;
+}
+
+/** What a roll is doing now, for `status()`. */
+export interface RollProgress {
+  readonly rollId: string;
+  readonly startedAtMs: number;
+  /** The roll machine's state: `replacing`, `verifying`, `holding`, `paused`, `waiting`… */
+  readonly state: string;
+  /** Outdated nodes this roll has replaced, and how many it has to replace in all. */
+  readonly replaced: readonly string[];
+  readonly total: number;
+  /** Nodes of the batch in flight (1-based `batch`), if any. */
+  readonly batch: number | null;
+  readonly inFlight: readonly string[];
+  /** The hold it is in (canary or checkpoint), since when and until when (null: until `resume()`/`approve`). */
+  readonly hold: (RollHold & { readonly sinceMs: number; readonly untilMs: number | null }) | null;
+  /** The bake it is in, if any. */
+  readonly baking: { readonly batch: number; readonly untilMs: number } | null;
 }
 
 export interface RollDeps {
@@ -75,6 +98,14 @@ export class RollRun {
   readonly #templateBefore = new Map<string, TemplateBefore>();
   /** Nodes this roll put in flight at some point. */
   readonly #touched = new Set<string>();
+  /** Nodes this roll replaced and verified. */
+  readonly #done: string[] = [];
+  /** Instances this roll took out of the load balancer and has not replaced yet. */
+  readonly #deregistered = new Map<string, string>();
+  readonly #gate: TargetGate;
+  #total = 0;
+  #hold: RollProgress['hold'] = null;
+  #baking: RollProgress['baking'] = null;
   #batch: string[] = [];
   #started = false;
   #lastWaitReason = '';
@@ -87,6 +118,23 @@ export class RollRun {
     this.startedAtMs = deps.clock.now();
     this.recorder = new RollRecorder(`${deps.spec.name}-${this.startedAtMs}`, deps.spec.name, this.startedAtMs, settings.maxUnavailable);
     this.tracker = new NodeTracker(deps.spec.nodes.map((n) => n.id), this.startedAtMs, (e) => deps.onNodeEvent(e, this.recorder));
+    this.#gate = new TargetGate({ spec: deps.spec, driver: deps.driver, clock: deps.clock, lease: deps.lease, emit: deps.emit, pollIntervalMs: settings.pollIntervalMs, callLeaseMs: settings.callLeaseMs });
+  }
+
+  /** Where the roll stands (the machine's state is the caller's to give). */
+  progress(state: string): RollProgress {
+    const first = this.#batch[0];
+    return {
+      rollId: this.recorder.rollId,
+      startedAtMs: this.startedAtMs,
+      state,
+      replaced: [...this.#done],
+      total: this.#total,
+      batch: first !== undefined ? (this.#batchOf.get(first) ?? null) : null,
+      inFlight: [...this.#inFlight.keys()],
+      hold: this.#hold,
+      baking: this.#baking,
+    };
   }
 
   // ---- looking and deciding ----
@@ -122,6 +170,7 @@ export class RollRun {
     if (!this.#started) {
       this.#started = true;
       this.recorder.alreadyCurrent = plan.statuses.filter((s) => !s.outdated).map((s) => s.nodeId);
+      this.#total = plan.order.length;
       this.#d.emit('roll.started', { rollId: this.recorder.rollId, outdated: plan.order, maxUnavailable: this.#s.maxUnavailable, tolerance: plan.quorum.tolerance, atMs: now });
     }
     if (plan.action.type === 'wait' && plan.action.reason !== this.#lastWaitReason) {
@@ -131,9 +180,14 @@ export class RollRun {
     return plan;
   }
 
+  /** `maxUnavailable`, capped to what is left of the canary while it is not done. */
+  get #maxUnavailable(): number {
+    return Math.max(1, Math.min(this.#s.maxUnavailable, canaryCap(this.#s.holds, this.#done.length) ?? Infinity));
+  }
+
   #policy() {
     const s = this.#s;
-    return { maxUnavailable: s.maxUnavailable, replacementTimeoutMs: s.replacementTimeoutMs, ignoreFailuresBeforeMs: s.ignoreFailuresBeforeMs, skip: s.skip, waves: s.waves, tolerateAzLoss: s.tolerateAzLoss };
+    return { maxUnavailable: this.#maxUnavailable, replacementTimeoutMs: s.replacementTimeoutMs, ignoreFailuresBeforeMs: s.ignoreFailuresBeforeMs, skip: s.skip, waves: s.waves, tolerateAzLoss: s.tolerateAzLoss };
   }
 
   leader(obs: ClusterObservation): Promise<string | null> {
@@ -215,6 +269,20 @@ export class RollRun {
         index = this.recorder.batchStarted(action.nodeIds, clock.now());
         emit('batch.started', { index, nodeIds: action.nodeIds, budget: plan.quorum.budget, atMs: clock.now() });
       }
+      if (this.#gate.enabled) {
+        // Out of the load balancer first, and drained; draining takes time, so check again after it.
+        this.#deregistered.set(nodeId, instanceId);
+        await this.#gate.drain(nodeId, instanceId, this.signal);
+        const again = await this.#checkAtMomentOfUse(nodeId, instanceId, disrupted);
+        view = again.view;
+        if (!again.ok) {
+          await this.#gate.restore([instanceId], this.signal);
+          this.#deregistered.delete(nodeId);
+          this.#trimmed(nodeId, again.reason, disrupted);
+          break;
+        }
+        await lease.ensure(this.signal, this.#s.callLeaseMs);
+      }
       const atMs = clock.now();
       // Recorded before the call: if we crash mid-call the cloud still tells the story.
       this.#inFlight.set(nodeId, { nodeId, oldInstanceId: instanceId, startedAtMs: atMs });
@@ -233,6 +301,7 @@ export class RollRun {
         this.#trimmed(nodeId, `replaceInstance did not go through in time (${(err as Error).message})`, disrupted);
         break;
       }
+      this.#deregistered.delete(nodeId);
       disrupted.add(nodeId);
       this.#batch.push(nodeId);
     }
@@ -247,7 +316,7 @@ export class RollRun {
    * freshness bound, one more look and the pure check again (not the hook: it may always be slow).
    */
   async #checkAtMomentOfUse(nodeId: string, instanceId: string, disrupted: ReadonlySet<string>): Promise<{ ok: boolean; reason: string; view: ClusterObservation }> {
-    const check = (view: ClusterObservation) => checkDisruption(view, this.#d.spec, this.#policy(), { nodeId, instanceId, disrupted, maxUnavailable: this.#s.maxUnavailable });
+    const check = (view: ClusterObservation) => checkDisruption(view, this.#d.spec, this.#policy(), { nodeId, instanceId, disrupted, maxUnavailable: this.#maxUnavailable });
     let view = await this.look();
     const verdict = check(view);
     if (!verdict.ok) return { ok: false, reason: verdict.reason, view };
@@ -267,11 +336,15 @@ export class RollRun {
     this.#d.emit('roll.waiting', { reason: text, nodeIds: [nodeId], atMs: this.#d.clock.now() });
   }
 
-  /** Waits for the batch's nodes to come back on the new revision (or fail, or time out), then runs afterReplace and the gate. */
-  async verify(): Promise<ClusterObservation> {
+  /**
+   * Waits for the batch's nodes to come back on the new revision (or fail, or time out), then
+   * admits them to the load balancer, runs afterReplace and the gate, bakes, and says which hold
+   * (canary, checkpoint) is due now.
+   */
+  async verify(): Promise<{ observation: ClusterObservation; hold: HoldDue | null }> {
     const { spec, clock, emit, hookRunner, hooks } = this.#d;
     const batch = this.#batch;
-    if (batch.length === 0) return this.look();
+    if (batch.length === 0) return { observation: await this.look(), hold: null };
     const inFlight = this.#inFlight;
     const s = this.#s;
     const isSettled = (statuses: NodeStatus[]) =>
@@ -311,7 +384,16 @@ export class RollRun {
       const st = statuses.find((x) => x.nodeId === id);
       return !!st && st.healthy && !st.outdated;
     });
+    let hold: HoldDue | null = null;
     if (finished.length === batch.length) {
+      if (this.#gate.enabled) {
+        const current = new Map(statuses.map((st) => [st.nodeId, st.current?.instanceId ?? null]));
+        await this.#gate.admit(
+          batch.map((nodeId) => ({ nodeId, instanceId: current.get(nodeId) as string })),
+          s.healthTimeoutMs,
+          this.signal,
+        );
+      }
       for (const nodeId of batch) {
         if (hooks.afterReplace) {
           const fn = hooks.afterReplace;
@@ -321,11 +403,97 @@ export class RollRun {
       }
       obs = await this.gateHealthy(obs, `after replacing ${batch.join(', ')}`, batch);
       const index = this.#batchOf.get(batch[0] as string) ?? 0;
+      if (s.holds.bakeMs > 0) {
+        const untilMs = clock.now() + s.holds.bakeMs;
+        this.#baking = { batch: index, untilMs };
+        emit('batch.baking', { index, nodeIds: batch, bakeMs: s.holds.bakeMs, untilMs, atMs: clock.now() });
+        try {
+          obs = await this.watchHealth(s.holds.bakeMs, `the bake after batch ${index} (${batch.join(', ')})`, batch, this.signal);
+        } finally {
+          this.#baking = null;
+        }
+      }
       const durationMs = this.recorder.batchFinished(index, clock.now());
       emit('batch.completed', { index, nodeIds: batch, durationMs, atMs: clock.now() });
+      const before = this.#done.length;
+      this.#done.push(...batch);
+      hold = holdDue(s.holds, before, this.#done.length, this.#total);
       this.#batch = [];
     }
-    return obs;
+    return { observation: obs, hold };
+  }
+
+  /**
+   * Watches the cluster for `durationMs`: every node that is healthy now must stay so and the
+   * `clusterHealthy` hook must keep saying yes, checked at every poll (`pollIntervalMs`), not
+   * sampled once. A failure halts the roll
+   * (`phase: 'bake'`), naming the nodes. Returns a fresh look at the end.
+   */
+  async watchHealth(durationMs: number, what: string, nodeIds: readonly string[], signal: AbortSignal): Promise<ClusterObservation> {
+    const { spec, clock, hookRunner } = this.#d;
+    const healthyHook = this.#d.hooks.clusterHealthy;
+    const untilMs = clock.now() + durationMs;
+    let view = await this.look();
+    const watched = new Map(
+      clusterStatuses(spec, view)
+        .filter((st) => st.healthy && st.current)
+        .map((st) => [st.nodeId, st.current?.instanceId as string]),
+    );
+    const fail = (ids: readonly string[], why: string, hook: string | null) => {
+      throw new BerthRollHaltedError(`${why} during ${what}`, { nodeId: ids[0] ?? null, nodeIds: ids, phase: 'bake', hook, lastError: why });
+    };
+    const check = (obs: ClusterObservation) => {
+      const down = clusterStatuses(spec, obs).filter((st) => watched.has(st.nodeId) && (!st.healthy || st.current?.instanceId !== watched.get(st.nodeId)));
+      if (down.length > 0) fail(down.map((d) => d.nodeId), `${down.map((d) => `${d.nodeId} (${d.state}${d.failure ? `: ${d.failure.reason}` : ''})`).join(', ')} stopped being healthy`, null);
+    };
+    check(view);
+    for (;;) {
+      if (healthyHook) {
+        const yes = await hookRunner.run('clusterHealthy', nodeIds[0] ?? null, view, signal, (ctx) => healthyHook(ctx), false, { disrupting: [] });
+        if (!yes) fail([...nodeIds], 'the cluster-health hook said no', 'clusterHealthy');
+      }
+      const left = untilMs - clock.now();
+      if (left <= 0) return view;
+      await clock.sleep(Math.min(left, this.#s.pollIntervalMs), signal);
+      // A real look (groups and instances) each time: the groups alone lag behind EC2 — an instance
+      // that is gone stays InService/Healthy there until Auto Scaling's next health check.
+      view = await this.look();
+      check(view);
+    }
+  }
+
+  /**
+   * Holds after the canary or at a checkpoint: for `holdMs` with the health watched (then goes
+   * on), or, without it, until `resume()` (the machine leaves this step) or the `approve` hook
+   * says yes — with the health watched all along; a failure halts as in a bake.
+   */
+  async hold(due: HoldDue, signal: AbortSignal): Promise<ClusterObservation> {
+    const { clock, emit, hooks, hookRunner } = this.#d;
+    const info: RollHold = { kind: due.kind, replaced: [...this.#done], total: this.#total, percent: due.percent };
+    const sinceMs = clock.now();
+    const untilMs = due.holdMs === null ? null : sinceMs + due.holdMs;
+    this.#hold = { ...info, sinceMs, untilMs };
+    emit('roll.held', { kind: info.kind, percent: info.percent, replaced: info.replaced, total: info.total, untilMs, atMs: sinceMs });
+    const what = due.kind === 'canary' ? 'the canary hold' : `the hold at ${due.percent}%`;
+    try {
+      if (due.holdMs !== null) {
+        const obs = await this.watchHealth(due.holdMs, `${what} (${formatDuration(due.holdMs)})`, this.#done, signal);
+        emit('roll.resumed', { by: 'hold-elapsed', atMs: clock.now() });
+        return obs;
+      }
+      const approve = hooks.approve;
+      let stepMs = Math.min(1_000, this.#s.pollIntervalMs);
+      for (;;) {
+        const obs = await this.watchHealth(stepMs, what, this.#done, signal);
+        if (approve && (await hookRunner.run('approve', null, obs, signal, (ctx) => approve(info, ctx), false))) {
+          emit('roll.resumed', { by: 'approve', atMs: clock.now() });
+          return obs;
+        }
+        stepMs = Math.min(stepMs * 2, this.#s.pollIntervalMs);
+      }
+    } finally {
+      this.#hold = null;
+    }
   }
 
   /** One wake-up (a notification worth looking at, or a poll), then plan again. */
@@ -387,6 +555,11 @@ export class RollRun {
    */
   async rollBack(): Promise<{ rolledBack: string[]; notRolledBack: string[]; changes: ResourceChange[] }> {
     const { spec, driver, lease } = this.#d;
+    // Instances taken out of the load balancer and never replaced go back in, whatever onFailure says.
+    if (this.#deregistered.size > 0 && lease.held && !this.signal.aborted) {
+      await this.#gate.restore([...this.#deregistered.values()], this.signal);
+      this.#deregistered.clear();
+    }
     const moved = [...this.#templateBefore.keys()];
     if (this.#s.onFailure !== 'rollback' || moved.length === 0) return { rolledBack: [], notRolledBack: moved, changes: [] };
     if (!lease.held || this.signal.aborted || !driver.canRestoreLaunchTemplate) return { rolledBack: [], notRolledBack: moved, changes: [] };

@@ -5,6 +5,8 @@ import { clusterStatuses, type NodeStatus } from './node-status.js';
 import { planApply } from './plan-apply.js';
 import { nextBatch, replacementOrder } from './plan-roll.js';
 import { quorumOf } from './quorum.js';
+import { canaryCap, holdDue, NO_HOLDS, type HoldDue, type HoldPolicy } from './roll-holds.js';
+import { formatDuration } from '../format-duration.js';
 
 /** One field that changes, as the user wrote it in the spec. */
 export interface FieldChange {
@@ -33,6 +35,10 @@ export interface PlannedBatch {
   readonly index: number;
   readonly nodeIds: readonly string[];
   readonly az: string;
+  /** Part of the canary (the first nodes replaced, before the canary hold). */
+  readonly canary: boolean;
+  /** The hold after this batch: the canary's, or a checkpoint's. */
+  readonly holdAfter: HoldDue | null;
 }
 
 export interface RollSchedule {
@@ -43,6 +49,10 @@ export interface RollSchedule {
   /** Why the effective figure is below the requested one (empty when it is not). */
   readonly capped: readonly string[];
   readonly waves: 'balanced' | 'az';
+  /** Bake time after every batch (0: none). */
+  readonly bakeMs: number;
+  readonly canary: { readonly nodes: number; readonly holdMs: number | null } | null;
+  readonly checkpoints: readonly number[];
 }
 
 export interface ClusterPlan {
@@ -65,6 +75,8 @@ export interface ClusterPlanPolicy {
   readonly waves?: 'balanced' | 'az';
   readonly tolerateAzLoss?: boolean;
   readonly skip?: ReadonlySet<string>;
+  /** Canary, checkpoints and bake time (`resolveHoldPolicy`). Default none. */
+  readonly holds?: HoldPolicy;
 }
 
 /**
@@ -87,15 +99,21 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
   const healthy = statuses.map((s): NodeStatus => ({ ...s, healthy: true }));
   const azOf = new Map(statuses.map((s) => [s.nodeId, s.az]));
   const budget = Math.min(requested, q.tolerance);
+  const holds = policy.holds ?? NO_HOLDS;
   const batches: PlannedBatch[] = [];
   let left = order;
+  let replaced = 0;
   while (left.length > 0) {
-    const ids = nextBatch(healthy, left, policy.leaderId, Math.max(1, budget), q.quorum, policy.tolerateAzLoss ?? true);
+    const cap = canaryCap(holds, replaced);
+    const ids = nextBatch(healthy, left, policy.leaderId, Math.max(1, Math.min(budget, cap ?? Infinity)), q.quorum, policy.tolerateAzLoss ?? true);
     const taken = new Set(ids);
-    batches.push({ index: batches.length + 1, nodeIds: ids, az: azOf.get(ids[0] as string) ?? '' });
+    const before = replaced;
+    replaced += ids.length;
+    batches.push({ index: batches.length + 1, nodeIds: ids, az: azOf.get(ids[0] as string) ?? '', canary: cap !== null, holdAfter: holdDue(holds, before, replaced, order.length) });
     left = left.filter((id) => !taken.has(id));
   }
-  const effective = batches.reduce((m, b) => Math.max(m, b.nodeIds.length), 0);
+  // The canary's own small batches are not what limits the rest of the roll.
+  const effective = batches.reduce((m, b) => Math.max(m, b.canary && batches.some((x) => !x.canary) ? 0 : b.nodeIds.length), 0);
   const capped: string[] = [];
   if (requested > q.tolerance) capped.push(`the quorum tolerance is ${q.tolerance} (${q.size} nodes, quorum ${q.quorum})`);
   if (batches.length > 0 && effective < Math.min(requested, q.tolerance)) {
@@ -146,7 +164,16 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
     quorum: q.quorum,
     tolerance: q.tolerance,
     nodes,
-    schedule: { batches, requestedMaxUnavailable: requested, effectiveMaxUnavailable: effective, capped, waves },
+    schedule: {
+      batches,
+      requestedMaxUnavailable: requested,
+      effectiveMaxUnavailable: effective,
+      capped,
+      waves,
+      bakeMs: holds.bakeMs,
+      canary: holds.canaryNodes === null ? null : { nodes: holds.canaryNodes, holdMs: holds.canaryHoldMs },
+      checkpoints: holds.checkpoints,
+    },
     resizes: apply.resizes,
     warnings,
     noChanges,
@@ -187,8 +214,16 @@ export function formatPlan(plan: ClusterPlan): string {
   const s = plan.schedule;
   if (s.batches.length > 0) {
     const cap = s.effectiveMaxUnavailable < s.requestedMaxUnavailable ? ` (maxUnavailable ${s.requestedMaxUnavailable} → ${s.effectiveMaxUnavailable}: ${s.capped.join('; ')})` : ` (maxUnavailable ${s.requestedMaxUnavailable})`;
-    lines.push(`Roll, ${s.waves === 'az' ? 'one AZ at a time' : 'AZs balanced'}${cap}:`);
-    for (const b of s.batches) lines.push(`  ${String(b.index).padStart(2)}. ${b.nodeIds.join(', ')} (${b.az})`);
+    const bake = s.bakeMs > 0 ? `, bake ${formatDuration(s.bakeMs)} after every batch` : '';
+    lines.push(`Roll, ${s.waves === 'az' ? 'one AZ at a time' : 'AZs balanced'}${cap}${bake}:`);
+    for (const b of s.batches) {
+      lines.push(`  ${String(b.index).padStart(2)}. ${b.nodeIds.join(', ')} (${b.az})${b.canary ? '  canary' : ''}`);
+      const h = b.holdAfter;
+      if (h) {
+        const what = h.kind === 'canary' ? 'canary' : `checkpoint ${h.percent}%`;
+        lines.push(`      then hold (${what}): ${h.holdMs !== null ? `bake ${formatDuration(h.holdMs)}, health watched, then go on` : 'until resume() or the approve hook says go'}`);
+      }
+    }
     lines.push('');
   }
   const create = plan.nodes.filter((n) => n.action === 'create').length;
