@@ -286,8 +286,8 @@ describe('controller.roll() on the simulator', () => {
       const c = createController({ spec: next, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'roller' });
       const plan = await c.plan();
       // Templates move only when a node's own batch starts: the plan's first step is the first batch.
-      expect(plan.roll.action.type).toBe('replace');
-      expect(plan.roll.order).toHaveLength(3);
+      expect(plan.roll?.action.type).toBe('replace');
+      expect(plan.roll?.order).toHaveLength(3);
       expect(plan.apply.nodes.map((n) => n.reasons.join())).toEqual(spec.nodes.map(() => expect.stringMatching(/launch template is at revision/)));
       const mutations = sim.trace.slice(before).filter((e) => !e.kind.startsWith('app.') && !e.kind.startsWith('dns.insync'));
       expect(mutations).toEqual([]);

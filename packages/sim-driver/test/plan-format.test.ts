@@ -38,7 +38,11 @@ describe('plan() and formatPlan on the simulator', () => {
     const spec = defineCluster(simulatedClusterInput({ nodes: 3, name: 'zk' }));
     await sim.run(async () => {
       const c = createController({ spec, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'p' });
-      const fresh = formatPlan(await c.plan());
+      const planned = await c.plan();
+      expect(planned.exists).toBe(false);
+      expect(planned.roll, 'no roll step (and no halt) before the nodes exist').toBeNull();
+      const fresh = formatPlan(planned);
+      expect(fresh).toMatch(/^Cluster zk does not exist yet: 3 nodes to create \(quorum 2, tolerance 1\)\./);
       expect(fresh).toMatch(/\+ zk-1 \(eu-west-1a\) will be created/);
       expect(fresh).toMatch(/Plan: 3 to create, 0 to replace, 0 to update in place\./);
       await c.apply();

@@ -207,11 +207,12 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   /**
    * What `apply()` and `roll()` would do now, without doing it: the whole plan (every node's
    * changes as spec fields, every batch in order, the effective `maxUnavailable` and why it was
-   * capped — render it with `formatPlan`), plus the next roll step and the apply steps.
+   * capped — render it with `formatPlan`), plus the next roll step (null while nodes are still
+   * to create: `apply()` first) and the apply steps.
    */
   async plan(
     options: Pick<RollOptions, 'maxUnavailable' | 'hooks' | 'waves' | 'tolerateAzLoss' | 'skip' | 'canary' | 'bakeMs' | 'checkpoints'> & { signal?: AbortSignal } = {},
-  ): Promise<ClusterPlan & { apply: ApplyPlan; roll: RollPlan; observation: ClusterObservation }> {
+  ): Promise<ClusterPlan & { apply: ApplyPlan; roll: RollPlan | null; observation: ClusterObservation }> {
     const holds = resolveHoldPolicy(options);
     const observation = await this.driver.observe(this.spec, { scope: 'full', signal: options.signal });
     const hooks = { ...this.#hooks, ...options.hooks };
@@ -225,8 +226,12 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       skip: new Set(options.skip ?? []),
       holds,
     } as const;
-    const roll = planRoll(observation, this.spec, { ...policy, replacementTimeoutMs: Infinity, inFlight: new Map(), ignoreFailuresBeforeMs: 0 }, this.clock.now());
-    return { ...planCluster(observation, this.spec, policy), apply: planApply(observation, this.spec), roll, observation };
+    const cluster = planCluster(observation, this.spec, policy);
+    // Nodes still to create are apply()'s work, not a reason to halt: the roll has no step yet.
+    const roll = cluster.nodes.some((n) => n.action === 'create')
+      ? null
+      : planRoll(observation, this.spec, { ...policy, replacementTimeoutMs: Infinity, inFlight: new Map(), ignoreFailuresBeforeMs: 0 }, this.clock.now());
+    return { ...cluster, apply: planApply(observation, this.spec), roll, observation };
   }
 
   /**

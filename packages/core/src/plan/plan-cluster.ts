@@ -67,6 +67,8 @@ export interface ClusterPlan {
   readonly warnings: readonly string[];
   /** Nothing to create, replace, grow or converge. */
   readonly noChanges: boolean;
+  /** Whether any node of the cluster exists yet (false: every node is to create). */
+  readonly exists: boolean;
 }
 
 export interface ClusterPlanPolicy {
@@ -177,6 +179,7 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
     resizes: apply.resizes,
     warnings,
     noChanges,
+    exists: statuses.some((st) => st.provisioned),
   };
 }
 
@@ -187,7 +190,9 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
  */
 export function formatPlan(plan: ClusterPlan): string {
   const lines: string[] = [];
-  const head = `Cluster ${plan.clusterName}: ${plan.size} nodes, quorum ${plan.quorum}, tolerance ${plan.tolerance}.`;
+  const head = plan.exists
+    ? `Cluster ${plan.clusterName}: ${plan.size} nodes, quorum ${plan.quorum}, tolerance ${plan.tolerance}.`
+    : `Cluster ${plan.clusterName} does not exist yet: ${plan.size} nodes to create (quorum ${plan.quorum}, tolerance ${plan.tolerance}).`;
   if (plan.noChanges) {
     lines.push(head, '', 'No changes. The cluster matches its spec.');
     for (const w of plan.warnings) lines.push('', `Warning: ${w}`);
