@@ -8,6 +8,35 @@ import { CONTROLLER_ROLE } from './aws/iam/sim-iam.js';
  */
 export type PolicySource = (spec: ClusterSpec, options: { readonly rollbackImages: readonly string[] }) => { readonly controller: unknown; readonly node: unknown };
 
+/** A target group of the simulated account (`SimAccount.createTargetGroup`), and the load balancer that puts it in use. */
+export interface SimTargetGroupOptions {
+  /** The group's name (1–32 letters, digits and hyphens). Not needed with `arn`, which names it. */
+  readonly name?: string;
+  /**
+   * A fixed ARN, as a spec's `loadBalancer.targetGroupArns` names it (this account, region and
+   * partition): the group gets that name and id.
+   */
+  readonly arn?: string;
+  /** `TCP` (default: a network load balancer forwards to it) or `HTTP` (an application load balancer, which needs subnets in two AZs). */
+  readonly protocol?: 'TCP' | 'HTTP';
+  /** The traffic port. Default 80. */
+  readonly port?: number;
+  /** Health checks (ELB-6 defaults: 30 s, 5 passes to be healthy, 2 failures to be unhealthy). */
+  readonly healthCheckIntervalSec?: number;
+  readonly healthyThreshold?: number;
+  readonly unhealthyThreshold?: number;
+  /** `deregistration_delay.timeout_seconds` (default 300): how long a deregistered target drains. */
+  readonly deregistrationDelaySec?: number;
+  /**
+   * The subnets of the load balancer that forwards to the group; it checks targets only in their
+   * AZs (ELB-2). `null`: no load balancer, the group is not in use and its targets are `unused`
+   * (`Target.NotInUse`). Default: every subnet of the group's VPC.
+   */
+  readonly loadBalancerSubnets?: readonly string[] | null;
+  /** Default: the VPC of `loadBalancerSubnets`, else the account's VPC. */
+  readonly vpcId?: string;
+}
+
 export interface PrepareOptions {
   /**
    * Attach `iamPolicyFor(spec)`'s policies to the controller's role and to the role of the
@@ -88,6 +117,11 @@ export class SimAccount {
     if (spec.keyName !== null && !state.keyPairs.has(spec.keyName)) state.keyPairs.set(spec.keyName, { name: spec.keyName });
     for (const n of spec.nodes) if (n.dataVolume.kmsKeyId !== null) this.addKmsKey(n.dataVolume.kmsKeyId);
     if (spec.dns) this.#ctx.route53.ensureZone(spec.dns.hostedZoneId, zoneNameFor(spec));
+    // The target groups the spec names, in use behind a load balancer across the spec's subnets.
+    // One that is not this account's (another region, account or partition) is left to AWS's answer.
+    for (const arn of spec.loadBalancer?.targetGroupArns ?? []) {
+      if (!state.targetGroups.has(arn) && this.#ownTargetGroupArn(arn)) this.createTargetGroup({ arn, loadBalancerSubnets: spec.subnets.map((x) => x.id) });
+    }
     this.#ctx.dynamodb.ensureTable({
       TableName: this.#lockTable,
       KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }],
@@ -115,6 +149,66 @@ export class SimAccount {
     const id = this.#ctx.state.nextId('vpc');
     this.#ctx.state.vpcs.set(id, { id, cidr: '10.0.0.0/8' });
     return id;
+  }
+
+  #ownTargetGroupArn(arn: string): boolean {
+    const a = this.#ctx.account;
+    return arn.startsWith(`arn:${a.partition}:elasticloadbalancing:${a.region}:${a.accountId}:targetgroup/`);
+  }
+
+  /**
+   * An ELBv2 target group of instances, made through the simulated ELBv2 (its rules and
+   * defaults apply), with a load balancer and a listener that forward to it unless
+   * `loadBalancerSubnets` is null. Returns its ARN. A spec's `loadBalancer.targetGroupArns` are
+   * made by `prepare` with the defaults; make one here first, with its ARN, to set its timing.
+   *
+   * @example
+   * ```ts
+   * const arn = sim.account.createTargetGroup({ name: 'kafka', port: 9092, deregistrationDelaySec: 30 });
+   * const spec = defineCluster({ ...input, loadBalancer: { targetGroupArns: [arn] } });
+   * ```
+   */
+  createTargetGroup(options: SimTargetGroupOptions): string {
+    const { state, elbv2 } = this.#ctx;
+    const name = options.name ?? (options.arn === undefined ? undefined : /:targetgroup\/([^/]+)\//.exec(options.arn)?.[1]);
+    if (name === undefined) throw new Error('createTargetGroup needs a name or an arn');
+    const lbSubnets = options.loadBalancerSubnets;
+    const firstSubnet = lbSubnets?.[0] === undefined ? undefined : state.subnets.get(lbSubnets[0]);
+    const vpcId = options.vpcId ?? firstSubnet?.vpcId ?? this.#vpc();
+    const protocol = options.protocol ?? 'TCP';
+    const port = options.port ?? 80;
+    const group = elbv2.createTargetGroup({
+      name,
+      protocol,
+      port,
+      vpcId,
+      ...(options.arn !== undefined && { arn: options.arn }),
+      healthCheck: {
+        // A health check's timeout must be shorter than its interval: a short interval shortens it.
+        ...(options.healthCheckIntervalSec !== undefined && { intervalSec: options.healthCheckIntervalSec, timeoutSec: Math.min(protocol === 'HTTP' ? 5 : 10, options.healthCheckIntervalSec - 1) }),
+        ...(options.healthyThreshold !== undefined && { healthyThreshold: options.healthyThreshold }),
+        ...(options.unhealthyThreshold !== undefined && { unhealthyThreshold: options.unhealthyThreshold }),
+      },
+    });
+    if (options.deregistrationDelaySec !== undefined) elbv2.modifyAttributes(group.arn, [['deregistration_delay.timeout_seconds', String(options.deregistrationDelaySec)]]);
+    if (lbSubnets !== null) {
+      const subnetIds = lbSubnets ?? [...state.subnets.values()].filter((x) => x.vpcId === vpcId).map((x) => x.id);
+      // One subnet per AZ (a load balancer takes at most one in each).
+      const perAz = new Map<string, string>();
+      for (const id of subnetIds) {
+        const az = state.subnets.get(id)?.az;
+        if (az !== undefined && !perAz.has(az)) perAz.set(az, id);
+      }
+      const lb = elbv2.createLoadBalancer({
+        name: `sim-lb-${group.arn.slice(-12)}`,
+        type: protocol === 'HTTP' ? 'application' : 'network',
+        scheme: 'internal',
+        subnetIds: [...perAz.values()],
+        securityGroups: [],
+      });
+      elbv2.createListener({ loadBalancerArn: lb.arn, protocol, port, defaultActions: [{ Type: 'forward', TargetGroupArn: group.arn }] });
+    }
+    return group.arn;
   }
 
   /** An AMI in the account (root device `/dev/xvda` unless given). */

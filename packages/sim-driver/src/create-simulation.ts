@@ -13,6 +13,7 @@ import { SimIam } from './aws/iam/sim-iam.js';
 import { createAutoScalingService } from './aws/services/autoscaling.js';
 import { SimDynamoDb } from './aws/services/dynamodb.js';
 import { createEc2Service } from './aws/services/ec2.js';
+import { createElbv2Service } from './aws/services/elbv2.js';
 import { SimEventBridge } from './aws/services/eventbridge.js';
 import { createRoute53Service } from './aws/services/route53.js';
 import { SimSqs } from './aws/services/sqs.js';
@@ -30,6 +31,7 @@ import { SimWorld } from './sim-world.js';
 import { TraceRecorder, type TraceEntry, type TraceListener } from './trace.js';
 import { AutoScaling } from './world/autoscaling.js';
 import { Ec2 } from './world/ec2.js';
+import { Elbv2 } from './world/elbv2.js';
 import { LaunchTemplates } from './world/launch-templates.js';
 import { Route53 } from './world/route53.js';
 import { WorldState } from './world/world-state.js';
@@ -144,6 +146,7 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     launchTemplates: new LaunchTemplates(c),
     asg: new AutoScaling(c),
     route53: new Route53(c),
+    elbv2: new Elbv2(c),
     dynamodb: new SimDynamoDb(c),
     sqs: new SimSqs(c),
     events: new SimEventBridge(c),
@@ -152,7 +155,15 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
   });
   ctx.gateway = new AwsGateway(
     c,
-    { ec2: createEc2Service(), autoscaling: createAutoScalingService(), route53: createRoute53Service(), dynamodb: c.dynamodb.service, sqs: c.sqs.service, events: c.events.service },
+    {
+      ec2: createEc2Service(),
+      autoscaling: createAutoScalingService(),
+      route53: createRoute53Service(),
+      dynamodb: c.dynamodb.service,
+      sqs: c.sqs.service,
+      events: c.events.service,
+      elasticloadbalancing: createElbv2Service(),
+    },
     AUTHORIZERS,
   );
   const clock = new SimClock(scheduler);

@@ -12,6 +12,7 @@ import type { Scheduler } from './scheduler.js';
 import type { TraceRecorder } from './trace.js';
 import type { AutoScaling } from './world/autoscaling.js';
 import type { Ec2 } from './world/ec2.js';
+import type { Elbv2 } from './world/elbv2.js';
 import type { LaunchTemplates } from './world/launch-templates.js';
 import type { Route53 } from './world/route53.js';
 import type { WorldState } from './world/world-state.js';
@@ -41,6 +42,7 @@ export interface SimContext {
   readonly launchTemplates: LaunchTemplates;
   readonly asg: AutoScaling;
   readonly route53: Route53;
+  readonly elbv2: Elbv2;
   readonly dynamodb: SimDynamoDb;
   readonly sqs: SimSqs;
   readonly events: SimEventBridge;

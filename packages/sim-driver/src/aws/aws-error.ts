@@ -1,6 +1,21 @@
 import { AlreadyExistsFault, AutoScalingServiceException, LimitExceededFault, ResourceContentionFault, ResourceInUseFault, ScalingActivityInProgressFault } from '@aws-sdk/client-auto-scaling';
 import { ConditionalCheckFailedException, DynamoDBServiceException, ResourceInUseException, ResourceNotFoundException as DynamoResourceNotFound } from '@aws-sdk/client-dynamodb';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
+import {
+  DuplicateListenerException,
+  DuplicateLoadBalancerNameException,
+  DuplicateTargetGroupNameException,
+  ElasticLoadBalancingV2ServiceException,
+  IncompatibleProtocolsException,
+  InvalidConfigurationRequestException,
+  InvalidSubnetException,
+  InvalidTargetException,
+  ListenerNotFoundException,
+  LoadBalancerNotFoundException,
+  ResourceInUseException as ElbResourceInUse,
+  SubnetNotFoundException,
+  TargetGroupNotFoundException,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeServiceException, InvalidEventPatternException, LimitExceededException as EventsLimitExceeded, ResourceNotFoundException as EventsResourceNotFound } from '@aws-sdk/client-eventbridge';
 import { InvalidChangeBatch, InvalidInput, NoSuchChange, NoSuchHostedZone, PriorRequestNotComplete, Route53ServiceException } from '@aws-sdk/client-route-53';
 import {
@@ -22,7 +37,7 @@ import {
 } from '@aws-sdk/client-sqs';
 
 /** The services the simulated account answers for. */
-export type ServiceName = 'ec2' | 'autoscaling' | 'route53' | 'dynamodb' | 'sqs' | 'events';
+export type ServiceName = 'ec2' | 'autoscaling' | 'route53' | 'dynamodb' | 'sqs' | 'events' | 'elasticloadbalancing';
 
 type Fault = 'client' | 'server';
 interface ExceptionCtor {
@@ -43,6 +58,7 @@ const BASE: Record<ServiceName, ExceptionCtor> = {
   dynamodb: DynamoDBServiceException as unknown as ExceptionCtor,
   sqs: SQSServiceException as unknown as ExceptionCtor,
   events: EventBridgeServiceException as unknown as ExceptionCtor,
+  elasticloadbalancing: ElasticLoadBalancingV2ServiceException as unknown as ExceptionCtor,
 };
 
 /** Error codes the SDK deserializes into a modeled class (so `instanceof` works in user code). */
@@ -73,6 +89,21 @@ const MODELED: Partial<Record<ServiceName, Record<string, unknown>>> = {
     OverLimit,
   },
   events: { ResourceNotFoundException: EventsResourceNotFound, InvalidEventPatternException, LimitExceededException: EventsLimitExceeded },
+  // ELBv2 (awsQuery): the wire code names the SDK's `...Exception` class.
+  elasticloadbalancing: {
+    TargetGroupNotFound: TargetGroupNotFoundException,
+    InvalidTarget: InvalidTargetException,
+    DuplicateTargetGroupName: DuplicateTargetGroupNameException,
+    ResourceInUse: ElbResourceInUse,
+    LoadBalancerNotFound: LoadBalancerNotFoundException,
+    ListenerNotFound: ListenerNotFoundException,
+    DuplicateLoadBalancerName: DuplicateLoadBalancerNameException,
+    DuplicateListener: DuplicateListenerException,
+    InvalidConfigurationRequest: InvalidConfigurationRequestException,
+    IncompatibleProtocols: IncompatibleProtocolsException,
+    SubnetNotFound: SubnetNotFoundException,
+    InvalidSubnet: InvalidSubnetException,
+  },
 };
 
 /** SQS's JSON protocol still carries the legacy query error code in `Code` for some errors. */
@@ -81,7 +112,7 @@ const SQS_LEGACY_CODE: Record<string, string> = {
 };
 
 /** Services whose SDK errors carry the wire `Code` next to `name` (Query and REST-XML protocols). */
-const CARRIES_CODE = new Set<ServiceName>(['ec2', 'autoscaling', 'route53']);
+const CARRIES_CODE = new Set<ServiceName>(['ec2', 'autoscaling', 'route53', 'elasticloadbalancing']);
 
 /** HTTP status AWS answers with, when it is not 400. */
 const STATUS: Record<string, number> = {

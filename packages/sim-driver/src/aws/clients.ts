@@ -1,6 +1,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -23,6 +24,8 @@ export interface SimAwsClients {
   readonly dynamodb: SimClient<DynamoDBClient>;
   readonly sqs: SimClient<SQSClient>;
   readonly eventBridge: SimClient<EventBridgeClient>;
+  /** Elastic Load Balancing v2 (target groups, load balancers, listeners). */
+  readonly elbv2: SimClient<ElasticLoadBalancingV2Client>;
 }
 
 interface CommandLike {
@@ -75,5 +78,6 @@ export function createSimClients(gateway: AwsGateway, caller: () => Caller): Sim
     dynamodb: make('dynamodb'),
     sqs: make('sqs'),
     eventBridge: make('events'),
+    elbv2: make('elasticloadbalancing'),
   });
 }

@@ -218,6 +218,7 @@ export class AwsGateway {
       case 'ec2':
         return draw(rng, operation.startsWith('Describe') ? t.ec2Describe : t.ec2Mutate);
       case 'autoscaling':
+      case 'elasticloadbalancing': // a regional Query API like Auto Scaling: the same latencies
         return draw(rng, t.autoscaling);
       case 'route53':
         return draw(rng, t.route53);
@@ -262,6 +263,7 @@ function serverErrorCode(service: ServiceName): string {
     case 'autoscaling':
     case 'route53':
     case 'sqs':
+    case 'elasticloadbalancing':
       return 'InternalFailure';
     case 'events':
       return 'InternalException';

@@ -15,6 +15,7 @@ import type {
   SimVpc,
   Tags,
 } from './entities.js';
+import type { SimListener, SimLoadBalancer, SimTargetGroup } from './elbv2-entities.js';
 
 /** An idempotency token's first use: the resource it made and a fingerprint of the request's parameters. */
 export interface ClientTokenUse {
@@ -23,7 +24,7 @@ export interface ClientTokenUse {
   readonly atMs: number;
 }
 
-/** Every EC2, Auto Scaling and Route 53 entity of the simulated account, keyed by id (Maps keep insertion order: deterministic). */
+/** Every EC2, Auto Scaling, Route 53 and ELBv2 entity of the simulated account, keyed by id (Maps keep insertion order: deterministic). */
 export class WorldState {
   readonly instances = new Map<string, SimInstance>();
   readonly groups = new Map<string, SimGroup>();
@@ -39,6 +40,10 @@ export class WorldState {
   readonly images = new Map<string, SimImage>();
   readonly keyPairs = new Map<string, SimKeyPair>();
   readonly kmsKeys = new Map<string, SimKmsKey>();
+  /** ELBv2, by ARN. */
+  readonly targetGroups = new Map<string, SimTargetGroup>();
+  readonly loadBalancers = new Map<string, SimLoadBalancer>();
+  readonly listeners = new Map<string, SimListener>();
   /** Idempotency: `<operation>:<ClientToken>` → its first use. */
   readonly clientTokens = new Map<string, ClientTokenUse>();
   readonly #counters = new Map<string, number>();

@@ -11,6 +11,8 @@ import { ACCOUNT, TestWorld } from './fixtures.js';
 const { accountId: ACCT, region: REGION } = ACCOUNT;
 const ec2 = (type: string, id: string) => `arn:aws:ec2:${REGION}:${ACCT}:${type}/${id}`;
 const KEY = `arn:aws:kms:${REGION}:${ACCT}:key/1234abcd-0000-4000-8000-000000000000`;
+const TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCT}:targetgroup/kafka/0123456789abcdef`;
+const LB = `arn:aws:elasticloadbalancing:${REGION}:${ACCT}:loadbalancer/net/kafka/0123456789abcdef`;
 
 /** The operations Berth's AWS driver and node bootstrap send (and the rest the simulated services answer). */
 const OPERATIONS: Record<ServiceName, readonly string[]> = {
@@ -87,6 +89,22 @@ const OPERATIONS: Record<ServiceName, readonly string[]> = {
     'DeleteQueue',
   ],
   events: ['PutRule', 'DescribeRule', 'DeleteRule', 'EnableRule', 'DisableRule', 'ListRules', 'PutTargets', 'RemoveTargets', 'ListTargetsByRule', 'PutEvents'],
+  elasticloadbalancing: [
+    'DescribeTargetGroups',
+    'DescribeTargetGroupAttributes',
+    'DescribeTargetHealth',
+    'RegisterTargets',
+    'DeregisterTargets',
+    'CreateTargetGroup',
+    'ModifyTargetGroupAttributes',
+    'DeleteTargetGroup',
+    'CreateLoadBalancer',
+    'DescribeLoadBalancers',
+    'DeleteLoadBalancer',
+    'CreateListener',
+    'DescribeListeners',
+    'DeleteListener',
+  ],
 };
 
 interface World {
@@ -248,6 +266,22 @@ function inputs(x: World): Record<ServiceName, Record<string, Record<string, unk
       ListTargetsByRule: { Rule: 'berth-demo-changes' },
       PutEvents: { Entries: [{ Source: 'berth.test', DetailType: 'test', Detail: '{}' }] },
     },
+    elasticloadbalancing: {
+      DescribeTargetGroups: { TargetGroupArns: [TG] },
+      DescribeTargetGroupAttributes: { TargetGroupArn: TG },
+      DescribeTargetHealth: { TargetGroupArn: TG },
+      RegisterTargets: { TargetGroupArn: TG, Targets: [{ Id: x.instance.id }] },
+      DeregisterTargets: { TargetGroupArn: TG, Targets: [{ Id: x.instance.id }] },
+      CreateTargetGroup: { Name: 'kafka', Protocol: 'TCP', Port: 9092, VpcId: x.w.vpcId, Tags: [{ Key: 'berth:cluster', Value: 'demo' }] },
+      ModifyTargetGroupAttributes: { TargetGroupArn: TG, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '60' }] },
+      DeleteTargetGroup: { TargetGroupArn: TG },
+      CreateLoadBalancer: { Name: 'kafka', Type: 'network', Subnets: ['subnet-000a0000'] },
+      DescribeLoadBalancers: {},
+      DeleteLoadBalancer: { LoadBalancerArn: LB },
+      CreateListener: { LoadBalancerArn: LB, Protocol: 'TCP', Port: 9092, DefaultActions: [{ Type: 'forward', TargetGroupArn: TG }] },
+      DescribeListeners: { LoadBalancerArn: LB },
+      DeleteListener: { ListenerArn: `${LB.replace(':loadbalancer/', ':listener/')}/00000000000000aa` },
+    },
   };
 }
 
@@ -263,8 +297,17 @@ describe('AUTHORIZERS', () => {
     const { createEc2Service } = await import('../../src/aws/services/ec2.js');
     const { createAutoScalingService } = await import('../../src/aws/services/autoscaling.js');
     const { createRoute53Service } = await import('../../src/aws/services/route53.js');
+    const { createElbv2Service } = await import('../../src/aws/services/elbv2.js');
     const c = simContext(createSimulation({ seed: 1, iam: 'off' }));
-    const services = { ec2: createEc2Service(), autoscaling: createAutoScalingService(), route53: createRoute53Service(), dynamodb: c.dynamodb.service, sqs: c.sqs.service, events: c.events.service };
+    const services = {
+      ec2: createEc2Service(),
+      autoscaling: createAutoScalingService(),
+      route53: createRoute53Service(),
+      dynamodb: c.dynamodb.service,
+      sqs: c.sqs.service,
+      events: c.events.service,
+      elasticloadbalancing: createElbv2Service(),
+    };
     for (const [name, service] of Object.entries(services) as [ServiceName, { operations: Record<string, unknown> }][]) {
       for (const op of Object.keys(service.operations)) expect(AUTHORIZERS[name][op], `${name}:${op}`).toBeTypeOf('function');
     }

@@ -3,6 +3,7 @@ import type { Authorizer } from '../service.js';
 import { AUTOSCALING_AUTHORIZERS } from './authorize-autoscaling.js';
 import { DYNAMODB_AUTHORIZERS } from './authorize-dynamodb.js';
 import { EC2_AUTHORIZERS } from './authorize-ec2.js';
+import { ELBV2_AUTHORIZERS } from './authorize-elbv2.js';
 import { EVENTS_AUTHORIZERS } from './authorize-events.js';
 import { ROUTE53_AUTHORIZERS } from './authorize-route53.js';
 import { SQS_AUTHORIZERS } from './authorize-sqs.js';
@@ -19,4 +20,5 @@ export const AUTHORIZERS: Readonly<Record<ServiceName, Readonly<Record<string, A
   dynamodb: DYNAMODB_AUTHORIZERS,
   sqs: SQS_AUTHORIZERS,
   events: EVENTS_AUTHORIZERS,
+  elasticloadbalancing: ELBV2_AUTHORIZERS,
 };

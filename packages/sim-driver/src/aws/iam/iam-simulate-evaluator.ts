@@ -30,6 +30,7 @@ const WARM_UP: readonly { readonly action: string; readonly resource: string; re
   { action: 'dynamodb:UpdateItem', resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/t', context: { 'dynamodb:LeadingKeys': ['k'] } },
   { action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:q', context: { 'aws:SourceArn': 'arn:aws:events:us-east-1:000000000000:rule/r' } },
   { action: 'events:PutRule', resource: 'arn:aws:events:us-east-1:000000000000:rule/r', context: { 'events:source': ['aws.autoscaling'], 'aws:RequestTag/k': 'v', 'aws:TagKeys': ['k'] } },
+  { action: 'elasticloadbalancing:RegisterTargets', resource: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/t/0123456789abcdef', context: { 'aws:ResourceTag/k': 'v', 'elasticloadbalancing:ResourceTag/k': 'v' } },
   { action: 'kms:CreateGrant', resource: 'arn:aws:kms:us-east-1:000000000000:key/k', context: { 'kms:ViaService': 'ec2.us-east-1.amazonaws.com', 'kms:GrantIsForAWSResource': 'true', 'kms:CallerAccount': '000000000000' } },
   { action: 'iam:PassRole', resource: 'arn:aws:iam::000000000000:role/r', context: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
   { action: 'iam:CreateServiceLinkedRole', resource: 'arn:aws:iam::000000000000:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling', context: { 'iam:AWSServiceName': 'autoscaling.amazonaws.com' } },
