@@ -25,6 +25,7 @@ import { rollMachine } from './roll-machine.js';
 import { diffCounts, type RollRecorder, type RollReport } from './roll-report.js';
 import { leaderOf, RollRun, type RollProgress } from './roll-run.js';
 import { MAX_WAIT_MS } from './wait-for-progress.js';
+import { TargetGate } from './target-gate.js';
 
 export interface ControllerOptions {
   readonly spec: ClusterSpec;
@@ -483,6 +484,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const lostAt = new Map<string, number>();
     const stuckReported = new Set<string>();
     const preempted = new Set<string>();
+    // Instances the group launched on its own (recoveries) that the load balancer does not know yet.
+    const toRegister = new Map<string, string>();
+    const gate = this.#targetGate();
     let atRisk = false;
     let lastFullMs = -Infinity;
     const tracker = new NodeTracker(spec.nodes.map((n) => n.id), this.clock.now(), (e) => {
@@ -494,7 +498,10 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         const since = lostAt.get(e.nodeId);
         lostAt.delete(e.nodeId);
         stuckReported.delete(e.nodeId);
-        if (since !== undefined || e.cause === 'recover') this.emit('node.recovered', { nodeId: e.nodeId, instanceId: e.newInstanceId, downMs: since === undefined ? 0 : e.atMs - since, atMs: e.atMs });
+        if (since !== undefined || e.cause === 'recover') {
+          this.emit('node.recovered', { nodeId: e.nodeId, instanceId: e.newInstanceId, downMs: since === undefined ? 0 : e.atMs - since, atMs: e.atMs });
+          if (gate.enabled) toRegister.set(e.nodeId, e.newInstanceId);
+        }
       } else if (e.type === 'failed') this.emit('node.failed', { nodeId: e.nodeId, instanceId: e.instanceId, reason: e.reason, atMs: e.atMs });
     });
     try {
@@ -541,6 +548,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
           const drift = planApply(obs, spec).dns;
           if (drift.length > 0) await this.#repairDns(drift, signal);
         }
+        if (toRegister.size > 0) await this.#registerRecovered(gate, toRegister, statuses, signal);
         try {
           if (this.driver.capabilities.changeNotifications && this.driver.waitForChange) {
             const changes = await this.driver.waitForChange(spec, { timeoutMs: Math.min(intervalMs, MAX_WAIT_MS), signal });
@@ -563,6 +571,32 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
    * healthy enough to keep a quorum without it, under the lease (a roll holding it handles the
    * node itself), `beforeReplace` first, then a fresh look and `replaceInstance`.
    */
+  #targetGate(): TargetGate {
+    return new TargetGate({ spec: this.spec, driver: this.driver, clock: this.clock, lease: this.#lease, emit: (name, e) => this.emit(name, e as never), pollIntervalMs: this.#pollIntervalMs, callLeaseMs: this.#callLeaseMs });
+  }
+
+  /** Registers recovered nodes' healthy instances with the target groups, under the lease (skipped while another controller holds it). */
+  async #registerRecovered(gate: TargetGate, pending: Map<string, string>, statuses: readonly NodeStatus[], signal: AbortSignal): Promise<void> {
+    const ready = statuses.filter((s) => s.healthy && s.current && pending.get(s.nodeId) === s.current.instanceId);
+    for (const [nodeId, instanceId] of pending) {
+      const st = statuses.find((s) => s.nodeId === nodeId);
+      if (st?.current?.instanceId !== instanceId) pending.delete(nodeId); // gone again: a later recovery brings another
+    }
+    if (ready.length === 0) return;
+    try {
+      await this.#lease.acquire(signal);
+    } catch (err) {
+      if (err instanceof BerthLockError && err.code === 'LOCK_HELD') return;
+      throw err;
+    }
+    try {
+      await gate.register(ready.map((s) => ({ nodeId: s.nodeId, instanceId: s.current?.instanceId as string })), signal);
+      for (const s of ready) pending.delete(s.nodeId);
+    } finally {
+      await this.#lease.release(ABORT_SETTLE_BOUND_MS);
+    }
+  }
+
   async #preempt(s: NodeStatus, obs: ClusterObservation, signal: AbortSignal): Promise<void> {
     const q = quorumOf(this.spec.nodes.length);
     const others = clusterStatuses(this.spec, obs).filter((x) => x.nodeId !== s.nodeId && x.healthy).length;
@@ -583,11 +617,17 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       const runner = new HookRunner(this.clock, this.spec, this.#hookTimeoutsMs);
       const before = this.#hooks.beforeReplace;
       if (before) await runner.run('beforeReplace', s.nodeId, obs, signal, (ctx) => before(s.nodeId, ctx), undefined);
+      // Out of the load balancer before it goes, draining for what time the notice leaves (less a margin).
+      const gate = this.#targetGate();
+      if (gate.enabled) await gate.drain(s.nodeId, instanceId, signal, disruption?.deadlineMs ? Math.max(0, disruption.deadlineMs - this.clock.now() - 30_000) : Infinity);
       const fresh = await this.driver.observe(this.spec, { scope: 'instances', signal });
       const now = clusterStatuses(this.spec, fresh);
       const self = now.find((x) => x.nodeId === s.nodeId);
       if (self?.current?.instanceId !== instanceId) return; // already gone: the group handles it
-      if (now.filter((x) => x.nodeId !== s.nodeId && x.healthy).length < q.quorum) return;
+      if (now.filter((x) => x.nodeId !== s.nodeId && x.healthy).length < q.quorum) {
+        await gate.restore([instanceId], signal);
+        return;
+      }
       await this.#lease.ensure(signal, this.#callLeaseMs);
       await this.driver.replaceInstance(this.spec, s.nodeId, instanceId, { signal, notAfterMs: fresh.observedAtMs + this.#freshnessMs });
       this.emit('node.replacing', { nodeId: s.nodeId, instanceId, atMs: this.clock.now() });

@@ -45,9 +45,10 @@ export class TargetGate {
    * Deregisters the instance from every target group and waits until it is no longer
    * draining in any (the longest deregistration delay, plus polls). A target still draining
    * `DRAIN_GRACE_MS` past the delay is reported (`roll.waiting`) and the replacement goes on:
-   * ELBv2 itself ends the draining at the delay.
+   * ELBv2 itself ends the draining at the delay. `maxWaitMs` bounds the wait (a spot
+   * interruption's two minutes): the instance is deregistered, and goes when the time is up.
    */
-  async drain(nodeId: string, instanceId: string, signal: AbortSignal): Promise<void> {
+  async drain(nodeId: string, instanceId: string, signal: AbortSignal, maxWaitMs = Infinity): Promise<void> {
     if (!this.enabled) return;
     const { driver, spec, clock, lease, emit } = this.#d;
     const before = await driver.describeTargetGroups(spec, this.#arns, { signal });
@@ -55,14 +56,14 @@ export class TargetGate {
     if (registered.length === 0) return;
     await lease.ensure(signal, this.#d.callLeaseMs);
     await driver.deregisterTargets(spec, registered.map((g) => g.targetGroupArn), [instanceId], { signal });
-    const delayMs = Math.max(...registered.map((g) => g.deregistrationDelayMs));
+    const delayMs = Math.min(maxWaitMs, Math.max(...registered.map((g) => g.deregistrationDelayMs)));
     const startedAtMs = clock.now();
     emit('node.draining', { nodeId, instanceId, targetGroupArns: registered.map((g) => g.targetGroupArn), delayMs, atMs: startedAtMs });
     if (delayMs > 0) await clock.sleep(delayMs, signal);
     for (;;) {
       const groups = await driver.describeTargetGroups(spec, registered.map((g) => g.targetGroupArn), { signal });
       const still = groups.filter((g) => targetOf(g, instanceId)?.state === 'draining' || targetOf(g, instanceId)?.state === 'unhealthy.draining');
-      if (still.length === 0) return;
+      if (still.length === 0 || clock.now() - startedAtMs >= maxWaitMs) return;
       if (clock.now() - startedAtMs > delayMs + DRAIN_GRACE_MS) {
         emit('roll.waiting', {
           reason: `${nodeId}'s instance ${instanceId} is still draining in ${still.map((g) => g.targetGroupArn).join(', ')} ${formatDuration(clock.now() - startedAtMs)} after deregistration (delay ${formatDuration(delayMs)}); replacing it anyway`,
@@ -125,6 +126,19 @@ export class TargetGate {
     if (!this.enabled || instanceIds.length === 0) return;
     await this.#d.lease.ensure(signal, this.#d.callLeaseMs);
     await this.#d.driver.registerTargets(this.#d.spec, this.#arns, instanceIds, { signal });
+  }
+
+  /**
+   * Registers instances the Auto Scaling group launched outside a roll (a recovery) with every
+   * target group, without waiting for health (`watch()` reports the node's health its own way).
+   */
+  async register(targets: readonly { readonly nodeId: string; readonly instanceId: string }[], signal: AbortSignal): Promise<void> {
+    if (!this.enabled || targets.length === 0) return;
+    const { driver, spec, clock, lease, emit } = this.#d;
+    await lease.ensure(signal, this.#d.callLeaseMs);
+    const ids = targets.map((t) => t.instanceId);
+    await driver.registerTargets(spec, this.#arns, ids, { signal });
+    emit('node.registering', { nodeIds: targets.map((t) => t.nodeId), instanceIds: ids, targetGroupArns: this.#arns, atMs: clock.now() });
   }
 }
 
