@@ -14,7 +14,8 @@ export type BerthErrorCode =
   | 'ROLL_HALTED'
   | 'NOT_PROVISIONED'
   | 'HOOK_FAILED'
-  | 'HOOK_TIMEOUT';
+  | 'HOOK_TIMEOUT'
+  | 'DEPLOY_FAILED';
 
 export class BerthError extends Error {
   readonly code: BerthErrorCode;

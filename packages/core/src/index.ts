@@ -94,3 +94,28 @@ export type { HookName } from './controller/roll-defaults.js';
 export type { ControllerOptions, RollOptions, ApplyResult, ClusterStatus, WatchOptions } from './controller/create-controller.js';
 export type { ControllerEvents, ControllerEventName } from './controller/events.js';
 export type { RollReport, NodeReplacementReport, BatchReport } from './controller/roll-report.js';
+export { formatRollTime, formatRollReport } from './controller/roll-report.js';
+export { formatDuration } from './format-duration.js';
+export { createBlueGreen, BlueGreen } from './blue-green/blue-green.js';
+export { BerthDeployError } from './blue-green/blue-green-error.js';
+export type { DeployStage } from './blue-green/blue-green-error.js';
+export { formatBlueGreenPlan, planBlueGreen } from './blue-green/plan-blue-green.js';
+export type { SideFacts, PlanSettings } from './blue-green/plan-blue-green.js';
+export type {
+  Side,
+  BlueGreenOptions,
+  BlueGreenTraffic,
+  BlueGreenDnsTraffic,
+  BlueGreenHooks,
+  VerifyContext,
+  VerifyStage,
+  DeployOptions,
+  DeployReport,
+  RollbackResult,
+  BlueGreenStatus,
+  SideStatus,
+  TrafficStatus,
+  BlueGreenPlan,
+  BlueGreenStep,
+} from './blue-green/blue-green-types.js';
+export type { BlueGreenEvents, BlueGreenEventName } from './blue-green/blue-green-events.js';
