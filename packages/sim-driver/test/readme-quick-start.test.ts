@@ -22,6 +22,10 @@ describe('README quick start', () => {
     }
     // Three replacements logged, then the report's duration, its calls, and no IAM denial.
     expect(logs.filter((l) => typeof l[0] === 'string' && /^kafka-\d: i-[0-9a-f]+ → i-[0-9a-f]+$/.test(l[0]))).toHaveLength(3);
+    // The canary held once, with a bake time.
+    expect(logs.filter((l) => typeof l[0] === 'string' && /^canary kafka-\d bakes until \d{4}-/.test(l[0]))).toHaveLength(1);
+    // The plan printed the canary and its hold.
+    expect(logs.some((l) => typeof l[0] === 'string' && /canary\n {6}then hold \(canary\): bake 15m/.test(l[0]))).toBe(true);
     const last = logs.at(-1)!;
     expect(last[0]).toBeGreaterThan(0);
     expect((last[1] as Record<string, number>).TerminateInstanceInAutoScalingGroup).toBe(3);
