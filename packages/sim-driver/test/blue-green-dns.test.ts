@@ -18,7 +18,9 @@ import {
   recordEvents,
   resolved,
   running,
+  sideInput,
   tier,
+  ZONE,
 } from './blue-green-support.js';
 
 describe('blue/green over DNS', () => {
@@ -264,9 +266,9 @@ describe('blue/green over DNS', () => {
     expect((r.nothing as Error).message).toContain('nothing to roll back to: web-green (green) does not exist');
   });
 
-  it('a second deploy of another image replaces the other side again: green → blue', async () => {
+  it('a third deploy goes back to blue; sides with records of their own in the zone keep them right, and lose them with the side', async () => {
     const sim = dnsSim({ seed: 12 });
-    const bg = tier(sim, { rollbackWindowMs: 5 * MIN });
+    const bg = tier(sim, { rollbackWindowMs: 5 * MIN, blue: sideInput('blue', OLD_IMAGE, { dns: true }), green: sideInput('green', OLD_IMAGE, { dns: true }) });
     const third = 'ami-0aaaaaaaaaaaaaaaa';
     const r = await sim.run(async () => {
       await bg.deploy({ image: OLD_IMAGE });
@@ -279,5 +281,9 @@ describe('blue/green over DNS', () => {
     for (const id of Object.values(running(sim, 'blue'))) expect(sim.world.instance(id)?.imageId).toBe(third);
     expect(leftovers(sim, 'green')).toEqual([]);
     expect(sim.clock.now() - sim.options.startTimeMs).toBeLessThan(3 * HOUR);
+    const records = sim.world.dnsRecords(ZONE).map((rr) => `${rr.name} ${[...rr.values].sort().join(',')}`);
+    expect(records.filter((rr) => rr.includes('green'))).toEqual([]);
+    expect(records).toContain(`web-blue.example.com. ${ipsOf('blue').join(',')}`);
+    expect(records).toContain(`${RECORD}. ${ipsOf('blue').join(',')}`);
   });
 });

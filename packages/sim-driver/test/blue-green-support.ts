@@ -13,8 +13,10 @@ export const ZONE = 'Z0123456789ABCDEFGHIJ';
 export const RECORD = 'web.example.com';
 
 /** One side: 3 nodes over 3 AZs; green's IPs are blue's + 10 in each subnet. */
-export function sideInput(side: 'blue' | 'green', image = OLD_IMAGE): ClusterInput {
-  const input = simulatedClusterInput({ nodes: 3, name: `web-${side}`, image, dns: false, deletionPolicy: 'delete', dataVolumeSizeGiB: 8 });
+export function sideInput(side: 'blue' | 'green', image = OLD_IMAGE, options: { dns?: boolean } = {}): ClusterInput {
+  const plain = simulatedClusterInput({ nodes: 3, name: `web-${side}`, image, dns: false, deletionPolicy: 'delete', dataVolumeSizeGiB: 8 });
+  // Side records in the tier's zone: web-blue.example.com and web-blue-1.example.com...
+  const input = options.dns ? { ...plain, dns: { hostedZoneId: ZONE, clusterRecord: `web-${side}.example.com`, nodeRecordTemplate: '{node}.example.com', ttl: 60 } } : plain;
   if (side === 'blue') return input;
   return { ...input, nodes: input.nodes.map((n) => ({ ...n, ip: n.ip.replace(/\.(\d+)$/, (_, h: string) => `.${Number(h) + 10}`) })) };
 }

@@ -855,10 +855,14 @@ class DeployRun {
     this.#emit('side.deleting', { side, clusterName: spec.name, nodeIds, why });
     const lease = x.leaseOn(spec, `${this.#bg.sessionId}/${side}`);
     await lease.acquire(this.#signal);
-    let nodes: DeleteNodeResult[];
+    const nodes: DeleteNodeResult[] = [];
     try {
-      await lease.ensure(this.#signal, x.callLeaseMs);
-      nodes = await Promise.all(nodeIds.map((id) => this.#bg.driver.deleteNode(spec, id, { signal: this.#signal })));
+      // One node at a time: each deletion rewrites the side's cluster record without its IP
+      // (read, then UPSERT), and two at once would each write back the other's IP.
+      for (const id of nodeIds) {
+        await lease.ensure(this.#signal, x.callLeaseMs);
+        nodes.push(await this.#bg.driver.deleteNode(spec, id, { signal: this.#signal }));
+      }
     } finally {
       await lease.release(ABORT_SETTLE_BOUND_MS);
     }
