@@ -109,6 +109,8 @@ export interface ApplyResult {
   readonly nodes: readonly EnsureNodeResult[];
   readonly dnsRecords: readonly string[];
   readonly resized: readonly { nodeId: string; fromGiB: number; toGiB: number }[];
+  /** Healthy instances registered with the spec's target groups, which were missing them. */
+  readonly registered: readonly { nodeId: string; instanceId: string; targetGroupArns: readonly string[] }[];
   readonly warnings: readonly string[];
 }
 
@@ -262,7 +264,11 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         await this.#lease.ensure(signal, this.#callLeaseMs);
         await this.driver.setDns(this.spec, plan.dns, { signal });
       }
-      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes, warnings: plan.warnings };
+      // Healthy instances the load balancer is missing join it (booting ones: watch() or the next apply()).
+      const gate = this.#targetGate();
+      const missing = gate.enabled ? await gate.missing(clusterStatuses(this.spec, observation), signal ?? new AbortController().signal) : [];
+      await gate.register(missing, signal ?? new AbortController().signal);
+      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes, registered: missing.map((m) => ({ nodeId: m.nodeId, instanceId: m.instanceId, targetGroupArns: m.targetGroupArns })), warnings: plan.warnings };
     } finally {
       await this.#lease.release(ABORT_SETTLE_BOUND_MS);
     }
@@ -484,8 +490,6 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const lostAt = new Map<string, number>();
     const stuckReported = new Set<string>();
     const preempted = new Set<string>();
-    // Instances the group launched on its own (recoveries) that the load balancer does not know yet.
-    const toRegister = new Map<string, string>();
     const gate = this.#targetGate();
     let atRisk = false;
     let lastFullMs = -Infinity;
@@ -498,16 +502,14 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         const since = lostAt.get(e.nodeId);
         lostAt.delete(e.nodeId);
         stuckReported.delete(e.nodeId);
-        if (since !== undefined || e.cause === 'recover') {
-          this.emit('node.recovered', { nodeId: e.nodeId, instanceId: e.newInstanceId, downMs: since === undefined ? 0 : e.atMs - since, atMs: e.atMs });
-          if (gate.enabled) toRegister.set(e.nodeId, e.newInstanceId);
-        }
+        if (since !== undefined || e.cause === 'recover') this.emit('node.recovered', { nodeId: e.nodeId, instanceId: e.newInstanceId, downMs: since === undefined ? 0 : e.atMs - since, atMs: e.atMs });
       } else if (e.type === 'failed') this.emit('node.failed', { nodeId: e.nodeId, instanceId: e.instanceId, reason: e.reason, atMs: e.atMs });
     });
     try {
       for (;;) {
         if (signal.aborted) return;
-        const full = repairDns && !!spec.dns && this.clock.now() - lastFullMs >= 5 * intervalMs;
+        // Every fifth look is a full one: DNS drift, and instances the load balancer is missing.
+        const full = ((repairDns && !!spec.dns) || gate.enabled) && this.clock.now() - lastFullMs >= 5 * intervalMs;
         let obs: ClusterObservation;
         try {
           obs = await this.driver.observe(spec, { scope: full ? 'full' : 'instances', signal });
@@ -545,10 +547,10 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         }
         if (full) {
           lastFullMs = now;
-          const drift = planApply(obs, spec).dns;
+          const drift = repairDns ? planApply(obs, spec).dns : [];
           if (drift.length > 0) await this.#repairDns(drift, signal);
+          if (gate.enabled) await this.#registerMissing(gate, statuses, signal);
         }
-        if (toRegister.size > 0) await this.#registerRecovered(gate, toRegister, statuses, signal);
         try {
           if (this.driver.capabilities.changeNotifications && this.driver.waitForChange) {
             const changes = await this.driver.waitForChange(spec, { timeoutMs: Math.min(intervalMs, MAX_WAIT_MS), signal });
@@ -575,14 +577,14 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     return new TargetGate({ spec: this.spec, driver: this.driver, clock: this.clock, lease: this.#lease, emit: (name, e) => this.emit(name, e as never), pollIntervalMs: this.#pollIntervalMs, callLeaseMs: this.#callLeaseMs });
   }
 
-  /** Registers recovered nodes' healthy instances with the target groups, under the lease (skipped while another controller holds it). */
-  async #registerRecovered(gate: TargetGate, pending: Map<string, string>, statuses: readonly NodeStatus[], signal: AbortSignal): Promise<void> {
-    const ready = statuses.filter((s) => s.healthy && s.current && pending.get(s.nodeId) === s.current.instanceId);
-    for (const [nodeId, instanceId] of pending) {
-      const st = statuses.find((s) => s.nodeId === nodeId);
-      if (st?.current?.instanceId !== instanceId) pending.delete(nodeId); // gone again: a later recovery brings another
-    }
-    if (ready.length === 0) return;
+  /**
+   * Registers healthy nodes' instances the target groups are missing (a new cluster's, a
+   * recovery's), under the lease; skipped while another controller holds it (a roll admits its
+   * own nodes).
+   */
+  async #registerMissing(gate: TargetGate, statuses: readonly NodeStatus[], signal: AbortSignal): Promise<void> {
+    const missing = await gate.missing(statuses, signal);
+    if (missing.length === 0) return;
     try {
       await this.#lease.acquire(signal);
     } catch (err) {
@@ -590,8 +592,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       throw err;
     }
     try {
-      await gate.register(ready.map((s) => ({ nodeId: s.nodeId, instanceId: s.current?.instanceId as string })), signal);
-      for (const s of ready) pending.delete(s.nodeId);
+      await gate.register(missing, signal);
     } finally {
       await this.#lease.release(ABORT_SETTLE_BOUND_MS);
     }

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { TargetGroupObservation, TargetHealthObservation } from '../driver.js';
 import { BerthRollHaltedError } from '../errors.js';
 import { formatDuration } from '../format-duration.js';
+import type { NodeStatus } from '../plan/node-status.js';
 import type { RuntimeDriver } from '../runtime/runtime-driver.js';
 import type { ClusterSpec } from '../spec/cluster-spec.js';
 import type { ControllerEvents } from './events.js';
@@ -129,16 +130,37 @@ export class TargetGate {
   }
 
   /**
-   * Registers instances the Auto Scaling group launched outside a roll (a recovery) with every
-   * target group, without waiting for health (`watch()` reports the node's health its own way).
+   * What is missing from the target groups: every healthy node's current instance that some
+   * group does not have registered (absent, or `Target.NotRegistered`). One describe per group.
    */
-  async register(targets: readonly { readonly nodeId: string; readonly instanceId: string }[], signal: AbortSignal): Promise<void> {
+  async missing(statuses: readonly NodeStatus[], signal: AbortSignal): Promise<{ nodeId: string; instanceId: string; targetGroupArns: string[] }[]> {
+    if (!this.enabled) return [];
+    const groups = await this.#d.driver.describeTargetGroups(this.#d.spec, this.#arns, { signal });
+    const out: { nodeId: string; instanceId: string; targetGroupArns: string[] }[] = [];
+    for (const st of statuses) {
+      const instanceId = st.current?.instanceId;
+      if (!st.healthy || !instanceId) continue;
+      const arns = groups.filter((g) => !isRegistered(targetOf(g, instanceId))).map((g) => g.targetGroupArn);
+      if (arns.length > 0) out.push({ nodeId: st.nodeId, instanceId, targetGroupArns: arns });
+    }
+    return out;
+  }
+
+  /**
+   * Registers healthy nodes' current instances that a target group is missing (instances the
+   * Auto Scaling group launched outside a roll: a new cluster, a recovery), without waiting for
+   * health. The caller holds the lease.
+   */
+  async register(targets: readonly { readonly nodeId: string; readonly instanceId: string; readonly targetGroupArns: readonly string[] }[], signal: AbortSignal): Promise<void> {
     if (!this.enabled || targets.length === 0) return;
     const { driver, spec, clock, lease, emit } = this.#d;
-    await lease.ensure(signal, this.#d.callLeaseMs);
-    const ids = targets.map((t) => t.instanceId);
-    await driver.registerTargets(spec, this.#arns, ids, { signal });
-    emit('node.registering', { nodeIds: targets.map((t) => t.nodeId), instanceIds: ids, targetGroupArns: this.#arns, atMs: clock.now() });
+    const byGroup = new Map<string, string[]>();
+    for (const t of targets) for (const arn of t.targetGroupArns) byGroup.set(arn, [...(byGroup.get(arn) ?? []), t.instanceId]);
+    for (const [arn, ids] of byGroup) {
+      await lease.ensure(signal, this.#d.callLeaseMs);
+      await driver.registerTargets(spec, [arn], ids, { signal });
+    }
+    emit('node.registering', { nodeIds: targets.map((t) => t.nodeId), instanceIds: targets.map((t) => t.instanceId), targetGroupArns: [...byGroup.keys()], atMs: clock.now() });
   }
 }
 
