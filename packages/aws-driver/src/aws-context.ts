@@ -1,6 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -18,6 +19,7 @@ export interface AwsContext {
   readonly ddb: ClientLike<DynamoDBClient>;
   readonly sqs: ClientLike<SQSClient>;
   readonly events: ClientLike<EventBridgeClient>;
+  readonly elbv2: ClientLike<ElasticLoadBalancingV2Client>;
   readonly clock: Clock;
   readonly config: ResolvedAwsDriverConfig;
   /** Root device names of AMIs this driver looked up (an AMI's never changes). */
@@ -60,6 +62,7 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
   const ddb = options.clients?.dynamodb ?? new DynamoDBClient(base);
   const sqs = options.clients?.sqs ?? new SQSClient(base);
   const events = options.clients?.eventBridge ?? new EventBridgeClient(base);
+  const elbv2 = options.clients?.elbv2 ?? new ElasticLoadBalancingV2Client(base);
 
   // Counted here, not by a client middleware: a client passed in may be any object with `send`.
   const counts = new Map<string, number>();
@@ -81,6 +84,7 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     ddb,
     sqs,
     events,
+    elbv2,
     clock,
     config,
     rootDevices: new Map(),

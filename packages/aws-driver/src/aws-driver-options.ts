@@ -1,6 +1,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -77,6 +78,8 @@ export interface AwsDriverClients {
   readonly dynamodb?: ClientLike<DynamoDBClient>;
   readonly sqs?: ClientLike<SQSClient>;
   readonly eventBridge?: ClientLike<EventBridgeClient>;
+  /** Elastic Load Balancing v2: the target groups of `spec.loadBalancer`. */
+  readonly elbv2?: ClientLike<ElasticLoadBalancingV2Client>;
 }
 
 export interface ResolvedAwsDriverConfig {
@@ -93,9 +96,15 @@ export interface ResolvedAwsDriverConfig {
   readonly changeQueue: { readonly queueName: string | null } | null;
 }
 
+/** What the AWS driver can do on AWS: the core defaults, and ELBv2 target groups. */
+export const AWS_CAPABILITIES: DriverCapabilities = Object.freeze({
+  ...DEFAULT_CAPABILITIES,
+  loadBalancers: true,
+});
+
 /** Capabilities of moto 5.2.1, which launches instantly, ignores hooks and attachment rules and runs no bootstrap. */
 export const MOTO_CAPABILITIES: DriverCapabilities = Object.freeze({
-  ...DEFAULT_CAPABILITIES,
+  ...AWS_CAPABILITIES,
   lifecycleHooks: false,
   attachmentRules: false,
   phaseReporting: false,
@@ -126,7 +135,7 @@ export function resolveAwsDriverConfig(options: AwsDriverOptions): ResolvedAwsDr
     maxAttempts,
     lockTable: options.lockTable ?? 'berth-locks',
     emulator: moto ? 'moto' : null,
-    capabilities: Object.freeze({ ...(moto ? MOTO_CAPABILITIES : DEFAULT_CAPABILITIES), changeNotifications, ...options.capabilities }),
+    capabilities: Object.freeze({ ...(moto ? MOTO_CAPABILITIES : AWS_CAPABILITIES), changeNotifications, ...options.capabilities }),
     pollIntervalMs: options.pollIntervalMs ?? (moto ? 20 : 5000),
     waitTimeoutMs: options.waitTimeoutMs ?? (moto ? 10_000 : 30 * 60_000),
     pageSize,

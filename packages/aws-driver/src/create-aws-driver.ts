@@ -1,4 +1,4 @@
-import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, ObserveScope, WaitForChangeOptions } from '@berth/core';
+import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, ObserveScope, TargetGroupObservation, WaitForChangeOptions } from '@berth/core';
 import { createAwsContext, type AwsContext } from './aws-context.js';
 import { resolveAwsDriverConfig, type AwsDriverOptions, type ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { deleteChangeQueue, ensureChangeQueue, queueNameFor, receiveChanges, type ChangeQueueResult, type DeleteChangeQueueResult } from './change-queue.js';
@@ -11,6 +11,7 @@ import { preflight, type PreflightReport } from './preflight.js';
 import { completeLifecycle, replaceInstance } from './replace-instance.js';
 import { restoreLaunchTemplate } from './restore-launch-template.js';
 import { setDns } from './set-dns.js';
+import { deregisterTargets, describeTargetGroups, registerTargets } from './target-groups.js';
 import { createSystemClock } from './system-clock.js';
 import { resizeVolume, snapshotVolume } from './volume-operations.js';
 
@@ -36,6 +37,17 @@ export interface AwsDriver extends Driver {
   deleteChangeQueue(spec: ClusterSpec, options?: { signal?: AbortSignal }): Promise<DeleteChangeQueueResult>;
   /** Only with the `changeQueue` option: one long poll of the cluster's queue. */
   readonly waitForChange?: (spec: ClusterSpec, options: WaitForChangeOptions) => Promise<readonly ClusterChange[]>;
+  /**
+   * ELBv2 (`capabilities.loadBalancers`): the groups' deregistration delay, health-check timing
+   * and targets' health — one DescribeTargetGroups, then one DescribeTargetGroupAttributes and
+   * one DescribeTargetHealth per group. ARNs outside the spec's region or partition are refused
+   * before any call; a group that does not exist is a non-retryable `TargetGroupNotFound` naming it.
+   */
+  describeTargetGroups(spec: ClusterSpec, targetGroupArns: readonly string[], options?: { signal?: AbortSignal }): Promise<readonly TargetGroupObservation[]>;
+  /** RegisterTargets in every given group, one call per group (idempotent). */
+  registerTargets(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options?: { signal?: AbortSignal }): Promise<void>;
+  /** DeregisterTargets from every given group, one call per group; a target that is not registered is no error. */
+  deregisterTargets(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options?: { signal?: AbortSignal }): Promise<void>;
   apiCallCounts(): Readonly<Record<string, number>>;
   resetApiCallCounts(): void;
   /** Closes the SDK clients' sockets; clients passed in `clients` are destroyed too where they have a `destroy`. */
@@ -160,6 +172,18 @@ class AwsDriverImpl implements AwsDriver {
     return deleteNode(this.#ctx, spec, nodeId, options.policy, options.signal);
   }
 
+  describeTargetGroups(spec: ClusterSpec, targetGroupArns: readonly string[], options: { signal?: AbortSignal } = {}) {
+    return describeTargetGroups(this.#ctx, spec, targetGroupArns, options.signal);
+  }
+
+  registerTargets(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options: { signal?: AbortSignal } = {}) {
+    return registerTargets(this.#ctx, spec, targetGroupArns, instanceIds, options.signal);
+  }
+
+  deregisterTargets(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options: { signal?: AbortSignal } = {}) {
+    return deregisterTargets(this.#ctx, spec, targetGroupArns, instanceIds, options.signal);
+  }
+
   preflight(spec: ClusterSpec, options: { signal?: AbortSignal } = {}) {
     return preflight(this.#ctx, spec, options.signal);
   }
@@ -198,6 +222,6 @@ class AwsDriverImpl implements AwsDriver {
   }
 
   destroy() {
-    for (const c of [this.#ctx.ec2, this.#ctx.asg, this.#ctx.r53, this.#ctx.ddb, this.#ctx.sqs, this.#ctx.events]) c.destroy?.();
+    for (const c of [this.#ctx.ec2, this.#ctx.asg, this.#ctx.r53, this.#ctx.ddb, this.#ctx.sqs, this.#ctx.events, this.#ctx.elbv2]) c.destroy?.();
   }
 }

@@ -325,6 +325,24 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       },
     );
   }
+  if (spec.loadBalancer) {
+    controller.push(
+      {
+        // describeTargetGroups. ELBv2's Describe* actions take no resource type (docs/aws-behaviour.md ELB-13).
+        Sid: 'DescribeTargetGroups',
+        Effect: 'Allow',
+        Action: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetGroupAttributes', 'elasticloadbalancing:DescribeTargetHealth'],
+        Resource: '*',
+      },
+      {
+        // registerTargets, deregisterTargets: only in the spec's target groups.
+        Sid: 'ClusterTargets',
+        Effect: 'Allow',
+        Action: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+        Resource: [...new Set(spec.loadBalancer.targetGroupArns)],
+      },
+    );
+  }
   if (kms.length > 0) controller.push(...controllerKmsStatements(spec, kms, viaEc2));
 
   const node: IamStatement[] = [

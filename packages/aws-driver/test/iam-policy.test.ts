@@ -26,6 +26,7 @@ const input = () => ({
   dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', clusterRecord: 'kafka.internal.example.com', nodeRecordTemplate: '{node}.kafka.internal.example.com' },
 });
 const spec = defineCluster(input());
+const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/kafka/0123456789abcdef';
 
 /** Every operation the driver sends (`ctx.call('Op', …)` and preflight's `dry('Op', …)`), read from its source. */
 function driverOperations(): Set<string> {
@@ -74,7 +75,8 @@ describe('iamPolicyFor', () => {
 
   it('grants the controller exactly the actions the driver calls, plus those AWS checks on its behalf', () => {
     // With a key pair: preflight's DescribeKeyPairs is granted only when the spec names one.
-    const all = iamPolicyFor(defineCluster({ ...input(), keyName: 'ops' }), { accountId: '123456789012', changeQueue: true }).controller;
+    // With a load balancer: the target-group calls are granted only when the spec names groups.
+    const all = iamPolicyFor(defineCluster({ ...input(), keyName: 'ops', loadBalancer: { targetGroupArns: [TG] } }), { accountId: '123456789012', changeQueue: true }).controller;
     const granted = new Set(all.Statement.flatMap((s) => s.Action));
     const called = driverOperations();
     // What AWS authorises as another action than the call's name, or checks on the caller's behalf.
@@ -148,6 +150,19 @@ describe('iamPolicyFor', () => {
   });
 
   // Regression: a policy generated for a roll's new image denied restoreLaunchTemplate going back to the old one.
+  it('ELB: registers and deregisters targets only in the spec target groups, describes them on * (ELB-13); nothing without loadBalancer', () => {
+    const other = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/kafka-tls/fedcba9876543210';
+    const doc = iamPolicyFor(defineCluster({ ...input(), loadBalancer: { targetGroupArns: [TG, other] } }), { accountId: '123456789012' }).controller;
+    expect(byId(doc, 'ClusterTargets')).toEqual({ Sid: 'ClusterTargets', Effect: 'Allow', Action: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'], Resource: [TG, other] });
+    expect(byId(doc, 'DescribeTargetGroups')).toEqual({
+      Sid: 'DescribeTargetGroups',
+      Effect: 'Allow',
+      Action: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetGroupAttributes', 'elasticloadbalancing:DescribeTargetHealth'],
+      Resource: '*',
+    });
+    expect(controller.Statement.flatMap((s) => s.Action).filter((a) => a.startsWith('elasticloadbalancing:'))).toEqual([]);
+  });
+
   it('launches from the spec images and, with rollbackImages, from the images a rollback may go back to', () => {
     const images = (doc: typeof controller) => ([byId(doc, 'LaunchResources').Resource].flat() as string[]).filter((r) => r.includes(':image/'));
     expect(images(controller)).toEqual(['arn:aws:ec2:eu-west-1::image/ami-0123456789abcdef0']);
@@ -207,8 +222,9 @@ describe('createAwsDriver options and the system clock', () => {
     expect(moto.config).toMatchObject({ maxAttempts: 1, lockTable: 'berth-locks' });
     expect('waitForChange' in moto).toBe(false);
     moto.destroy();
+    expect(moto.capabilities.loadBalancers).toBe(true); // moto implements ELBv2 target groups
     const real = createAwsDriver({ region: 'eu-west-1', capabilities: { spot: true }, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    expect(real.capabilities).toMatchObject({ lifecycleHooks: true, attachmentRules: true, spot: true });
+    expect(real.capabilities).toMatchObject({ lifecycleHooks: true, attachmentRules: true, spot: true, loadBalancers: true });
     real.destroy();
     expect(() => createAwsDriver({ region: 'mars', maxAttempts: 0, endpoint: 'localhost' })).toThrow(/3 problems/);
   });
