@@ -314,11 +314,11 @@ describe('ensureNode on moto', () => {
     const { snapshotId } = await aws.driver.snapshotVolume(aws.spec, 'n1', { wait: true });
     const restored = clusterSpec(aws.world, 3, {
       name: 'restored',
-      dataVolume: { sizeGiB: 60, type: 'gp3', snapshotId, kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abc', deletionPolicy: 'retain' },
+      dataVolume: { sizeGiB: 60, type: 'gp3', snapshotId, kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', deletionPolicy: 'retain' },
     });
     const r = await aws.driver.ensureNode(restored, 'n2');
     const volId = r.changes.find((c) => c.resource === 'volume')!.id;
     const vol = (await aws.world.ec2.send(new DescribeVolumesCommand({ VolumeIds: [volId] }))).Volumes![0]!;
-    expect(vol).toMatchObject({ SnapshotId: snapshotId, Size: 60, Encrypted: true, KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abc', AvailabilityZone: 'us-east-1b' });
+    expect(vol).toMatchObject({ SnapshotId: snapshotId, Size: 60, Encrypted: true, KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', AvailabilityZone: 'us-east-1b' });
   });
 });

@@ -28,16 +28,19 @@ export interface ClusterSpec {
   readonly quorum: { readonly allowUnsafeSize: boolean };
 }
 
+/** ELBv2 target groups every node's instance is registered in (`spec.loadBalancer`). */
 export interface LoadBalancerSpec {
   readonly targetGroupArns: readonly string[];
 }
 
+/** A subnet nodes may be placed in, with its AZ and CIDR (`spec.subnets[i]`). */
 export interface SubnetSpec {
   readonly id: string;
   readonly az: string;
   readonly cidr: string;
 }
 
+/** One node, resolved: its own image and data volume after per-node overrides, and its AZ. */
 export interface NodeSpec {
   readonly id: string;
   readonly ip: string;
@@ -49,14 +52,20 @@ export interface NodeSpec {
   readonly dataVolume: DataVolumeSpec;
 }
 
+/** Each instance's root volume, deleted with the instance (`spec.rootVolume`). */
 export interface RootVolumeSpec {
   readonly sizeGiB: number;
   readonly type: VolumeType;
   readonly encrypted: boolean;
 }
 
+/** What deleting a node does to its data volume: keep it, snapshot then delete it, or delete it. */
 export type DeletionPolicy = 'retain' | 'snapshot' | 'delete';
 
+/**
+ * A node's data volume, resolved: the cluster's `dataVolume` with defaults and the node's
+ * overrides applied. `null` fields were not set (the AWS default applies).
+ */
 export interface DataVolumeSpec {
   readonly sizeGiB: number;
   readonly type: VolumeType;
@@ -74,6 +83,7 @@ export interface DataVolumeSpec {
   readonly deletionPolicy: DeletionPolicy;
 }
 
+/** The Route 53 records Berth keeps: one per node (its IP) and one for the cluster (every IP). */
 export interface DnsSpec {
   readonly hostedZoneId: string;
   readonly clusterRecord: string;
@@ -82,6 +92,7 @@ export interface DnsSpec {
   readonly ttl: number;
 }
 
+/** The launch lifecycle hook that holds a new instance until its bootstrap is done. */
 export interface LifecycleSpec {
   readonly heartbeatTimeoutSec: number;
   readonly defaultResult: 'CONTINUE' | 'ABANDON';
@@ -89,6 +100,7 @@ export interface LifecycleSpec {
   readonly onFailure: 'abandon' | 'wait';
 }
 
+/** A file the node bootstrap writes before the configure script runs. */
 export interface BootstrapFileSpec {
   readonly path: string;
   readonly content: string;
@@ -96,6 +108,7 @@ export interface BootstrapFileSpec {
   readonly owner: string;
 }
 
+/** What the node bootstrap runs on every new instance, and how long each step may take (docs/bootstrap.md). */
 export interface BootstrapSpec {
   readonly configureScript: string;
   readonly healthScript: string;
@@ -105,7 +118,14 @@ export interface BootstrapSpec {
   readonly attachTimeoutSec: number;
 }
 
-/** The DNS name of one node, from the spec's template. */
+/**
+ * The DNS name of one node, from the spec's template.
+ *
+ * @example
+ * ```ts
+ * nodeRecordName(spec.dns, 'kafka-1'); // 'kafka-1.kafka.internal.example.com'
+ * ```
+ */
 export function nodeRecordName(dns: DnsSpec, nodeId: string): string {
   return dns.nodeRecordTemplate.replaceAll('{node}', nodeId);
 }

@@ -1,9 +1,9 @@
-import type { z } from 'zod';
 import { BerthConfigError, type ConfigIssue } from '../errors.js';
 import type { ClusterSpec, DataVolumeSpec, NodeSpec } from './cluster-spec.js';
-import { parseCidr, parseIpv4, reservedReason } from './ipv4.js';
+import { closestMatch } from './did-you-mean.js';
+import { issueMessage, unknownFieldMessage } from './issue-messages.js';
 import { clusterInputSchema, type ClusterInput, type ParsedClusterInput } from './schema.js';
-import { volumeProblems, type VolumeType } from './volume-limits.js';
+import { semanticIssues } from './validate-cluster.js';
 
 /**
  * Validates a cluster description and returns it resolved (defaults and per-node overrides
@@ -23,35 +23,72 @@ import { volumeProblems, type VolumeType } from './volume-limits.js';
  * ```
  */
 export function defineCluster(input: ClusterInput): ClusterSpec {
-  const parsed = clusterInputSchema.safeParse(input);
+  const { issues, parsed } = parseClusterInput(input);
+  if (issues.length > 0 || parsed === null) throw new BerthConfigError(issues);
+  return deepFreeze(resolve(parsed));
+}
+
+/**
+ * Checks a raw cluster input: its shape (schema.ts, in Berth's words) and every cross-field
+ * rule (validate-cluster.ts), all at once. `parsed` is the input with defaults when the shape
+ * is right, whatever the cross-field problems.
+ */
+export function parseClusterInput(input: unknown): { readonly issues: readonly ConfigIssue[]; readonly parsed: ParsedClusterInput | null } {
+  // Known fields of each strict object that reported unknown ones, by path: zod's issue has
+  // the keys but not the object's schema, so the error map (which sees it) records them.
+  const knownFields = new Map<string, readonly string[]>();
+  const parsed = clusterInputSchema.safeParse(input, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') knownFields.set(formatPath(issue.path ?? []), fieldsOf(issue.inst));
+      return issueMessage(issue);
+    },
+  });
   const issues: ConfigIssue[] = [];
-  if (!parsed.success) issues.push(...parsed.error.issues.map(toConfigIssue));
+  if (!parsed.success) {
+    // A misspelt required field is one mistake: "subnetID: did you mean 'subnetId'?" says it
+    // all, without "subnetId: is required" next to it.
+    const meant = new Set<string>();
+    for (const issue of parsed.error.issues) {
+      if (issue.code !== 'unrecognized_keys') continue;
+      const path = formatPath(issue.path);
+      const known = knownFields.get(path) ?? [];
+      for (const key of issue.keys) {
+        const guess = closestMatch(key, known);
+        if (guess !== null) meant.add(joinPath(path, guess));
+      }
+    }
+    for (const issue of parsed.error.issues) {
+      const path = formatPath(issue.path);
+      if (issue.code === 'unrecognized_keys') {
+        const known = knownFields.get(path) ?? [];
+        for (const key of issue.keys) issues.push({ path: joinPath(path, key), message: unknownFieldMessage(key, known) });
+      } else if (!(issue.code === 'invalid_type' && meant.has(path) && issue.message.startsWith('is required'))) {
+        issues.push({ path, message: issue.message });
+      }
+    }
+  }
   // A field whose shape is already wrong gets one message, not two.
   const shapePaths = new Set(issues.map((i) => i.path));
-  issues.push(...semanticIssues(input as unknown).filter((i) => !shapePaths.has(i.path)));
-  if (issues.length > 0 || !parsed.success) throw new BerthConfigError(dedupe(issues));
-  return deepFreeze(resolve(parsed.data));
+  issues.push(...semanticIssues(input).filter((i) => !shapePaths.has(i.path)));
+  return { issues: dedupe(issues), parsed: parsed.success ? parsed.data : null };
 }
 
-function toConfigIssue(issue: z.core.$ZodIssue): ConfigIssue {
-  const path = formatPath(issue.path);
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}: check the spelling (fields are listed in the ClusterInput type)`;
-  } else if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
-    message = `is required (${issue.expected})`;
-  }
-  return { path, message };
+function fieldsOf(schema: unknown): readonly string[] {
+  const shape = (schema as { shape?: unknown } | undefined)?.shape;
+  return shape && typeof shape === 'object' ? Object.keys(shape) : [];
 }
 
+/** A zod issue path as Berth prints it: `nodes[2].dataVolume.iops`; `''` for the root. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
+    else out = joinPath(out, String(p));
   }
   return out;
 }
+
+const joinPath = (base: string, key: string) => (base ? `${base}.${key}` : key);
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
   const seen = new Set<string>();
@@ -61,122 +98,6 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
     seen.add(k);
     return true;
   });
-}
-
-// Cross-field rules, run on the raw input with defensive reads so that shape problems and
-// these are reported together.
-type Loose = Record<string, unknown>;
-const obj = (v: unknown): Loose | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Loose) : null);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-
-function semanticIssues(raw: unknown): ConfigIssue[] {
-  const root = obj(raw);
-  if (!root) return [];
-  const issues: ConfigIssue[] = [];
-  const add = (path: string, message: string) => issues.push({ path, message });
-
-  // Subnets.
-  const subnets = new Map<string, { az: string | null; cidr: ReturnType<typeof parseCidr> }>();
-  arr(root.subnets).forEach((s, i) => {
-    const so = obj(s);
-    const id = str(so?.id);
-    const cidrText = str(so?.cidr);
-    const cidr = cidrText === null ? null : parseCidr(cidrText);
-    if (cidrText !== null && cidr === null) add(`subnets[${i}].cidr`, `'${cidrText}' is not an IPv4 CIDR block like 10.0.1.0/24 (the base address must be aligned to the prefix)`);
-    else if (cidr && (cidr.prefix < 16 || cidr.prefix > 28)) add(`subnets[${i}].cidr`, `AWS subnets are /16 to /28; got /${cidr.prefix}`);
-    if (id !== null) {
-      if (subnets.has(id)) add(`subnets[${i}].id`, `subnet ${id} is listed twice; list each subnet once`);
-      subnets.set(id, { az: str(so?.az), cidr });
-    }
-  });
-
-  // Nodes.
-  const nodes = arr(root.nodes);
-  const allowUnsafe = obj(root.quorum)?.allowUnsafeSize === true;
-  if (Array.isArray(root.nodes) && !allowUnsafe) {
-    if (nodes.length < 3) add('nodes', `a quorum cluster needs at least 3 nodes; got ${nodes.length}. Add nodes, or set quorum.allowUnsafeSize: true if you know what you are doing`);
-    else if (nodes.length % 2 === 0) add('nodes', `an even node count (${nodes.length}) tolerates no more failures than ${nodes.length - 1} nodes; use an odd count, or set quorum.allowUnsafeSize: true`);
-  }
-  const ids = new Map<string, number>();
-  const ips = new Map<string, number>();
-  const dv = obj(root.dataVolume);
-  nodes.forEach((n, i) => {
-    const no = obj(n);
-    if (!no) return;
-    const id = str(no.id);
-    const ip = str(no.ip);
-    const subnetId = str(no.subnetId);
-    if (id !== null) {
-      const prev = ids.get(id);
-      if (prev !== undefined) add(`nodes[${i}].id`, `node id '${id}' is already used by nodes[${prev}]; node ids must be unique`);
-      else ids.set(id, i);
-    }
-    if (ip !== null) {
-      const prev = ips.get(ip);
-      if (prev !== undefined) add(`nodes[${i}].ip`, `IP ${ip} is already used by nodes[${prev}]; each node needs its own IP`);
-      else ips.set(ip, i);
-    }
-    const ipNum = ip === null ? null : parseIpv4(ip);
-    if (ip !== null && ipNum === null) add(`nodes[${i}].ip`, `'${ip}' is not an IPv4 address`);
-    if (subnetId !== null) {
-      const subnet = subnets.get(subnetId);
-      if (!subnet) {
-        add(`nodes[${i}].subnetId`, `node ${id ?? i} names subnet ${subnetId}, which is not in subnets; add it there with its az and cidr`);
-      } else if (ipNum !== null && subnet.cidr) {
-        if (ipNum < subnet.cidr.first || ipNum > subnet.cidr.last) {
-          add(`nodes[${i}].ip`, `IP ${ip} of node ${id ?? i} is outside its subnet ${subnetId} (${formatCidr(subnets.get(subnetId))}); pick an address inside it`);
-        } else {
-          const why = reservedReason(ipNum, subnet.cidr);
-          if (why) add(`nodes[${i}].ip`, `IP ${ip} of node ${id ?? i} is ${why} in subnet ${subnetId}; AWS reserves the first four and the last address of every subnet`);
-        }
-      }
-    }
-    // The node's effective data volume, when the node overrides it.
-    const override = obj(no.dataVolume);
-    if (override) checkVolume(`nodes[${i}].dataVolume`, { ...(dv ?? {}), ...override }, add, !!dv);
-  });
-  if (dv) checkVolume('dataVolume', dv, add, true);
-
-  const mount = str(dv?.mountPath);
-  if (mount !== null && (!mount.startsWith('/') || mount === '/' || /\s|\/\.\.?(\/|$)/.test(mount))) {
-    add('dataVolume.mountPath', `'${mount}' must be an absolute path other than '/', without '.', '..' or spaces, e.g. /var/lib/kafka`);
-  }
-  arr(obj(root.bootstrap)?.files).forEach((f, i) => {
-    const p = str(obj(f)?.path);
-    if (p !== null && !p.startsWith('/')) add(`bootstrap.files[${i}].path`, `'${p}' must be an absolute path`);
-  });
-  const root_ = obj(root.rootVolume);
-  if (root_) {
-    const type = str(root_.type) ?? 'gp3';
-    if (type === 'st1' || type === 'sc1') add('rootVolume.type', `${type} cannot be a boot volume; use gp3`);
-    const size = num(root_.sizeGiB);
-    if (size !== undefined && size < 8) add('rootVolume.sizeGiB', `a root volume below 8 GiB will not hold a usual image; got ${size}`);
-  }
-  Object.entries(obj(root.tags) ?? {}).forEach(([k, v]) => {
-    if (k.length === 0 || k.length > 128) add(`tags.${k}`, 'tag keys must be 1–128 characters');
-    if (k.toLowerCase().startsWith('aws:')) add(`tags.${k}`, "tag keys starting with 'aws:' are reserved by AWS");
-    if (k.startsWith('berth:')) add(`tags.${k}`, "tag keys starting with 'berth:' are reserved by Berth");
-    if (typeof v === 'string' && v.length > 256) add(`tags.${k}`, 'tag values must be at most 256 characters');
-  });
-  return issues;
-}
-
-function formatCidr(s: { cidr: ReturnType<typeof parseCidr> } | undefined): string {
-  if (!s?.cidr) return '?';
-  const c = s.cidr;
-  return `${[24, 16, 8, 0].map((x) => Math.floor(c.first / 2 ** x) % 256).join('.')}/${c.prefix}`;
-}
-
-function checkVolume(path: string, v: Loose, add: (p: string, m: string) => void, present: boolean): void {
-  if (!present) return;
-  const type = (str(v.type) ?? 'gp3') as VolumeType;
-  const size = num(v.sizeGiB);
-  if (size === undefined || !['gp2', 'gp3', 'io1', 'io2', 'st1', 'sc1', 'standard'].includes(type)) return;
-  for (const [field, message] of volumeProblems({ type, sizeGiB: size, iops: num(v.iops), throughputMiBps: num(v.throughputMiBps) })) {
-    add(`${path}.${field}`, message);
-  }
 }
 
 function resolve(p: ParsedClusterInput): ClusterSpec {

@@ -1,5 +1,6 @@
 /** Small IPv4 helpers for spec validation (no dependency needed for this much). */
 
+/** An IPv4 address as a number (`10.0.1.10` → 167772426), or null when it is not one (leading zeros are refused). */
 export function parseIpv4(ip: string): number | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
   if (!m) return null;
@@ -14,6 +15,7 @@ export function parseIpv4(ip: string): number | null {
   return n;
 }
 
+/** An IPv4 CIDR block: its prefix and the first and last addresses it holds, as numbers. */
 export interface Cidr {
   readonly base: number;
   readonly prefix: number;
@@ -21,6 +23,15 @@ export interface Cidr {
   readonly last: number;
 }
 
+/**
+ * Parses an IPv4 CIDR block, or returns null when it is not one or its base address is not
+ * aligned to the prefix (`10.0.1.5/24`).
+ *
+ * @example
+ * ```ts
+ * parseCidr('10.0.1.0/24'); // { base: 167772416, prefix: 24, first: 167772416, last: 167772671 }
+ * ```
+ */
 export function parseCidr(cidr: string): Cidr | null {
   const [ip, prefixText, extra] = cidr.split('/');
   if (ip === undefined || prefixText === undefined || extra !== undefined) return null;
@@ -34,6 +45,7 @@ export function parseCidr(cidr: string): Cidr | null {
   return { base, prefix, first, last: first + size - 1 };
 }
 
+/** An IPv4 address from its number (the inverse of {@link parseIpv4}). */
 export function formatIpv4(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }

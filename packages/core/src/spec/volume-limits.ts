@@ -1,6 +1,9 @@
-/** EBS limits per volume type, from the EBS volume types documentation (docs/aws-behaviour.md, EBS-8: gp3 now 64 TiB, 80,000 IOPS, 2,000 MiB/s). */
+// EBS limits per volume type, from the EBS volume types documentation (docs/aws-behaviour.md, EBS-8: gp3 now 64 TiB, 80,000 IOPS, 2,000 MiB/s).
+
+/** An EBS volume type. */
 export type VolumeType = 'gp2' | 'gp3' | 'io1' | 'io2' | 'st1' | 'sc1' | 'standard';
 
+/** What one EBS volume type allows: size, provisioned IOPS and throughput ranges. */
 export interface VolumeLimits {
   readonly sizeGiB: readonly [number, number];
   /** Provisioned IOPS range, or null when the type takes no IOPS setting. */
@@ -10,6 +13,7 @@ export interface VolumeLimits {
   readonly throughputMiBps: readonly [number, number] | null;
 }
 
+/** The limits of every EBS volume type (EBS-8), as defineCluster checks them. */
 export const VOLUME_LIMITS: Readonly<Record<VolumeType, VolumeLimits>> = {
   gp2: { sizeGiB: [1, 16384], iops: null, iopsPerGiB: null, throughputMiBps: null },
   gp3: { sizeGiB: [1, 65536], iops: [3000, 80000], iopsPerGiB: 500, throughputMiBps: [125, 2000] },

@@ -128,8 +128,8 @@ describe('defineCluster', () => {
     expectProblem(input, 'nodes[2].subnetId', /subnet-000000ff, which is not in subnets/);
   });
 
-  it('rejects unknown fields (typos) by name', () => {
-    expectProblem({ ...clusterInput(3), instanceTyp: 'm6i.large' }, '', /unknown field 'instanceTyp'/);
+  it('rejects unknown fields (typos) by their path, with the field meant', () => {
+    expectProblem({ ...clusterInput(3), instanceTyp: 'm6i.large' }, 'instanceTyp', /^unknown field: did you mean 'instanceType'\?$/);
   });
 
   it('rejects a malformed subnet CIDR', () => {
