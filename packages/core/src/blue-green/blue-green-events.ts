@@ -15,6 +15,7 @@ export interface BlueGreenEvents {
   /** While waiting for the side: how many of its nodes are healthy (when the count changes). */
   'side.waiting': { side: Side; healthy: number; total: number; atMs: number };
   'side.healthy': { side: Side; durationMs: number; atMs: number };
+  /** `verify` said yes before the shift or before a rollback (the window's polls report only a no). */
   'side.verified': { side: Side; stage: VerifyStage; atMs: number };
   'side.rejected': { side: Side; stage: VerifyStage; reason: string; atMs: number };
   /** `why`: `stale` (an idle side on another revision), `failed`, or `old` (its rollback window is over). */

@@ -615,7 +615,8 @@ class DeployRun {
       own.abort();
     }
     if (why) this.#emit('side.rejected', { side, stage, reason: why });
-    else this.#emit('side.verified', { side, stage });
+    // The window's checks are polls, not steps: only a failure is news there.
+    else if (stage !== 'window') this.#emit('side.verified', { side, stage });
     return why;
   }
 
