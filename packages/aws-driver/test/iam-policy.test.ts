@@ -22,7 +22,7 @@ const input = () => ({
   instanceType: 'm6i.large',
   securityGroupIds: ['sg-0123456789abcdef0'],
   iamInstanceProfile: 'kafka-node',
-  dataVolume: { sizeGiB: 100, kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/k' },
+  dataVolume: { sizeGiB: 100, kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
   dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', clusterRecord: 'kafka.internal.example.com', nodeRecordTemplate: '{node}.kafka.internal.example.com' },
 });
 const spec = defineCluster(input());
@@ -110,14 +110,14 @@ describe('iamPolicyFor', () => {
   });
 
   it('KMS: the controller may create volumes with the spec keys (via EC2 only); Decrypt and ReEncrypt only to restore a snapshot', () => {
-    const key = ['arn:aws:kms:eu-west-1:123456789012:key/k'];
+    const key = ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'];
     const via = { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' };
     expect(byId(controller, 'CreateVolumeKeyGrant')).toMatchObject({ Action: ['kms:CreateGrant'], Resource: key, Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' }, StringEquals: via } });
     expect(byId(controller, 'CreateVolumeWithKey')).toMatchObject({ Action: ['kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'], Resource: key, Condition: { StringEquals: via } });
     expect(controller.Statement.map((s) => s.Sid)).not.toContain('RestoreSnapshotWithKey');
-    const restored = defineCluster({ ...input(), dataVolume: { sizeGiB: 100, kmsKeyId: 'k-0123', snapshotId: 'snap-0123456789abcdef0' } });
+    const restored = defineCluster({ ...input(), dataVolume: { sizeGiB: 100, kmsKeyId: '0123abcd-12ab-34cd-56ef-1234567890ab', snapshotId: 'snap-0123456789abcdef0' } });
     const doc = iamPolicyFor(restored, { accountId: '123456789012' }).controller;
-    expect(doc.Statement.find((s) => s.Sid === 'RestoreSnapshotWithKey')).toMatchObject({ Action: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'], Resource: ['arn:aws:kms:eu-west-1:123456789012:key/k-0123'] });
+    expect(doc.Statement.find((s) => s.Sid === 'RestoreSnapshotWithKey')).toMatchObject({ Action: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'], Resource: ['arn:aws:kms:eu-west-1:123456789012:key/0123abcd-12ab-34cd-56ef-1234567890ab'] });
     // No key in the spec: no KMS at all.
     const plain = defineCluster({ ...input(), dataVolume: { sizeGiB: 100 } });
     const plainPolicies = iamPolicyFor(plain);
@@ -207,7 +207,7 @@ describe('iamPolicyFor', () => {
   });
 
   it('KMS: a node may use the spec keys via EC2 only, to attach its encrypted volume', () => {
-    const key = ['arn:aws:kms:eu-west-1:123456789012:key/k'];
+    const key = ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'];
     const via = { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' };
     expect(byId(node, 'AttachEncryptedVolumeGrant')).toMatchObject({ Action: ['kms:CreateGrant'], Resource: key, Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' }, StringEquals: via } });
     expect(byId(node, 'AttachEncryptedVolume')).toMatchObject({ Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: key, Condition: { StringEquals: via } });
