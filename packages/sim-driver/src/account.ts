@@ -30,7 +30,8 @@ export interface SimTargetGroupOptions {
   /**
    * The subnets of the load balancer that forwards to the group; it checks targets only in their
    * AZs (ELB-2). `null`: no load balancer, the group is not in use and its targets are `unused`
-   * (`Target.NotInUse`). Default: every subnet of the group's VPC.
+   * (`Target.NotInUse`). Default: every subnet of the group's VPC — or, when it has none yet, the
+   * subnets of the first spec that names the group, once `prepare` makes them.
    */
   readonly loadBalancerSubnets?: readonly string[] | null;
   /** Default: the VPC of `loadBalancerSubnets`, else the account's VPC. */
@@ -67,6 +68,8 @@ export class SimAccount {
   /** Roles whose policies a test or user replaced: prepare() never attaches generated ones to them. */
   readonly #overridden = new Set<string>();
   #transform: ((role: 'controller' | 'node', document: unknown, spec: ClusterSpec) => unknown) | null = null;
+  /** Target groups made before the account had subnets: the first spec naming one puts it behind a load balancer. */
+  readonly #notYetInUse = new Map<string, { readonly arn: string; readonly protocol: 'TCP' | 'HTTP'; readonly port: number }>();
 
   constructor(ctx: SimContext, policies: PolicySource, lockTable: string) {
     this.#ctx = ctx;
@@ -120,7 +123,10 @@ export class SimAccount {
     // The target groups the spec names, in use behind a load balancer across the spec's subnets.
     // One that is not this account's (another region, account or partition) is left to AWS's answer.
     for (const arn of spec.loadBalancer?.targetGroupArns ?? []) {
-      if (!state.targetGroups.has(arn) && this.#ownTargetGroupArn(arn)) this.createTargetGroup({ arn, loadBalancerSubnets: spec.subnets.map((x) => x.id) });
+      const subnetIds = spec.subnets.map((x) => x.id);
+      const waiting = this.#notYetInUse.get(arn);
+      if (waiting) this.#putInUse(waiting, subnetIds);
+      else if (!state.targetGroups.has(arn) && this.#ownTargetGroupArn(arn)) this.createTargetGroup({ arn, loadBalancerSubnets: subnetIds });
     }
     this.#ctx.dynamodb.ensureTable({
       TableName: this.#lockTable,
@@ -193,22 +199,30 @@ export class SimAccount {
     if (options.deregistrationDelaySec !== undefined) elbv2.modifyAttributes(group.arn, [['deregistration_delay.timeout_seconds', String(options.deregistrationDelaySec)]]);
     if (lbSubnets !== null) {
       const subnetIds = lbSubnets ?? [...state.subnets.values()].filter((x) => x.vpcId === vpcId).map((x) => x.id);
-      // One subnet per AZ (a load balancer takes at most one in each).
-      const perAz = new Map<string, string>();
-      for (const id of subnetIds) {
-        const az = state.subnets.get(id)?.az;
-        if (az !== undefined && !perAz.has(az)) perAz.set(az, id);
-      }
-      const lb = elbv2.createLoadBalancer({
-        name: `sim-lb-${group.arn.slice(-12)}`,
-        type: protocol === 'HTTP' ? 'application' : 'network',
-        scheme: 'internal',
-        subnetIds: [...perAz.values()],
-        securityGroups: [],
-      });
-      elbv2.createListener({ loadBalancerArn: lb.arn, protocol, port, defaultActions: [{ Type: 'forward', TargetGroupArn: group.arn }] });
+      // No subnet yet (made before the spec that names it is prepared): prepare() puts it in use.
+      if (subnetIds.length === 0) this.#notYetInUse.set(group.arn, { arn: group.arn, protocol, port });
+      else this.#putInUse({ arn: group.arn, protocol, port }, subnetIds);
     }
     return group.arn;
+  }
+
+  /** A load balancer across the subnets (one per AZ) whose listener forwards to the group. */
+  #putInUse(group: { readonly arn: string; readonly protocol: 'TCP' | 'HTTP'; readonly port: number }, subnetIds: readonly string[]): void {
+    const { state, elbv2 } = this.#ctx;
+    this.#notYetInUse.delete(group.arn);
+    const perAz = new Map<string, string>();
+    for (const id of subnetIds) {
+      const az = state.subnets.get(id)?.az;
+      if (az !== undefined && !perAz.has(az)) perAz.set(az, id);
+    }
+    const lb = elbv2.createLoadBalancer({
+      name: `sim-lb-${group.arn.slice(-12)}`,
+      type: group.protocol === 'HTTP' ? 'application' : 'network',
+      scheme: 'internal',
+      subnetIds: [...perAz.values()],
+      securityGroups: [],
+    });
+    elbv2.createListener({ loadBalancerArn: lb.arn, protocol: group.protocol, port: group.port, defaultActions: [{ Type: 'forward', TargetGroupArn: group.arn }] });
   }
 
   /** An AMI in the account (root device `/dev/xvda` unless given). */

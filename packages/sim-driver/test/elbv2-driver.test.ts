@@ -47,7 +47,7 @@ describe('the AWS driver on the simulated ELBv2', () => {
       const states = async () => (await sim.driver.describeTargetGroups(spec, [TG]))[0]!.targets.map((t) => [t.instanceId, t.state, t.reason]);
       const sorted = [a, b].sort();
       expect(await states()).toEqual(sorted.map((id) => [id, 'initial', 'Elb.RegistrationInProgress']));
-      const [{ healthyAfterMs, deregistrationDelayMs }] = (await sim.driver.describeTargetGroups(spec, [TG])) as [{ healthyAfterMs: number; deregistrationDelayMs: number }];
+      const { healthyAfterMs, deregistrationDelayMs } = (await sim.driver.describeTargetGroups(spec, [TG]))[0]!;
       await sim.clock.sleep(healthyAfterMs + 5 * SEC);
       expect(await states()).toEqual(sorted.map((id) => [id, 'healthy', null]));
       await sim.driver.deregisterTargets(spec, [TG], [a]);
@@ -58,6 +58,20 @@ describe('the AWS driver on the simulated ELBv2', () => {
     });
     expect(sim.account.iamDenials()).toEqual([]);
     expect(sim.driver.apiCallCounts()).toMatchObject({ RegisterTargets: 1, DeregisterTargets: 2 });
+  });
+
+  it('a group made with sim.account.createTargetGroup before the spec sets its own timing; the spec\'s preparation puts it behind a load balancer', async () => {
+    const sim = createSimulation({ seed: 4, profile: 'fast' });
+    const arn = sim.account.createTargetGroup({ name: 'kafka', port: 9092, healthCheckIntervalSec: 10, healthyThreshold: 2, deregistrationDelaySec: 20 });
+    const spec = lbSpec([arn]);
+    await sim.run(() => provision(sim, spec));
+    await sim.run(async () => {
+      const id = sim.world.currentInstance(spec.nodes[0]!.id)!.id;
+      await sim.driver.registerTargets(spec, [arn], [id]);
+      await sim.clock.sleep(21 * SEC);
+      expect(await sim.driver.describeTargetGroups(spec, [arn])).toEqual([{ targetGroupArn: arn, deregistrationDelayMs: 20_000, healthyAfterMs: 20_000, targets: [{ instanceId: id, state: 'healthy', reason: null }] }]);
+    });
+    expect(sim.account.iamDenials()).toEqual([]);
   });
 
   it('a group the account does not have: TargetGroupNotFound naming it, not retryable', async () => {
@@ -82,7 +96,9 @@ describe('the AWS driver on the simulated ELBv2', () => {
       await sim.run(() => provision(sim, spec));
       const id = sim.world.currentInstance(spec.nodes[0]!.id)!.id;
       // The generated policy allows it.
-      await sim.run(() => call(sim, id));
+      await sim.run(async () => {
+        await call(sim, id);
+      });
       expect(sim.account.iamDenials()).toEqual([]);
       // The same call without the statement.
       sim.account.transformPolicies(drop([sid]));
