@@ -24,4 +24,13 @@ describe('examples/blue-green.ts', () => {
     const block = doc.slice(doc.indexOf('```text', doc.indexOf('<!-- plan: blue live, v2 -->')) + '```text\n'.length);
     expect(printed).toBe(block.slice(0, block.indexOf('\n```')));
   }, 120_000);
+
+  it('target groups: the same story, registering before deregistering', async () => {
+    const { stdout } = await run(`${root}/node_modules/.bin/tsx`, ['examples/blue-green.ts', '--seed', '7', '--traffic', 'target-groups'], { cwd: root });
+    expect(stdout).toContain("~ shift traffic blue → green: register green's instances in every target group and wait until each is healthy, then deregister blue's");
+    expect(stdout).toMatch(/green: 3 targets healthy \(150 s\)\n.*blue: 3 targets draining \(300 s\)/);
+    expect(stdout).toMatch(/^v2: completed, live green, deleted blue$/m);
+    expect(stdout).toMatch(/^v3: failed in the window, traffic went back on green, blue deleted$/m);
+    expect(stdout).toMatch(/^status: live green; traffic goes to green: 1 target group \(blue: 0 registered; green: 3 registered\)$/m);
+  }, 120_000);
 });

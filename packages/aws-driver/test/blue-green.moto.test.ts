@@ -1,19 +1,31 @@
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DescribeAutoScalingGroupsCommand, AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createBlueGreen, type BlueGreenOptions, type ClusterInput } from '@berth/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSystemClock } from '../src/index.js';
 import { clientConfig, clusterInput, useMotoWorld, type AwsWorld } from './support/aws-fixture.js';
 
 /*
- * Blue/green through moto (issue 10), DNS variant: the production driver's wire calls for a
- * whole deploy — both sides provisioned with apply(), the record UPSERTed, the old side deleted
- * with deleteNode — and status() reading the live side back from Route 53.
+ * Blue/green through moto (issue 10), both variants: the production driver's wire calls for a
+ * whole deploy — both sides provisioned with apply(), the record UPSERTed or the targets
+ * registered and deregistered, the old side deleted with deleteNode — and status() reading the
+ * live side back from Route 53 or ELBv2.
  *
  * What moto cannot show here (the simulator's blue-green tests do):
  *  - the waits: instances are InService at once with no boot phases, Route 53 changes are INSYNC
- *    at once, so the TTL wait and a node failing its boot or the window never happen on their own;
- *    the window failure below comes from `verify`;
+ *    at once, targets are healthy at once and leave with no draining (ELBv2 health checks and the
+ *    deregistration delay are not run), so the TTL wait, the draining, a node failing its boot,
+ *    targets never getting healthy, or the window failing on its own never happen; the window
+ *    failure below comes from `verify`;
  *  - a crash and a second process resuming under the lease (moto does not serialise writes).
  */
 
@@ -48,14 +60,33 @@ function tier(overrides: Partial<BlueGreenOptions> = {}) {
 
 let r53: Route53Client;
 let asg: AutoScalingClient;
+let elb: ElasticLoadBalancingV2Client;
 beforeEach(() => {
   r53 = new Route53Client(clientConfig(aws.moto.endpoint));
   asg = new AutoScalingClient(clientConfig(aws.moto.endpoint));
+  elb = new ElasticLoadBalancingV2Client(clientConfig(aws.moto.endpoint));
 });
 afterEach(() => {
   r53.destroy();
   asg.destroy();
+  elb.destroy();
 });
+
+/** A TCP target group behind a network load balancer, as an operator makes it once for the tier. */
+async function targetGroup(world: AwsWorld): Promise<string> {
+  const vpcId = (await world.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [world.subnets[0]!.id] }))).Subnets?.[0]?.VpcId as string;
+  const g = await elb.send(new CreateTargetGroupCommand({ Name: 'web', Protocol: 'TCP', Port: 80, VpcId: vpcId, TargetType: 'instance', HealthCheckIntervalSeconds: 10, HealthyThresholdCount: 2 }));
+  const arn = g.TargetGroups?.[0]?.TargetGroupArn as string;
+  await elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '0' }] }));
+  const lb = await elb.send(new CreateLoadBalancerCommand({ Name: 'web-lb', Type: 'network', Scheme: 'internal', Subnets: world.subnets.map((x) => x.id) }));
+  await elb.send(new CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancers?.[0]?.LoadBalancerArn, Protocol: 'TCP', Port: 80, DefaultActions: [{ Type: 'forward', TargetGroupArn: arn }] }));
+  return arn;
+}
+
+async function targets(arn: string): Promise<string[]> {
+  const r = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+  return (r.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State !== 'draining').map((d) => d.Target?.Id ?? '').sort();
+}
 
 async function record(name: string): Promise<string[] | null> {
   const r = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: aws.world.hostedZoneId }));
@@ -105,5 +136,37 @@ describe('blue/green through moto (DNS)', () => {
     expect(await groupsOf('web-green')).toEqual([]);
     expect(await groupsOf('web-blue')).toHaveLength(3);
     expect((await bg.status()).live).toBe('blue');
+  });
+});
+
+describe('blue/green through moto (target groups)', () => {
+  it('a first deploy registers blue; the next registers green, deregisters blue and deletes it; status() reads the live side from the group', async () => {
+    const arn = await targetGroup(aws.world);
+    // moto answers healthy at once: wait no longer than a second for what AWS takes 2 × 10 s.
+    const bg = tier({ traffic: { targetGroupArns: [arn] }, registerTimeoutMs: 1_000 });
+    await bg.deploy({ image: aws.world.image });
+    const blue = (await bg.status()).sides.blue.instanceIds;
+    expect(blue).toHaveLength(3);
+    expect(await targets(arn)).toEqual([...blue].sort());
+
+    const report = await bg.deploy({ image: aws.world.otherImage });
+    expect(report).toMatchObject({ outcome: 'completed', from: 'blue', to: 'green', live: 'green' });
+    const status = await bg.status();
+    expect(status).toMatchObject({ live: 'green', traffic: { kind: 'target-groups', state: 'green', foreign: [] } });
+    expect(await targets(arn)).toEqual([...status.sides.green.instanceIds].sort());
+    expect(await groupsOf('web-blue')).toEqual([]);
+    const calls = aws.driver.apiCallCounts();
+    expect(calls['RegisterTargets']).toBe(2);
+    expect(calls['DeregisterTargets']).toBe(1);
+  });
+
+  it('verify says no before the shift: green never reaches the group and is deleted; blue stays registered', async () => {
+    const arn = await targetGroup(aws.world);
+    const bg = tier({ traffic: { targetGroupArns: [arn] }, registerTimeoutMs: 1_000, hooks: { verify: (s, ctx) => !(s === 'green' && ctx.stage === 'before-shift') } });
+    await bg.deploy({ image: aws.world.image });
+    const blue = [...(await bg.status()).sides.blue.instanceIds].sort();
+    await expect(bg.deploy({ image: aws.world.otherImage })).rejects.toMatchObject({ code: 'DEPLOY_FAILED', stage: 'verify', live: 'blue', deleted: 'green' });
+    expect(await targets(arn)).toEqual(blue);
+    expect(await groupsOf('web-green')).toEqual([]);
   });
 });

@@ -228,5 +228,8 @@ describe('traffic classification', () => {
     expect(t).toMatchObject({ state: 'mixed', live: null, registered: { blue: ['i-b1'], green: ['i-g1'] }, draining: { blue: ['i-b2'], green: [] }, foreign: ['i-x'] });
     expect(targetTrafficStatus([g([['i-g1', 'healthy'], ['i-b2', 'draining']])], { blue: ['i-b2'], green: ['i-g1'] })).toMatchObject({ state: 'green', live: 'green' });
     expect(targetTrafficStatus([g([])], { blue: [], green: [] })).toMatchObject({ state: 'none', live: null });
+    // A target of a terminated instance (ELB-12) takes no traffic: not blue's, not foreign.
+    const dead = { targetGroupArn: TG, deregistrationDelayMs: 0, healthyAfterMs: 0, targets: [{ instanceId: 'i-b9', state: 'unused' as const, reason: 'Target.InvalidState' }, { instanceId: 'i-g1', state: 'healthy' as const, reason: null }] };
+    expect(targetTrafficStatus([dead], { blue: ['i-b9'], green: ['i-g1'] })).toMatchObject({ state: 'green', registered: { blue: [], green: ['i-g1'] }, foreign: [], dead: ['i-b9'] });
   });
 });

@@ -155,6 +155,12 @@ export interface TrafficStatus {
   readonly draining: Readonly<Record<Side, readonly string[]>>;
   /** Record values or registered instances that belong to neither side. */
   readonly foreign: readonly string[];
+  /**
+   * Target groups: registered targets whose instance is stopped or terminated (`unused`,
+   * `Target.InvalidState`, ELB-12). They take no traffic; a deploy deregisters those it can
+   * still tell are a side's.
+   */
+  readonly dead: readonly string[];
   /** One line for people. */
   readonly summary: string;
 }

@@ -577,7 +577,10 @@ class DeployRun {
   /** Asks `hooks.verify`, bounded by `hookTimeoutMs`. Null: yes; otherwise why not. */
   async #verify(side: Side, stage: VerifyStage, l: SideLook): Promise<string | null> {
     const fn = this.#x.options.hooks?.verify;
-    if (!fn) return null;
+    if (!fn) {
+      if (stage !== 'window') this.#emit('side.verified', { side, stage });
+      return null;
+    }
     throwIfAborted(this.#signal);
     const own = new AbortController();
     const onAbort = () => own.abort(this.#signal.reason);
@@ -650,10 +653,13 @@ class DeployRun {
       }
     } else {
       const ids = l.statuses.filter((s) => s.healthy && s.current).map((s) => (s.current as NonNullable<NodeStatus['current']>).instanceId);
+      // The old side's instances as EC2 lists them now: one lost a moment ago is still listed
+      // (terminated, for a while) and its target is deregistered with the others.
+      const fromIds = from ? allInstanceIds((await x.lookSide(from, this.#specs[from], this.#signal, 'instances')).observation) : [];
       await x.lease.ensure(this.#signal, x.callLeaseMs);
       await this.#bg.driver.registerTargets(x.resolved.trafficSpec, t.targetGroupArns, ids, { signal: this.#signal });
       await this.#waitTargetsHealthy(to, ids, t.targetGroupArns);
-      if (from) await this.#drain(from);
+      if (from) await this.#drain(from, fromIds);
     }
     this.#emit('traffic.shifted', { from, to });
   }
@@ -686,12 +692,15 @@ class DeployRun {
     }
   }
 
-  /** Target groups: deregisters every registered instance of `side` and waits until none drains. */
-  async #drain(side: Side): Promise<void> {
+  /**
+   * Target groups: deregisters every registered instance of `side` (those EC2 lists for it now,
+   * and `known`) and waits until none drains.
+   */
+  async #drain(side: Side, known: readonly string[] = []): Promise<void> {
     const x = this.#x;
     const t = x.resolved.traffic;
     if (t.kind !== 'target-groups') return;
-    const mine = new Set(allInstanceIds((await x.lookSide(side, this.#specs[side], this.#signal, 'instances')).observation));
+    const mine = new Set([...known, ...allInstanceIds((await x.lookSide(side, this.#specs[side], this.#signal, 'instances')).observation)]);
     const groups = await this.#bg.driver.describeTargetGroups(x.resolved.trafficSpec, t.targetGroupArns, { signal: this.#signal });
     const registered = groups.filter((g) => g.targets.some((tg) => mine.has(tg.instanceId) && isRegistered(tg)));
     const ids = [...new Set(registered.flatMap((g) => g.targets.filter((tg) => mine.has(tg.instanceId) && isRegistered(tg)).map((tg) => tg.instanceId)))].sort();

@@ -92,6 +92,9 @@ export function planBlueGreen(tier: string, traffic: TrafficStatus, sides: Reado
         : `the target groups also route to ${traffic.foreign.join(', ')}, an instance of neither side; blue/green leaves it registered`,
     );
   }
+  if (traffic.dead.length > 0) {
+    warnings.push(`the target groups still list ${traffic.dead.join(', ')}, of stopped or terminated instances (ELB-12): they take no traffic; a deploy deregisters those EC2 still lists for a side, deregister the others yourself`);
+  }
   if (traffic.state === 'foreign') {
     return blocked(
       `${traffic.summary}. Blue/green moves traffic only between its own sides: point the ${traffic.kind === 'dns' ? 'record' : 'target groups'} at one side (or remove ${traffic.kind === 'dns' ? 'the record' : 'those targets'}) first`,

@@ -8,9 +8,14 @@ export function isDraining(t: TargetHealthObservation): boolean {
   return t.state === 'draining' || t.state === 'unhealthy.draining';
 }
 
-/** Registered and not draining: the load balancer may route new requests to it. */
+/** Registered and not draining (a dead target included: it is still registered). */
 export function isRegistered(t: TargetHealthObservation): boolean {
   return !isDraining(t) && t.reason !== 'Target.NotRegistered';
+}
+
+/** Registered, but its instance is stopped or terminated (`unused`, `Target.InvalidState`, ELB-12): it takes no traffic. */
+export function isDead(t: TargetHealthObservation): boolean {
+  return isRegistered(t) && t.reason === 'Target.InvalidState';
 }
 
 /** Where a DNS record sends clients, given each side's node IPs. Pure. */
@@ -22,7 +27,7 @@ export function dnsTrafficStatus(record: TrafficStatus['record'], ips: Readonly<
     if (side) registered[side].push(v);
     else foreign.push(v);
   }
-  return classify('dns', record, null, registered, { blue: [], green: [] }, foreign, record ? `${record.name} A ${record.values.join(', ') || '(no values)'} (TTL ${record.ttl} s)` : 'no record');
+  return classify('dns', record, null, registered, { blue: [], green: [] }, foreign, [], record ? `${record.name} A ${record.values.join(', ') || '(no values)'} (TTL ${record.ttl} s)` : 'no record');
 }
 
 /**
@@ -33,10 +38,12 @@ export function targetTrafficStatus(groups: readonly TargetGroupObservation[], i
   const registered: Record<Side, string[]> = { blue: [], green: [] };
   const draining: Record<Side, string[]> = { blue: [], green: [] };
   const foreign: string[] = [];
+  const dead: string[] = [];
   for (const g of groups) {
     for (const t of g.targets) {
       const side = SIDES.find((s) => instances[s].includes(t.instanceId));
-      if (isRegistered(t)) {
+      if (isDead(t)) dead.push(t.instanceId);
+      else if (isRegistered(t)) {
         if (side) registered[side].push(t.instanceId);
         else foreign.push(t.instanceId);
       } else if (isDraining(t) && side) draining[side].push(t.instanceId);
@@ -44,7 +51,8 @@ export function targetTrafficStatus(groups: readonly TargetGroupObservation[], i
   }
   const parts = SIDES.map((s) => `${s}: ${sortedUnique(registered[s]).length} registered${draining[s].length > 0 ? `, ${sortedUnique(draining[s]).length} draining` : ''}`);
   if (foreign.length > 0) parts.push(`other: ${sortedUnique(foreign).length} registered`);
-  return classify('target-groups', null, groups, registered, draining, foreign, `${groups.length} target group${groups.length === 1 ? '' : 's'} (${parts.join('; ')})`);
+  if (dead.length > 0) parts.push(`${sortedUnique(dead).length} of stopped or terminated instances`);
+  return classify('target-groups', null, groups, registered, draining, foreign, dead, `${groups.length} target group${groups.length === 1 ? '' : 's'} (${parts.join('; ')})`);
 }
 
 function classify(
@@ -54,6 +62,7 @@ function classify(
   registered: Record<Side, string[]>,
   draining: Record<Side, string[]>,
   foreign: string[],
+  dead: string[],
   detail: string,
 ): TrafficStatus {
   const withTraffic = SIDES.filter((s) => registered[s].length > 0);
@@ -76,6 +85,7 @@ function classify(
     registered: Object.freeze({ blue: sortedUnique(registered.blue), green: sortedUnique(registered.green) }),
     draining: Object.freeze({ blue: sortedUnique(draining.blue), green: sortedUnique(draining.green) }),
     foreign: sortedUnique(foreign),
+    dead: sortedUnique(dead),
     summary: `${head}: ${detail}`,
   });
 }
