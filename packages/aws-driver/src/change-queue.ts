@@ -13,7 +13,8 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { ClusterChange, ClusterSpec, InstanceDisruption } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { isAwsCode } from './map-aws-error.js';
-import { changeQueueName, changeRuleName, groupNamePrefix, nodeIdFromGroupName, noticeRuleName, TAG, tagsToRecord } from './names.js';
+import { changeQueueName, changeRuleName, groupNamePrefix, nodeIdFromGroupName, noticeRuleName, phaseRuleName, TAG, tagsToRecord } from './names.js';
+import { parsePhase } from './observe.js';
 
 /** The Auto Scaling events the change rule forwards (EventBridge `detail-type`). */
 export const CHANGE_EVENT_TYPES = Object.freeze({
@@ -24,6 +25,13 @@ export const CHANGE_EVENT_TYPES = Object.freeze({
 
 /** EC2's warning, two minutes ahead, that it will interrupt a spot instance (EventBridge `detail-type`, source `aws.ec2`). */
 export const SPOT_INTERRUPTION_WARNING = 'EC2 Spot Instance Interruption Warning';
+
+/**
+ * EventBridge's event for a changed tag (source `aws.tag`, docs/aws-behaviour.md EB-7): the
+ * bootstrap reports each phase by tagging its instance `berth:phase`, so these events carry the
+ * boot phases to the queue.
+ */
+export const TAG_CHANGE = 'Tag Change on Resource';
 
 /** How long before the interruption AWS sends the warning (docs/aws-behaviour.md EC2-5). */
 export const SPOT_NOTICE_MS = 2 * 60_000;
@@ -51,6 +59,9 @@ export interface ChangeQueueResult {
   /** The rule forwarding spot interruption warnings (with `capabilities.spot`), else null. */
   readonly noticeRuleName: string | null;
   readonly noticeRuleArn: string | null;
+  /** The rule forwarding the `berth:phase` tag changes of the cluster's instances. */
+  readonly phaseRuleName: string;
+  readonly phaseRuleArn: string;
   readonly changes: readonly ChangeQueueChange[];
 }
 
@@ -81,8 +92,22 @@ export function noticeEventPattern(): Record<string, unknown> {
   return { source: ['aws.ec2'], 'detail-type': [SPOT_INTERRUPTION_WARNING] };
 }
 
+/**
+ * The phase rule's event pattern: tag changes of EC2 instances tagged `berth:cluster=<name>`
+ * that changed `berth:phase` (EB-7). `changed-tag-keys` is an array in the event: a pattern
+ * value matches when the array holds it (EB-2). The tags in the event are the instance's tags
+ * after the change, so the cluster's tag selects the cluster's own instances.
+ */
+export function phaseEventPattern(spec: ClusterSpec): Record<string, unknown> {
+  return {
+    source: ['aws.tag'],
+    'detail-type': [TAG_CHANGE],
+    detail: { service: ['ec2'], 'resource-type': ['instance'], 'changed-tag-keys': [TAG.phase], tags: { [TAG.cluster]: [spec.name] } },
+  };
+}
+
 /** The queue policy: EventBridge may send, and only from the cluster's rules. */
-export function changeQueuePolicy(queueArn: string, ruleArn: string, noticeRuleArn: string | null = null): Record<string, unknown> {
+export function changeQueuePolicy(queueArn: string, ruleArns: readonly string[]): Record<string, unknown> {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -92,7 +117,7 @@ export function changeQueuePolicy(queueArn: string, ruleArn: string, noticeRuleA
         Principal: { Service: 'events.amazonaws.com' },
         Action: 'sqs:SendMessage',
         Resource: queueArn,
-        Condition: { ArnEquals: { 'aws:SourceArn': noticeRuleArn === null ? ruleArn : [ruleArn, noticeRuleArn] } },
+        Condition: { ArnEquals: { 'aws:SourceArn': ruleArns.length === 1 ? ruleArns[0] : [...ruleArns] } },
       },
     ],
   };
@@ -120,11 +145,12 @@ function canonical(v: unknown): string {
 
 /**
  * Creates or converges the cluster's change feed: the SQS queue (tagged `berth:cluster`), the
- * EventBridge rule on the default bus for the cluster's Auto Scaling events, with
- * `capabilities.spot` a second rule for EC2's spot interruption warnings, each rule's target
- * (the queue), and the queue policy that lets the rules send. Looks before it writes: a second
- * run makes four read calls (GetQueueUrl, GetQueueAttributes, DescribeRule, ListTargetsByRule;
- * six with the notice rule) and no write.
+ * EventBridge rules on the default bus — one for the cluster's Auto Scaling events, one for the
+ * `berth:phase` tag changes of its instances (the boot phases) and, with `capabilities.spot`, one
+ * for EC2's spot interruption warnings — each rule's target (the queue), and the queue policy
+ * that lets the rules send. Looks before it writes: a second run makes six read calls
+ * (GetQueueUrl, GetQueueAttributes, and DescribeRule and ListTargetsByRule per rule; eight with
+ * the notice rule) and no write.
  */
 export async function ensureChangeQueue(ctx: AwsContext, spec: ClusterSpec, signal?: AbortSignal): Promise<ChangeQueueResult> {
   const queueName = queueNameFor(ctx, spec);
@@ -162,6 +188,8 @@ export async function ensureChangeQueue(ctx: AwsContext, spec: ClusterSpec, sign
   if (!queueArn) throw new Error(`GetQueueAttributes returned no QueueArn for ${queueName}`);
 
   const ruleArn = await ensureRule(ctx, ruleName, changeEventPattern(spec), `Berth: Auto Scaling launch/terminate events of cluster ${spec.name}, to SQS ${queueName}`, queueArn, changes, signal);
+  const phaseName = phaseRuleName(spec.name);
+  const phaseArn = await ensureRule(ctx, phaseName, phaseEventPattern(spec), `Berth: berth:phase tag changes of cluster ${spec.name}'s instances (boot phases), to SQS ${queueName}`, queueArn, changes, signal);
   // Spot interruption warnings, only for a driver whose instances may be spot (capabilities.spot):
   // the rule takes every warning of the region, which is noise otherwise.
   const noticeName = ctx.config.capabilities.spot ? noticeRuleName(spec.name) : null;
@@ -170,7 +198,7 @@ export async function ensureChangeQueue(ctx: AwsContext, spec: ClusterSpec, sign
       ? null
       : await ensureRule(ctx, noticeName, noticeEventPattern(), `Berth: EC2 spot interruption warnings (the region's; cluster ${spec.name} keeps its own instances'), to SQS ${queueName}`, queueArn, changes, signal);
 
-  const policy = changeQueuePolicy(queueArn, ruleArn, noticeArn);
+  const policy = changeQueuePolicy(queueArn, [ruleArn, phaseArn, ...(noticeArn === null ? [] : [noticeArn])]);
   if (!sameJson(attrs.Attributes?.Policy, policy)) {
     await ctx.call('SetQueueAttributes', (abortSignal) => ctx.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify(policy) } }), { abortSignal }), {
       signal,
@@ -179,7 +207,7 @@ export async function ensureChangeQueue(ctx: AwsContext, spec: ClusterSpec, sign
   } else {
     changes.push({ resource: 'queue-policy', action: 'unchanged', id: queueArn });
   }
-  return Object.freeze({ queueName, queueUrl: url, queueArn, ruleName, ruleArn, noticeRuleName: noticeName, noticeRuleArn: noticeArn, changes: Object.freeze(changes) });
+  return Object.freeze({ queueName, queueUrl: url, queueArn, ruleName, ruleArn, noticeRuleName: noticeName, noticeRuleArn: noticeArn, phaseRuleName: phaseName, phaseRuleArn: phaseArn, changes: Object.freeze(changes) });
 }
 
 /**
@@ -246,7 +274,7 @@ export async function deleteChangeQueue(ctx: AwsContext, spec: ClusterSpec, sign
   const queueName = queueNameFor(ctx, spec);
   const changes: ChangeQueueChange[] = [];
   // The notice rule whether or not this driver makes it: an earlier one (capabilities.spot) may have.
-  for (const ruleName of [changeRuleName(spec.name), noticeRuleName(spec.name)]) await deleteRule(ctx, ruleName, changes, signal);
+  for (const ruleName of [changeRuleName(spec.name), phaseRuleName(spec.name), noticeRuleName(spec.name)]) await deleteRule(ctx, ruleName, changes, signal);
   const url = await getQueueUrl(ctx, queueName, signal);
   if (url !== null) {
     await ctx.call('DeleteQueue', (abortSignal) => ctx.sqs.send(new DeleteQueueCommand({ QueueUrl: url }), { abortSignal }), { signal }).catch((err: unknown) => {
@@ -337,8 +365,8 @@ export async function receiveChanges(ctx: AwsContext, spec: ClusterSpec, queueUr
     const parsed = parseChangeMessage(spec.name, m.Body, nodeIds);
     if ('change' in parsed) {
       changes.push(parsed.change);
-      // A launch names the node's new instance: its notices need no lookup.
-      if (parsed.change.kind === 'lifecycle' && parsed.change.instanceId !== null) ctx.notices.learn(spec.name, parsed.change.instanceId, parsed.change.nodeId);
+      // A launch or a phase names the node's instance: its notices need no lookup.
+      if ((parsed.change.kind === 'lifecycle' || parsed.change.kind === 'phase') && parsed.change.instanceId !== null) ctx.notices.learn(spec.name, parsed.change.instanceId, parsed.change.nodeId);
     } else if ('notice' in parsed) notices.push({ notice: parsed.notice, messageId: m.MessageId ?? null });
     else skipped.push({ messageId: m.MessageId ?? null, reason: parsed.skip });
   }
@@ -415,8 +443,9 @@ async function lookUpOwners(ctx: AwsContext, spec: ClusterSpec, instanceIds: rea
 
 /**
  * Parses one queue message (an EventBridge envelope) into a change of the cluster (an Auto
- * Scaling event of one of its groups), a spot interruption warning (whose instance the caller
- * must still place), or says why it is skipped.
+ * Scaling event of one of its groups, or a `berth:phase` tag change of one of its instances), a
+ * spot interruption warning (whose instance the caller must still place), or says why it is
+ * skipped.
  */
 export function parseChangeMessage(clusterName: string, body: string | undefined, nodeIds?: ReadonlySet<string>): { change: ClusterChange } | { notice: SpotNotice } | { skip: string } {
   if (body === undefined) return { skip: 'empty body' };
@@ -440,6 +469,7 @@ export function parseChangeMessage(clusterName: string, body: string | undefined
     if (!Number.isFinite(atMs)) return { skip: `event time ${JSON.stringify(time)} is not a timestamp` };
     return { notice: Object.freeze({ instanceId, atMs, action: typeof action === 'string' && action.length > 0 ? action : 'terminate' }) };
   }
+  if (e['source'] === 'aws.tag' && e['detail-type'] === TAG_CHANGE) return parsePhaseChange(clusterName, e, d, atMs, nodeIds);
   if (e['source'] !== 'aws.autoscaling') return { skip: `source is ${JSON.stringify(e['source'])}, not aws.autoscaling` };
   const group = d['AutoScalingGroupName'];
   if (typeof group !== 'string') return { skip: 'detail has no AutoScalingGroupName' };
@@ -463,4 +493,27 @@ export function parseChangeMessage(clusterName: string, body: string | undefined
     default:
       return { skip: `detail-type ${JSON.stringify(type)} is not one Berth asked for` };
   }
+}
+
+/**
+ * A `Tag Change on Resource` event of an instance (EB-7) as a `phase` change: the instance from
+ * `resources`, the node and cluster from the tags the event carries, the phase from `berth:phase`
+ * (`failed:<phase>:<reason>` gives phase `failed` and the reason as `detail`).
+ */
+function parsePhaseChange(clusterName: string, e: Record<string, unknown>, d: Record<string, unknown>, atMs: number, nodeIds?: ReadonlySet<string>): { change: ClusterChange } | { skip: string } {
+  if (d['service'] !== 'ec2' || d['resource-type'] !== 'instance') return { skip: `tag change of ${JSON.stringify(d['service'])} ${JSON.stringify(d['resource-type'])}, not of an EC2 instance` };
+  const rawTags = d['tags'];
+  const tags = rawTags !== null && typeof rawTags === 'object' && !Array.isArray(rawTags) ? (rawTags as Record<string, unknown>) : {};
+  if (tags[TAG.cluster] !== clusterName) return { skip: `tag change of an instance outside cluster ${clusterName}` };
+  const nodeId = tags[TAG.node];
+  if (typeof nodeId !== 'string' || (nodeIds !== undefined && !nodeIds.has(nodeId))) return { skip: `tag change of an instance of no node of cluster ${clusterName} (${JSON.stringify(nodeId)})` };
+  const resources = Array.isArray(e['resources']) ? (e['resources'] as unknown[]) : [];
+  const arn = resources.find((r): r is string => typeof r === 'string' && /:instance\/i-[0-9a-f]+$/.test(r));
+  if (arn === undefined) return { skip: 'tag change without an instance ARN in resources' };
+  if (!Number.isFinite(atMs)) return { skip: `event time ${JSON.stringify(e['time'])} is not a timestamp` };
+  const value = tags[TAG.phase];
+  const { phase, reason } = parsePhase(typeof value === 'string' ? value : undefined);
+  if (phase === null) return { skip: `berth:phase ${JSON.stringify(value)} is no phase` };
+  const instanceId = arn.slice(arn.lastIndexOf('/') + 1);
+  return { change: Object.freeze({ atMs, nodeId, instanceId, kind: 'phase', detail: phase === 'failed' ? (reason ?? 'failed') : phase, phase }) };
 }

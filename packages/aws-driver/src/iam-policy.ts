@@ -1,5 +1,5 @@
 import { nodeRecordName, type ClusterSpec } from '@berth/core';
-import { changeQueueName, changeRuleName, normalizeDnsName, noticeRuleName, TAG } from './names.js';
+import { changeQueueName, changeRuleName, normalizeDnsName, noticeRuleName, phaseRuleName, TAG } from './names.js';
 import { partitionOf } from './partition.js';
 
 export interface IamStatement {
@@ -317,11 +317,11 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       },
       {
         // ensureChangeQueue (DescribeRule, PutRule, ListTargetsByRule, PutTargets), deleteChangeQueue
-        // (RemoveTargets, DeleteRule): the change rule, and the spot-warning rule (capabilities.spot).
+        // (RemoveTargets, DeleteRule): the change rule, the phase rule, and the spot-warning rule (capabilities.spot).
         Sid: 'ChangeRule',
         Effect: 'Allow',
         Action: ['events:DescribeRule', 'events:PutRule', 'events:ListTargetsByRule', 'events:PutTargets', 'events:RemoveTargets', 'events:DeleteRule'],
-        Resource: [changeRuleName(spec.name), noticeRuleName(spec.name)].map((r) => `arn:${part}:events:${region}:${acct}:rule/${r}`),
+        Resource: [changeRuleName(spec.name), phaseRuleName(spec.name), noticeRuleName(spec.name)].map((r) => `arn:${part}:events:${region}:${acct}:rule/${r}`),
       },
     );
   }

@@ -9,8 +9,8 @@ export type { IamPolicyDocument, IamStatement, IamPolicyOptions } from './iam-po
 export { assertPreflight } from './preflight.js';
 export type { PreflightReport, PreflightProblem } from './preflight.js';
 export { parsePhase } from './observe.js';
-export { TAG, LAUNCH_HOOK_NAME, groupName, groupNamePrefix, nodeIdFromGroupName, changeQueueName, changeRuleName, noticeRuleName, launchTemplateName } from './names.js';
-export { parseChangeMessage, changeEventPattern, noticeEventPattern, spotDisruption, CHANGE_EVENT_TYPES, SPOT_INTERRUPTION_WARNING, SPOT_NOTICE_MS } from './change-queue.js';
+export { TAG, LAUNCH_HOOK_NAME, groupName, groupNamePrefix, nodeIdFromGroupName, changeQueueName, changeRuleName, noticeRuleName, phaseRuleName, launchTemplateName } from './names.js';
+export { parseChangeMessage, changeEventPattern, noticeEventPattern, phaseEventPattern, spotDisruption, CHANGE_EVENT_TYPES, SPOT_INTERRUPTION_WARNING, SPOT_NOTICE_MS, TAG_CHANGE } from './change-queue.js';
 export type { ChangeQueueResult, ChangeQueueChange, DeleteChangeQueueResult, SpotNotice } from './change-queue.js';
 export { renderUserData, checkUserDataFits, userDataIssues, USER_DATA_LIMIT_BYTES } from './user-data.js';
 export type { RenderedUserData, UserDataOptions, UserDataFit } from './user-data.js';

@@ -84,6 +84,14 @@ export function noticeRuleName(clusterName: string): string {
 }
 
 /**
+ * The EventBridge rule (default bus) that forwards the tag changes of the cluster's instances
+ * that touch `berth:phase` (EventBridge's `Tag Change on Resource` events) to the change queue.
+ */
+export function phaseRuleName(clusterName: string): string {
+  return `berth-${clusterName}-phases`;
+}
+
+/**
  * One launch template per node and revision (see ensure-node.ts for why not one template with a
  * version per revision). The revision is the name's suffix, so a group's revision is known from
  * DescribeAutoScalingGroups alone.

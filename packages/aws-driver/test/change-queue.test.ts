@@ -1,7 +1,7 @@
 import { DescribeRuleCommand, ListTargetsByRuleCommand, PutEventsCommand, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { changeEventPattern } from '../src/change-queue.js';
+import { changeEventPattern, phaseEventPattern } from '../src/change-queue.js';
 import { motoDriver, useFeedClients, useMotoWorld } from './support/aws-fixture.js';
 
 /**
@@ -38,9 +38,17 @@ describe('change queue (moto)', () => {
   it('ensureChangeQueue creates the queue, rule, target and policy once; a second run only reads', async () => {
     const d = m.driver;
     const first = await d.ensureChangeQueue(m.spec);
-    expect(first.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['sqs-queue:created', 'event-rule:created', 'event-target:created', 'queue-policy:created']);
+    expect(first.changes.map((c) => `${c.resource}:${c.action}`)).toEqual([
+      'sqs-queue:created',
+      'event-rule:created',
+      'event-target:created',
+      'event-rule:created',
+      'event-target:created',
+      'queue-policy:created',
+    ]);
     expect(first.queueName).toBe(QUEUE);
     expect(first.ruleName).toBe('berth-kafka-changes');
+    expect(first.phaseRuleName).toBe('berth-kafka-phases');
 
     const tags = await clients.sqs.send(new ListQueueTagsCommand({ QueueUrl: first.queueUrl }));
     expect(tags.Tags).toMatchObject({ 'berth:cluster': 'kafka', team: 'data' });
@@ -52,8 +60,18 @@ describe('change queue (moto)', () => {
       detail: { AutoScalingGroupName: [{ prefix: 'berth-kafka-' }] },
     });
     expect(JSON.parse(rule.EventPattern!)).toEqual(changeEventPattern(m.spec));
-    const targets = await clients.events.send(new ListTargetsByRuleCommand({ Rule: 'berth-kafka-changes' }));
-    expect(targets.Targets).toEqual([expect.objectContaining({ Id: 'berth-change-queue', Arn: first.queueArn })]);
+    const phaseRule = await clients.events.send(new DescribeRuleCommand({ Name: 'berth-kafka-phases' }));
+    expect(phaseRule.State).toBe('ENABLED');
+    expect(JSON.parse(phaseRule.EventPattern!)).toEqual({
+      source: ['aws.tag'],
+      'detail-type': ['Tag Change on Resource'],
+      detail: { service: ['ec2'], 'resource-type': ['instance'], 'changed-tag-keys': ['berth:phase'], tags: { 'berth:cluster': ['kafka'] } },
+    });
+    expect(JSON.parse(phaseRule.EventPattern!)).toEqual(phaseEventPattern(m.spec));
+    for (const r of ['berth-kafka-changes', 'berth-kafka-phases']) {
+      const targets = await clients.events.send(new ListTargetsByRuleCommand({ Rule: r }));
+      expect(targets.Targets).toEqual([expect.objectContaining({ Id: 'berth-change-queue', Arn: first.queueArn })]);
+    }
     const attrs = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: first.queueUrl, AttributeNames: ['Policy', 'MessageRetentionPeriod'] }));
     expect(JSON.parse(attrs.Attributes!.Policy!)).toEqual({
       Version: '2012-10-17',
@@ -64,7 +82,7 @@ describe('change queue (moto)', () => {
           Principal: { Service: 'events.amazonaws.com' },
           Action: 'sqs:SendMessage',
           Resource: first.queueArn,
-          Condition: { ArnEquals: { 'aws:SourceArn': first.ruleArn } },
+          Condition: { ArnEquals: { 'aws:SourceArn': [first.ruleArn, first.phaseRuleArn] } },
         },
       ],
     });
@@ -72,9 +90,9 @@ describe('change queue (moto)', () => {
 
     d.resetApiCallCounts();
     const second = await d.ensureChangeQueue(m.spec);
-    expect(second.changes.map((c) => c.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(second.changes.map((c) => c.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
     expect({ ...second, changes: [] }).toEqual({ ...first, changes: [] });
-    expect(d.apiCallCounts()).toEqual({ DescribeRule: 1, GetQueueAttributes: 1, GetQueueUrl: 1, ListTargetsByRule: 1 });
+    expect(d.apiCallCounts()).toEqual({ DescribeRule: 2, GetQueueAttributes: 1, GetQueueUrl: 1, ListTargetsByRule: 2 });
   });
 
   it('ensureChangeQueue converges a target moved to another queue and a changed rule pattern', async () => {
@@ -84,13 +102,13 @@ describe('change queue (moto)', () => {
     try {
       // A rule of the same name pointed at another queue: the target is replaced, the policy made for it.
       const moved = await other.ensureChangeQueue(m.spec);
-      expect(moved.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['sqs-queue:created', 'event-rule:unchanged', 'event-target:updated', 'queue-policy:created']);
+      expect(moved.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['sqs-queue:created', 'event-rule:unchanged', 'event-target:updated', 'event-rule:unchanged', 'event-target:updated', 'queue-policy:created']);
     } finally {
       other.destroy();
     }
     await clients.events.send(new PutRuleCommand({ Name: 'berth-kafka-changes', EventPattern: JSON.stringify({ source: ['aws.ec2'] }), State: 'ENABLED' }));
     const back = await d.ensureChangeQueue(m.spec);
-    expect(back.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['sqs-queue:unchanged', 'event-rule:updated', 'event-target:updated', 'queue-policy:unchanged']);
+    expect(back.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['sqs-queue:unchanged', 'event-rule:updated', 'event-target:updated', 'event-rule:unchanged', 'event-target:updated', 'queue-policy:unchanged']);
     expect(JSON.parse((await clients.events.send(new DescribeRuleCommand({ Name: 'berth-kafka-changes' }))).EventPattern!)).toEqual(changeEventPattern(m.spec));
   });
 
@@ -121,6 +139,44 @@ describe('change queue (moto)', () => {
       { atMs, nodeId: 'n1', instanceId: 'i-0new', kind: 'lifecycle', detail: 'InService' },
       { atMs, nodeId: 'n2', instanceId: 'i-0old', kind: 'terminated', detail: 'Terminated' },
       { atMs, nodeId: 'n3', instanceId: null, kind: 'launch-failed', detail: "The image id '[ami-gone]' does not exist." },
+    ]);
+    expect(d.apiCallCounts()).toEqual({ DeleteMessageBatch: 1, ReceiveMessage: 1 });
+    expect(await queueDepth()).toBe(0);
+  });
+
+  it("turns tag changes of the cluster's instances that touch berth:phase into phase changes (the boot phases)", async () => {
+    const d = m.driver;
+    await d.ensureChangeQueue(m.spec);
+    const tagChange = (instanceId: string, changed: string[], tags: Record<string, string>) => ({
+      Source: 'aws.tag',
+      DetailType: 'Tag Change on Resource',
+      Time: new Date('2025-03-01T12:00:07Z'),
+      Resources: [`arn:aws:ec2:us-east-1:123456789012:instance/${instanceId}`],
+      Detail: JSON.stringify({ 'changed-tag-keys': changed, service: 'ec2', 'resource-type': 'instance', version: 3, tags }),
+    });
+    const node = (nodeId: string, phase: string) => ({ 'berth:cluster': 'kafka', 'berth:node': nodeId, 'berth:revision': 'r1', 'berth:phase': phase });
+    const put = await clients.events.send(
+      new PutEventsCommand({
+        Entries: [
+          tagChange('i-0a1', ['berth:phase'], node('n1', 'mounting')),
+          tagChange('i-0a2', ['berth:phase'], node('n2', 'failed:configuring:configure-exit-3')),
+          // Outside the rule: another key changed, another cluster, a volume.
+          tagChange('i-0a1', ['team'], { ...node('n1', 'mounting'), team: 'x' }),
+          tagChange('i-0b1', ['berth:phase'], { ...node('n1', 'joining'), 'berth:cluster': 'other' }),
+          { ...tagChange('vol-0a1', ['berth:phase'], node('n1', 'joining')), Detail: JSON.stringify({ 'changed-tag-keys': ['berth:phase'], service: 'ec2', 'resource-type': 'volume', tags: node('n1', 'joining') }) },
+          // Matches, but names no node of this spec: delivered, then skipped.
+          tagChange('i-0a9', ['berth:phase'], node('n9', 'joining')),
+        ],
+      }),
+    );
+    expect(put.FailedEntryCount ?? 0).toBe(0);
+    expect(await queueDepth()).toBe(3);
+    d.resetApiCallCounts();
+    const changes = await d.waitForChange!(m.spec, { timeoutMs: 5_000 });
+    const atMs = Date.parse('2025-03-01T12:00:07Z');
+    expect([...changes].sort((a, b) => a.nodeId.localeCompare(b.nodeId))).toEqual([
+      { atMs, nodeId: 'n1', instanceId: 'i-0a1', kind: 'phase', detail: 'mounting', phase: 'mounting' },
+      { atMs, nodeId: 'n2', instanceId: 'i-0a2', kind: 'phase', detail: 'configuring:configure-exit-3', phase: 'failed' },
     ]);
     expect(d.apiCallCounts()).toEqual({ DeleteMessageBatch: 1, ReceiveMessage: 1 });
     expect(await queueDepth()).toBe(0);
@@ -165,7 +221,7 @@ describe('change queue (moto)', () => {
     const d = m.driver;
     await d.ensureNode(m.spec, 'n1');
     await d.ensureNode(m.spec, 'n2');
-    expect(d.apiCallCounts()).toMatchObject({ GetQueueUrl: 1, CreateQueue: 1, PutRule: 1, PutTargets: 1, SetQueueAttributes: 1 });
+    expect(d.apiCallCounts()).toMatchObject({ GetQueueUrl: 1, CreateQueue: 1, PutRule: 2, PutTargets: 2, SetQueueAttributes: 1 });
     await d.deleteNode(m.spec, 'n2', { policy: 'delete' });
     expect(await queueDepth()).toBe(0); // still there
 
@@ -174,15 +230,17 @@ describe('change queue (moto)', () => {
     try {
       expect(await other.waitForChange!(m.spec, { timeoutMs: 0 })).toEqual([]);
       expect(await other.waitForChange!(m.spec, { timeoutMs: 0 })).toEqual([]);
-      expect(other.apiCallCounts()).toEqual({ DescribeRule: 1, GetQueueAttributes: 1, GetQueueUrl: 1, ListTargetsByRule: 1, ReceiveMessage: 2 });
+      expect(other.apiCallCounts()).toEqual({ DescribeRule: 2, GetQueueAttributes: 1, GetQueueUrl: 1, ListTargetsByRule: 2, ReceiveMessage: 2 });
     } finally {
       other.destroy();
     }
 
     const deleted = await d.deleteChangeQueue(m.spec);
-    expect(deleted.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['event-target:deleted', 'event-rule:deleted', 'sqs-queue:deleted']);
+    expect(deleted.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['event-target:deleted', 'event-rule:deleted', 'event-target:deleted', 'event-rule:deleted', 'sqs-queue:deleted']);
     await expect(clients.sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }))).rejects.toMatchObject({ name: expect.stringMatching(/QueueDoesNotExist|NonExistentQueue/) });
-    await expect(clients.events.send(new DescribeRuleCommand({ Name: 'berth-kafka-changes' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    for (const r of ['berth-kafka-changes', 'berth-kafka-phases']) {
+      await expect(clients.events.send(new DescribeRuleCommand({ Name: r }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    }
     expect((await d.deleteChangeQueue(m.spec)).changes).toEqual([]);
   });
 

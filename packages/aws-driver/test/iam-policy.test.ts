@@ -138,7 +138,11 @@ describe('iamPolicyFor', () => {
       Sid: 'ChangeRule',
       Effect: 'Allow',
       Action: ['events:DescribeRule', 'events:PutRule', 'events:ListTargetsByRule', 'events:PutTargets', 'events:RemoveTargets', 'events:DeleteRule'],
-      Resource: ['arn:aws:events:eu-west-1:123456789012:rule/berth-kafka-changes', 'arn:aws:events:eu-west-1:123456789012:rule/berth-kafka-notices'],
+      Resource: [
+        'arn:aws:events:eu-west-1:123456789012:rule/berth-kafka-changes',
+        'arn:aws:events:eu-west-1:123456789012:rule/berth-kafka-phases',
+        'arn:aws:events:eu-west-1:123456789012:rule/berth-kafka-notices',
+      ],
     });
     const named = iamPolicyFor(spec, { changeQueue: { queueName: 'kafka-feed' } }).controller;
     expect(byId(named, 'ChangeQueue').Resource).toBe('arn:aws:sqs:eu-west-1:*:kafka-feed');

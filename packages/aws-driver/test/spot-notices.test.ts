@@ -37,6 +37,8 @@ describe('spot interruption warnings (moto)', () => {
       'event-target:created',
       'event-rule:created',
       'event-target:created',
+      'event-rule:created',
+      'event-target:created',
       'queue-policy:created',
     ]);
     expect(first.noticeRuleName).toBe('berth-kafka-notices');
@@ -44,17 +46,19 @@ describe('spot interruption warnings (moto)', () => {
     expect(JSON.parse(rule.EventPattern!)).toEqual({ source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] });
     expect(JSON.parse(rule.EventPattern!)).toEqual(noticeEventPattern());
     const policy = JSON.parse((await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: first.queueUrl, AttributeNames: ['Policy'] }))).Attributes!.Policy!);
-    expect(policy.Statement[0].Condition).toEqual({ ArnEquals: { 'aws:SourceArn': [first.ruleArn, first.noticeRuleArn] } });
+    expect(policy.Statement[0].Condition).toEqual({ ArnEquals: { 'aws:SourceArn': [first.ruleArn, first.phaseRuleArn, first.noticeRuleArn] } });
 
     d.resetApiCallCounts();
     const second = await d.ensureChangeQueue(m.spec);
     expect(second.changes.every((c) => c.action === 'unchanged')).toBe(true);
-    expect(d.apiCallCounts()).toEqual({ DescribeRule: 2, GetQueueAttributes: 1, GetQueueUrl: 1, ListTargetsByRule: 2 });
+    expect(d.apiCallCounts()).toEqual({ DescribeRule: 3, GetQueueAttributes: 1, GetQueueUrl: 1, ListTargetsByRule: 3 });
 
     const deleted = await d.deleteChangeQueue(m.spec);
     expect(deleted.changes.map((c) => `${c.resource}:${c.action}:${c.id}`)).toEqual([
       'event-target:deleted:berth-kafka-changes/berth-change-queue',
       'event-rule:deleted:berth-kafka-changes',
+      'event-target:deleted:berth-kafka-phases/berth-change-queue',
+      'event-rule:deleted:berth-kafka-phases',
       'event-target:deleted:berth-kafka-notices/berth-change-queue',
       'event-rule:deleted:berth-kafka-notices',
       expect.stringMatching(/^sqs-queue:deleted:/),

@@ -174,7 +174,7 @@ describe('the AWS driver on the simulator', () => {
     ]);
   });
 
-  it('waitForChange returns the launch and terminate events from SQS, [] after at most 20 s, one ReceiveMessage per call', async () => {
+  it('waitForChange returns the launch, terminate and phase events from SQS, [] after at most 20 s, one ReceiveMessage per call', async () => {
     const { sim, spec } = setup();
     await sim.run(async () => {
       await provision(sim, spec);
@@ -194,8 +194,11 @@ describe('the AWS driver on the simulator', () => {
         calls++;
       }
       expect((sim.driver.apiCallCounts().ReceiveMessage ?? 0) - before).toBe(calls);
-      // Auto Scaling's events only (the rule forwards launch, launch-failure and terminate): no phases.
-      expect(new Set(seen.map((c) => c.kind))).toEqual(new Set(['terminated', 'launch-failed', 'lifecycle']));
+      // Auto Scaling's events (launch, launch failure, terminate) and the bootstrap's phases (its berth:phase tag changes).
+      expect(new Set(seen.map((c) => c.kind))).toEqual(new Set(['terminated', 'launch-failed', 'lifecycle', 'phase']));
+      const phases = seen.filter((c) => c.kind === 'phase');
+      expect(phases.every((c) => c.instanceId === sim.world.currentInstance('demo-2')!.id)).toBe(true);
+      expect(phases.map((c) => c.detail)).toEqual(expect.arrayContaining(['attaching', 'mounting', 'configuring', 'joining', 'healthy']));
       expect(seen.every((c) => c.nodeId === 'demo-2')).toBe(true);
       expect(seen.find((c) => c.kind === 'terminated')).toMatchObject({ instanceId: old.id, detail: 'Terminated' });
       // The replacement's first launches fail while the old instance still holds the node's ENI.

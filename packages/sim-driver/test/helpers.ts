@@ -52,7 +52,7 @@ export async function currentInstance(sim: Simulation, spec: ClusterSpec, nodeId
 /**
  * What a controller does for one node, driven by waitForChange: replace, then wait for the
  * replacement's launch event (Auto Scaling's "Launch Successful", sent once it is InService)
- * and the application's health. The queue carries launch/terminate events only, not phases.
+ * and the application's health. (The queue also carries the bootstrap's phases: they are skipped here.)
  */
 export async function replaceNode(sim: Simulation, spec: ClusterSpec, nodeId: string): Promise<string> {
   const old = sim.world.currentInstance(nodeId);

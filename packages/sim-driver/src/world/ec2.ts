@@ -9,6 +9,9 @@ export const TAG_NODE = 'berth:node';
 export const TAG_REVISION = 'berth:revision';
 export const TAG_PHASE = 'berth:phase';
 
+/** The EC2 resource type (in ARNs and tag-change events) of each taggable id prefix. */
+const TAGGABLE_TYPES: Readonly<Record<string, string>> = { i: 'instance', vol: 'volume', eni: 'network-interface', snap: 'snapshot', lt: 'launch-template' };
+
 /** A block device the launch creates (from the launch template's BlockDeviceMappings). */
 export interface LaunchVolume {
   readonly deviceName: string;
@@ -268,18 +271,47 @@ export class Ec2 {
       if (tooMany) throw fault('TagLimitExceeded', `The maximum number of Tags for a resource is 50 (${t.id}).`);
     }
     for (const t of targets) {
+      const changed = Object.keys(tags).filter((k) => t.tags[k] !== tags[k]);
       Object.assign(t.tags, tags);
       const phase = tags[TAG_PHASE];
       if (phase !== undefined && t.id.startsWith('i-')) {
         const inst = this.#ctx.state.instances.get(t.id) as SimInstance;
         this.#trace('instance.phase', inst, { phase });
       }
+      this.#tagsChanged(t.id, t.tags, changed);
     }
   }
 
   deleteTags(resourceIds: readonly string[], keys: readonly string[]): void {
-    const targets = resourceIds.map((id) => this.taggable(id));
-    for (const t of targets) for (const k of keys) delete t[k];
+    const targets = resourceIds.map((id) => ({ id, tags: this.taggable(id) }));
+    for (const t of targets) {
+      const changed = keys.filter((k) => k in t.tags);
+      for (const k of keys) delete t.tags[k];
+      this.#tagsChanged(t.id, t.tags, changed);
+    }
+  }
+
+  /** Tag-change events sent so far, per resource: the event's `detail.version`. */
+  readonly #tagVersions = new Map<string, number>();
+
+  /**
+   * EB-7: a change to a resource's tags (CreateTags, DeleteTags) sends a `Tag Change on Resource`
+   * event to the default bus, carrying the changed keys and the resource's tags after the change.
+   * Tags given at creation send none here (AWS does not say whether they do).
+   */
+  #tagsChanged(resourceId: string, tags: Tags, changedKeys: readonly string[]): void {
+    if (changedKeys.length === 0) return;
+    const type = TAGGABLE_TYPES[resourceId.split('-')[0] ?? ''];
+    if (type === undefined) return;
+    const a = this.#ctx.account;
+    const version = (this.#tagVersions.get(resourceId) ?? 0) + 1;
+    this.#tagVersions.set(resourceId, version);
+    this.#ctx.events.emit({
+      source: 'aws.tag',
+      detailType: 'Tag Change on Resource',
+      resources: [`arn:${a.partition}:ec2:${a.region}:${type === 'snapshot' ? '' : a.accountId}:${type}/${resourceId}`],
+      detail: { 'changed-tag-keys': [...changedKeys], service: 'ec2', 'resource-type': type, version, tags: { ...tags } },
+    });
   }
 
   // ---- network interfaces ----
