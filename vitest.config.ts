@@ -34,15 +34,16 @@ export default defineConfig({
         },
       },
       {
-        // One moto_server for the whole run (test/support/moto-global-setup.ts). Its files run one
-        // after the other: every test starts with POST /moto-api/reset, which wipes all of moto's
-        // state, so a file running alongside would lose its resources mid-test whatever names it used.
+        // One moto_server per worker slot for the whole run (test/support/moto-global-setup.ts):
+        // every test starts with POST /moto-api/reset, which wipes all of a server's state, so a
+        // file uses the server of its slot (sharedMoto(), by VITEST_POOL_ID) and no two files
+        // share one at once. These files run beside the unit project's, in the same two workers:
+        // while one waits on moto (Python, its own process) the other core runs a simulation.
         extends: true,
         test: {
           name: 'aws-driver-moto',
           include: MOTO_TESTS,
           globalSetup: ['packages/aws-driver/test/support/moto-global-setup.ts'],
-          fileParallelism: false,
         },
       },
     ],

@@ -1,24 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { TestProject } from 'vitest/node';
 
 /**
- * vitest globalSetup of the aws-driver project: ONE moto_server for the whole test run, on a
- * free 127.0.0.1 port, handed to the tests as `inject('motoEndpoint')` and stopped by its PID
- * when every file has run. (One server per file cost ~5 s of Python start-up each.)
+ * vitest globalSetup of the moto project: one moto_server per vitest worker for the whole test
+ * run, each on a free 127.0.0.1 port, handed to the tests as `inject('motoEndpoints')` and stopped
+ * by its PID when every file has run. (One server per file cost ~5 s of Python start-up each.)
  *
  * The tests reset moto (POST /moto-api/reset) before each test. A reset wipes every account and
- * region, so two files running at once would wipe each other's state whatever names they use:
- * the project runs its files one after the other (`fileParallelism: false` in vitest.config.ts).
+ * region, so two files on one server would wipe each other's state whatever names they use: a
+ * file takes the server of its worker slot (`sharedMoto()` in moto-server.ts, by VITEST_POOL_ID),
+ * and vitest never runs two files in one slot at once. The moto files thus run two at a time,
+ * beside the other projects' files, on servers of their own.
  *
- * Traffic never leaves 127.0.0.1: the server listens there only, and every client in the tests
- * takes this endpoint (aws-fixture.ts refuses any other) and static fake credentials.
+ * Traffic never leaves 127.0.0.1: the servers listen there only, and every client in the tests
+ * takes one of these endpoints (aws-fixture.ts refuses any other) and static fake credentials.
  */
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** `http://127.0.0.1:PORT` of the shared moto_server. */
+    /** `http://127.0.0.1:PORT` of the first moto_server (the one of worker slot 1). */
     motoEndpoint: string;
+    /** `http://127.0.0.1:PORT` of each worker slot's moto_server: slot `VITEST_POOL_ID` uses entry `VITEST_POOL_ID - 1`. */
+    motoEndpoints: readonly string[];
     /** Two of moto's public x86_64 AMIs (the same after every reset): the image and the roll target. */
     motoImages: readonly [string, string];
   }
@@ -82,7 +87,8 @@ async function publicImages(endpoint: string): Promise<readonly [string, string]
   return [first, second];
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+/** One moto_server on a free 127.0.0.1 port, answering; `stop` ends it. */
+async function startMoto(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
@@ -111,13 +117,36 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  return { endpoint, stop: () => stop(child) };
+}
 
+/** How many files of `project` vitest runs at once: its worker slots (vitest's own rule, `resolveMaxWorkers`). */
+function workerSlots(project: TestProject): number {
+  const configured = project.config.maxWorkers ?? project.vitest.config.maxWorkers;
+  if (typeof configured === 'number' && configured >= 1) return Math.floor(configured);
+  return Math.max(availableParallelism() - 1, 1);
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const started = await Promise.allSettled(Array.from({ length: workerSlots(project) }, () => startMoto()));
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stopAll = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  };
   try {
-    project.provide('motoImages', await publicImages(endpoint));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    // moto's AMIs come from its bundled data: every server offers the same two.
+    const images = await Promise.all(servers.map((s) => publicImages(s.endpoint)));
+    for (const other of images.slice(1)) {
+      if (other.join() !== images[0]!.join()) throw new Error(`the moto servers offer different AMIs: ${images.map((i) => i.join(' ')).join(' vs ')}`);
+    }
+    project.provide('motoImages', images[0]!);
   } catch (err) {
-    await stop(child);
+    await stopAll();
     throw err;
   }
-  project.provide('motoEndpoint', endpoint);
-  return () => stop(child);
+  project.provide('motoEndpoints', servers.map((s) => s.endpoint));
+  project.provide('motoEndpoint', servers[0]!.endpoint);
+  return stopAll;
 }
