@@ -1,0 +1,118 @@
+/**
+ * Where a command runs: AWS through the AWS driver, or (`--sim`) a fresh simulated AWS account
+ * from @berth/sim-driver, whose `sim.driver` is the same production AWS driver over simulated
+ * clients, in virtual time.
+ */
+import { hostname } from 'node:os';
+import { createController, formatDuration, type Clock, type ClusterSpec, type Phase, type RollHooks } from '@berth/core';
+import type { AwsDriver } from '@berth/aws-driver';
+import type { Simulation } from '@berth/sim-driver';
+
+export interface CloudOptions {
+  readonly region: string | null;
+  readonly endpoint: string | null;
+  readonly emulator: 'moto' | null;
+  readonly changeQueue: boolean;
+  readonly sim: boolean;
+  /** A spec file, `empty`, or null (the command's own spec). */
+  readonly simFrom: string | null;
+  readonly simSeed: number;
+  readonly simProfile: 'realistic' | 'fast';
+  readonly simBadImage: Phase | null;
+  readonly quiet: boolean;
+}
+
+export interface Target {
+  readonly driver: AwsDriver;
+  readonly clock: Clock;
+  /** The holder id the CLI's controller takes the lock as. */
+  readonly holderId: string;
+  /** In a simulation, the simulated application's hooks (leader, health); none on AWS. */
+  readonly hooks: RollHooks | undefined;
+  /** Runs a command's work: directly on AWS, under virtual time in a simulation. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** While this promise is pending, a simulation's virtual time stands still (an open prompt). */
+  holdTime(wait: () => Promise<void> | null): void;
+  destroy(): void;
+}
+
+export interface SimSetup {
+  /** What the simulated account runs before the command: a spec (provisioned and healthy) or nothing. */
+  readonly from: ClusterSpec | null;
+  /** Test seam: called with the simulation once its cluster is up, before the command runs. */
+  readonly onSimulation?: ((sim: Simulation, spec: ClusterSpec) => void | Promise<void>) | undefined;
+  /** Where the simulation's one informational line goes (its seed, what it runs). */
+  readonly log: (line: string) => void;
+}
+
+// The drivers load only when a command needs one: the AWS SDK takes a while to load, and
+// --help, --version, validate and usage errors should not wait for it.
+export async function awsTarget(spec: ClusterSpec, opts: CloudOptions): Promise<Target> {
+  const { createAwsDriver, createSystemClock } = await import('@berth/aws-driver');
+  const driver = createAwsDriver({
+    region: opts.region ?? spec.region,
+    ...(opts.endpoint && { endpoint: opts.endpoint }),
+    ...(opts.emulator && { emulator: opts.emulator }),
+    ...(opts.changeQueue && { changeQueue: true }),
+  });
+  return {
+    driver,
+    clock: createSystemClock(),
+    holderId: `berth-cli@${hostname()}`,
+    hooks: undefined,
+    run: (fn) => fn(),
+    holdTime: () => {},
+    destroy: () => driver.destroy(),
+  };
+}
+
+/** How long the simulated cluster may take to come up before the command gives up. */
+const SETUP_LIMIT_MS = 2 * 3_600_000;
+
+export async function simTarget(spec: ClusterSpec, opts: CloudOptions, setup: SimSetup): Promise<Target> {
+  const { createSimulation } = await import('@berth/sim-driver');
+  const sim = createSimulation({ seed: opts.simSeed, profile: opts.simProfile, region: spec.region, changeQueue: opts.changeQueue });
+  let hold: (() => Promise<void> | null) | null = null;
+  return {
+    driver: sim.driver,
+    clock: sim.clock,
+    // Fixed, so that one seed gives one run (the holder id seeds the retry jitter).
+    holderId: 'berth-cli',
+    hooks: sim.hooks,
+    holdTime: (wait) => {
+      hold = wait;
+    },
+    run: (fn) =>
+      sim.run(
+        async () => {
+          const from = setup.from;
+          const startMs = sim.clock.now();
+          if (from) {
+            const provisioner = createController({ spec: from, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'berth-cli-sim-setup' });
+            await provisioner.apply();
+            while (!((await provisioner.status()).converged && sim.app.clusterHealthy())) {
+              if (sim.clock.now() - startMs > SETUP_LIMIT_MS) throw new Error(`the simulated cluster ${from.name} did not come up within ${formatDuration(SETUP_LIMIT_MS)} (seed ${sim.seed})`);
+              await sim.clock.sleep(10_000);
+            }
+          }
+          if (opts.simBadImage) sim.faults.markImageBad(spec.image, { phase: opts.simBadImage, reason: `simulated failure (--sim-bad-image ${opts.simBadImage})` });
+          setup.log(
+            `simulation: seed ${sim.seed}, ${opts.simProfile} profile, region ${spec.region}; ` +
+              (from ? `cluster ${from.name} running (${from.nodes.length} nodes, image ${from.image}) after ${formatDuration(sim.clock.now() - startMs)} of virtual time` : 'empty account'),
+          );
+          await setup.onSimulation?.(sim, spec);
+          return fn();
+        },
+        // Only when a prompt may open: pacing costs an await per step of virtual time.
+        hold
+          ? {
+              pace: async () => {
+                const wait = hold?.();
+                if (wait) await wait;
+              },
+            }
+          : {},
+      ),
+    destroy: () => sim.driver.destroy(),
+  };
+}
