@@ -286,4 +286,43 @@ describe('blue/green over DNS', () => {
     expect(records).toContain(`web-blue.example.com. ${ipsOf('blue').join(',')}`);
     expect(records).toContain(`${RECORD}. ${ipsOf('blue').join(',')}`);
   });
+
+  it('rollback() while green boots: the deploy stops before any shift, green is deleted, the record never moved', async () => {
+    const sim = dnsSim({ seed: 13 });
+    const bg = tier(sim);
+    const r = await sim.run(async () => {
+      await bg.deploy({ image: OLD_IMAGE });
+      let rolled: Promise<unknown> | null = null;
+      bg.once('side.waiting', () => (rolled = bg.rollback({ reason: 'wrong build' })));
+      const events = recordEvents(bg);
+      const report = await bg.deploy({ image: NEW_IMAGE });
+      return { report, rolled: await rolled, events };
+    });
+    expect(r.report).toMatchObject({ outcome: 'rolled-back', from: 'blue', to: 'green', live: 'blue', shiftedAtMs: null });
+    expect(r.rolled).toMatchObject({ live: 'blue', from: null });
+    expect(r.events.names.some((n) => n.startsWith('traffic.'))).toBe(false);
+    expect(resolved(sim)).toEqual(ipsOf('blue'));
+    expect(leftovers(sim, 'green')).toEqual([]);
+  });
+
+  it('an idle side kept on another revision is deleted first (in the plan), then created on the new one', async () => {
+    const sim = dnsSim({ seed: 14 });
+    const third = 'ami-0aaaaaaaaaaaaaaaa';
+    const bg = tier(sim, { keepFailedSide: true, hooks: { verify: (_side, ctx) => ctx.spec.image !== NEW_IMAGE } });
+    const r = await sim.run(async () => {
+      await bg.deploy({ image: OLD_IMAGE });
+      await bg.deploy({ image: NEW_IMAGE }).catch(() => undefined);
+      const kept = Object.values(running(sim, 'green')).sort();
+      const plan = await bg.plan({ image: third });
+      const report = await bg.deploy({ image: third });
+      return { kept, plan, report };
+    });
+    expect(r.kept).toHaveLength(3);
+    expect(r.plan.steps[0]).toMatchObject({ kind: 'delete-side', side: 'green', when: 'now' });
+    expect(formatBlueGreenPlan(r.plan)).toMatch(/1\. - delete green \(web-green, 3 nodes: .*\) now: it takes no traffic and runs another revision \(images ami-0fedcba9876543210\)/);
+    expect(r.report).toMatchObject({ outcome: 'completed', live: 'green' });
+    expect(r.report.deleted.map((d) => d.side)).toEqual(['green', 'blue']);
+    for (const id of r.kept) expect(Object.values(running(sim, 'green'))).not.toContain(id);
+    for (const id of Object.values(running(sim, 'green'))) expect(sim.world.instance(id)?.imageId).toBe(third);
+  });
 });

@@ -1,8 +1,8 @@
 import { BerthError } from '../errors.js';
 import type { DeployReport, Side } from './blue-green-types.js';
 
-/** Where a deploy failed. */
-export type DeployStage = 'create' | 'healthy' | 'verify' | 'shift' | 'window' | 'rollback' | 'delete';
+/** Where a deploy failed (`plan`: the cloud's state blocks it, nothing was done). */
+export type DeployStage = 'plan' | 'create' | 'healthy' | 'verify' | 'shift' | 'window' | 'rollback' | 'delete';
 
 /**
  * A blue/green deploy failed (`DEPLOY_FAILED`). `stage` says where; `live` where traffic goes
