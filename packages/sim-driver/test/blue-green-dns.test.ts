@@ -73,6 +73,8 @@ describe('blue/green over DNS', () => {
     expect(r.status.sides.blue.exists).toBe(false);
     expect(r.status.sides.green).toMatchObject({ healthy: 3, total: 3, images: [NEW_IMAGE] });
     expect(r.again.outcome).toBe('no-change');
+    // The generated policies (each side's, and iamPolicyFor(bg.trafficSpec)) allowed every call.
+    expect(sim.account.iamDenials()).toEqual([]);
     expect(ev.names.filter((n) => n.startsWith('traffic.') || n.startsWith('window.'))).toEqual([
       'traffic.shifting:blue',
       'traffic.dns',
