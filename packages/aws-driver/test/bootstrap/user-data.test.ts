@@ -122,9 +122,9 @@ describe('renderUserData', () => {
   });
 
   it('rejects values the script cannot carry safely', () => {
-    const spec = makeSpec(dir, {
-      bootstrap: { files: [{ path: '/etc/../x', content: 'a\0b' }, { path: '/etc/y', content: '' }, { path: '/etc/y', content: '' }] },
-    });
+    const base = makeSpec(dir, { bootstrap: { files: [{ path: '/etc/../x', content: 'a\0b' }, { path: '/etc/y', content: '' }] } });
+    // defineCluster refuses a path written twice; the renderer still guards a spec built by hand.
+    const spec = { ...base, bootstrap: { ...base.bootstrap, files: [...base.bootstrap.files, { ...base.bootstrap.files[1]! }] } };
     expect(userDataIssues(spec).map((i) => i.path)).toEqual([
       'bootstrap.files[0].path',
       'bootstrap.files[0].content',
