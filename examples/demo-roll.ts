@@ -3,16 +3,24 @@
  * leader last, while one instance is killed mid-roll. Live progress, then a summary.
  *
  *   bash scripts/demo.sh [--seed 42] [--nodes 5] [--profile realistic|fast] [--no-kill] [--speed 120]
+ *
+ * The live view (examples/demo/live-view.ts) is built only on the controller's public events and
+ * `status()`: the simulator sets up the world and injects the fault, it renders nothing. The
+ * summary then checks the run against the simulator's ground truth (the application's quorum and
+ * data, IAM, the safety invariants). Every time is shown relative to the roll's start (`+1m05s`),
+ * as in the HTML report, and batches are numbered from 1 in both.
  */
 import { styleText } from 'node:util';
 import { Command, InvalidArgumentError } from 'commander';
 import logUpdate from 'log-update';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BerthConfigError, type Controller, type Phase } from '@berth/core';
+import { createAwsDriver } from '@berth/aws-driver';
+import { BerthConfigError, createController, formatDuration, formatRollTime, type Controller, type Phase } from '@berth/core';
 import { renderHtmlReport } from '@berth/chaos';
 import type { Simulation } from '@berth/sim-driver';
-import { NEW_IMAGE, runRollScenario, type RollScenarioResult } from './demo/roll-scenario.js';
+import { LiveView, type Tone, type ViewFrame } from './demo/live-view.js';
+import { runRollScenario, type RollScenarioResult } from './demo/roll-scenario.js';
 
 const int = (name: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -45,10 +53,8 @@ const speed = opts.speed ?? (live ? (opts.profile === 'fast' ? 2 : 120) : 0);
 const bold = (s: string) => styleText('bold', s);
 const dim = (s: string) => styleText('dim', s);
 const color = (c: Parameters<typeof styleText>[0], s: string) => (live ? styleText(c, s) : s);
-const clock = (ms: number) => {
-  const s = Math.floor(ms / 1000);
-  return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
-};
+const toneColor: Record<Tone, Parameters<typeof styleText>[0] | null> = { plain: null, dim: 'gray', good: 'green', warn: 'yellow', bad: 'red', accent: 'cyan' };
+const paint = (tone: Tone, s: string) => (toneColor[tone] ? color(toneColor[tone], s) : s);
 const phaseColor: Record<Phase, Parameters<typeof styleText>[0]> = {
   launching: 'gray',
   attaching: 'yellow',
@@ -60,87 +66,49 @@ const phaseColor: Record<Phase, Parameters<typeof styleText>[0]> = {
   failed: 'red',
 };
 
-let sim: Simulation | null = null;
-let startMs = 0;
-let stage = 'provisioning';
-let batch = '';
-let newImage = '';
-const recent: string[] = [];
-const log = (line: string) => {
-  const at = sim ? `+${clock(sim.clock.now() - startMs)}` : '';
-  if (live) {
-    recent.push(`${dim(at)} ${line}`);
-    if (recent.length > 8) recent.shift();
-  } else if (!opts.json) {
-    console.log(`${at} ${line}`);
+let view: LiveView | null = null;
+let printed = 0;
+/** Without a terminal (or with --json off), the log is printed as it grows. */
+const flushLog = () => {
+  if (live || opts.json || !view) return;
+  for (; printed < view.log.length; printed++) {
+    const l = view.log[printed];
+    if (l) console.log(`${l.at} ${l.text}`);
   }
 };
 
-function frame(): string {
-  if (!sim) return '';
-  const s = sim;
-  const app = s.app.status();
-  const healthy = app.members.filter((m) => m.healthy).length;
-  const margin = healthy - app.quorumSize;
-  const marginText = margin > 0 ? color('green', `+${margin}`) : margin === 0 ? color('yellow', '0 (no failure tolerated)') : color('red', `${margin} (quorum lost!)`);
+function render(f: ViewFrame): string {
+  const q = f.quorum;
+  const marginText = !q ? '?' : q.margin > 0 ? color('green', `+${q.margin}`) : q.margin === 0 ? color('yellow', '0 (no failure tolerated)') : color('red', `${q.margin} (quorum lost!)`);
   const lines = [
     `${bold('Berth demo')} — ${opts.nodes} nodes, seed ${opts.seed}, ${opts.profile} profile, ${speed ? `${speed}× speed` : 'full speed'}`,
-    `virtual ${clock(s.clock.now() - startMs)}   ${stage}${batch ? `   ${batch}` : ''}`,
-    `quorum ${healthy}/${opts.nodes} healthy (needs ${app.quorumSize})   margin ${marginText}   leader ${app.leaderId ?? color('yellow', '(election)')}   committed ${app.commitIndex}`,
+    `${f.now}   ${f.stage}${f.progress ? `   ${f.progress}` : ''}`,
+    q ? `quorum ${q.healthy}/${q.size} healthy (needs ${q.quorum})   margin ${marginText}   leader ${f.leader ?? color('yellow', '(none says so)')}` : 'quorum (no status yet)',
     '',
-    dim(`  ${'node'.padEnd(12)}${'instance'.padEnd(21)}${'phase'.padEnd(13)}${'image'.padEnd(24)}member`),
+    dim(`  ${'node'.padEnd(12)}${'instance'.padEnd(21)}${'phase'.padEnd(13)}${'image'.padEnd(24)}status`),
   ];
-  for (const m of app.members) {
-    const inst = s.world.currentInstance(m.nodeId);
-    // A failure is tagged `failed:<phase>:<reason>`: the column shows `failed`.
-    const tag = inst?.tags['berth:phase'];
-    const phase = (tag?.startsWith('failed:') ? 'failed' : (tag as Phase | undefined)) ?? (inst ? 'launching' : undefined);
+  for (const r of f.rows) {
+    const phase = r.phase ?? '-';
     // Pad the plain text, then colour it: escape codes have no width.
-    const image = inst ? `${inst.imageId}${inst.imageId === newImage ? ' ✓' : ''}`.padEnd(24) : '-'.padEnd(24);
-    const member = m.nodeId === app.leaderId ? color('magenta', 'leader') : m.healthy ? 'healthy' : m.up ? color('yellow', 'catching up') : color('red', 'down');
-    lines.push(
-      `  ${m.nodeId.padEnd(12)}${(inst?.id ?? '-').padEnd(21)}${phase ? color(phaseColor[phase], phase.padEnd(13)) : '-'.padEnd(13)}${inst?.imageId === newImage ? color('green', image) : image}${member}`,
-    );
+    const phaseCell = phase in phaseColor ? color(phaseColor[phase as Phase], phase.padEnd(13)) : phase.padEnd(13);
+    const image = `${r.imageId ?? '-'}${r.onDesired ? ' ✓' : ''}`.padEnd(24);
+    const state = r.leader ? color('magenta', 'leader') : r.healthy ? 'healthy' : color('yellow', 'down');
+    lines.push(`  ${r.nodeId.padEnd(12)}${(r.instanceId ?? '-').padEnd(21)}${phaseCell}${r.onDesired ? color('green', image) : image}${state}`);
   }
-  lines.push('', ...recent);
+  lines.push('', ...f.recent.map((l) => `${dim(l.at)} ${paint(l.tone, l.text)}`));
   return lines.join('\n');
 }
 
-function attach(c: Controller, which: 'provision' | 'roll'): void {
-  if (which === 'provision') {
-    c.on('apply.node', (e) => log(`provisioned ${e.nodeId} (${e.changes.filter((x) => x.action === 'created').map((x) => x.resource).join(', ')})`));
-    return;
-  }
-  c.on('roll.started', (e) => {
-    stage = 'rolling';
-    log(`roll started: ${e.outdated.length} outdated (${e.outdated.join(', ')}), maxUnavailable ${e.maxUnavailable}, tolerance ${e.tolerance}`);
-  });
-  c.on('batch.started', (e) => {
-    batch = `batch ${e.index + 1}`;
-    log(`batch ${e.index + 1}: ${e.nodeIds.join(', ')}`);
-  });
-  c.on('node.replacing', (e) => log(`replacing ${e.nodeId} (terminating ${e.instanceId})`));
-  c.on('node.replaced', (e) => log(color('green', `${e.nodeId} replaced: ${e.oldInstanceId} → ${e.newInstanceId} in ${(e.durationMs / 1000).toFixed(0)} s`)));
-  c.on('roll.waiting', (e) => log(color('yellow', `waiting: ${e.reason}`)));
-  c.on('node.lost', (e) => log(color('red', `${e.nodeId} lost its instance ${e.instanceId}`)));
-  c.on('roll.halted', (e) => log(color('red', `HALTED: ${e.reason}`)));
-  c.on('roll.completed', () => {
-    stage = 'done';
-    batch = '';
-    log(color('green', 'roll completed'));
-  });
-}
-
-let realStart = 0;
 let pausedMs = 0;
 let debtMs = 0;
 let lastDraw = 0;
 const redraw = (force = false) => {
-  if (!live) return;
+  flushLog();
+  if (!live || !view) return;
   const now = performance.now();
   if (!force && now - lastDraw < 50) return;
   lastDraw = now;
-  logUpdate(frame());
+  logUpdate(render(view.frame()));
 };
 const pace =
   speed > 0
@@ -164,16 +132,16 @@ function summary(r: RollScenarioResult, wallMs: number): string {
   return [
     '',
     bold(`Summary (seed ${r.seed}, ${r.nodes} nodes, ${r.profile})`),
-    `  outcome                  ${r.outcome === 'completed' ? color('green', 'completed') : color('red', `${r.outcome}: ${r.haltReason}`)}; ${r.replacements} of ${r.nodes} nodes replaced`,
-    `  simulated roll           ${clock(r.rollMs)} (${(r.rollMs / 1000).toFixed(0)} s)`,
-    `  lower bound              ${clock(r.lowerBoundMs)} (Σ slowest replacement per batch) → ${r.makespanRatio.toFixed(3)}× the bound${r.killed ? ' (the bound leaves out the wait for the killed node to come back)' : ''}`,
-    `  wall time                ${(wallMs / 1000).toFixed(2)} s${pausedMs > 0 ? ` (${((wallMs - pausedMs) / 1000).toFixed(2)} s computing, the rest paced for viewing)` : ''}; ${r.eventsFired} simulated events`,
-    `  instance killed mid-roll ${r.killed ? `${r.killed.nodeId} (${r.killed.instanceId}) at +${clock(r.killed.atMs - startMs)}` : 'no (--no-kill)'}`,
+    `  outcome                  ${r.outcome === 'completed' ? color('green', 'completed') : color('red', `${r.outcome}: ${r.haltReason}`)}; ${r.replacements} of ${r.nodes} nodes replaced in ${r.report.batches.length} batches`,
+    `  simulated roll           ${formatDuration(r.rollMs)}`,
+    `  lower bound              ${formatDuration(r.lowerBoundMs)} (Σ slowest replacement per batch) → ${r.makespanRatio.toFixed(3)}× the bound${r.killed ? ' (the bound leaves out the wait for the killed node to come back)' : ''}`,
+    `  wall time                ${formatDuration(wallMs)}${pausedMs > 0 ? ` (${formatDuration(wallMs - pausedMs)} computing, the rest paced for viewing)` : ''}; ${r.eventsFired} simulated events`,
+    `  instance killed mid-roll ${r.killed ? `${r.killed.nodeId} (${r.killed.instanceId}) at ${formatRollTime(r.killed.atMs - r.rollStartMs)}` : 'no (--no-kill)'}`,
     `  quorum held              ${yes(r.quorumHeld, 'yes', 'NO')} (never fewer than ${r.minHealthy} of ${r.nodes} healthy; quorum ${r.quorum})`,
-    `  app without a leader     ${(r.unavailableMs / 1000).toFixed(1)} s in all (elections after the leader stepped down or was lost)`,
+    `  app without a leader     ${formatDuration(r.unavailableMs)} in all (elections after the leader stepped down or was lost)`,
     `  data lost                ${yes(r.lostCommitted === 0 && r.dataLossEvents === 0, 'none', `${r.lostCommitted} committed entries, ${r.dataLossEvents} data-loss events`)}`,
     `  IAM                      ${!r.iam.evaluated ? 'not evaluated' : yes(r.iam.denied === 0, `${r.iam.checks.toLocaleString('en-US')} checks of the controller's and the bootstraps' calls against the generated policies, none denied`, `${r.iam.denied} of ${r.iam.checks} denied`)}`,
-    `  safety invariants        ${!r.invariants ? 'not checked' : r.invariants.violations.length === 0 ? color('green', `${r.invariants.checked.length} checked, all held`) : color('red', r.invariants.violations.join('; '))}`,
+    `  safety invariants        ${!r.invariants ? 'not checked' : r.invariants.violations.length === 0 ? color('green', `${r.invariants.checked.length} checked, all held`) : color('red', `${r.invariants.checked.length} checked; ${r.invariants.violations.join('; ')}`)}`,
     `  API calls                ${r.controlPlaneCalls} control-plane (${(r.controlPlaneCalls / Math.max(1, r.replacements)).toFixed(1)} per replacement) + ${r.queueCalls} SQS long polls`,
     calls,
     '',
@@ -182,7 +150,8 @@ function summary(r: RollScenarioResult, wallMs: number): string {
 }
 
 async function main(): Promise<void> {
-  realStart = performance.now();
+  const realStart = performance.now();
+  let sim: Simulation | null = null;
   let result: RollScenarioResult;
   try {
     result = await runRollScenario({
@@ -193,16 +162,24 @@ async function main(): Promise<void> {
       ...(pace && { pace }),
       onSimulation: (s) => {
         sim = s;
-        startMs = s.clock.now();
-        newImage = NEW_IMAGE;
         if (!opts.json) console.log(dim(`seed ${opts.seed} — replay with: bash scripts/demo.sh --seed ${opts.seed} --nodes ${opts.nodes} --profile ${opts.profile}${opts.kill ? '' : ' --no-kill'}`));
-        s.onTrace((e) => {
-          if (e.kind === 'fault.kill-instance') log(color('red', `FAULT: killed ${String(e.nodeId ?? e.target)}'s instance ${String(e.instanceId)}`));
-          if (e.kind === 'app.leader-elected') log(`app: ${String(e.nodeId)} elected leader (term ${String(e.term)})`);
-          redraw();
-        });
       },
-      onController: attach,
+      onController: (c: Controller, stage) => {
+        if (stage === 'provision') {
+          // The view asks status() of its own controller, on its own driver (as a dashboard
+          // process would): its calls are not the roll's.
+          const s = sim as unknown as Simulation;
+          const observer = createController({ spec: c.spec, driver: createAwsDriver({ region: c.spec.region, clients: s.aws, clock: s.clock }), clock: c.clock, hooks: s.hooks, holderId: 'demo-view' });
+          view = new LiveView(() => observer.status(), () => c.clock.now());
+          view.onChange = () => redraw();
+          view.watchProvisioning(c);
+          return;
+        }
+        view?.watchRoll(c);
+      },
+      onReady: () => view?.refresh(),
+      onFault: (f) => view?.note(f.atMs, `FAULT injected: killed ${f.nodeId}'s instance ${f.instanceId ?? '?'}`, 'bad'),
+      settle: async () => view?.settled(),
     });
   } catch (err) {
     if (live) logUpdate.done();
@@ -214,10 +191,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const wallMs = performance.now() - realStart;
-  if (live) {
-    redraw(true);
-    logUpdate.done();
-  }
+  redraw(true);
+  if (live) logUpdate.done();
   const dir = resolve(opts.report);
   mkdirSync(dir, { recursive: true });
   const base = resolve(dir, `demo-seed-${opts.seed}`);
@@ -227,7 +202,20 @@ async function main(): Promise<void> {
   }
   if (opts.json) {
     const { report, reportData: _reportData, ...rest } = result;
-    console.log(JSON.stringify({ ...rest, wallMs, apiCalls: report.apiCalls, reportFile: `${base}.html` }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          ...rest,
+          wallMs,
+          batches: report.batches.map((b) => ({ batch: b.index + 1, nodeIds: b.nodeIds, started: formatRollTime(b.startedAtMs - result.rollStartMs), finished: b.finishedAtMs === null ? null : formatRollTime(b.finishedAtMs - result.rollStartMs) })),
+          killedAt: result.killed ? formatRollTime(result.killed.atMs - result.rollStartMs) : null,
+          apiCalls: report.apiCalls,
+          reportFile: `${base}.html`,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     console.log(summary(result, wallMs));
     console.log(dim(`  timeline report: ${base}.html (and .json)`));

@@ -19,6 +19,12 @@ export interface RollScenarioOptions {
   readonly instrument?: boolean;
   /** Called with each controller when it is created (provisioning, then the roll). */
   readonly onController?: (controller: Controller, stage: 'provision' | 'roll') => void;
+  /** Called when the cluster is provisioned and healthy, before the roll (in virtual time). */
+  readonly onReady?: () => Promise<void> | void;
+  /** Called when the scenario injects a fault (the demo's own action, as it happens). */
+  readonly onFault?: (fault: { readonly kind: 'kill-instance'; readonly nodeId: string; readonly instanceId: string | null; readonly atMs: number }) => void;
+  /** Awaited after the roll, before the simulation stops (e.g. a live view's last status()). */
+  readonly settle?: () => Promise<void>;
 }
 
 export interface RollScenarioResult {
@@ -28,6 +34,8 @@ export interface RollScenarioResult {
   readonly outcome: RollReport['outcome'];
   readonly haltReason: string | null;
   readonly report: RollReport;
+  /** When the roll started (clock ms): every time of the summary is shown relative to it. */
+  readonly rollStartMs: number;
   /** Virtual duration of the roll. */
   readonly rollMs: number;
   /** Σ over batches of the slowest replacement's own duration (terminate → InService, as EC2 saw it). */
@@ -110,6 +118,7 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
     options.onController?.(provisioner, 'provision');
     await provisioner.apply();
     while (!(await provisioner.status()).converged || !sim.app.clusterHealthy()) await sim.clock.sleep(10_000);
+    await options.onReady?.();
 
     // The driver is wrapped to record every call, so the chaos package's invariants can be checked afterwards.
     const driver = instrument ? recordingDriver(sim.driver, { holder: 'demo-roll', clock: sim.clock, log: calls, probe: (sp) => truthOf(sim, sp) }) : sim.driver;
@@ -132,6 +141,7 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
         void sim.clock.sleep(delayMs).then(() => {
           killed = { nodeId: victim, instanceId: sim.world.currentInstance(victim)?.id ?? null, atMs: sim.clock.now() };
           sim.faults.killInstance(victim);
+          options.onFault?.({ kind: 'kill-instance', ...killed });
         });
       });
     }
@@ -149,6 +159,7 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
     rolling = false;
     rollWallMs = performance.now() - wallStart;
     if (unavailableSinceMs !== null) unavailableMs += sim.clock.now() - unavailableSinceMs;
+    await options.settle?.();
     return report;
   }, options.pace ? { pace: options.pace } : {});
 
@@ -197,6 +208,7 @@ export async function runRollScenario(options: RollScenarioOptions): Promise<Rol
     outcome: report.outcome,
     haltReason: report.haltReason,
     report,
+    rollStartMs,
     rollMs: report.durationMs,
     lowerBoundMs,
     makespanRatio: lowerBoundMs > 0 ? report.durationMs / lowerBoundMs : NaN,

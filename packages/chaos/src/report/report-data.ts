@@ -1,4 +1,4 @@
-import { quorumOf } from '@berth/core';
+import { formatRollTime, quorumOf } from '@berth/core';
 import type { TraceEntry } from '@berth/sim-driver';
 import { FAULT_CATALOGUE } from '../faults/fault-catalogue.js';
 import { describeFault } from '../faults/fault.js';
@@ -23,7 +23,14 @@ export interface ReportData {
   /** Healthy members minus quorum, stepwise. */
   readonly quorumMargin: readonly { readonly atMs: number; readonly margin: number }[];
   readonly faults: readonly { readonly atMs: number; readonly kind: string; readonly detail: string }[];
+  /** `index` is 0-based, as in the `batch.started` event; the HTML shows `batch 1` for index 0. */
   readonly batches: readonly { readonly session: string; readonly index: number; readonly nodeIds: readonly string[]; readonly startMs: number; readonly endMs: number | null }[];
+  /**
+   * Replacements the controllers made: `started` — `replaceInstance` calls that went through;
+   * `finished` — those whose node then had another instance InService (what a roll report counts
+   * as replaced). Instances the Auto Scaling groups relaunched after a fault are not counted.
+   */
+  readonly replacements: { readonly started: number; readonly finished: number };
   readonly invariants: readonly { readonly id: InvariantId; readonly number: number; readonly violations: number; readonly messages: readonly string[] }[];
   readonly checks: ScenarioResult['checks'];
   readonly sessions: ScenarioResult['sessions'];
@@ -109,8 +116,12 @@ export function buildReportData(result: ScenarioResult, title = `Berth chaos run
   // Controller and hook faults leave no trace in the simulator: the schedule says when they came.
   for (const f of result.scenario.faults) if (FAULT_CATALOGUE[f.kind].playedBy === 'runner' && f.kind !== 'controller-crash') faults.push({ atMs: f.atMs, kind: f.kind, detail: describeFault(f) });
 
+  // A replacement finished when, after its call, another instance of the node came InService.
+  const replaced = ev.calls.filter((c) => c.op === 'replaceInstance' && c.ok === true && c.nodeId !== null && c.startMs >= t0);
+  const finished = replaced.filter((c) => trace.some((e) => e.atMs >= c.startMs && e.nodeId === c.nodeId && e.kind === 'instance.lifecycle' && e['to'] === 'InService' && e.instanceId !== c.instanceId));
+
   const byId = new Map<InvariantId, string[]>();
-  for (const v of result.violations) byId.set(v.invariant, [...(byId.get(v.invariant) ?? []), `+${v.atMs}ms ${v.message}`]);
+  for (const v of result.violations) byId.set(v.invariant, [...(byId.get(v.invariant) ?? []), `${formatRollTime(v.atMs - t0)} ${v.message}`]);
   return {
     title,
     seed: result.scenario.seed,
@@ -121,10 +132,11 @@ export function buildReportData(result: ScenarioResult, title = `Berth chaos run
     quorumMargin: margin,
     faults: faults.sort((a, b) => a.atMs - b.atMs),
     batches: result.batches.map((b) => ({ session: b.session, index: b.index, nodeIds: b.nodeIds, startMs: b.startedAtMs - t0, endMs: b.finishedAtMs === null ? null : b.finishedAtMs - t0 })),
+    replacements: { started: replaced.length, finished: finished.length },
     invariants: result.checked.map((id) => ({ id, number: INVARIANT_NUMBERS[id], violations: byId.get(id)?.length ?? 0, messages: byId.get(id) ?? [] })).sort((a, b) => a.number - b.number),
     checks: result.checks,
     sessions: result.sessions.map((s) => ({ ...s, startedAtMs: s.startedAtMs - t0, settledAtMs: s.settledAtMs === null ? null : s.settledAtMs - t0 })),
     liveness: result.liveness,
-    notes: result.notes.map((n) => `[${n.invariant}] +${n.atMs}ms ${n.message}`),
+    notes: result.notes.map((n) => `[${n.invariant}] ${formatRollTime(n.atMs - t0)} ${n.message}`),
   };
 }

@@ -553,8 +553,12 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         }
         try {
           if (this.driver.capabilities.changeNotifications && this.driver.waitForChange) {
-            const changes = await this.driver.waitForChange(spec, { timeoutMs: Math.min(intervalMs, MAX_WAIT_MS), signal });
-            tracker.notified(changes);
+            for (const until = this.clock.now() + Math.min(intervalMs, MAX_WAIT_MS); ; ) {
+              const changes = await this.driver.waitForChange(spec, { timeoutMs: Math.max(0, until - this.clock.now()), signal });
+              tracker.notified(changes);
+              // Boot phases need no look (the tracker has them): wait on for other news until the interval is up.
+              if (changes.length === 0 || changes.some((c) => c.kind !== 'phase' || c.phase === 'failed') || this.clock.now() >= until) break;
+            }
           } else {
             await this.clock.sleep(intervalMs, signal);
           }

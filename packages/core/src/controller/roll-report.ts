@@ -1,7 +1,9 @@
-import type { Phase } from '../observation.js';
+import { formatDuration } from '../format-duration.js';
+import { PHASE_ORDER, type Phase } from '../observation.js';
 
 export interface NodeReplacementReport {
   readonly nodeId: string;
+  /** The batch's `index` (0-based, as in `batch.started`; people see it 1-based: `batch 1`). */
   readonly batch: number;
   readonly oldInstanceId: string;
   readonly newInstanceId: string | null;
@@ -15,6 +17,7 @@ export interface NodeReplacementReport {
 }
 
 export interface BatchReport {
+  /** 0-based position in the roll, as in `batch.started`; {@link formatRollReport} shows `batch 1`. */
   readonly index: number;
   readonly nodeIds: readonly string[];
   readonly startedAtMs: number;
@@ -63,6 +66,16 @@ export class RollRecorder {
     const index = this.#batches.length;
     this.#batches.push({ index, nodeIds, startedAtMs: atMs, finishedAtMs: null });
     return index;
+  }
+  /** When the batch started (clock ms). */
+  batchStartedAtMs(index: number): number {
+    return this.#batches[index]?.startedAtMs ?? this.startedAtMs;
+  }
+  /** The batch never ran (its first replacement never went out): forget it, so the next batch takes its index. */
+  cancelBatch(index: number): void {
+    const last = this.#batches.length - 1;
+    if (index !== last || [...this.#nodes.values()].some((n) => n.batch === index)) return;
+    this.#batches.pop();
   }
   batchFinished(index: number, atMs: number): number {
     const b = this.#batches[index];
@@ -158,4 +171,52 @@ export function diffCounts(after: Readonly<Record<string, number>>, before: Read
     if (d > 0) out[k] = d;
   }
   return out;
+}
+
+/**
+ * A moment of a roll as people read it: the time since the roll started, `+45s`, `+1m05s`,
+ * `+1h02m` (the one time format of reports, the demo and the HTML timeline).
+ *
+ * @example
+ * ```ts
+ * formatRollTime(report.nodes[0].finishedAtMs! - report.startedAtMs); // '+2m25s'
+ * ```
+ */
+export function formatRollTime(sinceStartMs: number): string {
+  if (sinceStartMs === 0) return '+0s';
+  return sinceStartMs < 0 ? formatDuration(sinceStartMs) : `+${formatDuration(sinceStartMs)}`;
+}
+
+/**
+ * The report as text: outcome, then each batch (numbered from 1) with its nodes, each with its
+ * instances, when it started and finished and when each boot phase was first seen — every time
+ * relative to the roll's start ({@link formatRollTime}), every duration with `formatDuration`.
+ *
+ * @example
+ * ```ts
+ * const report = await controller.roll();
+ * console.log(formatRollReport(report));
+ * // Roll kafka-…: completed in 8m24s (maxUnavailable 1); 3 of 3 nodes replaced
+ * //   batch 1  +1s → +2m25s  n2
+ * //     n2  i-0a… → i-0b…  +1s → +2m24s (2m23s)  attaching +2m00s, mounting +2m03s, …
+ * ```
+ */
+export function formatRollReport(report: RollReport): string {
+  const at = (ms: number | null) => (ms === null ? '…' : formatRollTime(ms - report.startedAtMs));
+  const touched = report.nodes.length;
+  const lines = [
+    `Roll ${report.rollId}: ${report.outcome} in ${formatDuration(report.durationMs)} (maxUnavailable ${report.maxUnavailable}); ${report.replacedCount} of ${touched + report.alreadyCurrent.length} nodes replaced${report.alreadyCurrent.length > 0 ? `, ${report.alreadyCurrent.length} already current (${report.alreadyCurrent.join(', ')})` : ''}`,
+  ];
+  if (report.haltReason !== null) lines.push(`  ${report.outcome === 'aborted' ? 'aborted' : 'halted'}: ${report.haltReason}`);
+  for (const b of report.batches) {
+    lines.push(`  batch ${b.index + 1}  ${at(b.startedAtMs)} → ${at(b.finishedAtMs)}  ${b.nodeIds.join(', ')}`);
+    for (const n of report.nodes.filter((x) => x.batch === b.index)) {
+      const phases = PHASE_ORDER.filter((p) => n.phasesAtMs[p] !== undefined).map((p) => `${p} ${at(n.phasesAtMs[p] as number)}`);
+      const took = n.durationMs === null ? 'not finished' : formatDuration(n.durationMs);
+      lines.push(`    ${n.nodeId}  ${n.oldInstanceId} → ${n.newInstanceId ?? '?'}  ${at(n.startedAtMs)} → ${at(n.finishedAtMs)} (${took})${phases.length > 0 ? `  ${phases.join(', ')}` : ''}`);
+    }
+  }
+  const calls = Object.entries(report.apiCalls).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  lines.push(`  API calls: ${report.apiCallsTotal}${calls.length > 0 ? ` (${calls.map(([op, n]) => `${op} ${n}`).join(', ')})` : ''}`);
+  return lines.join('\n');
 }

@@ -267,7 +267,6 @@ export class RollRun {
       throwIfAborted(this.signal);
       if (index === null) {
         index = this.recorder.batchStarted(action.nodeIds, clock.now());
-        emit('batch.started', { index, nodeIds: action.nodeIds, budget: plan.quorum.budget, atMs: clock.now() });
       }
       if (this.#gate.enabled) {
         // Out of the load balancer first, and drained; draining takes time, so check again after it.
@@ -290,7 +289,6 @@ export class RollRun {
       this.#touched.add(nodeId);
       this.recorder.replacing(nodeId, instanceId, index, atMs);
       this.tracker.replacing(nodeId, instanceId, atMs);
-      emit('node.replacing', { nodeId, instanceId, atMs });
       try {
         await driver.replaceInstance(spec, nodeId, instanceId, { signal: this.signal, notAfterMs: view.observedAtMs + this.#s.freshnessMs });
       } catch (err) {
@@ -304,8 +302,12 @@ export class RollRun {
       this.#deregistered.delete(nodeId);
       disrupted.add(nodeId);
       this.#batch.push(nodeId);
+      // Announced once the call went through: a batch whose first replacement never went out never ran.
+      if (disrupted.size === 1) emit('batch.started', { index, nodeIds: action.nodeIds, budget: plan.quorum.budget, atMs: this.recorder.batchStartedAtMs(index) });
+      emit('node.replacing', { nodeId, instanceId, atMs });
     }
     if (this.#batch.length === 0) {
+      if (index !== null) this.recorder.cancelBatch(index);
       // Nothing started: give the world a moment before planning again.
       await clock.sleep(Math.min(5_000, this.#s.pollIntervalMs), this.signal);
     }
