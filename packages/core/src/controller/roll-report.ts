@@ -198,7 +198,7 @@ export function formatRollTime(sinceStartMs: number): string {
  * console.log(formatRollReport(report));
  * // Roll kafka-…: completed in 8m24s (maxUnavailable 1); 3 of 3 nodes replaced
  * //   batch 1  +1s → +2m25s  n2
- * //     n2  i-0a… → i-0b…  +1s → +2m24s (2m23s)  attaching +2m00s, mounting +2m03s, …
+ * //     n2  i-0a… → i-0b…  +1s → +2m24s (2m23s)  attaching +2m, mounting +2m03s, …
  * ```
  */
 export function formatRollReport(report: RollReport): string {
