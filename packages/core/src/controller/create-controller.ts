@@ -266,7 +266,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       }
       // Healthy instances the load balancer is missing join it (booting ones: watch() or the next apply()).
       const gate = this.#targetGate();
-      const missing = gate.enabled ? await gate.missing(clusterStatuses(this.spec, observation), signal ?? new AbortController().signal) : [];
+      const after = gate.enabled ? await this.driver.observe(this.spec, { scope: 'instances', signal }) : observation;
+      const missing = gate.enabled ? await gate.missing(clusterStatuses(this.spec, after), signal ?? new AbortController().signal) : [];
       await gate.register(missing, signal ?? new AbortController().signal);
       return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes, registered: missing.map((m) => ({ nodeId: m.nodeId, instanceId: m.instanceId, targetGroupArns: m.targetGroupArns })), warnings: plan.warnings };
     } finally {
