@@ -23,6 +23,7 @@ const exampleSpecs: [string, ClusterInput][] = [
   ['examples/game-day.ts', { ...simulatedClusterInput({ nodes: 5, name: 'staging-kafka' }), tags: { env: 'staging', team: 'data' } }],
   ['README quick start', readmeQuickStart()],
   ['test fixture, with $schema', { $schema: './schema/cluster-spec.schema.json', ...clusterInput(3) }],
+  ...['kafka.json', 'kafka-next.json'].map((f): [string, ClusterInput] => [`examples/specs/${f} (the CLI's)`, JSON.parse(readFileSync(fileURLToPath(new URL(`../../../../examples/specs/${f}`, import.meta.url)), 'utf8')) as ClusterInput]),
 ];
 
 describe('schema/cluster-spec.schema.json', () => {
