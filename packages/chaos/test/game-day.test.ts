@@ -28,7 +28,7 @@ describe('runGameDay', () => {
   it('a dry run lists the actions and injects nothing', async () => {
     const { sim, base } = await staging();
     const r = await sim.run(() => runGameDay(plan([kill('gd-2', 0), kill('gd-3', 60_000)]), { ...base, dryRun: true }));
-    expect(r.actions.map((a) => a.description)).toEqual(['+0.0s kill-instance gd-2', '+60.0s kill-instance gd-3']);
+    expect(r.actions.map((a) => a.description)).toEqual(['+0s kill-instance gd-2', '+1m kill-instance gd-3']);
     expect(r.actions.every((a) => a.status === 'would-inject')).toBe(true);
     expect(faultsIn(sim.trace)).toBe(0);
   });

@@ -1,4 +1,4 @@
-import type { Phase } from '@berth/core';
+import { formatDuration, formatRollTime, type Phase } from '@berth/core';
 
 /**
  * Every fault the catalogue knows. Node-level faults name their target node; cluster-level
@@ -113,42 +113,46 @@ export function faultNodeId(f: Fault): string | null {
   return 'nodeId' in f ? f.nodeId : null;
 }
 
-/** One short line: `+12.0s kill-instance demo-2`, `+3.0s slow-hook beforeReplace takes 700000ms for 60000ms`. */
+/**
+ * One short line, times since the roll started and durations as in roll reports
+ * (`formatRollTime`, `formatDuration`): `+12s kill-instance demo-2`,
+ * `+3s slow-hook beforeReplace takes 11m40s for 1m`.
+ */
 export function describeFault(f: Fault): string {
-  const at = `+${(f.atMs / 1000).toFixed(1)}s`;
+  const at = formatRollTime(f.atMs);
   const parts: string[] = [at, f.kind];
   const node = faultNodeId(f);
   if (node) parts.push(node);
   switch (f.kind) {
     case 'az-outage':
-      parts.push(`az#${f.azIndex}`, `${f.durationMs}ms`);
+      parts.push(`az#${f.azIndex}`, formatDuration(f.durationMs));
       break;
     case 'stuck-attach':
     case 'partition':
     case 'consistency-lag':
     case 'eni-release-delay':
-      parts.push(`${f.durationMs}ms`);
+      parts.push(formatDuration(f.durationMs));
       break;
     case 'slow-attach':
     case 'slow-boot':
-      parts.push(`×${f.factor}`, `${f.durationMs}ms`);
+      parts.push(`×${f.factor}`, formatDuration(f.durationMs));
       break;
     case 'bad-image':
       parts.push(`fails in ${f.phase}`);
       break;
     case 'api-throttle':
     case 'api-5xx':
-      parts.push(`rate ${f.rate}`, `${f.durationMs}ms`);
+      parts.push(`rate ${f.rate}`, formatDuration(f.durationMs));
       break;
     case 'controller-crash':
-      parts.push(f.restart, `down ${f.downMs}ms`);
+      parts.push(f.restart, `down ${formatDuration(f.downMs)}`);
       break;
     case 'slow-hook':
-      parts.push(f.hook, `takes ${f.durationMs}ms`, `for ${f.windowMs}ms`, ...(f.ignoresSignal ? ['ignoring its signal'] : []));
+      parts.push(f.hook, `takes ${formatDuration(f.durationMs)}`, `for ${formatDuration(f.windowMs)}`, ...(f.ignoresSignal ? ['ignoring its signal'] : []));
       break;
     default:
       break;
   }
-  if (f.atNextGate) parts.push(`at the next gate (within ${f.atNextGate.withinMs}ms)`);
+  if (f.atNextGate) parts.push(`at the next gate (within ${formatDuration(f.atNextGate.withinMs)})`);
   return parts.join(' ');
 }

@@ -196,16 +196,16 @@ export function formatRollTime(sinceStartMs: number): string {
  * ```ts
  * const report = await controller.roll();
  * console.log(formatRollReport(report));
- * // Roll kafka-…: completed in 8m24s (maxUnavailable 1); 3 of 3 nodes replaced
+ * // Roll kafka-…: completed in 8m24s (maxUnavailable 1); 3 nodes replaced
  * //   batch 1  +1s → +2m25s  n2
  * //     n2  i-0a… → i-0b…  +1s → +2m24s (2m23s)  attaching +2m, mounting +2m03s, …
  * ```
  */
 export function formatRollReport(report: RollReport): string {
   const at = (ms: number | null) => (ms === null ? '…' : formatRollTime(ms - report.startedAtMs));
-  const touched = report.nodes.length;
+  const n = report.replacedCount;
   const lines = [
-    `Roll ${report.rollId}: ${report.outcome} in ${formatDuration(report.durationMs)} (maxUnavailable ${report.maxUnavailable}); ${report.replacedCount} of ${touched + report.alreadyCurrent.length} nodes replaced${report.alreadyCurrent.length > 0 ? `, ${report.alreadyCurrent.length} already current (${report.alreadyCurrent.join(', ')})` : ''}`,
+    `Roll ${report.rollId}: ${report.outcome} in ${formatDuration(report.durationMs)} (maxUnavailable ${report.maxUnavailable}); ${n} node${n === 1 ? '' : 's'} replaced${report.alreadyCurrent.length > 0 ? `, ${report.alreadyCurrent.length} already current (${report.alreadyCurrent.join(', ')})` : ''}`,
   ];
   if (report.haltReason !== null) lines.push(`  ${report.outcome === 'aborted' ? 'aborted' : 'halted'}: ${report.haltReason}`);
   for (const b of report.batches) {

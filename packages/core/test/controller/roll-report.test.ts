@@ -24,7 +24,7 @@ describe('roll report', () => {
     const report = r.finish('halted', 'node n1 failed to boot', T0 + 300_000, { DescribeInstances: 4, TerminateInstanceInAutoScalingGroup: 2 }, {});
     expect(formatRollReport(report)).toBe(
       [
-        'Roll kafka-1: halted in 5m (maxUnavailable 1); 1 of 3 nodes replaced, 1 already current (n3)',
+        'Roll kafka-1: halted in 5m (maxUnavailable 1); 1 node replaced, 1 already current (n3)',
         '  halted: node n1 failed to boot',
         '  batch 1  +400ms → +2m26s  n2',
         '    n2  i-0a → i-0b  +400ms → +2m25s (2m25s)  attaching +2m, mounting +2m03s, in-service +2m25s',
