@@ -44,7 +44,7 @@ type Logged = { [K in ControllerEventName]: { name: K; e: ControllerEvents[K] } 
 function recordAll(c: Controller): Logged[] {
   const names: ControllerEventName[] = [
     'roll.started', 'roll.waiting', 'batch.started', 'batch.completed', 'node.replacing', 'node.phase', 'node.replaced', 'node.failed',
-    'node.lost', 'node.recovered', 'node.stuck', 'roll.halted', 'roll.aborted', 'roll.completed',
+    'node.lost', 'node.recovered', 'node.stuck', 'roll.halted', 'roll.aborted', 'roll.completed', 'roll.failed',
   ];
   const log: Logged[] = [];
   for (const name of names) (c.on as (n: string, f: (e: unknown) => void) => unknown)(name, (e) => log.push({ name, e } as Logged));
@@ -52,7 +52,7 @@ function recordAll(c: Controller): Logged[] {
 }
 
 const of = <K extends ControllerEventName>(log: readonly Logged[], name: K) => log.filter((l) => l.name === name).map((l) => l.e as ControllerEvents[K]);
-const finals = (log: readonly Logged[]) => log.filter((l) => l.name === 'roll.completed' || l.name === 'roll.halted' || l.name === 'roll.aborted').map((l) => l.name);
+const finals = (log: readonly Logged[]) => log.filter((l) => l.name === 'roll.completed' || l.name === 'roll.halted' || l.name === 'roll.aborted' || l.name === 'roll.failed').map((l) => l.name);
 
 const DRIVER_METHODS = ['observe', 'ensureNode', 'replaceInstance', 'completeLifecycle', 'setDns', 'snapshotVolume', 'restoreLaunchTemplate', 'resizeVolume', 'deleteNode', 'describeTargetGroups', 'registerTargets', 'deregisterTargets', 'waitForChange'] as const;
 const LOCK_METHODS = ['acquire', 'renew', 'release', 'inspect'] as const;
@@ -284,6 +284,23 @@ describe('controller events', () => {
       const aborted = of(log, 'roll.aborted')[0]!;
       expect(aborted.report.outcome).toBe('aborted');
       expect((err as { report?: unknown }).report).toBe(aborted.report);
+    });
+
+    it('a roll that cannot take the lease (another controller holds it) ends with roll.failed, code LOCK_HELD', async () => {
+      const { sim, spec, next } = setup(3);
+      const { log, err } = await sim.run(async () => {
+        await provision(sim, spec);
+        await sim.driver.lock.acquire(next, { holder: 'someone-else', session: 'someone-else-1', ttlMs: 600_000 });
+        const c = createController({ spec: next, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'roller' });
+        const log = recordAll(c);
+        const err = await rollOutcome(c, {});
+        return { log, err };
+      });
+      expect((err as { code?: string }).code).toBe('LOCK_HELD');
+      expect(finals(log)).toEqual(['roll.failed']);
+      const failed = of(log, 'roll.failed')[0]!;
+      expect(failed).toMatchObject({ code: 'LOCK_HELD', message: expect.stringContaining('someone-else') });
+      expect((err as { report?: unknown }).report).toBe(failed.report);
     });
 
     it('a signal aborted before roll() starts: it rejects at once and emits nothing', async () => {

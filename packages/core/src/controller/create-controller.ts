@@ -465,6 +465,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       if (aborted) {
         this.emit('roll.aborted', { report, atMs: now });
         if (!(error instanceof BerthAbortError)) throw withReport(new BerthAbortError('The roll was aborted.', { cause: error }), report);
+      } else {
+        this.emit('roll.failed', { code: error instanceof BerthError ? error.code : null, message: error instanceof Error ? error.message : String(error), report, atMs: now });
       }
       throw error instanceof BerthError ? withReport(error, report) : error;
     }

@@ -54,6 +54,11 @@ export interface ControllerEvents {
   /** The roll was aborted (its signal fired); the report says how far it came. */
   'roll.aborted': { report: RollReport; atMs: number };
   'roll.completed': { report: RollReport; atMs: number };
+  /**
+   * The roll ended on an error that is neither a halt nor an abort (a driver error that is not
+   * retryable, the lock held by another controller at the start): `roll()` rejects with it.
+   */
+  'roll.failed': { code: string | null; message: string; report: RollReport; atMs: number };
 }
 
 export type ControllerEventName = keyof ControllerEvents;
