@@ -34,6 +34,17 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
+/** The issues without repeats (the same path and message), in their first order. */
+export function dedupeIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path}\u0000${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 /** The spec is invalid. `issues` lists every problem at once, each with its path. */
 export class BerthConfigError extends BerthError {
   readonly issues: readonly ConfigIssue[];

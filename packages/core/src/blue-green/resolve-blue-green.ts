@@ -1,4 +1,4 @@
-import { BerthConfigError, type ConfigIssue } from '../errors.js';
+import { BerthConfigError, dedupeIssues, type ConfigIssue } from '../errors.js';
 import { nodeRecordName, type ClusterSpec } from '../spec/cluster-spec.js';
 import { defineCluster } from '../spec/define-cluster.js';
 import type { ClusterInput } from '../spec/schema.js';
@@ -68,7 +68,7 @@ export function resolveBlueGreen(options: BlueGreenOptions): ResolvedBlueGreen {
   let trafficSpec: ClusterSpec | null = null;
   if (specs.blue && traffic && typeof o.name === 'string') trafficSpec = defineTrafficSpec(o.name, o.blue as ClusterInput, traffic, issues);
 
-  if (issues.length > 0 || !specs.blue || !specs.green || !traffic || !trafficSpec) throw new BerthConfigError(dedupe(issues), SUBJECT);
+  if (issues.length > 0 || !specs.blue || !specs.green || !traffic || !trafficSpec) throw new BerthConfigError(dedupeIssues(issues), SUBJECT);
   return Object.freeze({
     name: o.name as string,
     inputs: Object.freeze({ blue: o.blue as ClusterInput, green: o.green as ClusterInput }),
@@ -115,7 +115,7 @@ export function deploySpecs(r: ResolvedBlueGreen, deploy: DeployOptions): Readon
     const a = out[side];
     if (a) issues.push(...pairIssues(side === 'blue' ? a : r.specs.blue, side === 'green' ? a : r.specs.green, r.name, r.traffic).map((i) => ({ ...i, path: `deploy.${i.path}` })));
   }
-  if (issues.length > 0 || !out.blue || !out.green) throw new BerthConfigError(dedupe(issues), 'deploy');
+  if (issues.length > 0 || !out.blue || !out.green) throw new BerthConfigError(dedupeIssues(issues), 'deploy');
   return Object.freeze({ blue: out.blue, green: out.green });
 }
 
@@ -255,12 +255,3 @@ function defineTrafficSpec(name: string, blue: ClusterInput, traffic: ResolvedTr
   }
 }
 
-function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const k = `${i.path}\u0000${i.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}

@@ -141,37 +141,23 @@ export class RuntimeDriver implements Driver {
     if (!inner.restoreLaunchTemplate) return Promise.reject(new BerthCapabilityError('restoreLaunchTemplate', inner.name, 'Rolling a node back to its last good launch template'));
     return this.#call('restoreLaunchTemplate', options.signal, (signal) => (inner.restoreLaunchTemplate as NonNullable<Driver['restoreLaunchTemplate']>).call(inner, spec, nodeId, to, { signal }));
   }
-  /** The target-group calls, or a `BerthCapabilityError` naming what needed them. */
-  #lb(what: string): Required<Pick<Driver, 'describeTargetGroups' | 'registerTargets' | 'deregisterTargets'>> {
+  /** A target-group call, or a rejected `BerthCapabilityError` naming what needed it. */
+  #lb<T>(operation: string, what: string, signal: AbortSignal | undefined, fn: (inner: Required<Pick<Driver, 'describeTargetGroups' | 'registerTargets' | 'deregisterTargets'>>, signal: AbortSignal) => Promise<T>): Promise<T> {
     const inner = this.inner;
     if (!inner.capabilities.loadBalancers || !inner.describeTargetGroups || !inner.registerTargets || !inner.deregisterTargets) {
-      throw new BerthCapabilityError('loadBalancers', inner.name, what);
+      return Promise.reject(new BerthCapabilityError('loadBalancers', inner.name, what));
     }
-    return { describeTargetGroups: inner.describeTargetGroups.bind(inner), registerTargets: inner.registerTargets.bind(inner), deregisterTargets: inner.deregisterTargets.bind(inner) };
+    const lb = { describeTargetGroups: inner.describeTargetGroups.bind(inner), registerTargets: inner.registerTargets.bind(inner), deregisterTargets: inner.deregisterTargets.bind(inner) };
+    return this.#call(operation, signal, (s) => fn(lb, s));
   }
   describeTargetGroups(spec: ClusterSpec, targetGroupArns: readonly string[], options: DriverCallOptions = {}): Promise<readonly TargetGroupObservation[]> {
-    try {
-      const lb = this.#lb('Reading ELBv2 target groups');
-      return this.#call('describeTargetGroups', options.signal, (signal) => lb.describeTargetGroups(spec, targetGroupArns, { signal }));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.#lb('describeTargetGroups', 'Reading ELBv2 target groups', options.signal, (lb, signal) => lb.describeTargetGroups(spec, targetGroupArns, { signal }));
   }
   registerTargets(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options: DriverCallOptions = {}): Promise<void> {
-    try {
-      const lb = this.#lb('Registering instances with ELBv2 target groups');
-      return this.#call('registerTargets', options.signal, (signal) => lb.registerTargets(spec, targetGroupArns, instanceIds, { signal }));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.#lb('registerTargets', 'Registering instances with ELBv2 target groups', options.signal, (lb, signal) => lb.registerTargets(spec, targetGroupArns, instanceIds, { signal }));
   }
   deregisterTargets(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options: DriverCallOptions = {}): Promise<void> {
-    try {
-      const lb = this.#lb('Deregistering instances from ELBv2 target groups');
-      return this.#call('deregisterTargets', options.signal, (signal) => lb.deregisterTargets(spec, targetGroupArns, instanceIds, { signal }));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.#lb('deregisterTargets', 'Deregistering instances from ELBv2 target groups', options.signal, (lb, signal) => lb.deregisterTargets(spec, targetGroupArns, instanceIds, { signal }));
   }
   apiCallCounts(): Readonly<Record<string, number>> {
     return this.inner.apiCallCounts?.() ?? {};

@@ -1,4 +1,4 @@
-import { BerthConfigError, type ConfigIssue } from '../errors.js';
+import { BerthConfigError, dedupeIssues, type ConfigIssue } from '../errors.js';
 import type { ClusterSpec, DataVolumeSpec, NodeSpec } from './cluster-spec.js';
 import { closestMatch } from './did-you-mean.js';
 import { issueMessage, unknownFieldMessage } from './issue-messages.js';
@@ -70,7 +70,7 @@ export function parseClusterInput(input: unknown): { readonly issues: readonly C
   // A field whose shape is already wrong gets one message, not two.
   const shapePaths = new Set(issues.map((i) => i.path));
   issues.push(...semanticIssues(input).filter((i) => !shapePaths.has(i.path)));
-  return { issues: dedupe(issues), parsed: parsed.success ? parsed.data : null };
+  return { issues: dedupeIssues(issues), parsed: parsed.success ? parsed.data : null };
 }
 
 function fieldsOf(schema: unknown): readonly string[] {
@@ -89,16 +89,6 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 const joinPath = (base: string, key: string) => (base ? `${base}.${key}` : key);
-
-function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const k = `${i.path}\u0000${i.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
 
 function resolve(p: ParsedClusterInput): ClusterSpec {
   const azOf = new Map(p.subnets.map((s) => [s.id, s.az]));
