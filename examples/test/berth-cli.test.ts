@@ -277,7 +277,7 @@ describe('--sim: every cloud command against a simulated AWS account', () => {
     const r = await cli(['roll', NEXT, '--sim', '--sim-from', CURRENT, '--sim-profile', 'fast']);
     expect(r.code).toBe(EXIT.ok);
     // The report as formatRollReport writes it (the demo and the HTML report use the same format).
-    expect(r.stdout).toMatch(/^Roll kafka-\d+: completed in \S+ \(maxUnavailable 1\); 3 of 3 nodes replaced\n {2}batch 1 {2}\+\S+ → \+\S+ {2}kafka-1\n/);
+    expect(r.stdout).toMatch(/^Roll kafka-\d+: completed in \S+ \(maxUnavailable 1\); 3 nodes replaced\n {2}batch 1 {2}\+\S+ → \+\S+ {2}kafka-1\n/);
     expect(r.stderr).toMatch(/\n\+0s roll started: 3 outdated \(kafka-1, kafka-2, kafka-3\), maxUnavailable 1, tolerance 1\n/);
     expect(r.stderr).toMatch(/\n\+\S+ kafka-1: replaced i-\w+ → i-\w+ in \S+\n/);
     expect(r.stderr).toMatch(/\n\+\S+ roll completed\n$/);
