@@ -1,4 +1,8 @@
 export { defineCluster } from './spec/define-cluster.js';
+export { clusterSpecJsonSchema } from './spec/json-schema.js';
+export { AWS_REGIONS } from './spec/aws-regions.js';
+export type { AwsPartition } from './spec/aws-regions.js';
+export { USER_TAGS_MAX } from './spec/tag-limits.js';
 export type { ClusterInput } from './spec/schema.js';
 export type {
   ClusterSpec,
