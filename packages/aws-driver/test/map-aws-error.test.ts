@@ -4,22 +4,13 @@ import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-
 import { BerthAbortError, BerthDriverError } from '@berth/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mapAwsError } from '../src/index.js';
-import { clientConfig, clusterSpec, createWorld, motoDriver } from './support/aws-fixture.js';
+import { clientConfig, clusterSpec, createWorld, failure, motoDriver } from './support/aws-fixture.js';
 import { sharedMoto, type MotoServer } from './support/moto-server.js';
 
 let moto: MotoServer;
 beforeAll(async () => {
   moto = sharedMoto();
 });
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('mapAwsError on real error responses (moto)', () => {
   it('maps EC2, Auto Scaling and Route 53 client errors to non-retryable BerthDriverErrors with the AWS code', async () => {

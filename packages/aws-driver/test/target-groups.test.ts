@@ -11,7 +11,7 @@ import {
 import { BerthConfigError, BerthDriverError, type ClusterSpec } from '@berth/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAwsDriver } from '../src/index.js';
-import { clientConfig, clusterSpec, useMotoWorld, type AwsWorld } from './support/aws-fixture.js';
+import { clientConfig, clusterSpec, failure, useMotoWorld, type AwsWorld } from './support/aws-fixture.js';
 
 // The driver's target-group methods on moto: the calls, their number, what the driver reads
 // back, errors and bad input. What moto does not show (no draining, every target healthy at
@@ -61,15 +61,6 @@ async function vpcOf(world: AwsWorld): Promise<string> {
 
 function withGroups(world: AwsWorld, arns: string[]): ClusterSpec {
   return clusterSpec(world, 3, { loadBalancer: { targetGroupArns: arns } });
-}
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const delta = (before: Readonly<Record<string, number>>, after: Readonly<Record<string, number>>) =>

@@ -258,3 +258,13 @@ export function useFeedClients(m: MotoWorldContext): { readonly sqs: SQSClient; 
     },
   };
 }
+
+/** The error `p` rejects with; fails the test when it resolves. */
+export async function failure(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to fail');
+}

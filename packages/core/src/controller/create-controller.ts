@@ -266,9 +266,13 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       }
       // Healthy instances the load balancer is missing join it (booting ones: watch() or the next apply()).
       const gate = this.#targetGate();
-      const after = gate.enabled ? await this.driver.observe(this.spec, { scope: 'instances', signal }) : observation;
-      const missing = gate.enabled ? await gate.missing(clusterStatuses(this.spec, after), signal ?? new AbortController().signal) : [];
-      await gate.register(missing, signal ?? new AbortController().signal);
+      let missing: Awaited<ReturnType<TargetGate['missing']>> = [];
+      if (gate.enabled) {
+        const callSignal = signal ?? new AbortController().signal;
+        const after = await this.driver.observe(this.spec, { scope: 'instances', signal });
+        missing = await gate.missing(clusterStatuses(this.spec, after), callSignal);
+        await gate.register(missing, callSignal);
+      }
       return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes, registered: missing.map((m) => ({ nodeId: m.nodeId, instanceId: m.instanceId, targetGroupArns: m.targetGroupArns })), warnings: plan.warnings };
     } finally {
       await this.#lease.release(ABORT_SETTLE_BOUND_MS);

@@ -410,7 +410,7 @@ export class RollRun {
         this.#baking = { batch: index, untilMs };
         emit('batch.baking', { index, nodeIds: batch, bakeMs: s.holds.bakeMs, untilMs, atMs: clock.now() });
         try {
-          obs = await this.watchHealth(s.holds.bakeMs, `the bake after batch ${index} (${batch.join(', ')})`, batch, this.signal);
+          obs = await this.watchHealth(s.holds.bakeMs, `the bake after batch ${index} (${batch.join(', ')})`, batch, this.signal, obs);
         } finally {
           this.#baking = null;
         }
@@ -431,11 +431,12 @@ export class RollRun {
    * sampled once. A failure halts the roll
    * (`phase: 'bake'`), naming the nodes. Returns a fresh look at the end.
    */
-  async watchHealth(durationMs: number, what: string, nodeIds: readonly string[], signal: AbortSignal): Promise<ClusterObservation> {
+  async watchHealth(durationMs: number, what: string, nodeIds: readonly string[], signal: AbortSignal, from?: ClusterObservation): Promise<ClusterObservation> {
     const { spec, clock, hookRunner } = this.#d;
     const healthyHook = this.#d.hooks.clusterHealthy;
     const untilMs = clock.now() + durationMs;
-    let view = await this.look();
+    // The caller's look when it is fresh (the one a previous watch ended on), else a new one.
+    let view = from && clock.now() - from.observedAtMs <= this.#s.freshnessMs ? from : await this.look();
     const watched = new Map(
       clusterStatuses(spec, view)
         .filter((st) => st.healthy && st.current)
@@ -485,8 +486,9 @@ export class RollRun {
       }
       const approve = hooks.approve;
       let stepMs = Math.min(1_000, this.#s.pollIntervalMs);
+      let obs: ClusterObservation | undefined;
       for (;;) {
-        const obs = await this.watchHealth(stepMs, what, this.#done, signal);
+        obs = await this.watchHealth(stepMs, what, this.#done, signal, obs);
         if (approve && (await hookRunner.run('approve', null, obs, signal, (ctx) => approve(info, ctx), false))) {
           emit('roll.resumed', { by: 'approve', atMs: clock.now() });
           return obs;
