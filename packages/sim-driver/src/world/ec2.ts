@@ -594,6 +594,11 @@ export class Ec2 {
     if (vol.modification && vol.modification.state !== 'completed') {
       throw fault('IncorrectModificationState', `Cannot modify volume ${volumeId} as it is currently in the modification state ${vol.modification.state}`);
     }
+    // EBS-12 (older documented rule, opt-in): six hours between modifications of a volume.
+    const lastStart = vol.modificationStarts[vol.modificationStarts.length - 1];
+    if (this.#ctx.options.volumeModificationRule === 'six-hours' && lastStart !== undefined && this.#now < lastStart + 6 * 3600_000) {
+      throw fault('VolumeModificationRateExceeded', `You've reached the maximum modification rate per volume limit. Wait at least 6 hours between modifications per EBS volume. The next modification of ${volumeId} is possible after ${new Date(lastStart + 6 * 3600_000).toISOString()}.`);
+    }
     // EBS-7: at most four modifications per volume in a rolling 24 hours.
     const dayAgo = this.#now - 24 * 3600_000;
     while (vol.modificationStarts.length > 0 && (vol.modificationStarts[0] as number) <= dayAgo) vol.modificationStarts.shift();

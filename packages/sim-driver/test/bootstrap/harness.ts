@@ -134,7 +134,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<BootWorld> 
   const dir = mkdtempSync(join(tmpdir(), 'berth-boot-'));
   const [binDir, byIdDir, devDir, sysBlockDir, stateDir] = ['bin', 'by-id', 'dev', 'sys-block', 'state'].map((d) => join(dir, d)) as [string, string, string, string, string];
   for (const d of [binDir, byIdDir, devDir, sysBlockDir]) mkdirSync(d, { recursive: true });
-  for (const name of ['fake-mount', 'fake-mountpoint']) {
+  for (const name of ['fake-mount', 'fake-mountpoint', 'fake-systemctl']) {
     copyFileSync(join(FIXTURES, name), join(binDir, name));
     chmodSync(join(binDir, name), 0o755);
   }
@@ -230,6 +230,9 @@ export async function makeWorld(options: WorldOptions = {}): Promise<BootWorld> 
         BERTH_SYS_BLOCK_DIR: sysBlockDir,
         BERTH_FSTAB: fstab,
         BERTH_STATE_DIR: stateDir,
+        BERTH_LIB_DIR: join(dir, 'lib'),
+        BERTH_SYSTEMD_DIR: join(dir, 'systemd'),
+        BERTH_SYSTEMCTL_CMD: 'fake-systemctl',
         BERTH_HEALTH_INTERVAL_SEC: '0',
         BERTH_DEVICE_WAIT_SEC: '1',
         BERTH_WAIT_POLL_SEC: '1',

@@ -97,7 +97,7 @@ async function everything(sim: Simulation): Promise<void> {
     for (const n of next.nodes) sim.faults.stuckAttach(n.id, 25_000);
     await ctl(next).roll({ maxUnavailable: 1 });
   });
-  await step('resize', () => driver.resizeVolume(next, next.nodes[1]!.id, next.nodes[1]!.dataVolume.sizeGiB + 10));
+  await step('resize', () => driver.modifyVolume(next, next.nodes[1]!.id, { ...next.nodes[1]!.dataVolume, sizeGiB: next.nodes[1]!.dataVolume.sizeGiB + 10 }));
   await step('snapshot', () => driver.snapshotVolume(next, next.nodes[1]!.id, { wait: true }));
   await step('complete a lifecycle action before the bootstrap does', async () => {
     const node = next.nodes[2]!.id;
