@@ -77,11 +77,12 @@ export function planVolumeChanges(observation: { readonly nodes: Readonly<Record
     if (want.iops !== null && want.iops !== vol.iops) fields.push({ field: 'iops', from: vol.iops, to: want.iops });
     if (want.throughputMiBps !== null && want.throughputMiBps !== vol.throughputMiBps) fields.push({ field: 'throughputMiBps', from: vol.throughputMiBps, to: want.throughputMiBps });
     if (fields.length === 0) return;
-    // What the volume becomes: values the spec leaves unset stay as they are while the type stays.
+    // What the volume becomes (EBS-13): values the spec leaves unset stay while the type stays
+    // (throughput: gp3 to gp3); a new type takes 3,000 IOPS (gp3, io1, io2) and 125 MiB/s (gp3).
     const sameType = want.type === vol.type;
     const lim = VOLUME_LIMITS[want.type];
-    const iops = want.iops ?? (sameType && lim.iops && vol.iops !== null ? vol.iops : undefined);
-    const throughputMiBps = want.throughputMiBps ?? (sameType && lim.throughputMiBps && vol.throughputMiBps !== null ? vol.throughputMiBps : undefined);
+    const iops = want.iops ?? (lim.iops ? (sameType && vol.iops !== null ? vol.iops : 3000) : undefined);
+    const throughputMiBps = want.throughputMiBps ?? (lim.throughputMiBps ? (sameType && vol.throughputMiBps !== null ? vol.throughputMiBps : 125) : undefined);
     const problems = volumeProblems({ type: want.type, sizeGiB: want.sizeGiB, iops, throughputMiBps });
     if (problems.length > 0) {
       const kept = [
