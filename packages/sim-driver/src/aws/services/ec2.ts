@@ -415,8 +415,8 @@ function operations(): Record<string, OperationHandler> {
           'original-size': modified((_, m) => String(m.originalSizeGiB)),
           'target-volume-type': modified((_, m) => m.targetType),
           'original-volume-type': modified((_, m) => m.originalType),
-          'target-iops': (v) => (v.modification?.targetIops != null ? [String(v.modification.targetIops)] : []),
-          'original-iops': (v) => (v.modification?.originalIops != null ? [String(v.modification.originalIops)] : []),
+          'target-iops': (v) => (v.modification && v.modification.targetIops !== null ? [String(v.modification.targetIops)] : []),
+          'original-iops': (v) => (v.modification && v.modification.originalIops !== null ? [String(v.modification.originalIops)] : []),
           'start-time': modified((_, m) => new Date(m.startedAtMs).toISOString()),
         }),
       );
