@@ -22,7 +22,7 @@ const controllerFor = (sim: Simulation, spec: ClusterSpec) => createController({
 const calls = (sim: Simulation, op: string) => sim.driver.apiCallCounts()[op] ?? 0;
 
 describe('storage changes online', () => {
-  it('apply() grows a volume and changes its type and IOPS online: the plan says from → to, status waits for it, the file system grows on the same instance', async () => {
+  it('EBS-14: apply() grows a volume and changes its type and IOPS online: the plan says from → to, status waits for it, the file system grows on the same instance', async () => {
     const { sim, spec } = setup();
     // demo-2 alone: a per-node override of size, type and IOPS.
     const next = specWith({}, [{}, { sizeGiB: 200, type: 'io2', iops: 6000 }]);
