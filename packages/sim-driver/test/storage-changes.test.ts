@@ -146,6 +146,20 @@ describe('storage changes online', () => {
     });
   });
 
+  it('a driver without the volumeResize capability gets a capability error before any call of the change', async () => {
+    const { sim, spec } = setup();
+    const bigger = specWith({ sizeGiB: 120 });
+    await sim.run(async () => {
+      await provision(sim, spec);
+      const driver = Object.create(sim.driver) as typeof sim.driver;
+      Object.defineProperty(driver, 'capabilities', { value: { ...sim.driver.capabilities, volumeResize: false } });
+      const modifies = calls(sim, 'ModifyVolume');
+      const err = await createController({ spec: bigger, driver, clock: sim.clock, holderId: 'storage' }).apply().catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CAPABILITY_MISSING', capability: 'volumeResize' });
+      expect(calls(sim, 'ModifyVolume')).toBe(modifies);
+    });
+  });
+
   it('a planned change asks DescribeVolumesModifications once; observations and status never do', async () => {
     const { sim, spec } = setup();
     const bigger = specWith({ sizeGiB: 120 });

@@ -1,4 +1,4 @@
-import { BerthConfigError } from '../errors.js';
+import { BerthCapabilityError, BerthConfigError } from '../errors.js';
 import type { ApplyPlan } from '../plan/plan-apply.js';
 import { checkVolumeModifications, type VolumeChange } from '../plan/plan-volume-changes.js';
 import type { RuntimeDriver } from '../runtime/runtime-driver.js';
@@ -19,6 +19,9 @@ export async function decideVolumeChanges(
 ): Promise<{ perform: VolumeChange[]; underWay: VolumeChange[] }> {
   if (plan.volumeRefusals.length > 0) throw new BerthConfigError(plan.volumeRefusals, 'data volume change');
   if (plan.volumeChanges.length === 0) return { perform: [], underWay: [] };
+  if (!driver.capabilities.volumeResize) {
+    throw new BerthCapabilityError('volumeResize', driver.name, `Changing the data volume of ${plan.volumeChanges.map((c) => c.nodeId).join(', ')}`);
+  }
   const latest = await driver.lastVolumeModifications(spec, plan.volumeChanges.map((c) => c.volumeId), { signal });
   if (latest === null) return { perform: [...plan.volumeChanges], underWay: [] };
   const decided = checkVolumeModifications(plan.volumeChanges, spec, latest, nowMs);
