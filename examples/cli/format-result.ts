@@ -8,8 +8,10 @@ export interface ApplySummary {
   /** Nodes that existed and had something changed (template version, tags...) or their volume grown. */
   readonly updated: readonly string[];
   readonly unchanged: readonly string[];
-  /** Volumes grown, one per node. */
+  /** Volumes grown, one per node (the size part of `modified`). */
   readonly resized: readonly string[];
+  /** Volumes whose modification (size, type, IOPS, throughput) apply started, one per node. */
+  readonly modified: readonly string[];
   /** Nodes whose healthy instance was registered with target groups that were missing it. */
   readonly registered: readonly string[];
   readonly dnsRecords: number;
@@ -21,13 +23,23 @@ export function summarizeApply(r: ApplyResult): ApplySummary {
   const created: string[] = [];
   const updated: string[] = [];
   const unchanged: string[] = [];
-  const touched = new Set([...r.resized.map((x) => x.nodeId), ...r.registered.map((x) => x.nodeId)]);
+  const touched = new Set([...r.volumesModified.map((x) => x.nodeId), ...r.registered.map((x) => x.nodeId)]);
   for (const n of r.nodes) {
     if (n.changes.some((c) => c.resource === 'auto-scaling-group' && c.action === 'created')) created.push(n.nodeId);
     else if (n.changes.some((c) => CHANGED.has(c.action)) || touched.has(n.nodeId)) updated.push(n.nodeId);
     else unchanged.push(n.nodeId);
   }
-  return { created, updated, unchanged, resized: r.resized.map((x) => x.nodeId), registered: r.registered.map((x) => x.nodeId), dnsRecords: r.dnsRecords.length };
+  // A node whose only change is its volume needs no ensureNode: it is updated all the same.
+  for (const id of touched) if (!r.nodes.some((n) => n.nodeId === id)) updated.push(id);
+  return {
+    created,
+    updated,
+    unchanged,
+    resized: r.resized.map((x) => x.nodeId),
+    modified: r.volumesModified.map((x) => x.nodeId),
+    registered: r.registered.map((x) => x.nodeId),
+    dnsRecords: r.dnsRecords.length,
+  };
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -35,21 +47,26 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 export function formatApply(r: ApplyResult): string {
   const s = summarizeApply(r);
   const lines: string[] = [];
-  for (const n of r.nodes) {
-    const changes = n.changes.filter((c) => CHANGED.has(c.action));
-    const resize = r.resized.find((x) => x.nodeId === n.nodeId);
-    const registered = r.registered.find((x) => x.nodeId === n.nodeId);
-    if (changes.length === 0 && !resize && !registered) continue;
-    lines.push(`${s.created.includes(n.nodeId) ? '+' : '~'} ${n.nodeId}`);
+  const ids = [...new Set([...r.nodes.map((n) => n.nodeId), ...r.volumesModified.map((c) => c.nodeId), ...r.registered.map((x) => x.nodeId)])];
+  for (const id of ids) {
+    const changes = r.nodes.find((n) => n.nodeId === id)?.changes.filter((c) => CHANGED.has(c.action)) ?? [];
+    const volume = r.volumesModified.find((x) => x.nodeId === id);
+    const registered = r.registered.find((x) => x.nodeId === id);
+    if (changes.length === 0 && !volume && !registered) continue;
+    lines.push(`${s.created.includes(id) ? '+' : '~'} ${id}`);
     for (const c of changes) lines.push(`    ${c.action} ${c.resource} ${c.id}${c.detail ? ` (${c.detail})` : ''}`);
-    if (resize) lines.push(`    resized volume ${resize.fromGiB} → ${resize.toGiB} GiB (online; the bootstrap grows the file system at the node's next boot)`);
+    if (volume) {
+      const size = volume.fields.length === 1 ? volume.fields.find((f) => f.field === 'sizeGiB') : undefined;
+      const what = size ? `resized volume ${size.from} → ${size.to} GiB` : `modified volume ${volume.fields.map((f) => `${f.field} ${f.from ?? '(unset)'} → ${f.to}`).join(', ')}`;
+      lines.push(`    ${what} (online; the node's grow watcher grows the file system, no reboot)`);
+    }
     if (registered) lines.push(`    registered ${registered.instanceId} with ${registered.targetGroupArns.join(', ')}`);
   }
   if (r.dnsRecords.length > 0) lines.push(`DNS records set: ${r.dnsRecords.join(', ')}`);
   lines.push(
     s.created.length + s.updated.length + s.dnsRecords === 0
       ? 'Apply complete: no changes.'
-      : `Apply complete: ${s.created.length} created, ${s.updated.length} updated (${plural(s.resized.length, 'volume')} resized), ${s.unchanged.length} unchanged; ${plural(s.dnsRecords, 'DNS record')} set.`,
+      : `Apply complete: ${s.created.length} created, ${s.updated.length} updated (${plural(s.modified.length, 'volume')} modified), ${s.unchanged.length} unchanged; ${plural(s.dnsRecords, 'DNS record')} set.`,
   );
   return lines.join('\n');
 }
@@ -65,7 +82,10 @@ export function formatStatus(s: ClusterStatus): string {
   const why = [
     ...(s.outdated.length > 0 ? [`${s.outdated.length} outdated (${s.outdated.join(', ')})`] : []),
     ...(q.down > 0 ? [`${q.down} down`] : []),
-    ...(s.pendingResizes.length > 0 ? [`${plural(s.pendingResizes.length, 'volume')} to grow (${s.pendingResizes.map((r) => `${r.nodeId} ${r.fromGiB} → ${r.toGiB} GiB`).join(', ')}; apply grows them)`] : []),
+    ...(s.pendingVolumeChanges.length > 0
+      ? [`${plural(s.pendingVolumeChanges.length, 'volume')} to modify (${s.pendingVolumeChanges.map((c) => `${c.nodeId} ${c.fields.map((f) => `${f.field} ${f.from ?? '(unset)'} → ${f.to}`).join(', ')}`).join('; ')}; apply modifies them)`]
+      : []),
+    ...(s.volumeRefusals.length > 0 ? [`${plural(s.volumeRefusals.length, 'volume change')} refused (${s.volumeRefusals.map((i) => i.message).join(' ')})`] : []),
   ];
   const lines = [`Cluster ${s.clusterName}`, ...table, `quorum: ${q.healthy}/${q.size} healthy, margin ${q.margin} (quorum ${q.quorum}, tolerance ${q.tolerance}); ${s.converged ? 'converged' : `not converged: ${why.join('; ')}`}`];
   if (s.leader !== null) lines.push(`leader: ${s.leader}`);

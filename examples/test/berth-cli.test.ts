@@ -245,9 +245,9 @@ describe('--sim: every cloud command against a simulated AWS account', () => {
     expect(created.code).toBe(EXIT.ok);
     expect(created.stdout.match(/^\+ kafka-\d$/gm)).toHaveLength(3);
     expect(created.stdout.match(/^ {4}created auto-scaling-group berth-kafka-kafka-\d/gm)).toHaveLength(3);
-    expect(created.stdout).toMatch(/Apply complete: 3 created, 0 updated \(0 volumes resized\), 0 unchanged; 4 DNS records set\.\n$/);
-    const resized = json<{ resized: unknown[]; summary: { created: string[]; updated: string[]; resized: string[] } }>(await cli(['apply', NEXT, '--sim', '--sim-from', CURRENT, '--json', '-q']));
-    expect(resized.summary).toMatchObject({ created: [], updated: ['kafka-1', 'kafka-2', 'kafka-3'], resized: ['kafka-1', 'kafka-2', 'kafka-3'] });
+    expect(created.stdout).toMatch(/Apply complete: 3 created, 0 updated \(0 volumes modified\), 0 unchanged; 4 DNS records set\.\n$/);
+    const resized = json<{ resized: unknown[]; summary: { created: string[]; updated: string[]; resized: string[]; modified: string[] } }>(await cli(['apply', NEXT, '--sim', '--sim-from', CURRENT, '--json', '-q']));
+    expect(resized.summary).toMatchObject({ created: [], updated: ['kafka-1', 'kafka-2', 'kafka-3'], resized: ['kafka-1', 'kafka-2', 'kafka-3'], modified: ['kafka-1', 'kafka-2', 'kafka-3'] });
     expect(resized.resized).toContainEqual({ nodeId: 'kafka-1', fromGiB: 100, toGiB: 130 });
     const text = await cli(['apply', NEXT, '--sim', '--sim-from', CURRENT, '-q']);
     expect(text.stdout).toMatch(/~ kafka-2\n {4}resized volume 100 → 130 GiB/);
@@ -265,7 +265,7 @@ describe('--sim: every cloud command against a simulated AWS account', () => {
     expect(s.pendingResizes).toHaveLength(3);
     expect(s.nodes.every((n) => n.healthy)).toBe(true);
     expect((await cli(['status', NEXT, '--sim', '--sim-from', CURRENT, '-q'])).stdout).toMatch(
-      /; not converged: 3 outdated \(kafka-1, kafka-2, kafka-3\); 3 volumes to grow \(kafka-1 100 → 130 GiB, .*; apply grows them\)\n/,
+      /; not converged: 3 outdated \(kafka-1, kafka-2, kafka-3\); 3 volumes to modify \(kafka-1 sizeGiB 100 → 130; .*; apply modifies them\)\n/,
     );
     expect((await cli(['status', CURRENT, '--sim', '--sim-from', 'empty', '-q'])).stdout).toMatch(/kafka-1 +eu-west-1a +absent +down +-/);
     // A held lock shows (a roll elsewhere).

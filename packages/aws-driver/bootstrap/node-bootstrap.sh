@@ -19,6 +19,10 @@ FSTAB="${BERTH_FSTAB:-/etc/fstab}"
 MOUNT_CMD="${BERTH_MOUNT_CMD:-mount}"
 MOUNTPOINT_CMD="${BERTH_MOUNTPOINT_CMD:-mountpoint}"
 STATE_DIR="${BERTH_STATE_DIR:-/var/lib/berth}"
+LIB_DIR="${BERTH_LIB_DIR:-/usr/local/lib/berth}"
+SYSTEMD_DIR="${BERTH_SYSTEMD_DIR:-/etc/systemd/system}"
+SYSTEMCTL_CMD="${BERTH_SYSTEMCTL_CMD:-systemctl}"
+GROW_INTERVAL_SEC="${BERTH_GROW_INTERVAL_SEC:-30}"
 SLEEP_CMD="${BERTH_SLEEP_CMD:-sleep}"
 BACKOFF_MAX_SEC="${BERTH_BACKOFF_MAX_SEC:-30}"
 DEVICE_WAIT_SEC="${BERTH_DEVICE_WAIT_SEC:-120}"
@@ -339,10 +343,22 @@ mount_volume() {
   fi
 }
 
+# The grow logic, in one place: the bootstrap writes it as a script, runs it once the volume is
+# mounted (a volume made larger while no instance had it), and the watcher (berth-grow-fs.timer)
+# runs it every GROW_INTERVAL_SEC on the running node (ModifyVolume: no reboot needed).
+GROW_SCRIPT="$LIB_DIR/grow-filesystem"
+write_grow_script() {
+  mkdir -p "$LIB_DIR" || fail grow-failed "cannot create $LIB_DIR"
+  cat >"$GROW_SCRIPT.tmp" <<'GROW' || fail grow-failed "cannot write $GROW_SCRIPT"
+#!/bin/bash
+# Written by the Berth bootstrap (node-bootstrap.sh). Usage: grow-filesystem DEVICE MOUNT_PATH FS_TYPE
+# Grows the xfs or ext4 file system on DEVICE (mounted on MOUNT_PATH) when the device is larger.
+set -uo pipefail
+DEVICE=$1 MOUNT_PATH=$2 FS_TYPE=$3
+log() { printf '%s berth-grow-filesystem: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 device_bytes() {
   if [[ -b $DEVICE ]]; then blockdev --getsize64 "$DEVICE"; else stat -L -c %s "$DEVICE"; fi
 }
-
 fs_bytes() {
   local out line count size
   case $FS_TYPE in
@@ -363,21 +379,49 @@ fs_bytes() {
   [[ ${count:-} =~ ^[0-9]+$ && ${size:-} =~ ^[0-9]+$ ]] || return 1
   echo $((count * size))
 }
+dev=$(device_bytes) || { log "cannot read the size of $DEVICE"; exit 1; }
+fs=$(fs_bytes) || { log "cannot read the size of the file system on $DEVICE"; exit 1; }
+if ((dev - fs <= 8 * 1024 * 1024)); then
+  log "file system fills the device ($fs of $dev bytes)"
+  exit 0
+fi
+log "device is larger than the file system ($dev > $fs bytes): growing"
+case $FS_TYPE in
+  xfs) xfs_growfs "$MOUNT_PATH" >&2 || exit 1 ;;
+  ext4) resize2fs "$DEVICE" >&2 || exit 1 ;;
+  *) log "unsupported file system $FS_TYPE"; exit 1 ;;
+esac
+GROW
+  chmod 0755 "$GROW_SCRIPT.tmp" || fail grow-failed "cannot make $GROW_SCRIPT executable"
+  mv -f "$GROW_SCRIPT.tmp" "$GROW_SCRIPT" || fail grow-failed "cannot install $GROW_SCRIPT"
+}
 
 # A volume made larger (ModifyVolume, or created bigger than its snapshot) gets its file system grown.
 grow_filesystem() {
-  local dev fs
-  dev=$(device_bytes) || fail grow-failed "cannot read the size of $DEVICE"
-  fs=$(fs_bytes) || fail grow-failed "cannot read the size of the file system on $DEVICE"
-  if ((dev - fs <= 8 * 1024 * 1024)); then
-    log "file system fills the device ($fs of $dev bytes)"
+  "$GROW_SCRIPT" "$DEVICE" "$BERTH_MOUNT_PATH" "$FS_TYPE" || fail grow-failed "growing the $FS_TYPE file system on $DEVICE failed"
+}
+
+# The watcher: a timer that runs the grow script, so ModifyVolume grows the file system online.
+# No internet, no AWS call. Without systemd the node still works; it grows at its next boot.
+install_grow_watcher() {
+  mkdir -p "$SYSTEMD_DIR" || { log "warning: cannot create $SYSTEMD_DIR: no online file system growth"; return 0; }
+  if ! printf '%s\n' '[Unit]' 'Description=Berth: grow the data file system when its EBS volume grew' \
+    "ConditionPathIsMountPoint=$BERTH_MOUNT_PATH" '' '[Service]' 'Type=oneshot' \
+    "ExecStart=$GROW_SCRIPT $DEVICE $BERTH_MOUNT_PATH $FS_TYPE" >"$SYSTEMD_DIR/berth-grow-fs.service"; then
+    log "warning: cannot write $SYSTEMD_DIR/berth-grow-fs.service: no online file system growth"
     return 0
   fi
-  log "device is larger than the file system ($dev > $fs bytes): growing"
-  case $FS_TYPE in
-    xfs) xfs_growfs "$BERTH_MOUNT_PATH" >&2 || fail grow-failed ;;
-    ext4) resize2fs "$DEVICE" >&2 || fail grow-failed ;;
-  esac
+  if ! printf '%s\n' '[Unit]' 'Description=Berth: watch the data volume size' '' '[Timer]' \
+    "OnBootSec=${GROW_INTERVAL_SEC}s" "OnUnitActiveSec=${GROW_INTERVAL_SEC}s" 'AccuracySec=5s' '' \
+    '[Install]' 'WantedBy=timers.target' >"$SYSTEMD_DIR/berth-grow-fs.timer"; then
+    log "warning: cannot write $SYSTEMD_DIR/berth-grow-fs.timer: no online file system growth"
+    return 0
+  fi
+  if "$SYSTEMCTL_CMD" daemon-reload && "$SYSTEMCTL_CMD" enable --now berth-grow-fs.timer; then
+    log "watcher berth-grow-fs.timer runs every ${GROW_INTERVAL_SEC}s"
+  else
+    log "warning: could not enable berth-grow-fs.timer: the file system grows at the next boot only"
+  fi
 }
 
 write_files() {
@@ -445,7 +489,9 @@ run_steps() {
   prepare_filesystem
   write_fstab
   mount_volume
+  write_grow_script
   grow_filesystem
+  install_grow_watcher
   chown "$BERTH_MOUNT_OWNER:$BERTH_MOUNT_GROUP" "$BERTH_MOUNT_PATH" ||
     fail chown-failed "chown $BERTH_MOUNT_OWNER:$BERTH_MOUNT_GROUP $BERTH_MOUNT_PATH (the user and group must exist in the image)"
   set_phase configuring

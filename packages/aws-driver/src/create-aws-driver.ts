@@ -1,4 +1,4 @@
-import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, ObserveScope, TargetGroupObservation, WaitForChangeOptions } from '@berth/core';
+import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, ObserveScope, TargetGroupObservation, VolumeModificationRecord, VolumeTarget, WaitForChangeOptions } from '@berth/core';
 import { createAwsContext, type AwsContext } from './aws-context.js';
 import { resolveAwsDriverConfig, type AwsDriverOptions, type ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { deleteChangeQueue, ensureChangeQueue, queueNameFor, receiveChanges, type ChangeQueueResult, type DeleteChangeQueueResult } from './change-queue.js';
@@ -13,7 +13,8 @@ import { restoreLaunchTemplate } from './restore-launch-template.js';
 import { setDns } from './set-dns.js';
 import { deregisterTargets, describeTargetGroups, registerTargets } from './target-groups.js';
 import { createSystemClock } from './system-clock.js';
-import { resizeVolume, snapshotVolume } from './volume-operations.js';
+import { snapshotVolume } from './volume-operations.js';
+import { modifyVolume, volumeModifications } from './modify-volume.js';
 
 /** The AWS driver: the core {@link Driver} plus AWS-only helpers. */
 export interface AwsDriver extends Driver {
@@ -48,6 +49,8 @@ export interface AwsDriver extends Driver {
   registerTargets(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options?: { signal?: AbortSignal }): Promise<void>;
   /** DeregisterTargets from every given group, one call per group; a target that is not registered is no error. */
   deregisterTargets(spec: ClusterSpec, targetGroupArns: readonly string[], instanceIds: readonly string[], options?: { signal?: AbortSignal }): Promise<void>;
+  /** The latest modification of each volume that has one: one DescribeVolumesModifications (a `volume-id` filter), paginated. */
+  volumeModifications(spec: ClusterSpec, volumeIds: readonly string[], options?: { signal?: AbortSignal }): Promise<readonly VolumeModificationRecord[]>;
   apiCallCounts(): Readonly<Record<string, number>>;
   resetApiCallCounts(): void;
   /** Closes the SDK clients' sockets; clients passed in `clients` are destroyed too where they have a `destroy`. */
@@ -164,8 +167,12 @@ class AwsDriverImpl implements AwsDriver {
     return snapshotVolume(this.#ctx, spec, nodeId, options);
   }
 
-  resizeVolume(spec: ClusterSpec, nodeId: string, sizeGiB: number, options: { signal?: AbortSignal } = {}) {
-    return resizeVolume(this.#ctx, spec, nodeId, sizeGiB, options.signal);
+  modifyVolume(spec: ClusterSpec, nodeId: string, target: VolumeTarget, options: { signal?: AbortSignal } = {}) {
+    return modifyVolume(this.#ctx, spec, nodeId, target, options.signal);
+  }
+
+  volumeModifications(_spec: ClusterSpec, volumeIds: readonly string[], options: { signal?: AbortSignal } = {}) {
+    return volumeModifications(this.#ctx, volumeIds, options.signal);
   }
 
   deleteNode(spec: ClusterSpec, nodeId: string, options: { signal?: AbortSignal; policy?: 'retain' | 'snapshot' | 'delete' } = {}) {

@@ -185,7 +185,7 @@ async function ensureVolume(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, 
       throw new BerthDriverError('EnsureNode', 'NodeIdentityMismatch', `node ${node.id}'s data volume ${vol.VolumeId} is in ${vol.AvailabilityZone}, but the node is in ${node.az}. A volume never moves: restore the node's subnet.`);
     }
     const notes: string[] = [];
-    if ((vol.Size ?? 0) < dv.sizeGiB) notes.push(`is ${vol.Size} GiB, spec asks ${dv.sizeGiB} GiB: grow it with resizeVolume`);
+    if ((vol.Size ?? 0) < dv.sizeGiB) notes.push(`is ${vol.Size} GiB, spec asks ${dv.sizeGiB} GiB: grow it with modifyVolume (controller.apply() does)`);
     if (vols.length > 1) notes.push(`${vols.length} data volumes carry this node's tags; using the oldest`);
     // Volumes made before the tag existed lack it, and the node policy lets a node attach only a
     // volume whose berth:node-ip is its own IP.

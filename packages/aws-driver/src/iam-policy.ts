@@ -179,7 +179,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
     {
       // deleteNode (DeleteNetworkInterface, DeleteVolume, DeleteLaunchTemplate), ensureNode
       // (ModifyNetworkInterfaceAttribute for security groups, DeleteLaunchTemplate for
-      // superseded revisions), resizeVolume (ModifyVolume).
+      // superseded revisions), modifyVolume (ModifyVolume).
       Sid: 'ChangeClusterResources',
       Effect: 'Allow',
       Action: ['ec2:DeleteNetworkInterface', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:DeleteVolume', 'ec2:ModifyVolume', 'ec2:DeleteLaunchTemplate'],

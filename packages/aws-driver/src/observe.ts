@@ -4,12 +4,10 @@ import {
   DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeVolumesCommand,
-  DescribeVolumesModificationsCommand,
   type Instance,
   type InstanceStatus,
   type NetworkInterface,
   type Volume,
-  type VolumeModification,
 } from '@aws-sdk/client-ec2';
 import {
   PHASE_ORDER,
@@ -43,13 +41,13 @@ export const SCHEDULED_EVENT_KINDS: Readonly<Record<string, InstanceDisruption['
 /**
  * One snapshot of the whole cluster in a number of calls that does not depend on the node
  * count: every describe is filtered by the `berth:cluster` tag and paginated. With the default
- * page sizes, `instances` scope costs 3 calls and `full` scope 8 (with DNS) for up to ~100
+ * page sizes, `instances` scope costs 3 calls and `full` scope 7 (with DNS) for up to ~100
  * nodes: DescribeAutoScalingGroups, DescribeInstances, DescribeScalingActivities, then
- * DescribeNetworkInterfaces, DescribeVolumes, DescribeVolumesModifications,
- * ListResourceRecordSets and DescribeInstanceStatus (the region's instances with a scheduled
+ * DescribeNetworkInterfaces, DescribeVolumes, ListResourceRecordSets and DescribeInstanceStatus (the region's instances with a scheduled
  * event — it takes no tag filter —, not on moto). Instances carry the disruption AWS announced
  * for them (`disruption`): a spot interruption warning the change queue brought, or a scheduled
- * event the last full look found.
+ * event the last full look found. A volume's modification history (DescribeVolumesModifications)
+ * is not looked at here: apply() asks for it only when it plans a volume change.
  */
 export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: ObserveScope, signal?: AbortSignal): Promise<ClusterObservation> {
   const clusterFilter = [{ Name: `tag:${TAG.cluster}`, Values: [spec.name] }];
@@ -80,7 +78,6 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
 
   let enis: NetworkInterface[] = [];
   let volumes: Volume[] = [];
-  let mods: VolumeModification[] = [];
   let dnsRecords: DnsRecordObservation[] | null = null;
   let statuses: InstanceStatus[] | null = null;
   if (scope === 'full') {
@@ -118,16 +115,6 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
             return [r.InstanceStatuses ?? [], r.NextToken];
           }),
     ]);
-    const ids = volumes.map((v) => v.VolumeId).filter((id): id is string => !!id);
-    if (ids.length > 0) {
-      // A filter, not VolumeIds: AWS fails the whole call for a volume never modified.
-      mods = await pages(async (NextToken) => {
-        const r = await ctx.call('DescribeVolumesModifications', (abortSignal) =>
-          ctx.ec2.send(new DescribeVolumesModificationsCommand({ Filters: [{ Name: 'volume-id', Values: ids }], MaxResults: Math.min(size ?? 500, 500), NextToken }), { abortSignal }),
-        { signal });
-        return [r.VolumesModifications ?? [], r.NextToken];
-      });
-    }
   }
 
   const nodes = new Map<string, { group: GroupObservation | null; instances: InstanceObservation[]; eni: EniObservation | null; volume: VolumeObservation | null }>();
@@ -186,7 +173,6 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
       attachedInstanceId: e.Attachment?.InstanceId ?? null,
     };
   }
-  const modOf = new Map(mods.map((m) => [m.VolumeId ?? '', m]));
   for (const v of [...volumes].sort((a, b) => (a.CreateTime?.getTime() ?? 0) - (b.CreateTime?.getTime() ?? 0))) {
     const nodeId = tagsToRecord(v.Tags)[TAG.node];
     if (!nodeId || !v.VolumeId || v.State === 'deleted') continue;
@@ -199,7 +185,8 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
       type: v.VolumeType ?? '',
       state: (v.State ?? 'available') as VolumeObservation['state'],
       attachments: (v.Attachments ?? []).map((a) => ({ instanceId: a.InstanceId ?? '', state: (a.State ?? 'attached') as VolumeObservation['attachments'][number]['state'] })),
-      modificationState: (modOf.get(v.VolumeId)?.ModificationState ?? null) as VolumeObservation['modificationState'],
+      iops: v.Iops ?? null,
+      throughputMiBps: v.Throughput ?? null,
     };
   }
 

@@ -1,4 +1,4 @@
-import { CreateSnapshotCommand, DescribeSnapshotsCommand, ModifyVolumeCommand, type Snapshot, type Volume } from '@aws-sdk/client-ec2';
+import { CreateSnapshotCommand, DescribeSnapshotsCommand, type Snapshot, type Volume } from '@aws-sdk/client-ec2';
 import { BerthDriverError, type ClusterSpec } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { findNodeVolumes, nodeSpecOf } from './discover-node.js';
@@ -72,15 +72,4 @@ export async function waitForSnapshot(ctx: AwsContext, snapshotId: string, signa
     },
     signal,
   );
-}
-
-/** Grows the node's data volume. EBS volumes only grow; the bootstrap grows the file system. */
-export async function resizeVolume(ctx: AwsContext, spec: ClusterSpec, nodeId: string, sizeGiB: number, signal?: AbortSignal): Promise<void> {
-  const vol = await requireNodeVolume(ctx, spec, nodeId, 'ModifyVolume', signal);
-  const current = vol.Size ?? 0;
-  if (sizeGiB === current) return;
-  if (!Number.isInteger(sizeGiB) || sizeGiB < current) {
-    throw new BerthDriverError('ModifyVolume', 'VolumeShrinkNotAllowed', `node ${nodeId}'s volume ${vol.VolumeId} is ${current} GiB; EBS volumes only grow, so ${sizeGiB} GiB is not possible`);
-  }
-  await ctx.call('ModifyVolume', (abortSignal) => ctx.ec2.send(new ModifyVolumeCommand({ VolumeId: vol.VolumeId, Size: sizeGiB }), { abortSignal }), { signal });
 }

@@ -296,7 +296,7 @@ describe('ensureNode on moto', () => {
     forced.destroy();
   });
 
-  it('setDns upserts a batch; snapshotVolume waits; resizeVolume only grows', async () => {
+  it('setDns upserts a batch; snapshotVolume waits; modifyVolume only grows; volumeModifications reports it', async () => {
     await aws.driver.ensureNode(aws.spec, 'n1');
     await aws.driver.setDns(aws.spec, [{ name: 'kafka.kafka.internal', values: ['10.0.1.10'] }, { name: 'extra.kafka.internal', values: ['10.0.2.10'] }]);
     const obs = await aws.driver.observe(aws.spec);
@@ -304,9 +304,15 @@ describe('ensureNode on moto', () => {
 
     const { snapshotId } = await aws.driver.snapshotVolume(aws.spec, 'n1', { wait: true });
     expect(snapshotId).toMatch(/^snap-/);
-    await aws.driver.resizeVolume(aws.spec, 'n1', 80);
-    expect((await aws.driver.observe(aws.spec)).nodes.n1!.volume).toMatchObject({ sizeGiB: 80, modificationState: 'completed' });
-    await expect(aws.driver.resizeVolume(aws.spec, 'n1', 60)).rejects.toMatchObject({ awsCode: 'VolumeShrinkNotAllowed' });
+    const target = { sizeGiB: 80, type: 'gp3' as const, iops: null, throughputMiBps: null };
+    await aws.driver.modifyVolume(aws.spec, 'n1', target);
+    const vol = (await aws.driver.observe(aws.spec)).nodes.n1!.volume!;
+    expect(vol).toMatchObject({ sizeGiB: 80 });
+    expect(await aws.driver.volumeModifications(aws.spec, [vol.volumeId])).toMatchObject([{ volumeId: vol.volumeId, state: 'completed', targetSizeGiB: 80 }]);
+    // moto accepts a shrink (docs/aws-behaviour.md, "What moto does not do"): the driver refuses it first.
+    const before = aws.driver.apiCallCounts()['ModifyVolume'] ?? 0;
+    await expect(aws.driver.modifyVolume(aws.spec, 'n1', { ...target, sizeGiB: 60 })).rejects.toMatchObject({ awsCode: 'VolumeShrinkNotAllowed' });
+    expect(aws.driver.apiCallCounts()['ModifyVolume'] ?? 0).toBe(before);
   });
 
   it('creates the volume from a snapshot with the KMS key when asked', async () => {

@@ -1,5 +1,6 @@
 import type { LockDriver } from './lock.js';
 import type { ClusterObservation, NodeObservation, ObserveScope, Phase } from './observation.js';
+import type { VolumeModificationRecord, VolumeTarget } from './plan/plan-volume-changes.js';
 import type { ClusterSpec, DeletionPolicy } from './spec/cluster-spec.js';
 
 export interface DriverCallOptions {
@@ -24,7 +25,7 @@ export interface DriverCapabilities {
   readonly spot: boolean;
   /** `snapshotVolume` works. Default true. */
   readonly snapshots: boolean;
-  /** `resizeVolume` works. Default true. */
+  /** `modifyVolume` works (size, type, IOPS, throughput of a data volume, online). Default true. */
   readonly volumeResize: boolean;
   /** The backend enforces single-attach and same-AZ rules for ENIs and volumes. Default true. */
   readonly attachmentRules: boolean;
@@ -184,8 +185,19 @@ export interface Driver {
     options?: DriverCallOptions,
   ): Promise<readonly ResourceChange[]>;
 
-  /** Grows the node's data volume (EBS volumes only grow). */
-  resizeVolume(spec: ClusterSpec, nodeId: string, sizeGiB: number, options?: DriverCallOptions): Promise<void>;
+  /**
+   * Starts a modification of the node's data volume towards `target` (one `ModifyVolume`; the
+   * volume goes `modifying → optimizing → completed`; the node's watcher grows the file system).
+   * Core checks shrinks, type limits and the cooldown before it calls this.
+   */
+  modifyVolume(spec: ClusterSpec, nodeId: string, target: VolumeTarget, options?: DriverCallOptions): Promise<void>;
+
+  /**
+   * The latest modification of each given volume that has one (`DescribeVolumesModifications`).
+   * Core asks only when a volume change is planned; without this method it cannot check the
+   * cooldown itself and leaves it to the cloud.
+   */
+  volumeModifications?(spec: ClusterSpec, volumeIds: readonly string[], options?: DriverCallOptions): Promise<readonly VolumeModificationRecord[]>;
 
   /** Deletes the node's group, template, ENI and records; the volume per `policy` (default: the spec's). */
   deleteNode(

@@ -85,6 +85,8 @@ export { planApply, desiredDnsRecords, azWarnings } from './plan/plan-apply.js';
 export { planCluster, formatPlan } from './plan/plan-cluster.js';
 export type { ClusterPlan, ClusterPlanPolicy, NodePlan, FieldChange, PlannedBatch, RollSchedule } from './plan/plan-cluster.js';
 export type { ApplyPlan, NodeApplyStep } from './plan/plan-apply.js';
+export { planVolumeChanges, checkVolumeModifications, VOLUME_MODIFICATION_COOLDOWN_MS } from './plan/plan-volume-changes.js';
+export type { VolumeChange, VolumeField, VolumeTarget, VolumeModificationRecord } from './plan/plan-volume-changes.js';
 export { nodeMachine } from './machines/node-machine.js';
 export type { NodeMachineContext, NodeMachineEvent, NodeMachineEmitted } from './machines/node-machine.js';
 export { rollMachine } from './controller/roll-machine.js';

@@ -96,8 +96,10 @@ export interface VolumeObservation {
   readonly type: string;
   readonly state: 'creating' | 'available' | 'in-use' | 'deleting' | 'deleted' | 'error';
   readonly attachments: readonly VolumeAttachmentObservation[];
-  /** Present while a ModifyVolume is under way or recent. */
-  readonly modificationState: 'modifying' | 'optimizing' | 'completed' | 'failed' | null;
+  /** Provisioned IOPS as the volume reports them (null when it reports none). */
+  readonly iops: number | null;
+  /** Throughput in MiB/s (gp3; null for other types). */
+  readonly throughputMiBps: number | null;
 }
 
 export interface DnsRecordObservation {

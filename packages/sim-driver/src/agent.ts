@@ -52,6 +52,8 @@ interface AgentRun {
   /** The heartbeat loop now running: a reply to a beat of a stopped loop starts nothing. */
   heartbeatLoop: number;
   failed: boolean;
+  /** The bootstrap installed its grow watcher (after mounting): the file system grows online. */
+  watching: boolean;
 }
 
 type Done<T> = (err: { code: string; message: string } | null, out: T | undefined) => void;
@@ -106,6 +108,7 @@ export class AgentHost {
       heartbeats: false,
       heartbeatLoop: 0,
       failed: false,
+      watching: false,
     };
     this.#runs.set(inst.id, run);
     this.#ctx.trace.record('agent.started', { nodeId: cfg.nodeId, instanceId: inst.id });
@@ -120,9 +123,26 @@ export class AgentHost {
     this.#runs.delete(inst.id);
   }
 
-  /** ModifyVolume reached `optimizing`. The bootstrap grows the file system only at boot (mount), so nothing happens now. */
-  onVolumeGrown(_volume: SimVolume): void {
-    // Deliberately nothing: a running node's file system stays at its size until the next boot.
+  /**
+   * ModifyVolume reached `optimizing`: the new size is visible to the instance. Where the
+   * bootstrap installed its grow watcher (berth-grow-fs.timer) and mounted the volume, the
+   * watcher's next run grows the file system, without a reboot; elsewhere it grows at the next
+   * mount (boot).
+   */
+  onVolumeGrown(volume: SimVolume): void {
+    for (const run of this.#runs.values()) {
+      if (run.volume !== volume || !run.watching || !this.#alive(run)) continue;
+      const t = this.#ctx.options.timings;
+      const rng = this.#ctx.rng.agent;
+      this.#ctx.scheduler.after(draw(rng, t.agentWatcherMs) + draw(rng, t.agentGrowMs, run.slow), `agent ${run.inst.id} watcher grow fs`, () => {
+        const data = volume.data;
+        if (!this.#alive(run) || !data || volume.sizeGiB <= data.fsSizeGiB) return;
+        if (this.#ctx.faults.growWatcherStopped.has(run.cfg.nodeId)) return;
+        const from = data.fsSizeGiB;
+        data.fsSizeGiB = volume.sizeGiB;
+        this.#ctx.trace.record('volume.fs-grown', { nodeId: run.cfg.nodeId, instanceId: run.inst.id, volumeId: volume.id, fromGiB: from, sizeGiB: volume.sizeGiB, online: true });
+      });
+    }
   }
 
   #alive(run: AgentRun): boolean {
@@ -335,6 +355,8 @@ export class AgentHost {
 
   #afterMount(run: AgentRun, vol: SimVolume): void {
     const cfg = run.cfg;
+    // install_grow_watcher runs right after the mount and the boot-time grow.
+    run.watching = cfg.growWatcher;
     this.#ctx.trace.record('volume.mounted', { nodeId: cfg.nodeId, instanceId: run.inst.id, volumeId: vol.id, mountPath: cfg.mountPath });
     this.#report(run, 'configuring', () => {
       if (this.#failIfBad(run, 'configuring')) return;

@@ -23,6 +23,8 @@ export class FaultState {
   /** Node → time until which its attachments hang. */
   readonly stuckAttach = new Map<string, number>();
   readonly slowAttach = new Map<string, number>();
+  /** Nodes whose grow watcher (berth-grow-fs.timer) is stopped: their file system grows at boot only. */
+  readonly growWatcherStopped = new Set<string>();
   eniReleaseDelayMs = 0;
   readonly apiErrors: ApiErrorFault[] = [];
   consistencyLag: { readonly lagMs: number; readonly untilMs: number } | null = null;

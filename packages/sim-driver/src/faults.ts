@@ -39,6 +39,11 @@ export interface SimFaults {
   stuckAttach(nodeId: string, durationMs: number): void;
   /** Attachments of the node's volume take `factor` times longer (1 resets). */
   slowAttach(nodeId: string, factor: number): void;
+  /**
+   * The node's grow watcher (berth-grow-fs.timer) stops (`stopped` false: runs again): its file
+   * system no longer grows online after a ModifyVolume, only when an instance next mounts it.
+   */
+  stopGrowWatcher(nodeId: string, stopped?: boolean): void;
   /** ENIs return to `available` this long after their instance is terminated (0 resets). */
   eniReleaseDelay(ms: number): void;
   /** Instances of this image fail their boot in `phase` (`launching`: user data never runs). */
@@ -127,6 +132,11 @@ export function createFaults(ctx: SimContext): SimFaults {
     stuckAttach(nodeId, durationMs) {
       ctx.faults.stuckAttach.set(nodeId, now() + durationMs);
       ctx.trace.record('fault.stuck-attach', { nodeId, durationMs });
+    },
+    stopGrowWatcher(nodeId, stopped = true) {
+      if (stopped) ctx.faults.growWatcherStopped.add(nodeId);
+      else ctx.faults.growWatcherStopped.delete(nodeId);
+      ctx.trace.record('fault.grow-watcher', { nodeId, stopped });
     },
     slowAttach(nodeId, factor) {
       if (factor === 1) ctx.faults.slowAttach.delete(nodeId);

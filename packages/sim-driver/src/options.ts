@@ -66,6 +66,8 @@ export interface SimTimings {
   readonly agentMountMs: RangeMs;
   readonly agentFormatMs: RangeMs;
   readonly agentGrowMs: RangeMs;
+  /** The bootstrap's grow watcher (berth-grow-fs.timer): from `optimizing` until its next run (its period is 30 s). */
+  readonly agentWatcherMs: RangeMs;
   readonly agentConfigureMs: RangeMs;
   /** First AttachVolume retry delay after VolumeInUse; doubles, capped at 8×. */
   readonly agentAttachRetryMs: RangeMs;
@@ -137,6 +139,12 @@ export interface SimulationOptions {
   readonly nodeAgent?: 'simulated' | 'none';
   /** The AWS driver's change notifications (SQS fed by EventBridge). Default true. */
   readonly changeQueue?: boolean;
+  /**
+   * Which documented ModifyVolume rate rule EBS enforces: `'four-per-day'` (default, the current
+   * API reference: four per volume in a rolling 24 hours, EBS-7) or `'six-hours'` (the older text:
+   * six hours between modifications of a volume, EBS-12).
+   */
+  readonly volumeModificationRule?: 'four-per-day' | 'six-hours';
 }
 
 export interface ResolvedSimOptions {
@@ -153,6 +161,7 @@ export interface ResolvedSimOptions {
   readonly account: 'auto' | 'manual';
   readonly nodeAgent: 'simulated' | 'none';
   readonly changeQueue: boolean;
+  readonly volumeModificationRule: 'four-per-day' | 'six-hours';
 }
 
 const SEC = 1000;
@@ -192,6 +201,7 @@ export const REALISTIC_TIMINGS: SimTimings = {
   agentMountMs: [500, 3 * SEC],
   agentFormatMs: [2 * SEC, 10 * SEC],
   agentGrowMs: [1 * SEC, 5 * SEC],
+  agentWatcherMs: [0, 30 * SEC],
   agentConfigureMs: [3 * SEC, 15 * SEC],
   agentAttachRetryMs: [2 * SEC, 3 * SEC],
   appMemberStartMs: [2 * SEC, 8 * SEC],
@@ -272,5 +282,6 @@ export function resolveSimOptions(options: SimulationOptions = {}): ResolvedSimO
     account: options.account ?? 'auto',
     nodeAgent: options.nodeAgent ?? 'simulated',
     changeQueue: options.changeQueue ?? true,
+    volumeModificationRule: options.volumeModificationRule ?? 'four-per-day',
   });
 }

@@ -6,6 +6,9 @@ import { gunzipSync } from 'node:zlib';
  * from the instance's real user data, exactly as the script is, so a value the driver forgets
  * to render is missing in the simulator too.
  */
+/** The systemd timer the bootstrap installs to grow the file system online (install_grow_watcher). */
+export const GROW_WATCHER_UNIT = 'berth-grow-fs.timer';
+
 export interface AgentConfig {
   readonly clusterName: string;
   readonly nodeId: string;
@@ -15,6 +18,8 @@ export interface AgentConfig {
   readonly autoScalingGroupName: string;
   readonly lifecycleHookName: string;
   readonly deviceName: string;
+  /** The script installs the grow watcher (node-bootstrap.sh's install_grow_watcher). */
+  readonly growWatcher: boolean;
   readonly fileSystem: 'xfs' | 'ext4';
   readonly mountPath: string;
   readonly attachTimeoutSec: number;
@@ -132,6 +137,7 @@ function parse(base64: string): { config: AgentConfig } | { config: null; reason
       healthTimeoutSec: num('BERTH_HEALTH_TIMEOUT_SEC'),
       heartbeatTimeoutSec: num('BERTH_HEARTBEAT_TIMEOUT_SEC'),
       onFailure: v['BERTH_ON_FAILURE'] === 'wait' ? 'wait' : 'abandon',
+      growWatcher: text.includes(GROW_WATCHER_UNIT),
       values: Object.freeze(v),
     }),
   };

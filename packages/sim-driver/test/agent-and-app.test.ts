@@ -46,12 +46,14 @@ describe('node agent', () => {
     await sim.run(async () => {
       await provision(sim, spec);
       for (const n of spec.nodes) await replaceNode(sim, spec, n.id);
-      // ensureNode never resizes a volume (it says to use resizeVolume); resizeVolume grows the
-      // EBS volume, and the bootstrap grows the file system when it next mounts it, at boot.
+      // ensureNode never resizes a volume (it says to use modifyVolume); modifyVolume grows the
+      // EBS volume, and with its watcher stopped the bootstrap grows the file system when it next
+      // mounts it, at boot.
       const bigger = defineCluster(simulatedClusterInput({ nodes: 3, dataVolumeSizeGiB: 150 }));
       const res = await sim.driver.ensureNode(bigger, 'demo-2');
-      expect(res.changes.find((c) => c.resource === 'volume')).toMatchObject({ action: 'unchanged', detail: expect.stringContaining('resizeVolume') });
-      await sim.driver.resizeVolume(bigger, 'demo-2', 150);
+      expect(res.changes.find((c) => c.resource === 'volume')).toMatchObject({ action: 'unchanged', detail: expect.stringContaining('modifyVolume') });
+      sim.faults.stopGrowWatcher('demo-2');
+      await sim.driver.modifyVolume(bigger, 'demo-2', bigger.nodes[1]!.dataVolume);
       await until(sim, () => sim.world.volumeOf('demo-2')!.sizeGiB === 150, 'optimizing', 100);
       await sim.clock.sleep(60_000);
       expect(sim.world.volumeOf('demo-2')!.data?.fsSizeGiB).toBe(100);

@@ -40,7 +40,7 @@ describe('the AWS driver on the simulator', () => {
       DescribeScalingActivities: 1,
       DescribeNetworkInterfaces: 1,
       DescribeVolumes: 1,
-      DescribeVolumesModifications: 1,
+      // No DescribeVolumesModifications: apply() asks for it only when it plans a volume change.
       ListResourceRecordSets: 1,
       // Scheduled events: the region's instances with one (no tag filter), one page.
       DescribeInstanceStatus: 1,
@@ -285,28 +285,37 @@ describe('the AWS driver on the simulator', () => {
     expect(sim.world.controllerApiCalls).toEqual(driver);
   });
 
-  it('resizeVolume only grows; the file system grows at the next boot', async () => {
+  it('modifyVolume only grows; the watcher grows the running node\'s file system; a stopped watcher leaves it to the next boot', async () => {
     const { sim, spec } = setup();
+    const dv = spec.nodes[0]!.dataVolume;
+    const to = (sizeGiB: number) => ({ sizeGiB, type: dv.type, iops: null, throughputMiBps: null });
     await sim.run(async () => {
       await provision(sim, spec);
-      await expect(sim.driver.resizeVolume(spec, 'demo-1', 50)).rejects.toMatchObject({ awsCode: 'VolumeShrinkNotAllowed' });
-      await sim.driver.resizeVolume(spec, 'demo-1', 200);
+      const first = sim.world.currentInstance('demo-1')!;
+      await expect(sim.driver.modifyVolume(spec, 'demo-1', to(50))).rejects.toMatchObject({ awsCode: 'VolumeShrinkNotAllowed' });
+      await sim.driver.modifyVolume(spec, 'demo-1', to(200));
       await until(sim, () => sim.world.volumeOf('demo-1')!.modification?.state === 'optimizing', 'optimizing', 100);
       expect(sim.world.volumeOf('demo-1')!.sizeGiB).toBe(200);
       // EBS takes one modification at a time.
-      await expect(sim.driver.resizeVolume(spec, 'demo-1', 300)).rejects.toMatchObject({ awsCode: 'IncorrectModificationState' });
-      // The bootstrap has no online grow: the running node keeps its file system size...
+      await expect(sim.driver.modifyVolume(spec, 'demo-1', to(300))).rejects.toMatchObject({ awsCode: 'IncorrectModificationState' });
+      // The watcher the bootstrap installed grows the file system on the running instance.
+      await until(sim, () => sim.world.volumeOf('demo-1')!.data?.fsSizeGiB === 200, 'file system grown online', 100);
+      expect(sim.trace.find((e) => e.kind === 'volume.fs-grown')).toMatchObject({ nodeId: 'demo-1', instanceId: first.id, fromGiB: 100, sizeGiB: 200, online: true });
+      expect(sim.world.currentInstance('demo-1')!.id).toBe(first.id);
+
+      // demo-2's watcher is stopped: its file system keeps its size until an instance mounts it.
+      sim.faults.stopGrowWatcher('demo-2');
+      await sim.driver.modifyVolume(spec, 'demo-2', to(150));
+      await until(sim, () => sim.world.volumeOf('demo-2')!.modification?.state === 'completed', 'completed', 100);
       await sim.clock.sleep(60_000);
-      expect(sim.world.volumeOf('demo-1')!.data?.fsSizeGiB).toBe(100);
-      expect(sim.trace.some((e) => e.kind === 'volume.fs-grown')).toBe(false);
-      // ...until its next instance mounts the volume.
-      const old = sim.world.currentInstance('demo-1')!;
-      await sim.driver.replaceInstance(spec, 'demo-1', old.id);
-      await until(sim, () => sim.trace.some((e) => e.kind === 'volume.fs-grown'), 'file system grown', 100);
-      const grown = sim.trace.find((e) => e.kind === 'volume.fs-grown')!;
-      expect(grown).toMatchObject({ nodeId: 'demo-1', fromGiB: 100, sizeGiB: 200 });
+      expect(sim.world.volumeOf('demo-2')!.data?.fsSizeGiB).toBe(100);
+      const old = sim.world.currentInstance('demo-2')!;
+      await sim.driver.replaceInstance(spec, 'demo-2', old.id);
+      await until(sim, () => sim.trace.some((e) => e.kind === 'volume.fs-grown' && e.nodeId === 'demo-2'), 'file system grown at mount', 100);
+      const grown = sim.trace.find((e) => e.kind === 'volume.fs-grown' && e.nodeId === 'demo-2')!;
+      expect(grown).toMatchObject({ fromGiB: 100, sizeGiB: 150 });
       expect(grown.instanceId).not.toBe(old.id);
-      expect(sim.world.volumeOf('demo-1')!.data?.fsSizeGiB).toBe(200);
+      expect(grown['online']).toBeUndefined();
     });
   });
 

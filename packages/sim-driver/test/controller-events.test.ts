@@ -54,7 +54,7 @@ function recordAll(c: Controller): Logged[] {
 const of = <K extends ControllerEventName>(log: readonly Logged[], name: K) => log.filter((l) => l.name === name).map((l) => l.e as ControllerEvents[K]);
 const finals = (log: readonly Logged[]) => log.filter((l) => l.name === 'roll.completed' || l.name === 'roll.halted' || l.name === 'roll.aborted' || l.name === 'roll.failed').map((l) => l.name);
 
-const DRIVER_METHODS = ['observe', 'ensureNode', 'replaceInstance', 'completeLifecycle', 'setDns', 'snapshotVolume', 'restoreLaunchTemplate', 'resizeVolume', 'deleteNode', 'describeTargetGroups', 'registerTargets', 'deregisterTargets', 'waitForChange'] as const;
+const DRIVER_METHODS = ['observe', 'ensureNode', 'replaceInstance', 'completeLifecycle', 'setDns', 'snapshotVolume', 'restoreLaunchTemplate', 'modifyVolume', 'volumeModifications', 'deleteNode', 'describeTargetGroups', 'registerTargets', 'deregisterTargets', 'waitForChange'] as const;
 const LOCK_METHODS = ['acquire', 'renew', 'release', 'inspect'] as const;
 
 /** The production driver with every cloud call (lock included) passed through `around`. */

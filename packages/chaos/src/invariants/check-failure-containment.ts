@@ -5,7 +5,7 @@ import { timeIn, type ChaosEvidence, type InvariantResult, type Violation } from
  * Calls that touch a node. `restoreLaunchTemplate` is left out: sending a group back to its last
  * good revision after a failure is containment, not spreading.
  */
-const TOUCH = new Set(['ensureNode', 'replaceInstance', 'completeLifecycle', 'resizeVolume', 'deleteNode', 'snapshotVolume']);
+const TOUCH = new Set(['ensureNode', 'replaceInstance', 'completeLifecycle', 'modifyVolume', 'deleteNode', 'snapshotVolume']);
 
 interface SeenFailure {
   readonly nodeId: string;

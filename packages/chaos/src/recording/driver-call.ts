@@ -1,5 +1,5 @@
 /** Driver operations that change the cloud (everything but reads and the lock itself). */
-export const MUTATING_OPS: ReadonlySet<string> = new Set(['ensureNode', 'replaceInstance', 'completeLifecycle', 'setDns', 'snapshotVolume', 'resizeVolume', 'deleteNode', 'restoreLaunchTemplate']);
+export const MUTATING_OPS: ReadonlySet<string> = new Set(['ensureNode', 'replaceInstance', 'completeLifecycle', 'setDns', 'snapshotVolume', 'modifyVolume', 'deleteNode', 'restoreLaunchTemplate']);
 
 /** Operations that take a node's instance away. */
 export const DISRUPTIVE_OPS: ReadonlySet<string> = new Set(['replaceInstance', 'deleteNode']);

@@ -139,7 +139,11 @@ export function recordingDriver(inner: Driver, options: RecordingOptions): Recor
     completeLifecycle: (spec, nodeId, instanceId, result, o) => call('completeLifecycle', spec, nodeId, instanceId, result, () => inner.completeLifecycle(spec, nodeId, instanceId, result, o)),
     setDns: (spec, records, o) => call('setDns', spec, null, null, null, () => inner.setDns(spec, records, o)),
     snapshotVolume: (spec, nodeId, o) => call('snapshotVolume', spec, nodeId, null, null, () => inner.snapshotVolume(spec, nodeId, o)),
-    resizeVolume: (spec, nodeId, sizeGiB, o) => call('resizeVolume', spec, nodeId, null, String(sizeGiB), () => inner.resizeVolume(spec, nodeId, sizeGiB, o)),
+    modifyVolume: (spec, nodeId, target, o) => call('modifyVolume', spec, nodeId, null, `${target.type} ${target.sizeGiB} GiB`, () => inner.modifyVolume(spec, nodeId, target, o)),
+    ...(inner.volumeModifications && {
+      volumeModifications: (spec: ClusterSpec, volumeIds: readonly string[], o?: { signal?: AbortSignal }) =>
+        (inner.volumeModifications as NonNullable<Driver['volumeModifications']>).call(inner, spec, volumeIds, o),
+    }),
     deleteNode: (spec, nodeId, o) => call('deleteNode', spec, nodeId, null, o?.policy ?? spec.dataVolume.deletionPolicy, () => inner.deleteNode(spec, nodeId, o)),
     ...(inner.restoreLaunchTemplate && {
       restoreLaunchTemplate: (spec: ClusterSpec, nodeId: string, to: Parameters<NonNullable<Driver['restoreLaunchTemplate']>>[2], o?: Parameters<NonNullable<Driver['restoreLaunchTemplate']>>[3]) =>

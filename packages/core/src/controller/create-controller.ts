@@ -2,11 +2,12 @@ import EventEmitter from 'eventemitter3';
 import { createActor, fromPromise, toPromise } from 'xstate';
 import type { Clock } from '../clock.js';
 import type { Driver, EnsureNodeResult } from '../driver.js';
-import { BerthAbortError, BerthError, BerthLockError, BerthRollHaltedError, isAbortError, throwIfAborted } from '../errors.js';
+import { BerthAbortError, BerthError, BerthLockError, BerthRollHaltedError, isAbortError, throwIfAborted, type ConfigIssue } from '../errors.js';
 import type { RollHooks } from '../hooks.js';
 import type { NodeMachineEmitted } from '../machines/node-machine.js';
 import type { ClusterObservation } from '../observation.js';
 import { planApply, type ApplyPlan } from '../plan/plan-apply.js';
+import type { VolumeChange } from '../plan/plan-volume-changes.js';
 import { clusterStatuses, type NodeStatus } from '../plan/node-status.js';
 import { planCluster, type ClusterPlan } from '../plan/plan-cluster.js';
 import { planRoll, type RollPlan } from '../plan/plan-roll.js';
@@ -26,6 +27,7 @@ import { diffCounts, type RollRecorder, type RollReport } from './roll-report.js
 import { leaderOf, RollRun, type RollProgress } from './roll-run.js';
 import { MAX_WAIT_MS } from './wait-for-progress.js';
 import { TargetGate } from './target-gate.js';
+import { decideVolumeChanges } from './volume-changes.js';
 
 export interface ControllerOptions {
   readonly spec: ClusterSpec;
@@ -109,6 +111,10 @@ export interface ApplyResult {
   readonly nodes: readonly EnsureNodeResult[];
   readonly dnsRecords: readonly string[];
   readonly resized: readonly { nodeId: string; fromGiB: number; toGiB: number }[];
+  /** Data volumes whose modification (size, type, IOPS, throughput) apply() started. */
+  readonly volumesModified: readonly VolumeChange[];
+  /** Data volumes already being modified towards the spec by an earlier apply(): nothing sent. */
+  readonly volumesUnderWay: readonly VolumeChange[];
   /** Healthy instances registered with the spec's target groups, which were missing them. */
   readonly registered: readonly { nodeId: string; instanceId: string; targetGroupArns: readonly string[] }[];
   readonly warnings: readonly string[];
@@ -122,7 +128,11 @@ export interface ClusterStatus {
   readonly outdated: readonly string[];
   /** Data volumes smaller than the spec asks: `apply()` grows them. */
   readonly pendingResizes: readonly { readonly nodeId: string; readonly fromGiB: number; readonly toGiB: number }[];
-  /** Every node healthy on the desired revision, and no volume left to grow. */
+  /** Data volumes whose size, type, IOPS or throughput differ from the spec (still to modify, or modifying). */
+  readonly pendingVolumeChanges: readonly VolumeChange[];
+  /** Volume changes the spec asks that apply() refuses (a shrink, a value the type does not allow). */
+  readonly volumeRefusals: readonly ConfigIssue[];
+  /** Every node healthy on the desired revision, and no volume change pending or refused. */
   readonly converged: boolean;
   /** The node the `isLeader` hook names (null without the hook, or when no node says yes). */
   readonly leader: string | null;
@@ -248,6 +258,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     try {
       const observation = await this.driver.observe(this.spec, { scope: 'full', signal });
       const plan = planApply(observation, this.spec);
+      const volumes = await decideVolumeChanges(this.driver, this.spec, plan, this.clock.now(), signal);
       const nodes: EnsureNodeResult[] = [];
       for (const step of plan.nodes) {
         await this.#lease.ensure(signal, this.#callLeaseMs);
@@ -256,9 +267,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         nodes.push(result);
         this.emit('apply.node', { nodeId: step.nodeId, changes: result.changes, atMs: this.clock.now() });
       }
-      for (const r of plan.resizes) {
+      for (const c of volumes.perform) {
         await this.#lease.ensure(signal, this.#callLeaseMs);
-        await this.driver.resizeVolume(this.spec, r.nodeId, r.toGiB, { signal });
+        await this.driver.modifyVolume(this.spec, c.nodeId, c.target, { signal });
       }
       if (plan.dns.length > 0) {
         await this.#lease.ensure(signal, this.#callLeaseMs);
@@ -273,7 +284,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         missing = await gate.missing(clusterStatuses(this.spec, after), callSignal);
         await gate.register(missing, callSignal);
       }
-      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes, registered: missing.map((m) => ({ nodeId: m.nodeId, instanceId: m.instanceId, targetGroupArns: m.targetGroupArns })), warnings: plan.warnings };
+      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes.filter((r) => volumes.perform.some((c) => c.nodeId === r.nodeId)), volumesModified: volumes.perform, volumesUnderWay: volumes.underWay, registered: missing.map((m) => ({ nodeId: m.nodeId, instanceId: m.instanceId, targetGroupArns: m.targetGroupArns })), warnings: plan.warnings };
     } finally {
       await this.#lease.release(ABORT_SETTLE_BOUND_MS);
     }
@@ -669,7 +680,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const q = quorumOf(nodes.length);
     const healthy = nodes.filter((n) => n.healthy).length;
     const outdated = nodes.filter((n) => n.outdated).map((n) => n.nodeId);
-    const pendingResizes = planApply(observation, this.spec).resizes;
+    const applyPlan = planApply(observation, this.spec);
+    const pendingResizes = applyPlan.resizes;
     const l = extra.lease;
     return {
       clusterName: this.spec.name,
@@ -678,7 +690,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       quorum: { ...q, healthy, down: nodes.length - healthy, margin: healthy - q.quorum },
       outdated,
       pendingResizes,
-      converged: outdated.length === 0 && healthy === nodes.length && pendingResizes.length === 0,
+      pendingVolumeChanges: applyPlan.volumeChanges,
+      volumeRefusals: applyPlan.volumeRefusals,
+      converged: outdated.length === 0 && healthy === nodes.length && applyPlan.volumeChanges.length === 0 && applyPlan.volumeRefusals.length === 0,
       leader: extra.leader,
       lock: l && l.expiresAtMs > this.clock.now() ? { holder: l.holder, session: l.session, expiresAtMs: l.expiresAtMs, mine: l.session === this.sessionId } : null,
       roll: this.rollProgress,

@@ -1,4 +1,6 @@
+import { planVolumeChanges, type VolumeChange } from './plan-volume-changes.js';
 import { quorumOf } from './quorum.js';
+import type { ConfigIssue } from '../errors.js';
 import type { DnsRecordSet } from '../driver.js';
 import { liveInstances, type ClusterObservation } from '../observation.js';
 import { computeRevision } from '../revision.js';
@@ -22,8 +24,12 @@ export interface ApplyPlan {
   readonly nodes: readonly NodeApplyStep[];
   /** DNS records to UPSERT (missing or drifted), when the spec has DNS. */
   readonly dns: readonly DnsRecordSet[];
-  /** Data volumes smaller than the spec asks: `resizeVolume` (apply does it; it never shrinks). */
+  /** Data volumes smaller than the spec asks: the size part of `volumeChanges`. */
   readonly resizes: readonly { readonly nodeId: string; readonly fromGiB: number; readonly toGiB: number }[];
+  /** Data volumes whose size, type, IOPS or throughput differ from the spec: `modifyVolume` (apply does it, online). */
+  readonly volumeChanges: readonly VolumeChange[];
+  /** Volume changes refused before any call (a shrink, a target the type does not allow): apply() throws them. */
+  readonly volumeRefusals: readonly ConfigIssue[];
   /** Things apply will not change by itself, for the user to decide. */
   readonly warnings: readonly string[];
 }
@@ -45,7 +51,8 @@ const normName = (n: string) => n.replace(/\.$/, '').toLowerCase();
  */
 export function planApply(observation: ClusterObservation, spec: ClusterSpec): ApplyPlan {
   const nodes: NodeApplyStep[] = [];
-  const resizes: { nodeId: string; fromGiB: number; toGiB: number }[] = [];
+  const volumes = planVolumeChanges(observation, spec);
+  const resizes = volumes.changes.flatMap((c) => c.fields.filter((f) => f.field === 'sizeGiB').map((f) => ({ nodeId: c.nodeId, fromGiB: f.from as number, toGiB: f.to as number })));
   const warnings: string[] = [];
   for (const n of spec.nodes) {
     const o = observation.nodes[n.id];
@@ -64,8 +71,6 @@ export function planApply(observation: ClusterObservation, spec: ClusterSpec): A
     if (!o?.eni) reasons.push('no network interface');
     else if (o.eni.ip !== n.ip) warnings.push(`node ${n.id}: its network interface ${o.eni.eniId} has IP ${o.eni.ip}, the spec says ${n.ip}; a node's IP never moves, so Berth leaves it — delete the node to change its IP`);
     if (!o?.volume) reasons.push('no data volume');
-    else if (o.volume.sizeGiB < n.dataVolume.sizeGiB) resizes.push({ nodeId: n.id, fromGiB: o.volume.sizeGiB, toGiB: n.dataVolume.sizeGiB });
-    else if (o.volume.sizeGiB > n.dataVolume.sizeGiB) warnings.push(`node ${n.id}: data volume is ${o.volume.sizeGiB} GiB, the spec says ${n.dataVolume.sizeGiB}; EBS volumes only grow, so it stays`);
     const live = o ? liveInstances(o) : [];
     const runsOther = live.length > 0 && live.every((i) => i.revision !== computeRevision(spec, n.id));
     if (reasons.length > 0) nodes.push({ nodeId: n.id, reasons, leftToRoll: templateMoves && runsOther });
@@ -80,7 +85,7 @@ export function planApply(observation: ClusterObservation, spec: ClusterSpec): A
     }
   }
   warnings.push(...azWarnings(spec));
-  return { nodes, dns, resizes, warnings };
+  return { nodes, dns, resizes, volumeChanges: volumes.changes, volumeRefusals: volumes.refusals, warnings };
 }
 
 /**

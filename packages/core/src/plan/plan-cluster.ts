@@ -2,7 +2,7 @@ import type { ClusterObservation } from '../observation.js';
 import { computeRevision } from '../revision.js';
 import type { ClusterSpec } from '../spec/cluster-spec.js';
 import { clusterStatuses, type NodeStatus } from './node-status.js';
-import { planApply } from './plan-apply.js';
+import { planApply, type ApplyPlan } from './plan-apply.js';
 import { nextBatch, replacementOrder } from './plan-roll.js';
 import { quorumOf } from './quorum.js';
 import { canaryCap, holdDue, NO_HOLDS, type HoldDue, type HoldPolicy } from './roll-holds.js';
@@ -62,8 +62,12 @@ export interface ClusterPlan {
   readonly tolerance: number;
   readonly nodes: readonly NodePlan[];
   readonly schedule: RollSchedule;
-  /** Volumes `apply()` grows (online) before the roll. */
+  /** Volumes `apply()` grows (online) before the roll: the size part of `volumeChanges`. */
   readonly resizes: readonly { readonly nodeId: string; readonly fromGiB: number; readonly toGiB: number }[];
+  /** Data volumes `apply()` modifies online (size, type, IOPS, throughput), each field `from → to`. */
+  readonly volumeChanges: ApplyPlan['volumeChanges'];
+  /** Volume changes apply() refuses before any call, naming the node (a shrink, a value the type does not allow). */
+  readonly volumeRefusals: ApplyPlan['volumeRefusals'];
   readonly warnings: readonly string[];
   /** Nothing to create, replace, grow or converge. */
   readonly noChanges: boolean;
@@ -137,7 +141,7 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
 
   const batchOf = new Map<string, number>();
   for (const b of batches) for (const id of b.nodeIds) batchOf.set(id, b.index);
-  const resizes = new Map(apply.resizes.map((r) => [r.nodeId, r]));
+  const volumeChanges = new Map(apply.volumeChanges.map((c) => [c.nodeId, c]));
   const applySteps = new Set(apply.nodes.map((n) => n.nodeId));
   const nodes: NodePlan[] = spec.nodes.map((n, i) => {
     const s = statuses[i] as NodeStatus; // clusterStatuses follows spec.nodes
@@ -154,12 +158,12 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
         changes.push({ field: 'launch settings (user data, bootstrap, tags, root volume)', from: cur?.revision ?? null, to: computeRevision(spec, n.id) });
       }
     }
-    const r = resizes.get(n.id);
-    if (r) changes.push({ field: 'dataVolume.sizeGiB', from: r.fromGiB, to: r.toGiB });
+    const r = volumeChanges.get(n.id);
+    if (r) for (const f of r.fields) changes.push({ field: `dataVolume.${f.field}`, from: f.from, to: f.to });
     const action = batchOf.has(n.id) ? 'replace' : r || applySteps.has(n.id) ? 'update' : 'none';
     return { nodeId: n.id, az: n.az, action, batch: batchOf.get(n.id) ?? null, leader: n.id === policy.leaderId, changes };
   });
-  const noChanges = nodes.every((n) => n.action === 'none') && apply.dns.length === 0;
+  const noChanges = nodes.every((n) => n.action === 'none') && apply.dns.length === 0 && apply.volumeRefusals.length === 0;
   return {
     clusterName: spec.name,
     size: q.size,
@@ -177,6 +181,8 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
       checkpoints: holds.checkpoints,
     },
     resizes: apply.resizes,
+    volumeChanges: apply.volumeChanges,
+    volumeRefusals: apply.volumeRefusals,
     warnings,
     noChanges,
     exists: statuses.some((st) => st.provisioned),
@@ -235,8 +241,10 @@ export function formatPlan(plan: ClusterPlan): string {
   const replace = plan.nodes.filter((n) => n.action === 'replace').length;
   const update = plan.nodes.filter((n) => n.action === 'update').length;
   const parts = [`${create} to create`, `${replace} to replace${replace > 0 ? ` in ${s.batches.length} batch${s.batches.length === 1 ? '' : 'es'}` : ''}`, `${update} to update in place`];
-  if (plan.resizes.length > 0) parts.push(`${plan.resizes.length} volume${plan.resizes.length === 1 ? '' : 's'} to grow (online, by apply())`);
+  const vc = plan.volumeChanges.length;
+  if (vc > 0) parts.push(`${vc} volume${vc === 1 ? '' : 's'} to modify (online, by apply())`);
   lines.push(`Plan: ${parts.join(', ')}.`);
+  for (const r of plan.volumeRefusals) lines.push('', `Refused (apply() stops before any call): ${r.message}`);
   for (const w of plan.warnings) lines.push('', `Warning: ${w}`);
   return lines.join('\n');
 }

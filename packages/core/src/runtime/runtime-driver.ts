@@ -16,6 +16,7 @@ import type {
 import { BerthAbortError, BerthCapabilityError, BerthDriverError, BerthTimeoutError, throwIfAborted } from '../errors.js';
 import type { Lease, LockDriver, LockOptions } from '../lock.js';
 import type { ClusterObservation } from '../observation.js';
+import type { VolumeModificationRecord, VolumeTarget } from '../plan/plan-volume-changes.js';
 import type { Prng } from '../prng.js';
 import type { ClusterSpec, DeletionPolicy } from '../spec/cluster-spec.js';
 import { TokenBucket } from './token-bucket.js';
@@ -121,8 +122,14 @@ export class RuntimeDriver implements Driver {
   snapshotVolume(spec: ClusterSpec, nodeId: string, options: DriverCallOptions & { description?: string; wait?: boolean } = {}): Promise<{ snapshotId: string }> {
     return this.#call('snapshotVolume', options.signal, (signal) => this.inner.snapshotVolume(spec, nodeId, { ...options, signal }));
   }
-  resizeVolume(spec: ClusterSpec, nodeId: string, sizeGiB: number, options: DriverCallOptions = {}): Promise<void> {
-    return this.#call('resizeVolume', options.signal, (signal) => this.inner.resizeVolume(spec, nodeId, sizeGiB, { signal }));
+  modifyVolume(spec: ClusterSpec, nodeId: string, target: VolumeTarget, options: DriverCallOptions = {}): Promise<void> {
+    return this.#call('modifyVolume', options.signal, (signal) => this.inner.modifyVolume(spec, nodeId, target, { signal }));
+  }
+  /** The volumes' latest modifications, or null when the driver cannot say (no `volumeModifications`). */
+  lastVolumeModifications(spec: ClusterSpec, volumeIds: readonly string[], options: DriverCallOptions = {}): Promise<readonly VolumeModificationRecord[] | null> {
+    const inner = this.inner;
+    if (!inner.volumeModifications) return Promise.resolve(null);
+    return this.#call('volumeModifications', options.signal, (signal) => (inner.volumeModifications as NonNullable<Driver['volumeModifications']>)(spec, volumeIds, { signal }));
   }
   deleteNode(spec: ClusterSpec, nodeId: string, options: DriverCallOptions & { policy?: DeletionPolicy } = {}): Promise<DeleteNodeResult> {
     return this.#call('deleteNode', options.signal, (signal) => this.inner.deleteNode(spec, nodeId, { ...options, signal }));

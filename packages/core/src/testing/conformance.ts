@@ -408,6 +408,30 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
       { flag: 'snapshots' },
     );
 
+    test(
+      'modifyVolume changes the size, type and IOPS of a data volume in place; volumeModifications reports it',
+      async (ctx) => {
+        const spec = defineCluster(ctx.clusterInput(3));
+        const node = nodeAt(spec, 0);
+        await ctx.driver.ensureNode(spec, node.id);
+        const before = await ctx.driver.observe(spec);
+        const volumeId = before.nodes[node.id]?.volume?.volumeId as string;
+        const sizeGiB = node.dataVolume.sizeGiB + 10;
+        await ctx.driver.modifyVolume(spec, node.id, { sizeGiB, type: 'io2', iops: 4000, throughputMiBps: null });
+        const after = await waitForObservation(ctx, spec, (o) => o.nodes[node.id]?.volume?.sizeGiB === sizeGiB && o.nodes[node.id]?.volume?.type === 'io2', {
+          what: 'the volume modified',
+        });
+        expect(after.nodes[node.id]?.volume?.volumeId).toBe(volumeId);
+        expect(after.nodes[node.id]?.volume?.iops).toBe(4000);
+        if (ctx.driver.volumeModifications) {
+          const mods = await ctx.driver.volumeModifications(spec, [volumeId]);
+          expect(mods.map((m) => m.volumeId)).toEqual([volumeId]);
+          expect(mods[0]?.targetSizeGiB).toBe(sizeGiB);
+        }
+      },
+      { flag: 'volumeResize' },
+    );
+
     test('an unknown instance is a BerthDriverError, not a crash nor a silent success', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
       const node = nodeAt(spec, 0);

@@ -51,7 +51,7 @@ function leaseDriver(clock: TestClock, renew: LockDriver['renew']): RuntimeDrive
     release: async () => undefined,
     inspect: async () => null,
   };
-  const d = { name: 'stub', capabilities: {} as Driver['capabilities'], observe: unused, ensureNode: unused, replaceInstance: unused, completeLifecycle: unused, setDns: unused, snapshotVolume: unused, resizeVolume: unused, deleteNode: unused, lock } as unknown as Driver;
+  const d = { name: 'stub', capabilities: {} as Driver['capabilities'], observe: unused, ensureNode: unused, replaceInstance: unused, completeLifecycle: unused, setDns: unused, snapshotVolume: unused, modifyVolume: unused, deleteNode: unused, lock } as unknown as Driver;
   return new RuntimeDriver(d, { clock, prng: createPrng(1), rateLimit: false, retry: { maxAttempts: 1 } });
 }
 

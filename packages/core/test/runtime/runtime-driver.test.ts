@@ -18,7 +18,7 @@ function fakeDriver(observe: Driver['observe']): Driver {
     completeLifecycle: unused,
     setDns: unused,
     snapshotVolume: unused,
-    resizeVolume: unused,
+    modifyVolume: unused,
     deleteNode: unused,
     lock: { acquire: unused, renew: unused, release: unused, inspect: unused },
   };

@@ -104,7 +104,7 @@ export function observation(s: ClusterSpec, shapes: Record<string, NodeShape> = 
           },
       instances,
       eni: { eniId: `eni-${n.id}`, ip: n.ip, subnetId: n.subnetId, status: 'in-use', attachedInstanceId: instances[0]?.instanceId ?? null },
-      volume: { volumeId: `vol-${n.id}`, az: n.az, sizeGiB: 100, type: 'gp3', state: 'in-use', attachments: [], modificationState: null },
+      volume: { volumeId: `vol-${n.id}`, az: n.az, sizeGiB: 100, type: 'gp3', state: 'in-use', attachments: [], iops: 3000, throughputMiBps: 125 },
     };
   }
   return { clusterName: s.name, observedAtMs, scope: 'full', nodes, dnsRecords: null };

@@ -594,6 +594,11 @@ export class Ec2 {
     if (vol.modification && vol.modification.state !== 'completed') {
       throw fault('IncorrectModificationState', `Cannot modify volume ${volumeId} as it is currently in the modification state ${vol.modification.state}`);
     }
+    // EBS-12 (older documented rule, opt-in): six hours between modifications of a volume.
+    const lastStart = vol.modificationStarts[vol.modificationStarts.length - 1];
+    if (this.#ctx.options.volumeModificationRule === 'six-hours' && lastStart !== undefined && this.#now < lastStart + 6 * 3600_000) {
+      throw fault('VolumeModificationRateExceeded', `You've reached the maximum modification rate per volume limit. Wait at least 6 hours between modifications per EBS volume. The next modification of ${volumeId} is possible after ${new Date(lastStart + 6 * 3600_000).toISOString()}.`);
+    }
     // EBS-7: at most four modifications per volume in a rolling 24 hours.
     const dayAgo = this.#now - 24 * 3600_000;
     while (vol.modificationStarts.length > 0 && (vol.modificationStarts[0] as number) <= dayAgo) vol.modificationStarts.shift();
@@ -613,7 +618,30 @@ export class Ec2 {
     const [lo, hi] = limits.sizeGiB;
     if (sizeGiB < lo || sizeGiB > hi) throw fault('InvalidParameterValue', `Volume of ${sizeGiB}GiB is out of range for ${type} (${lo}-${hi} GiB).`);
     checkPerformance(type, target.iops, target.throughputMiBps);
-    const m: SimVolumeModification = { state: 'modifying', originalSizeGiB: vol.sizeGiB, targetSizeGiB: sizeGiB, startedAtMs: this.#now, endedAtMs: null };
+    // EBS-13: values not given stay when the type stays (throughput: gp3 to gp3); a new type takes
+    // 3,000 IOPS (gp3, io1, io2) and 125 MiB/s (gp3). The result must keep the type's ratios.
+    const sameType = type === vol.type;
+    const iops = target.iops ?? (limits.iops ? (sameType && vol.iops !== null ? vol.iops : 3000) : null);
+    const throughputMiBps = target.throughputMiBps ?? (type === 'gp3' ? (sameType && vol.throughputMiBps !== null ? vol.throughputMiBps : 125) : null);
+    if (iops !== null && limits.iopsPerGiB !== null && iops > limits.iopsPerGiB * sizeGiB) {
+      throw fault('InvalidParameterValue', `Iops to volume size ratio of ${Math.round((iops / sizeGiB) * 100) / 100} is too high; maximum is ${limits.iopsPerGiB}.`);
+    }
+    if (type === 'gp3' && iops !== null && throughputMiBps !== null && throughputMiBps > iops / 4) {
+      throw fault('InvalidParameterValue', `Throughput (MiBps) to iops ratio of ${Math.round((throughputMiBps / iops) * 1000) / 1000} is too high; maximum is 0.25 MiBps per iops.`);
+    }
+    const m: SimVolumeModification = {
+      state: 'modifying',
+      originalSizeGiB: vol.sizeGiB,
+      targetSizeGiB: sizeGiB,
+      originalType: vol.type,
+      targetType: type,
+      originalIops: vol.iops,
+      targetIops: iops,
+      originalThroughputMiBps: vol.throughputMiBps,
+      targetThroughputMiBps: throughputMiBps,
+      startedAtMs: this.#now,
+      endedAtMs: null,
+    };
     vol.modification = m;
     vol.modificationStarts.push(this.#now);
     this.#ctx.trace.record('volume.modification', { ...nodeOf(vol.tags), volumeId, state: 'modifying', targetSizeGiB: sizeGiB });
@@ -621,8 +649,8 @@ export class Ec2 {
       m.state = 'optimizing';
       vol.sizeGiB = sizeGiB;
       vol.type = type;
-      if (target.iops !== null) vol.iops = target.iops;
-      if (target.throughputMiBps !== null) vol.throughputMiBps = target.throughputMiBps;
+      vol.iops = iops;
+      vol.throughputMiBps = throughputMiBps;
       this.#ctx.trace.record('volume.modification', { ...nodeOf(vol.tags), volumeId, state: 'optimizing', sizeGiB });
       this.#ctx.agents.onVolumeGrown(vol);
       this.#ctx.scheduler.after(draw(this.#ctx.rng.ebs, t.modifyOptimizingMs), `completed ${volumeId}`, () => {

@@ -144,6 +144,12 @@ export interface SimVolumeModification {
   state: 'modifying' | 'optimizing' | 'completed';
   readonly originalSizeGiB: number;
   readonly targetSizeGiB: number;
+  readonly originalType: string;
+  readonly targetType: string;
+  readonly originalIops: number | null;
+  readonly targetIops: number | null;
+  readonly originalThroughputMiBps: number | null;
+  readonly targetThroughputMiBps: number | null;
   readonly startedAtMs: number;
   endedAtMs: number | null;
 }

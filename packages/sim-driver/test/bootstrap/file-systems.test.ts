@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
-import { blkid, closeWorlds, ext4Bytes, lifecycleResults, makeImage, makeWorld, once, sh, xfsBytes } from './harness.js';
+import { blkid, closeWorlds, ext4Bytes, lifecycleResults, makeImage, makeWorld, once, runWatcher, sh, watcherUnits, xfsBytes } from './harness.js';
 
 afterAll(closeWorlds);
 
@@ -59,6 +59,28 @@ describe.concurrent('node bootstrap: file systems (real mkfs/blkid on image file
     expect(blkid(img, 'TYPE')).toBe('xfs');
     expect(blkid(img, 'UUID')).toBe(before.uuid);
     expect(fstabEntries(w.fstab)[0]).toContain(' xfs ');
+  });
+
+  it('installs the grow watcher (a 30 s timer running the grow script) and enables it; run on a grown device it grows ext4 without a second boot', async ({ expect }) => {
+    const w = await makeWorld();
+    const img = makeImage(join(w.dir, 'vol.img'), 64);
+    w.linkById(img);
+    const r = await w.run();
+    expect(r.code, r.stderr).toBe(0);
+    const units = watcherUnits(w);
+    expect(units?.timer).toContain('OnUnitActiveSec=30s');
+    expect(units?.service).toContain(`ExecStart=${join(w.dir, 'lib', 'grow-filesystem')} ${img} ${w.spec.dataVolume.mountPath} ext4`);
+    expect(r.localCalls).toEqual(expect.arrayContaining(['systemctl daemon-reload', 'systemctl enable --now berth-grow-fs.timer']));
+    // Nothing to do while the file system fills the device.
+    const idle = runWatcher(w);
+    expect(idle.code, idle.stderr).toBe(0);
+    expect(idle.stderr).toContain('file system fills the device');
+    // ModifyVolume: the device grows (offline here: the image is not mounted); the watcher grows ext4.
+    sh('truncate', ['-s', '128M', img]);
+    const grown = runWatcher(w);
+    expect(grown.code, grown.stderr).toBe(0);
+    expect(grown.stderr).toContain('growing');
+    expect(ext4Bytes(img)).toBe(128 * 1024 * 1024);
   });
 
   it('does not try to grow an xfs file system that fills its device', async ({ expect }) => {

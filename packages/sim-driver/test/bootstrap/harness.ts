@@ -3,7 +3,7 @@
 // instance metadata service of startAwsBridge on PATH (IAM evaluated with the node policy),
 // virtual sleeps, and real mkfs/blkid/resize2fs/xfs tools on image files. Mounting is faked
 // (fixtures/fake-mount) unless a test asks for real mounts.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,7 +134,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<BootWorld> 
   const dir = mkdtempSync(join(tmpdir(), 'berth-boot-'));
   const [binDir, byIdDir, devDir, sysBlockDir, stateDir] = ['bin', 'by-id', 'dev', 'sys-block', 'state'].map((d) => join(dir, d)) as [string, string, string, string, string];
   for (const d of [binDir, byIdDir, devDir, sysBlockDir]) mkdirSync(d, { recursive: true });
-  for (const name of ['fake-mount', 'fake-mountpoint']) {
+  for (const name of ['fake-mount', 'fake-mountpoint', 'fake-systemctl']) {
     copyFileSync(join(FIXTURES, name), join(binDir, name));
     chmodSync(join(binDir, name), 0o755);
   }
@@ -230,6 +230,9 @@ export async function makeWorld(options: WorldOptions = {}): Promise<BootWorld> 
         BERTH_SYS_BLOCK_DIR: sysBlockDir,
         BERTH_FSTAB: fstab,
         BERTH_STATE_DIR: stateDir,
+        BERTH_LIB_DIR: join(dir, 'lib'),
+        BERTH_SYSTEMD_DIR: join(dir, 'systemd'),
+        BERTH_SYSTEMCTL_CMD: 'fake-systemctl',
         BERTH_HEALTH_INTERVAL_SEC: '0',
         BERTH_DEVICE_WAIT_SEC: '1',
         BERTH_WAIT_POLL_SEC: '1',
@@ -282,6 +285,29 @@ export const ops = (calls: readonly BridgeCall[]): string[] => calls.map((c) => 
 /** The results of the CompleteLifecycleAction calls, in order. */
 export const lifecycleResults = (calls: readonly BridgeCall[]): unknown[] =>
   calls.filter((c) => c.operation === 'CompleteLifecycleAction').map((c) => c.input['LifecycleActionResult']);
+
+// ---- The grow watcher ----------------------------------------------------------------------------
+
+/** The watcher units the bootstrap installed (in the world's BERTH_SYSTEMD_DIR), or null. */
+export function watcherUnits(w: BootWorld): { service: string; timer: string } | null {
+  const dir = join(w.dir, 'systemd');
+  const [service, timer] = ['berth-grow-fs.service', 'berth-grow-fs.timer'].map((f) => join(dir, f)) as [string, string];
+  if (!existsSync(service) || !existsSync(timer)) return null;
+  return { service: readFileSync(service, 'utf8'), timer: readFileSync(timer, 'utf8') };
+}
+
+/**
+ * Runs the installed watcher once, as systemd's timer would: the service's ExecStart, with the
+ * machine's own tools and no bootstrap environment (no systemd in the test sandbox).
+ */
+export function runWatcher(w: BootWorld): { code: number; stderr: string } {
+  const units = watcherUnits(w);
+  const exec = units && /^ExecStart=(.+)$/m.exec(units.service)?.[1];
+  if (!exec) throw new Error('the bootstrap installed no berth-grow-fs.service with an ExecStart');
+  const [cmd, ...args] = exec.split(' ') as [string, ...string[]];
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
+  return { code: r.status ?? -1, stderr: r.stderr };
+}
 
 // ---- Real block-device tools ---------------------------------------------------------------------
 

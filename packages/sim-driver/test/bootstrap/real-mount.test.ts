@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, it } from 'vitest';
-import { blkid, canLoopMount, closeWorlds, makeImage, makeWorld, sh, xfsBytes } from './harness.js';
+import { blkid, canLoopMount, closeWorlds, makeImage, makeWorld, runWatcher, sh, xfsBytes } from './harness.js';
 
 const loopOk = canLoopMount();
 if (!loopOk) console.warn('real-mount.test.ts: loop devices cannot be mounted here; the real-mount tests are skipped');
@@ -42,7 +42,7 @@ function canResizeExt4Online(): boolean {
 }
 const onlineExt4Ok = canResizeExt4Online();
 if (loopOk && !onlineExt4Ok) {
-  console.warn('real-mount.test.ts: this kernel refuses online ext4 resize (EPERM, also from a root shell); that test is skipped here. ext4 growth is exercised offline in file-systems.test.ts.');
+  console.warn('real-mount.test.ts: this kernel refuses online ext4 resize (EPERM, also from a root shell); the two online ext4 tests (at boot, and through the grow watcher) are skipped here. ext4 growth, also through the watcher, is exercised offline in file-systems.test.ts.');
 }
 
 describe.skipIf(!loopOk)('node bootstrap with real mounts (loop devices)', () => {
@@ -116,6 +116,48 @@ describe.skipIf(!loopOk)('node bootstrap with real mounts (loop devices)', () =>
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('growing');
     expect(xfsBytes(w.spec.dataVolume.mountPath)).toBe(512 * 1024 * 1024);
+  });
+
+  it('the installed watcher grows a mounted xfs online after the device grows (losetup -c), with no second boot; the data stays', async ({ expect }) => {
+    const w = await makeWorld({ realMount: true, dataVolume: { fileSystem: 'xfs' } });
+    const img = makeImage(join(w.dir, 'vol.img'), 320);
+    const dev = loop(img);
+    w.linkById(dev);
+    const mp = w.spec.dataVolume.mountPath;
+    mounts.push(mp);
+    const r = await w.run();
+    expect(r.code, r.stderr).toBe(0);
+    writeFileSync(join(mp, 'data.txt'), 'kept');
+    expect(xfsBytes(mp)).toBe(320 * 1024 * 1024);
+    // ModifyVolume reached optimizing: the block device is larger.
+    sh('truncate', ['-s', '512M', img]);
+    sh('losetup', ['-c', dev]);
+    const grown = runWatcher(w);
+    expect(grown.code, grown.stderr).toBe(0);
+    expect(grown.stderr).toContain('growing');
+    expect(xfsBytes(mp)).toBe(512 * 1024 * 1024);
+    expect(isMounted(mp)).toBe(true);
+    expect(readFileSync(join(mp, 'data.txt'), 'utf8')).toBe('kept');
+  });
+
+  // Runs only where the kernel allows online ext4 resize (see canResizeExt4Online).
+  it.skipIf(!onlineExt4Ok)('the installed watcher grows a mounted ext4 online after the device grows (losetup -c); the data stays', async ({ expect }) => {
+    const w = await makeWorld({ realMount: true });
+    const img = makeImage(join(w.dir, 'vol.img'), 128);
+    sh('mkfs.ext4', ['-q', '-b', '4096', img]);
+    const dev = loop(img);
+    w.linkById(dev);
+    const mp = w.spec.dataVolume.mountPath;
+    mounts.push(mp);
+    const r = await w.run();
+    expect(r.code, r.stderr).toBe(0);
+    writeFileSync(join(mp, 'data.txt'), 'kept');
+    sh('truncate', ['-s', '256M', img]);
+    sh('losetup', ['-c', dev]);
+    const grown = runWatcher(w);
+    expect(grown.code, grown.stderr).toBe(0);
+    expect(Number(sh('df', ['--output=size', '-B1', mp]).split('\n')[1])).toBeGreaterThan(200 * 1024 * 1024);
+    expect(readFileSync(join(mp, 'data.txt'), 'utf8')).toBe('kept');
   });
 
   // Runs only where the kernel allows online ext4 resize (see canResizeExt4Online).

@@ -36,7 +36,7 @@ class Denied extends Error {}
  * older Berth made (a volume without `berth:node-ip`) and removes the lock table once.
  */
 async function everything(sim: Simulation): Promise<void> {
-  const { spec, next, moreGroups } = inputs();
+  const { base, spec, next, moreGroups } = inputs();
   const admin = sim.awsAs('admin');
   const check = () => {
     if (sim.account.iamDenials().length > 0) throw new Denied();
@@ -97,7 +97,12 @@ async function everything(sim: Simulation): Promise<void> {
     for (const n of next.nodes) sim.faults.stuckAttach(n.id, 25_000);
     await ctl(next).roll({ maxUnavailable: 1 });
   });
-  await step('resize', () => driver.resizeVolume(next, next.nodes[1]!.id, next.nodes[1]!.dataVolume.sizeGiB + 10));
+  // Through apply(): it reads the volume's last modification (DescribeVolumesModifications), then ModifyVolume.
+  const grown = defineCluster({ ...base, image: next.nodes[0]!.image, lifecycle: { ...base.lifecycle, heartbeatTimeoutSec: 30 }, nodes: base.nodes.map((n, i) => (i === 1 ? { ...n, dataVolume: { sizeGiB: next.nodes[1]!.dataVolume.sizeGiB + 10 } } : n)) });
+  await step('resize', async () => {
+    const r = await ctl(grown).apply();
+    if (r.volumesModified.length !== 1) throw new Error(`apply modified ${r.volumesModified.length} volumes, not 1`);
+  });
   await step('snapshot', () => driver.snapshotVolume(next, next.nodes[1]!.id, { wait: true }));
   await step('complete a lifecycle action before the bootstrap does', async () => {
     const node = next.nodes[2]!.id;

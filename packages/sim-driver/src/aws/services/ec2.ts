@@ -413,6 +413,11 @@ function operations(): Record<string, OperationHandler> {
           'modification-state': modified((_, m) => m.state),
           'target-size': modified((_, m) => String(m.targetSizeGiB)),
           'original-size': modified((_, m) => String(m.originalSizeGiB)),
+          'target-volume-type': modified((_, m) => m.targetType),
+          'original-volume-type': modified((_, m) => m.originalType),
+          'target-iops': (v) => (v.modification && v.modification.targetIops !== null ? [String(v.modification.targetIops)] : []),
+          'original-iops': (v) => (v.modification && v.modification.originalIops !== null ? [String(v.modification.originalIops)] : []),
+          'start-time': modified((_, m) => new Date(m.startedAtMs).toISOString()),
         }),
       );
       const p = page(matched, input as { MaxResults?: number; NextToken?: string }, { min: 1, max: 500, defaultAll: true }, 'DescribeVolumesModifications');
@@ -424,6 +429,12 @@ function operations(): Record<string, OperationHandler> {
             ModificationState: m.state,
             OriginalSize: m.originalSizeGiB,
             TargetSize: m.targetSizeGiB,
+            OriginalVolumeType: m.originalType,
+            TargetVolumeType: m.targetType,
+            ...(m.originalIops !== null && { OriginalIops: m.originalIops }),
+            ...(m.targetIops !== null && { TargetIops: m.targetIops }),
+            ...(m.originalThroughputMiBps !== null && { OriginalThroughput: m.originalThroughputMiBps }),
+            ...(m.targetThroughputMiBps !== null && { TargetThroughput: m.targetThroughputMiBps }),
             Progress: m.state === 'completed' ? 100 : m.state === 'optimizing' ? 50 : 0,
             StartTime: new Date(m.startedAtMs),
             ...(m.endedAtMs !== null && { EndTime: new Date(m.endedAtMs) }),
@@ -671,7 +682,22 @@ function operations(): Record<string, OperationHandler> {
         type: str(input['VolumeType']),
       });
       const m = v.modification as NonNullable<SimVolume['modification']>;
-      return { VolumeModification: { VolumeId: v.id, ModificationState: m.state, OriginalSize: m.originalSizeGiB, TargetSize: m.targetSizeGiB, Progress: 0, StartTime: new Date(m.startedAtMs) } };
+      return {
+        VolumeModification: {
+          VolumeId: v.id,
+          ModificationState: m.state,
+          OriginalSize: m.originalSizeGiB,
+          TargetSize: m.targetSizeGiB,
+          OriginalVolumeType: m.originalType,
+          TargetVolumeType: m.targetType,
+          ...(m.originalIops !== null && { OriginalIops: m.originalIops }),
+          ...(m.targetIops !== null && { TargetIops: m.targetIops }),
+          ...(m.originalThroughputMiBps !== null && { OriginalThroughput: m.originalThroughputMiBps }),
+          ...(m.targetThroughputMiBps !== null && { TargetThroughput: m.targetThroughputMiBps }),
+          Progress: 0,
+          StartTime: new Date(m.startedAtMs),
+        },
+      };
     },
 
     AttachVolume(input, ctx) {
