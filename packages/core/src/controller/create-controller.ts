@@ -559,6 +559,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       ]);
     }
     const downSince = new Map<string, number>();
+    const lastCurrent = new Map<string, string | null>();
     const abandonAttempted = new Set<string>();
     const abandonDeferred = new Set<string>();
     const pausedNow = new Set<string>();
@@ -611,7 +612,10 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         }
         for (const s of statuses) if (s.healthy || s.paused) downSince.delete(s.nodeId);
         for (const s of down) {
-          if (!downSince.has(s.nodeId)) downSince.set(s.nodeId, lostAt.get(s.nodeId) ?? now);
+          // Without an instance: down since its last one went (an abandoned launch starts the count again).
+          const current = s.current?.instanceId ?? null;
+          if (!downSince.has(s.nodeId) || lastCurrent.get(s.nodeId) !== current) downSince.set(s.nodeId, now);
+          lastCurrent.set(s.nodeId, current);
           const stuck = stuckNode(s, now, stuckAfterMs, downSince.get(s.nodeId));
           if (!stuck) continue;
           const key = `${s.nodeId}/${stuck.instanceId ?? '-'}`;
