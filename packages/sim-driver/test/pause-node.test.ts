@@ -122,7 +122,7 @@ describe('pauseNode / resumeNode (simulator)', () => {
       await sim.driver.lock.acquire(spec, { holder: 'roller', session: 'roll-1', ttlMs: 600_000 });
       const c = controller(sim, spec);
       await expect(c.pauseNode('demo-2')).rejects.toThrow(/pauseNode\(demo-2\) refused: another controller holds the cluster's lease/);
-      await expect(c.resumeNode('demo-2')).rejects.toBeInstanceOf(BerthNodeRefusedError);
+      await expect(c.resumeNode('demo-2')).rejects.toMatchObject({ code: 'LOCK_HELD', holder: 'roller' });
       expect(sim.world.group(spec.name, 'demo-2')?.desiredCapacity).toBe(1);
     });
   });

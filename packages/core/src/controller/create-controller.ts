@@ -339,7 +339,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
    * paused (the mark lives on the group, so `apply()`, `roll()`, `watch()` and a restarted
    * controller leave it at 0); its ENI, IP, data volume, launch template and DNS records stay.
    * Refused (`BerthNodeRefusedError`) unless the other nodes hold a quorum on a fresh look,
-   * under the lease, and while a roll holds the lease. Runs `beforeReplace` and drains the
+   * under the lease, and while this controller runs a roll; another controller holding the lease
+   * rejects it with `BerthLockError` `LOCK_HELD`. Runs `beforeReplace` and drains the
    * node from the spec's target groups first. The planner counts it as down until
    * `resumeNode()`. Needs `capabilities.pauseNodes`. See docs/pause-nodes.md.
    */

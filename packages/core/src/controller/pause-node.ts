@@ -72,13 +72,20 @@ function precheck(d: PauseDeps, op: 'pauseNode' | 'resumeNode', nodeId: string):
   }
 }
 
-/** Takes the lease, or refuses naming who holds it (a roll elsewhere, another controller). */
+/**
+ * Takes the lease, or refuses naming who holds it (a roll elsewhere, another controller): a
+ * `BerthLockError` `LOCK_HELD`, as `roll()` and `apply()` reject then.
+ */
 async function takeLease(d: PauseDeps, op: string, nodeId: string, signal: AbortSignal | undefined): Promise<void> {
   try {
     await d.lease.acquire(signal);
   } catch (err) {
     if (err instanceof BerthLockError && err.code === 'LOCK_HELD') {
-      throw new BerthNodeRefusedError(op, nodeId, `${op}(${nodeId}) refused: another controller holds the cluster's lease (${err.message}); a roll there owns the cluster until it ends. Try again then.`, { cause: err });
+      throw new BerthLockError('LOCK_HELD', `${op}(${nodeId}) refused: another controller holds the cluster's lease (${err.message}); a roll there owns the cluster until it ends. Try again then.`, {
+        holder: err.holder,
+        expiresAtMs: err.expiresAtMs,
+        cause: err,
+      });
     }
     throw err;
   }
