@@ -136,16 +136,19 @@ export async function pauseNode(d: PauseDeps, nodeId: string, options: PauseNode
     if (instanceId !== null && before) await d.hookRunner.run('beforeReplace', nodeId, obs, callSignal, (ctx) => before(nodeId, ctx), undefined, { disrupting: [nodeId] });
     if (instanceId !== null && d.gate.enabled) await d.gate.drain(nodeId, instanceId, callSignal);
 
-    // The hook and the drain took time: decide on a fresh look.
-    ({ obs, statuses } = await look(d, signal));
-    try {
-      checkQuorum(nodeId, statuses);
-    } catch (err) {
-      if (instanceId !== null) await d.gate.restore([instanceId], callSignal);
-      throw err;
+    // The hook and the drain took time: decide on a fresh look (again when the lease renewal
+    // made it older than freshnessMs).
+    for (;;) {
+      ({ obs, statuses } = await look(d, signal));
+      try {
+        checkQuorum(nodeId, statuses);
+      } catch (err) {
+        if (instanceId !== null) await d.gate.restore([instanceId], callSignal);
+        throw err;
+      }
+      await d.lease.ensure(signal, d.callLeaseMs);
+      if (d.clock.now() - obs.observedAtMs <= d.freshnessMs) break;
     }
-    if (d.clock.now() - obs.observedAtMs > d.freshnessMs) ({ obs, statuses } = await look(d, signal));
-    await d.lease.ensure(signal, d.callLeaseMs);
     const atMs = d.clock.now();
     const changes = await d.driver.setNodePaused(d.spec, nodeId, true, { signal, atMs });
     d.emit('node.paused', { nodeId, instanceId, atMs: d.clock.now() });

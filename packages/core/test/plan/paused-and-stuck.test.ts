@@ -1,4 +1,4 @@
-import { abandonVerdict, checkDisruption, clusterStatuses, defaultStuckAfterMs, planApply, planRoll, stuckNode, type ClusterObservation, type ClusterSpec, type RollPolicy } from '@berth/core';
+import { abandonVerdict, checkDisruption, clusterStatuses, defaultStuckAfterMs, planApply, planCluster, planRoll, stuckNode, type ClusterObservation, type ClusterSpec, type RollPolicy } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { observation, spec, type NodeShape } from '../support/fixtures.js';
 
@@ -48,6 +48,14 @@ describe('paused nodes in the planner', () => {
     const action = planRoll(withPaused(s, ['n2']), s, policy(), 1_000_000).action;
     expect(action).toMatchObject({ type: 'halt', code: 'PAUSED', nodeId: 'n2', phase: 'paused' });
     expect(action.type === 'halt' && action.reason).toMatch(/node n2 is paused and counts as down: with 1 of 3 down \(tolerance 1\) no outdated node may be replaced; resume it \(resumeNode\) first/);
+  });
+
+  it('plan() says a paused node is not waited for, and leaves it out of the batches', () => {
+    const s = spec(5);
+    const plan = planCluster(withPaused(s, ['n2']), s, { maxUnavailable: 1, leaderId: null });
+    expect(plan.warnings).toContain('n2 is paused: counted as down (the roll moves its launch template and does not wait for it; resumeNode brings it back)');
+    expect(plan.warnings.some((w) => /not healthy now/.test(w))).toBe(false);
+    expect(plan.nodes.find((n) => n.nodeId === 'n2')?.action).not.toBe('replace');
   });
 
   it('a node down for another reason still makes the roll wait (only paused nodes are not waited for)', () => {
