@@ -149,7 +149,13 @@ describe('pauseNode / resumeNode (simulator)', () => {
       await provision(sim, spec);
       await controller(sim, spec).pauseNode('demo-4');
       const roller = controller(sim, next, 'roller');
+      const applied: ControllerEvents['apply.node'][] = [];
+      roller.on('apply.node', (e) => applied.push(e));
       const report = await roller.roll();
+      // The paused node's template moved through the driver's template-only path (no rediscovery of ENI, volume, DNS).
+      const moved = applied.filter((e) => e.nodeId === 'demo-4');
+      expect(moved).toHaveLength(1);
+      expect(new Set(moved[0]?.changes.map((c) => c.resource))).toEqual(new Set(['launch-template', 'auto-scaling-group']));
       expect(report.outcome).toBe('completed');
       expect(report.nodes.map((n) => n.nodeId).sort()).toEqual(['demo-1', 'demo-2', 'demo-3', 'demo-5']);
       const status = await roller.status();
