@@ -375,7 +375,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   }
 
   #abandonDeps() {
-    return { spec: this.spec, driver: this.driver, clock: this.clock, lease: this.#lease, emit: (name: keyof ControllerEvents, e: unknown) => this.emit(name, e as never), callLeaseMs: this.#callLeaseMs, freshnessMs: this.#freshnessMs };
+    return { spec: this.spec, driver: this.driver, clock: this.clock, lease: this.#lease, emit: (name: keyof ControllerEvents, e: unknown) => this.emit(name, e as never), callLeaseMs: this.#callLeaseMs, freshnessMs: this.#freshnessMs, rollActive: () => this.#rollRun !== null };
   }
 
   #rollDeps(hooks: RollHooks, timeouts: Partial<Record<HookName, number>>) {

@@ -101,6 +101,8 @@ export interface AbandonDeps {
   readonly emit: <K extends keyof ControllerEvents>(name: K, e: ControllerEvents[K]) => void;
   readonly callLeaseMs: number;
   readonly freshnessMs: number;
+  /** This controller runs a roll (it holds the lease for it; the roll handles its nodes). */
+  readonly rollActive: () => boolean;
 }
 
 /**
@@ -121,6 +123,7 @@ export async function abandonStuck(d: AbandonDeps, stuck: StuckNode, statuses: r
   };
   const first = abandonVerdict(d.spec, statuses, stuck.nodeId, instanceId);
   if (!first.ok) return defer(first.reason);
+  if (d.rollActive()) return defer('this controller is running a roll, which holds the lease and handles its own nodes');
   try {
     await d.lease.acquire(signal);
   } catch (err) {
