@@ -88,6 +88,8 @@ export function formatStatus(s: ClusterStatus): string {
     ...(s.volumeRefusals.length > 0 ? [`${plural(s.volumeRefusals.length, 'volume change')} refused (${s.volumeRefusals.map((i) => i.message).join(' ')})`] : []),
   ];
   const lines = [`Cluster ${s.clusterName}`, ...table, `quorum: ${q.healthy}/${q.size} healthy, margin ${q.margin} (quorum ${q.quorum}, tolerance ${q.tolerance}); ${s.converged ? 'converged' : `not converged: ${why.join('; ')}`}`];
+  if (s.paused.length > 0) lines.push(`paused: ${s.paused.join(', ')} (resume-node brings ${s.paused.length === 1 ? 'it' : 'them'} back)`);
+  for (const st of s.stuck) lines.push(`stuck: ${st.nodeId} ${st.instanceId ?? '(no instance)'} for ${formatRollTime(st.stuckMs)} in ${st.phase}${st.activity ? `; ${st.activity}` : ''}`);
   if (s.leader !== null) lines.push(`leader: ${s.leader}`);
   lines.push(`lock: ${s.lock ? `held by ${s.lock.holder} until ${new Date(s.lock.expiresAtMs).toISOString()}` : 'free'}`);
   if (s.roll) {

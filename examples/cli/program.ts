@@ -259,6 +259,36 @@ export function buildProgram(io: CliIo): Command {
     },
   );
 
+  const nodeOf = (spec: ClusterSpec, nodeId: string, command: string): string => {
+    const ids = spec.nodes.map((n) => n.id);
+    if (!ids.includes(nodeId)) throw new UsageError(`${command} ${nodeId}: no such node in cluster ${spec.name} (its nodes: ${ids.join(', ')}).`);
+    return nodeId;
+  };
+
+  jsonOption(cloudOptions(program.command('pause-node <spec> <node>').description('scale one node to 0 keeping its ENI, IP, volume and DNS records; refused unless the others hold a quorum (docs/pause-nodes.md)')), 'print the result ({ nodeId, instanceId, unchanged, changes })').action(
+    async (file: string, node: string, opts: CloudFlags) => {
+      const spec = loadSpec(file);
+      const nodeId = nodeOf(spec, node, 'pause-node');
+      await onTarget(targetFor(io, spec, opts), async (t) => {
+        const r = await controllerOn(t, spec).pauseNode(nodeId, { signal: io.signal });
+        if (opts.json) return printJson(io, r);
+        write(io.stdout, r.unchanged ? `${nodeId} is already paused` : `${nodeId} paused: instance ${r.instanceId ?? '(none)'} stopped; its ENI, IP, volume and DNS records stay. resume-node brings it back.`);
+      });
+    },
+  );
+
+  jsonOption(cloudOptions(program.command('resume-node <spec> <node>').description('bring a paused node back on its own ENI, IP and volume')), 'print the result ({ nodeId, instanceId, unchanged, changes })')
+    .addOption(new Option('--wait', 'wait until the node is InService and healthy').default(false))
+    .action(async (file: string, node: string, opts: CloudFlags & { wait: boolean }) => {
+      const spec = loadSpec(file);
+      const nodeId = nodeOf(spec, node, 'resume-node');
+      await onTarget(targetFor(io, spec, opts), async (t) => {
+        const r = await controllerOn(t, spec).resumeNode(nodeId, { signal: io.signal, wait: opts.wait });
+        if (opts.json) return printJson(io, r);
+        write(io.stdout, r.unchanged ? `${nodeId} is not paused` : `${nodeId} resumed${r.instanceId ? `: ${r.instanceId} in service` : ': its group launches an instance'}`);
+      });
+    });
+
   scheduleOptions(jsonOption(cloudOptions(program.command('roll <spec>').description('replace every outdated instance in quorum-safe batches, with progress on stderr')), 'print the roll report (RollReport; also when the roll halts)'))
     .addOption(new Option('--on-failure <action>', 'on a halt, point the groups this roll moved back at their last good template (rollback) or leave them (hold)').choices(['rollback', 'hold']).default('rollback'))
     .addOption(new Option('--replacement-timeout <duration>', 'how long one replacement may take before the roll halts').argParser((v) => parseDuration(v, '--replacement-timeout')).default(1_800_000, '30m'))

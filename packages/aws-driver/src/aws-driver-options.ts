@@ -96,10 +96,11 @@ export interface ResolvedAwsDriverConfig {
   readonly changeQueue: { readonly queueName: string | null } | null;
 }
 
-/** What the AWS driver can do on AWS: the core defaults, and ELBv2 target groups. */
+/** What the AWS driver can do on AWS: the core defaults, ELBv2 target groups, and pausing nodes. */
 export const AWS_CAPABILITIES: DriverCapabilities = Object.freeze({
   ...DEFAULT_CAPABILITIES,
   loadBalancers: true,
+  pauseNodes: true,
 });
 
 /** Capabilities of moto 5.2.1, which launches instantly, ignores hooks and attachment rules and runs no bootstrap. */

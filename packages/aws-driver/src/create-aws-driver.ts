@@ -9,6 +9,7 @@ import { iamPolicyFor, type IamPolicyDocument, type IamPolicyOptions } from './i
 import { observeCluster } from './observe.js';
 import { preflight, type PreflightReport } from './preflight.js';
 import { completeLifecycle, replaceInstance } from './replace-instance.js';
+import { setNodePaused } from './pause-node.js';
 import { restoreLaunchTemplate } from './restore-launch-template.js';
 import { setDns } from './set-dns.js';
 import { deregisterTargets, describeTargetGroups, registerTargets } from './target-groups.js';
@@ -157,6 +158,10 @@ class AwsDriverImpl implements AwsDriver {
 
   restoreLaunchTemplate(spec: ClusterSpec, nodeId: string, to: { readonly launchTemplateId: string; readonly launchTemplateVersion: string }, options: { signal?: AbortSignal } = {}) {
     return restoreLaunchTemplate(this.#ctx, spec, nodeId, to, options.signal);
+  }
+
+  setNodePaused(spec: ClusterSpec, nodeId: string, paused: boolean, options: { signal?: AbortSignal; atMs?: number } = {}) {
+    return setNodePaused(this.#ctx, spec, nodeId, paused, options.atMs ?? this.#ctx.clock.now(), options.signal);
   }
 
   setDns(spec: ClusterSpec, records: readonly { name: string; values: readonly string[] }[], options: { signal?: AbortSignal } = {}) {

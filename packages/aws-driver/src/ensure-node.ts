@@ -37,6 +37,7 @@ import { isAwsCode } from './map-aws-error.js';
 import { groupName, LAUNCH_HOOK_NAME, launchTemplateName, nodeTags, revisionFromTemplateName, securityGroupsTag, TAG, tagsToRecord } from './names.js';
 import { DEFAULT_ROOT_DEVICE_NAME, dataVolumeRequest, launchTemplateData, networkInterfaceRequest } from './node-requests.js';
 import { retireTemplates } from './retire-templates.js';
+import { pausedSize } from './pause-node.js';
 import { updateTemplateOnly } from './update-template.js';
 import { renderUserData } from './user-data.js';
 
@@ -486,9 +487,12 @@ async function updateGroup(
     update.LaunchTemplate = { LaunchTemplateId: template.id, Version: '1' };
     diffs.push(`launch template ${group.LaunchTemplate?.LaunchTemplateName ?? '?'} → ${template.name}`);
   }
-  if (group.MinSize !== 1 || group.MaxSize !== 1 || group.DesiredCapacity !== 1) {
-    Object.assign(update, { MinSize: 1, MaxSize: 1, DesiredCapacity: 1 });
-    diffs.push(`capacity ${group.MinSize}/${group.MaxSize}/${group.DesiredCapacity} → 1/1/1`);
+  // A paused node (setNodePaused, pause-node.ts) stays at 0: min 0, max 1, and its desired
+  // capacity is never raised (nor lowered: only pauseNode, which checks quorum, stops an instance).
+  const size = pausedSize(group);
+  if (group.MinSize !== size.min || group.MaxSize !== size.max || group.DesiredCapacity !== size.desired) {
+    Object.assign(update, { MinSize: size.min, MaxSize: size.max, DesiredCapacity: size.desired });
+    diffs.push(`capacity ${group.MinSize}/${group.MaxSize}/${group.DesiredCapacity} → ${size.min}/${size.max}/${size.desired}${size.paused ? ' (paused)' : ''}`);
   }
   const azs = group.AvailabilityZones ?? [];
   if (azs.length !== 1 || azs[0] !== node.az) {

@@ -230,7 +230,8 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       // DeleteAutoScalingGroup for a group that names subnets), restoreLaunchTemplate
       // (UpdateAutoScalingGroup back to an earlier template of the node), deleteNode
       // (DeleteAutoScalingGroup), replaceInstance (TerminateInstanceInAutoScalingGroup),
-      // completeLifecycle (CompleteLifecycleAction).
+      // completeLifecycle (CompleteLifecycleAction), setNodePaused (UpdateAutoScalingGroup,
+      // CreateOrUpdateTags and DeleteTags of the berth:paused mark).
       Sid: 'ManageClusterGroups',
       Effect: 'Allow',
       Action: [
@@ -240,6 +241,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
         'autoscaling:DeleteAutoScalingGroup',
         'autoscaling:TerminateInstanceInAutoScalingGroup',
         'autoscaling:CompleteLifecycleAction',
+        'autoscaling:DeleteTags',
       ],
       Resource: groupArn,
       Condition: onCluster('autoscaling:ResourceTag'),

@@ -34,6 +34,11 @@ export const TAG = Object.freeze({
    * templates a rollback may still need (retire-templates.ts).
    */
   templatePrevious: 'berth:previous-template',
+  /**
+   * On the group: when `setNodePaused` paused the node (clock ms, decimal). While it is on,
+   * ensureNode keeps the group at min 0 / max 1 and never raises its desired capacity.
+   */
+  paused: 'berth:paused',
 });
 
 /** The spec's security groups as the template records them (sorted, comma-separated). */

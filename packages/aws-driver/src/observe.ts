@@ -294,6 +294,7 @@ function toGroup(g: AutoScalingGroup, tags: Record<string, string>, activity: Ac
     hasLaunchHook: tags[TAG.launchHook] === LAUNCH_HOOK_NAME,
     lastActivityError:
       activity && (activity.StatusCode === 'Failed' || activity.StatusCode === 'Cancelled') ? (activity.StatusMessage ?? activity.Description ?? activity.StatusCode) : null,
+    pausedAtMs: pausedAtOf(tags),
   };
 }
 
@@ -324,4 +325,12 @@ function toInstance(i: Instance, tags: Record<string, string>, inGroup: { state:
     imageId: i.ImageId ?? null,
     instanceType: i.InstanceType ?? null,
   };
+}
+
+/** The group's `berth:paused` mark (setNodePaused), as clock ms; null when absent. A malformed value still marks it paused (at 0). */
+export function pausedAtOf(tags: Record<string, string>): number | null {
+  const v = tags[TAG.paused];
+  if (v === undefined) return null;
+  const ms = Number(v);
+  return Number.isFinite(ms) && ms >= 0 ? ms : 0;
 }

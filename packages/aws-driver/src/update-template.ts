@@ -20,7 +20,10 @@ import { groupName, revisionFromTemplateName, securityGroupsTag, TAG, tagsToReco
 export async function updateTemplateOnly(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, observed: NodeObservation, signal?: AbortSignal): Promise<EnsureNodeResult | null> {
   const g = observed.group;
   const name = groupName(spec.name, node.id);
-  if (!g || g.name !== name || g.launchTemplateId === null || g.minSize !== 1 || g.maxSize !== 1 || g.desiredCapacity !== 1 || !g.hasLaunchHook) return null;
+  // A paused group (pause-node.ts) is at 0/1/0 (or 0/1/1 mid-pause): only its template moves here too.
+  const paused = g?.pausedAtMs !== undefined && g?.pausedAtMs !== null;
+  const sized = g && (paused ? g.minSize === 0 && g.maxSize === 1 && g.desiredCapacity <= 1 : g.minSize === 1 && g.maxSize === 1 && g.desiredCapacity === 1);
+  if (!g || g.name !== name || g.launchTemplateId === null || !sized || !g.hasLaunchHook) return null;
   const revision = computeRevision(spec, node.id);
   const templates = await findNodeTemplates(ctx, spec, node.id, signal);
   const current = templates.find((t) => t.LaunchTemplateId === g.launchTemplateId);

@@ -31,6 +31,8 @@ export interface DriverCapabilities {
   readonly attachmentRules: boolean;
   /** ELBv2 target groups: `describeTargetGroups`, `registerTargets`, `deregisterTargets`. Default false. */
   readonly loadBalancers: boolean;
+  /** `setNodePaused` works: a node's group can be held at 0 instances and brought back (`pauseNode`). Default false. */
+  readonly pauseNodes?: boolean;
 }
 
 export const DEFAULT_CAPABILITIES: DriverCapabilities = Object.freeze({
@@ -232,4 +234,13 @@ export interface Driver {
 
   /** Cloud API calls made so far, by API operation name (e.g. `DescribeInstances`). */
   apiCallCounts?(): Readonly<Record<string, number>>;
+
+  /**
+   * `paused: true` marks the node's group paused (the mark `observe` reports as
+   * `group.pausedAtMs`, at `atMs`) and then scales it to 0: its instance terminates, its ENI,
+   * data volume, launch template, group and DNS records stay, and `ensureNode` keeps the group
+   * at 0 while the mark is on. `paused: false` scales the group back to 1 and then removes the
+   * mark. Idempotent; returns what it changed. Only with `capabilities.pauseNodes`.
+   */
+  setNodePaused?(spec: ClusterSpec, nodeId: string, paused: boolean, options?: DriverCallOptions & { readonly atMs?: number }): Promise<readonly ResourceChange[]>;
 }

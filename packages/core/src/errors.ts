@@ -15,7 +15,8 @@ export type BerthErrorCode =
   | 'NOT_PROVISIONED'
   | 'HOOK_FAILED'
   | 'HOOK_TIMEOUT'
-  | 'DEPLOY_FAILED';
+  | 'DEPLOY_FAILED'
+  | 'NODE_OP_REFUSED';
 
 export class BerthError extends Error {
   readonly code: BerthErrorCode;
@@ -193,5 +194,20 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
       signal.reason instanceof Error ? `Aborted: ${signal.reason.message}` : 'The operation was aborted.',
       { cause: signal.reason },
     );
+  }
+}
+
+/**
+ * An operation on one node (`pauseNode`, `resumeNode`) was refused before anything changed:
+ * quorum does not allow it, a roll holds the cluster, or the node is not in a state for it.
+ * The message names the node, why, and what to do.
+ */
+export class BerthNodeRefusedError extends BerthError {
+  readonly nodeId: string;
+  readonly operation: string;
+  constructor(operation: string, nodeId: string, message: string, options?: { cause?: unknown }) {
+    super('NODE_OP_REFUSED', message, options);
+    this.nodeId = nodeId;
+    this.operation = operation;
   }
 }

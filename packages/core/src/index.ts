@@ -125,3 +125,7 @@ export type {
   BlueGreenStep,
 } from './blue-green/blue-green-types.js';
 export type { BlueGreenEvents, BlueGreenEventName } from './blue-green/blue-green-events.js';
+export { BerthNodeRefusedError } from './errors.js';
+export type { PauseNodeOptions, ResumeNodeOptions, NodePauseResult } from './controller/pause-node.js';
+export { defaultStuckAfterMs, stuckNode, abandonVerdict } from './controller/stuck-nodes.js';
+export type { OnStuck, StuckNode } from './controller/stuck-nodes.js';

@@ -74,6 +74,11 @@ export interface GroupObservation {
   readonly hasLaunchHook: boolean;
   /** The latest scaling activity that failed, if the latest activity failed (e.g. ENI in use). */
   readonly lastActivityError: string | null;
+  /**
+   * When `controller.pauseNode()` paused the node (clock ms; the AWS driver's `berth:paused`
+   * group tag): its group stays at 0 instances until `resumeNode()`. Null or absent: not paused.
+   */
+  readonly pausedAtMs?: number | null;
 }
 
 export interface EniObservation {

@@ -2,7 +2,7 @@ import EventEmitter from 'eventemitter3';
 import { createActor, fromPromise, toPromise } from 'xstate';
 import type { Clock } from '../clock.js';
 import type { Driver, EnsureNodeResult } from '../driver.js';
-import { BerthAbortError, BerthError, BerthLockError, BerthRollHaltedError, isAbortError, throwIfAborted, type ConfigIssue } from '../errors.js';
+import { BerthAbortError, BerthConfigError, BerthError, BerthLockError, BerthRollHaltedError, isAbortError, throwIfAborted, type ConfigIssue } from '../errors.js';
 import type { RollHooks } from '../hooks.js';
 import type { NodeMachineEmitted } from '../machines/node-machine.js';
 import type { ClusterObservation } from '../observation.js';
@@ -28,6 +28,8 @@ import { leaderOf, RollRun, type RollProgress } from './roll-run.js';
 import { MAX_WAIT_MS } from './wait-for-progress.js';
 import { TargetGate } from './target-gate.js';
 import { decideVolumeChanges } from './volume-changes.js';
+import { pauseNode, resumeNode, type NodePauseResult, type PauseDeps, type PauseNodeOptions, type ResumeNodeOptions } from './pause-node.js';
+import { abandonStuck, defaultStuckAfterMs, stuckNode, type OnStuck, type StuckNode } from './stuck-nodes.js';
 
 export interface ControllerOptions {
   readonly spec: ClusterSpec;
@@ -140,14 +142,29 @@ export interface ClusterStatus {
   readonly lock: { readonly holder: string; readonly session: string; readonly expiresAtMs: number; readonly mine: boolean } | null;
   /** This controller's roll in progress, and where it stands (null: none in this process). */
   readonly roll: RollProgress | null;
+  /** Nodes `pauseNode()` paused (counted as down in `quorum`). */
+  readonly paused: readonly string[];
+  /** Nodes booting longer than the default stuck bound (`watch()`'s `stuckAfterMs` default), with why. */
+  readonly stuck: readonly StuckNode[];
 }
 
 export interface WatchOptions {
   readonly signal: AbortSignal;
   /** Pause between observations when the driver has no notifications. Default: pollIntervalMs. */
   readonly intervalMs?: number;
-  /** A node booting longer than this is reported `node.stuck`. Default 900 000 ms. */
+  /**
+   * A node down longer than this (its current instance's launch, or since first seen down
+   * without one) is reported `node.stuck`, once per instance. Default: the bootstrap's attach,
+   * configure and health timeouts plus the hook's heartbeat timeout (`defaultStuckAfterMs`).
+   */
   readonly stuckAfterMs?: number;
+  /**
+   * `report` (default): emit `node.stuck`. `abandon`: also abandon a stuck instance's launch
+   * (`CompleteLifecycleAction ABANDON`, the group launches another) when it is in
+   * `Pending:Wait` — on a fresh look, under the lease, at most once per instance, and only when
+   * the other nodes hold a quorum or the instance reported `failed` (docs/stuck-nodes.md).
+   */
+  readonly onStuck?: OnStuck;
   /** Repair DNS drift (UPSERT, under the lock). Default true. */
   readonly repairDns?: boolean;
 }
@@ -328,6 +345,50 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     if (state === 'paused' || state === 'holding') this.emit('roll.resumed', { by: 'resume', atMs: this.clock.now() });
   }
 
+  /**
+   * Pauses a node keeping its identity and data: its group goes to 0 instances and is marked
+   * paused (the mark lives on the group, so `apply()`, `roll()`, `watch()` and a restarted
+   * controller leave it at 0); its ENI, IP, data volume, launch template and DNS records stay.
+   * Refused (`BerthNodeRefusedError`) unless the other nodes hold a quorum on a fresh look,
+   * under the lease, and while this controller runs a roll; another controller holding the lease
+   * rejects it with `BerthLockError` `LOCK_HELD`. Runs `beforeReplace` and drains the
+   * node from the spec's target groups first. The planner counts it as down until
+   * `resumeNode()`. Needs `capabilities.pauseNodes`. See docs/pause-nodes.md.
+   */
+  pauseNode(nodeId: string, options: PauseNodeOptions = {}): Promise<NodePauseResult> {
+    return pauseNode(this.#pauseDeps(), nodeId, options);
+  }
+
+  /**
+   * Resumes a paused node: its group goes back to 1 instance (the same ENI, IP and volume) and
+   * the mark is removed, under the lease. With `wait`, resolves once it is InService and healthy
+   * (registered with the target groups, `afterReplace` run).
+   */
+  resumeNode(nodeId: string, options: ResumeNodeOptions = {}): Promise<NodePauseResult> {
+    return resumeNode(this.#pauseDeps(), nodeId, options);
+  }
+
+  #pauseDeps(): PauseDeps {
+    return {
+      spec: this.spec,
+      driver: this.driver,
+      clock: this.clock,
+      lease: this.#lease,
+      hooks: this.#hooks,
+      hookRunner: new HookRunner(this.clock, this.spec, this.#hookTimeoutsMs),
+      gate: this.#targetGate(),
+      emit: (name, e) => this.emit(name, e as never),
+      callLeaseMs: this.#callLeaseMs,
+      freshnessMs: this.#freshnessMs,
+      pollIntervalMs: this.#pollIntervalMs,
+      rollActive: () => this.#rollRun !== null,
+    };
+  }
+
+  #abandonDeps() {
+    return { spec: this.spec, driver: this.driver, clock: this.clock, lease: this.#lease, emit: (name: keyof ControllerEvents, e: unknown) => this.emit(name, e as never), callLeaseMs: this.#callLeaseMs, freshnessMs: this.#freshnessMs, rollActive: () => this.#rollRun !== null };
+  }
+
   #rollDeps(hooks: RollHooks, timeouts: Partial<Record<HookName, number>>) {
     return {
       spec: this.spec,
@@ -501,7 +562,19 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   async watch(options: WatchOptions): Promise<void> {
     const { signal } = options;
     const spec = this.spec;
-    const stuckAfterMs = options.stuckAfterMs ?? 900_000;
+    const stuckAfterMs = options.stuckAfterMs ?? defaultStuckAfterMs(spec);
+    const onStuck = options.onStuck ?? 'report';
+    if ((onStuck !== 'report' && onStuck !== 'abandon') || !(stuckAfterMs > 0)) {
+      throw new BerthConfigError([
+        ...(onStuck !== 'report' && onStuck !== 'abandon' ? [{ path: 'onStuck', message: `watch(): onStuck must be 'report' or 'abandon', got ${JSON.stringify(onStuck)}` }] : []),
+        ...(!(stuckAfterMs > 0) ? [{ path: 'stuckAfterMs', message: `watch(): stuckAfterMs must be a positive number of milliseconds, got ${String(options.stuckAfterMs)}` }] : []),
+      ]);
+    }
+    const downSince = new Map<string, number>();
+    const lastCurrent = new Map<string, string | null>();
+    const abandonAttempted = new Set<string>();
+    const abandonDeferred = new Set<string>();
+    const pausedNow = new Set<string>();
     const intervalMs = options.intervalMs ?? this.#pollIntervalMs;
     const repairDns = options.repairDns ?? true;
     const q = quorumOf(spec.nodes.length);
@@ -514,12 +587,12 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const tracker = new NodeTracker(spec.nodes.map((n) => n.id), this.clock.now(), (e) => {
       if (e.type === 'phase') this.emit('node.phase', { nodeId: e.nodeId, instanceId: e.instanceId, phase: e.phase, reason: e.reason, atMs: e.atMs });
       else if (e.type === 'lost') {
+        if (pausedNow.has(e.nodeId)) return; // pauseNode() stopped it: not a loss
         lostAt.set(e.nodeId, e.atMs);
         this.emit('node.lost', { nodeId: e.nodeId, instanceId: e.instanceId, atMs: e.atMs });
       } else if (e.type === 'replaced') {
         const since = lostAt.get(e.nodeId);
         lostAt.delete(e.nodeId);
-        stuckReported.delete(e.nodeId);
         if (since !== undefined || e.cause === 'recover') this.emit('node.recovered', { nodeId: e.nodeId, instanceId: e.newInstanceId, downMs: since === undefined ? 0 : e.atMs - since, atMs: e.atMs });
       } else if (e.type === 'failed') this.emit('node.failed', { nodeId: e.nodeId, instanceId: e.instanceId, reason: e.reason, atMs: e.atMs });
     });
@@ -536,6 +609,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
           throw err;
         }
         const statuses = clusterStatuses(spec, obs);
+        pausedNow.clear();
+        for (const s of statuses) if (s.paused) pausedNow.add(s.nodeId);
         tracker.observed(statuses, obs.observedAtMs);
         const now = this.clock.now();
         const down = statuses.filter((s) => !s.healthy);
@@ -547,11 +622,22 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
           atRisk = false;
           this.emit('quorum.restored', { atMs: now });
         }
+        for (const s of statuses) if (s.healthy || s.paused) downSince.delete(s.nodeId);
         for (const s of down) {
-          const since = Math.min(lostAt.get(s.nodeId) ?? now, s.current?.launchedAtMs ?? now);
-          if (now - since > stuckAfterMs && !stuckReported.has(s.nodeId)) {
-            stuckReported.add(s.nodeId);
-            this.emit('node.stuck', { nodeId: s.nodeId, phase: s.phase ?? s.state, sinceMs: since, atMs: now });
+          // Without an instance: down since its last one went (an abandoned launch starts the count again).
+          const current = s.current?.instanceId ?? null;
+          if (!downSince.has(s.nodeId) || lastCurrent.get(s.nodeId) !== current) downSince.set(s.nodeId, now);
+          lastCurrent.set(s.nodeId, current);
+          const stuck = stuckNode(s, now, stuckAfterMs, downSince.get(s.nodeId));
+          if (!stuck) continue;
+          const key = `${s.nodeId}/${stuck.instanceId ?? '-'}`;
+          if (!stuckReported.has(key)) {
+            stuckReported.add(key);
+            this.emit('node.stuck', { ...stuck, atMs: now });
+          }
+          if (onStuck === 'abandon' && stuck.lifecycleState === 'Pending:Wait') {
+            // A failed look or lease take is tried again on the next look (the instance was not abandoned).
+            await abandonStuck(this.#abandonDeps(), stuck, statuses, abandonAttempted, abandonDeferred, signal).catch(() => false);
           }
         }
         const noticed = statuses.find((s) => s.state === 'interrupted' && s.current && !preempted.has(s.current.instanceId));
@@ -696,6 +782,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       leader: extra.leader,
       lock: l && l.expiresAtMs > this.clock.now() ? { holder: l.holder, session: l.session, expiresAtMs: l.expiresAtMs, mine: l.session === this.sessionId } : null,
       roll: this.rollProgress,
+      paused: nodes.filter((n) => n.paused).map((n) => n.nodeId),
+      stuck: nodes.map((n) => stuckNode(n, observation.observedAtMs, defaultStuckAfterMs(this.spec))).filter((n): n is StuckNode => n !== null),
     };
   }
 

@@ -33,7 +33,30 @@ export interface ControllerEvents {
   'node.recovered': { nodeId: string; instanceId: string; downMs: number; atMs: number };
   /** `watch()` replaces a node AWS announced will go, before its deadline. */
   'node.preempting': { nodeId: string; instanceId: string; kind: string; deadlineMs: number | null; atMs: number };
-  'node.stuck': { nodeId: string; phase: string; sinceMs: number; atMs: number };
+  /**
+   * `watch()`: the node has not come into service for longer than `stuckAfterMs` (once per
+   * instance): the instance and its lifecycle state, the last phase, how long, the bootstrap's
+   * failure reason and the group's last failed activity.
+   */
+  'node.stuck': {
+    nodeId: string;
+    phase: string;
+    sinceMs: number;
+    atMs: number;
+    instanceId: string | null;
+    lifecycleState: string | null;
+    stuckMs: number;
+    reason: string | null;
+    activity: string | null;
+  };
+  /** `watch({ onStuck: 'abandon' })` abandoned the stuck instance's launch (CompleteLifecycleAction ABANDON): the group launches another. */
+  'node.abandoned': { nodeId: string; instanceId: string; stuckMs: number; atMs: number };
+  /** `watch({ onStuck: 'abandon' })` did not abandon a stuck instance now (once per instance): why (quorum, a roll holds the lease). */
+  'node.abandon-deferred': { nodeId: string; instanceId: string; reason: string; atMs: number };
+  /** `pauseNode()` scaled the node's group to 0 (`instanceId`: the instance it stopped). */
+  'node.paused': { nodeId: string; instanceId: string | null; atMs: number };
+  /** `resumeNode()` scaled the node's group back to 1. */
+  'node.resumed': { nodeId: string; atMs: number };
   'quorum.at-risk': { down: readonly string[]; tolerance: number; atMs: number };
   'quorum.restored': { atMs: number };
   'dns.repaired': { records: readonly string[]; atMs: number };

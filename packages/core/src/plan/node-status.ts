@@ -5,9 +5,10 @@ import type { ClusterSpec } from '../spec/cluster-spec.js';
 /**
  * Where one node stands, interpreted from an observation. `state` follows the node machine's
  * vocabulary: `absent` (nothing provisioned), the boot phases, `in-service`, `failed`, or
- * `replacing` (old instance on its way out, no new one yet).
+ * `replacing` (old instance on its way out, no new one yet), or `paused` (`pauseNode()`: its group
+ * is kept at 0 instances; counted as down).
  */
-export type NodeState = 'absent' | 'missing-instance' | 'replacing' | 'interrupted' | Phase;
+export type NodeState = 'absent' | 'missing-instance' | 'replacing' | 'interrupted' | 'paused' | Phase;
 
 export interface NodeFailure {
   readonly instanceId: string;
@@ -31,8 +32,10 @@ export interface NodeStatus {
   readonly revision: string | null;
   /** The current instance runs another revision than desired, or there is none yet. */
   readonly outdated: boolean;
-  /** InService, running, Healthy, not reporting a failure, and no disruption announced. */
+  /** InService, running, Healthy, not reporting a failure, no disruption announced, and not paused. */
   readonly healthy: boolean;
+  /** `pauseNode()` paused the node (its group is held at 0 instances): it counts as down until `resumeNode()`. */
+  readonly paused: boolean;
   /** A disruption AWS announced for the current instance (spot interruption, scheduled event): the node counts as down. */
   readonly disruption: InstanceDisruption | null;
   /** The node's AZ (from the spec). */
@@ -84,9 +87,12 @@ export function nodeStatus(
     current.ec2State === 'running' &&
     current.healthStatus === 'Healthy' &&
     current.phase !== 'failed';
-  const healthy = serving && !disruption;
+  const paused = group?.pausedAtMs !== undefined && group.pausedAtMs !== null;
+  // A paused node is down, also while the instance it had is still on its way out.
+  const healthy = serving && !disruption && !paused;
   let state: NodeState;
   if (!group) state = 'absent';
+  else if (paused) state = 'paused';
   else if (current?.phase === 'failed') state = 'failed';
   else if (serving && disruption) state = 'interrupted';
   else if (healthy) state = 'in-service';
@@ -103,6 +109,7 @@ export function nodeStatus(
     revision: current?.revision ?? null,
     outdated: !current || current.revision !== desiredRevision,
     healthy,
+    paused,
     disruption,
     az,
     state,
@@ -113,9 +120,11 @@ export function nodeStatus(
       ? `${failure.phase ? `${failure.phase}: ` : ''}${failure.reason} (instance ${failure.instanceId})`
       : disruption
         ? `${disruption.kind} announced for ${current?.instanceId ?? '?'}${disruption.deadlineMs !== null ? ` (AWS acts at ${disruption.deadlineMs})` : ''}: ${disruption.detail}`
-        : healthy
-          ? null
-          : (group?.lastActivityError ?? null),
+        : paused
+          ? `paused at ${group?.pausedAtMs ?? '?'} (resumeNode() brings it back)`
+          : healthy
+            ? null
+            : (group?.lastActivityError ?? null),
   };
 }
 

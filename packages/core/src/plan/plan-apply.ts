@@ -65,7 +65,11 @@ export function planApply(observation: ClusterObservation, spec: ClusterSpec): A
         templateMoves = true;
         reasons.push(`launch template is at revision ${g.revision ?? 'unknown'}, spec wants ${computeRevision(spec, n.id)}`);
       }
-      if (g.minSize !== 1 || g.maxSize !== 1 || g.desiredCapacity !== 1) reasons.push(`group size is ${g.minSize}/${g.maxSize}/${g.desiredCapacity}, not 1/1/1`);
+      // A paused node (pauseNode()) is kept at 0/1/0 until resumeNode().
+      const paused = g.pausedAtMs !== undefined && g.pausedAtMs !== null;
+      if (paused ? g.minSize !== 0 || g.maxSize !== 1 || g.desiredCapacity > 1 : g.minSize !== 1 || g.maxSize !== 1 || g.desiredCapacity !== 1) {
+        reasons.push(`group size is ${g.minSize}/${g.maxSize}/${g.desiredCapacity}, not ${paused ? '0/1/0 (paused)' : '1/1/1'}`);
+      }
       if (!g.hasLaunchHook) reasons.push('launch lifecycle hook missing');
     }
     if (!o?.eni) reasons.push('no network interface');

@@ -135,9 +135,12 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
         : `batches are sized so that losing any one AZ still leaves a quorum (tolerateAzLoss)`,
     );
   }
-  const down = statuses.filter((s) => !s.healthy).length;
+  // Paused nodes (pauseNode()) are down but not waited for: they take from the quorum tolerance.
+  const down = statuses.filter((s) => !s.healthy && !s.paused).length;
+  const paused = statuses.filter((s) => s.paused).map((s) => s.nodeId);
   const warnings = [...apply.warnings];
-  if (down > 0) warnings.push(`${down} node${down === 1 ? ' is' : 's are'} not healthy now (${statuses.filter((s) => !s.healthy).map((s) => s.nodeId).join(', ')}): the roll waits for ${down === 1 ? 'it' : 'them'} before its first batch`);
+  if (down > 0) warnings.push(`${down} node${down === 1 ? ' is' : 's are'} not healthy now (${statuses.filter((s) => !s.healthy && !s.paused).map((s) => s.nodeId).join(', ')}): the roll waits for ${down === 1 ? 'it' : 'them'} before its first batch`);
+  if (paused.length > 0) warnings.push(`${paused.join(', ')} ${paused.length === 1 ? 'is' : 'are'} paused: counted as down (the roll moves ${paused.length === 1 ? 'its' : 'their'} launch template and does not wait for ${paused.length === 1 ? 'it' : 'them'}; resumeNode brings ${paused.length === 1 ? 'it' : 'them'} back)`);
 
   const batchOf = new Map<string, number>();
   for (const b of batches) for (const id of b.nodeIds) batchOf.set(id, b.index);

@@ -48,7 +48,7 @@ export type RollAction =
       readonly nodeIds: readonly string[];
       readonly phase: string | null;
       readonly lastError: string | null;
-      readonly code: 'FAILED' | 'TIMEOUT' | 'NOT_PROVISIONED';
+      readonly code: 'FAILED' | 'TIMEOUT' | 'NOT_PROVISIONED' | 'PAUSED';
     }
   | { readonly type: 'done' };
 
@@ -78,6 +78,11 @@ export interface RollPlan {
  * members (counting nodes already down or in flight); every node outside a batch must be
  * healthy; the leader goes last; a failure or a timeout halts with the node, its phase and
  * its last error, and nothing else is touched.
+ *
+ * Paused nodes (`pauseNode()`) count as down, are not replaced (they have no instance) and are
+ * not waited for: their launch template moves with the `update-templates` step, so
+ * `resumeNode()` boots the desired revision. When, with them down, no budget is left for the
+ * outdated nodes, the roll halts (`PAUSED`) instead of waiting for a node nobody resumes.
  */
 export function planRoll(observation: ClusterObservation, spec: ClusterSpec, policy: RollPolicy, nowMs: number): RollPlan {
   const statuses = clusterStatuses(spec, observation);
@@ -87,7 +92,7 @@ export function planRoll(observation: ClusterObservation, spec: ClusterSpec, pol
   const maxUnavailable = Math.max(1, Math.floor(policy.maxUnavailable));
   const budget = Math.min(maxUnavailable, q.tolerance - down);
   const skip = policy.skip ?? new Set<string>();
-  const outdated = statuses.filter((s) => s.outdated && !skip.has(s.nodeId));
+  const outdated = statuses.filter((s) => s.outdated && !s.paused && !skip.has(s.nodeId));
   const order = replacementOrder(outdated, policy.leaderId, policy.waves ?? 'balanced');
   let azBudget = 0;
   const plan = (action: RollAction): RollPlan => ({ action, quorum: { ...q, healthy, down, budget, azBudget }, statuses, order });
@@ -122,7 +127,8 @@ export function planRoll(observation: ClusterObservation, spec: ClusterSpec, pol
   // Replacements that take too long halt the roll.
   for (const r of policy.inFlight.values()) {
     const s = statuses.find((x) => x.nodeId === r.nodeId);
-    if (!s || (s.healthy && !s.outdated)) continue;
+    // A paused node is down on purpose: no deadline runs for it.
+    if (!s || s.paused || (s.healthy && !s.outdated)) continue;
     if (nowMs - r.startedAtMs > policy.replacementTimeoutMs) {
       const phase = s.phase ?? s.state;
       return plan({
@@ -139,18 +145,32 @@ export function planRoll(observation: ClusterObservation, spec: ClusterSpec, pol
 
   // Templates move to the new revision only when a node's own batch starts (startBatch does it).
   // Here: nodes already running the desired revision whose group would relaunch an older one.
-  const staleTemplates = statuses.filter((s) => s.templateOutdated && !s.outdated && !skip.has(s.nodeId)).map((s) => s.nodeId);
+  // Paused nodes too: no instance runs, so resumeNode() launches what the group names.
+  const staleTemplates = statuses.filter((s) => s.templateOutdated && (!s.outdated || s.paused) && !skip.has(s.nodeId)).map((s) => s.nodeId);
   if (staleTemplates.length > 0) return plan({ type: 'update-templates', nodeIds: staleTemplates });
 
-  if (order.length === 0 && down === 0) return plan({ type: 'done' });
+  // Paused nodes are down but not waited for: nobody but resumeNode() brings them back.
+  const notHealthy = statuses.filter((s) => !s.healthy && !s.paused);
+  if (order.length === 0 && notHealthy.length === 0) return plan({ type: 'done' });
 
-  const notHealthy = statuses.filter((s) => !s.healthy);
   if (notHealthy.length > 0) {
     // Every node outside a batch must be healthy before the batch starts.
     return plan({
       type: 'wait',
       reason: `waiting for ${notHealthy.map((s) => `${s.nodeId} (${s.state})`).join(', ')} to be InService and healthy`,
       nodeIds: notHealthy.map((s) => s.nodeId),
+    });
+  }
+  const paused = statuses.filter((s) => s.paused);
+  if (budget <= 0 && paused.length > 0 && down - paused.length < q.tolerance) {
+    return plan({
+      type: 'halt',
+      code: 'PAUSED',
+      reason: `node ${paused.map((s) => s.nodeId).join(', ')} ${paused.length === 1 ? 'is' : 'are'} paused and count${paused.length === 1 ? 's' : ''} as down: with ${down} of ${q.size} down (tolerance ${q.tolerance}) no outdated node may be replaced; resume ${paused.length === 1 ? 'it' : 'them'} (resumeNode) first`,
+      nodeId: paused[0]?.nodeId ?? null,
+      nodeIds: paused.map((s) => s.nodeId),
+      phase: 'paused',
+      lastError: null,
     });
   }
   if (budget <= 0) {
@@ -271,10 +291,12 @@ export function checkDisruption(observation: ClusterObservation, spec: ClusterSp
   if (self.current?.instanceId !== check.instanceId) return { ok: false, reason: `node ${check.nodeId} no longer runs ${check.instanceId} (now ${self.current?.instanceId ?? 'none'})` };
   if (!self.outdated) return { ok: false, reason: `node ${check.nodeId} already runs the desired revision` };
   if (!self.healthy) return { ok: false, reason: `node ${check.nodeId} is not healthy (${self.state})` };
-  const others = statuses.filter((s) => !s.healthy && s.nodeId !== check.nodeId && !check.disrupted.has(s.nodeId));
+  // Paused nodes were down when the batch was planned: they take from the quorum tolerance, not from maxUnavailable.
+  const others = statuses.filter((s) => !s.healthy && !s.paused && s.nodeId !== check.nodeId && !check.disrupted.has(s.nodeId));
   if (others.length > 0) return { ok: false, reason: `${others.map((s) => `${s.nodeId} (${s.state})`).join(', ')} went down since the batch was planned` };
-  const down = statuses.filter((s) => !s.healthy).length;
-  const limit = Math.min(Math.max(1, Math.floor(check.maxUnavailable)), q.tolerance);
-  if (down + 1 > limit) return { ok: false, reason: `${down} node(s) down already; one more would exceed the budget of ${limit}` };
+  const paused = statuses.filter((s) => s.paused).length;
+  const down = statuses.filter((s) => !s.healthy).length - paused;
+  const limit = Math.min(Math.max(1, Math.floor(check.maxUnavailable)), q.tolerance - paused);
+  if (down + 1 > limit) return { ok: false, reason: `${down} node(s) down already${paused > 0 ? ` (and ${paused} paused)` : ''}; one more would exceed the budget of ${limit}` };
   return { ok: true };
 }

@@ -148,6 +148,16 @@ export class RuntimeDriver implements Driver {
     if (!inner.restoreLaunchTemplate) return Promise.reject(new BerthCapabilityError('restoreLaunchTemplate', inner.name, 'Rolling a node back to its last good launch template'));
     return this.#call('restoreLaunchTemplate', options.signal, (signal) => (inner.restoreLaunchTemplate as NonNullable<Driver['restoreLaunchTemplate']>).call(inner, spec, nodeId, to, { signal }));
   }
+  /** Whether the driver can pause and resume a node (`capabilities.pauseNodes` and `setNodePaused`). */
+  get canPauseNodes(): boolean {
+    return this.inner.capabilities.pauseNodes === true && typeof this.inner.setNodePaused === 'function';
+  }
+  setNodePaused(spec: ClusterSpec, nodeId: string, paused: boolean, options: DriverCallOptions & { readonly atMs?: number } = {}): Promise<readonly ResourceChange[]> {
+    const inner = this.inner;
+    if (!this.canPauseNodes || !inner.setNodePaused) return Promise.reject(new BerthCapabilityError('pauseNodes', inner.name, paused ? 'Pausing a node' : 'Resuming a node'));
+    const atMs = options.atMs;
+    return this.#call('setNodePaused', options.signal, (signal) => (inner.setNodePaused as NonNullable<Driver['setNodePaused']>).call(inner, spec, nodeId, paused, { signal, ...(atMs !== undefined && { atMs }) }));
+  }
   /** A target-group call, or a rejected `BerthCapabilityError` naming what needed it. */
   #lb<T>(operation: string, what: string, signal: AbortSignal | undefined, fn: (inner: Required<Pick<Driver, 'describeTargetGroups' | 'registerTargets' | 'deregisterTargets'>>, signal: AbortSignal) => Promise<T>): Promise<T> {
     const inner = this.inner;

@@ -335,6 +335,26 @@ export function describeDriverConformance(harness: ConformanceHarness, t: TestAp
       expect(await templateOf(next, first)).toEqual(before);
     });
 
+    test('setNodePaused (with capabilities.pauseNodes) marks the group paused at 0, ensureNode keeps it there, resuming brings it back to 1; idempotent both ways', async (ctx) => {
+      const setPaused = ctx.driver.setNodePaused?.bind(ctx.driver);
+      if (!setPaused || ctx.driver.capabilities.pauseNodes !== true) return; // optional: nothing to check
+      const spec = defineCluster(ctx.clusterInput(3));
+      const id = nodeAt(spec, 0).id;
+      await ctx.driver.ensureNode(spec, id);
+      const group = async () => {
+        const g = (await ctx.driver.observe(spec, { scope: 'instances' })).nodes[id]?.group;
+        return { minSize: g?.minSize, maxSize: g?.maxSize, desiredCapacity: g?.desiredCapacity, pausedAtMs: g?.pausedAtMs ?? null };
+      };
+      await setPaused(spec, id, true, { atMs: 1_700_000_000_000 });
+      expect(await group()).toEqual({ minSize: 0, maxSize: 1, desiredCapacity: 0, pausedAtMs: 1_700_000_000_000 });
+      expect((await setPaused(spec, id, true, { atMs: 1 })).map((c) => `${c.resource}:${c.action}`)).toEqual(['auto-scaling-group:unchanged']);
+      await ctx.driver.ensureNode(spec, id);
+      expect(await group(), 'ensureNode keeps a paused group at 0').toEqual({ minSize: 0, maxSize: 1, desiredCapacity: 0, pausedAtMs: 1_700_000_000_000 });
+      await setPaused(spec, id, false);
+      expect(await group()).toEqual({ minSize: 1, maxSize: 1, desiredCapacity: 1, pausedAtMs: null });
+      expect((await setPaused(spec, id, false)).map((c) => `${c.resource}:${c.action}`)).toEqual(['auto-scaling-group:unchanged']);
+    });
+
     test('the lock tells two controllers with one holder id apart by their session', async (ctx) => {
       const spec = defineCluster(ctx.clusterInput(3));
       const first = await ctx.driver.lock.acquire(spec, { holder: 'ci', session: 'run-1', ttlMs: 60_000 });
