@@ -159,6 +159,33 @@ describe('controller.adopt() on the simulator', () => {
     expect(sim.world.enis.find((e) => e.id === o.eniId)?.tags['berth:cluster']).toBeUndefined();
   });
 
+  it('refuses the next node while an adopted node is down: no quorum without it, nothing touched', async () => {
+    const { sim, spec, old } = await unmanagedCluster(10);
+    const asked: string[] = [];
+    const terminate = terminating(sim) as NonNullable<RollHooks['confirmUnmanagedStopped']>;
+    const confirmUnmanagedStopped: RollHooks['confirmUnmanagedStopped'] = (n, id, ctx) => {
+      asked.push(n);
+      return terminate(n, id, ctx);
+    };
+    const c = createController({ spec, driver: sim.driver, clock: sim.clock, hooks: { ...sim.hooks, confirmUnmanagedStopped } });
+    await sim.run(async () => {
+      while (!sim.app.clusterHealthy()) await sim.clock.sleep(1_000);
+      await c.adopt('zk-1');
+      // zk-1's instance is lost and its AZ cannot launch another: with it down, taking zk-2 down too would leave 1 of 3.
+      sim.faults.azOutage('eu-west-1a', 3_600_000);
+      sim.faults.killInstance('zk-1');
+      await sim.clock.sleep(5_000);
+      const e = await c.adopt('zk-2').catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(BerthError);
+      expect((e as BerthError).code).toBe('ROLL_HALTED');
+      expect((e as Error).message).toMatch(/node zk-2 was not adopted: taking it down while zk-1 is down would leave fewer than 2 of 3 members/);
+    });
+    expect(asked).toEqual(['zk-1']);
+    const o = old[1] as UnmanagedInstance;
+    expect(sim.world.instance(o.instanceId)?.ec2State).toBe('running');
+    expect(touches(sim, [o.eniId, o.volumeId, o.instanceId])).toEqual([]);
+  });
+
   it('apply() leaves nodes still to adopt alone instead of creating interfaces for their IPs', async () => {
     const { sim, spec } = await unmanagedCluster(9);
     const c = createController({ spec, driver: sim.driver, clock: sim.clock, hooks: sim.hooks });
