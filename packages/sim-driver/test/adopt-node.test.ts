@@ -192,6 +192,7 @@ describe('controller.adopt() on the simulator', () => {
     await sim.run(async () => {
       const r = await c.apply();
       expect(r.nodes).toEqual([]);
+      expect(r.warnings.filter((w) => w.includes('adopt'))).toEqual(['zk-1', 'zk-2', 'zk-3'].map((id) => `node ${id}: not provisioned, its spec adopts an existing network interface and volume: run adopt('${id}') (docs/adopt.md)`));
     });
   });
 });

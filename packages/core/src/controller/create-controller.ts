@@ -277,7 +277,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         missing = await gate.missing(clusterStatuses(this.spec, after), callSignal);
         await gate.register(missing, callSignal);
       }
-      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes, registered: missing.map((m) => ({ nodeId: m.nodeId, instanceId: m.instanceId, targetGroupArns: m.targetGroupArns })), warnings: plan.warnings };
+      const waiting = [...adopting].map((id) => `node ${id}: not provisioned, its spec adopts an existing network interface and volume: run adopt('${id}') (docs/adopt.md)`);
+      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes, registered: missing.map((m) => ({ nodeId: m.nodeId, instanceId: m.instanceId, targetGroupArns: m.targetGroupArns })), warnings: [...plan.warnings, ...waiting] };
     } finally {
       await this.#lease.release(ABORT_SETTLE_BOUND_MS);
     }
