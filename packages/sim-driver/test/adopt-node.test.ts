@@ -41,6 +41,8 @@ describe('controller.adopt() on the simulator', () => {
     const adopted: ControllerEvents['node.adopted'][] = [];
     const c = createController({ spec, driver: sim.driver, clock: sim.clock, hooks: { ...sim.hooks, confirmUnmanagedStopped: terminating(sim) }, holderId: 'migrator' });
     c.on('node.adopted', (e) => adopted.push(e));
+    const adopting: ControllerEvents['node.adopting'][] = [];
+    c.on('node.adopting', (e) => adopting.push(e));
     const healthy: number[] = [];
     await sim.run(async () => {
       while (!sim.app.clusterHealthy()) await sim.clock.sleep(1_000);
@@ -75,6 +77,9 @@ describe('controller.adopt() on the simulator', () => {
     expect(Math.min(...healthy)).toBeGreaterThanOrEqual(2);
     // Each node followed only after the previous one was healthy.
     expect(adopted.map((e) => e.nodeId)).toEqual(['zk-1', 'zk-2', 'zk-3']);
+    expect(adopting.map((e) => [e.nodeId, e.eniId, e.volumeId, e.instanceId])).toEqual(old.map((o, i) => [`zk-${i + 1}`, o.eniId, o.volumeId, o.instanceId]));
+    // Each adoption began after the previous node was healthy.
+    for (let i = 1; i < 3; i++) expect((adopting[i] as { atMs: number }).atMs).toBeGreaterThanOrEqual((adopted[i - 1] as { atMs: number }).atMs);
     expect(sim.account.iamDenials()).toEqual([]);
   });
 
