@@ -101,6 +101,7 @@ export const AWS_CAPABILITIES: DriverCapabilities = Object.freeze({
   ...DEFAULT_CAPABILITIES,
   loadBalancers: true,
   pauseNodes: true,
+  adoption: true,
 });
 
 /** Capabilities of moto 5.2.1, which launches instantly, ignores hooks and attachment rules and runs no bootstrap. */

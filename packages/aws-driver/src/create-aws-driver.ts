@@ -1,10 +1,11 @@
-import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, ObserveScope, TargetGroupObservation, VolumeModificationRecord, VolumeTarget, WaitForChangeOptions } from '@berth/core';
+import type { AdoptionSource, ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, ObserveScope, TargetGroupObservation, VolumeModificationRecord, VolumeTarget, WaitForChangeOptions } from '@berth/core';
 import { createAwsContext, type AwsContext } from './aws-context.js';
 import { resolveAwsDriverConfig, type AwsDriverOptions, type ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { deleteChangeQueue, ensureChangeQueue, queueNameFor, receiveChanges, type ChangeQueueResult, type DeleteChangeQueueResult } from './change-queue.js';
 import { deleteNode } from './delete-node.js';
 import { createDynamoDbLock, ensureLockTable } from './dynamodb-lock.js';
 import { ensureNode } from './ensure-node.js';
+import { checkAdoption, takeOverAdoption } from './adopt-node.js';
 import { iamPolicyFor, type IamPolicyDocument, type IamPolicyOptions } from './iam-policy.js';
 import { observeCluster } from './observe.js';
 import { preflight, type PreflightReport } from './preflight.js';
@@ -178,6 +179,16 @@ class AwsDriverImpl implements AwsDriver {
 
   volumeModifications(_spec: ClusterSpec, volumeIds: readonly string[], options: { signal?: AbortSignal } = {}) {
     return volumeModifications(this.#ctx, volumeIds, options.signal);
+  }
+
+  /** docs/adopt.md: checks an unmanaged instance's ENI and volume for the node; `protect` sets DeleteOnTermination=false on both. */
+  checkAdoption(spec: ClusterSpec, nodeId: string, source: AdoptionSource, options: { signal?: AbortSignal; protect?: boolean } = {}) {
+    return checkAdoption(this.#ctx, spec, nodeId, source, options.protect ?? false, options.signal);
+  }
+
+  /** docs/adopt.md: once the unmanaged instance is terminated, waits for its ENI and volume to be free and tags them as the node's. */
+  takeOverAdoption(spec: ClusterSpec, nodeId: string, source: AdoptionSource, options: { signal?: AbortSignal } = {}) {
+    return takeOverAdoption(this.#ctx, spec, nodeId, source, options.signal);
   }
 
   deleteNode(spec: ClusterSpec, nodeId: string, options: { signal?: AbortSignal; policy?: 'retain' | 'snapshot' | 'delete' } = {}) {

@@ -346,6 +346,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
     );
   }
   if (kms.length > 0) controller.push(...controllerKmsStatements(spec, kms, viaEc2));
+  controller.push(...adoptionStatements(spec, ec2));
 
   const node: IamStatement[] = [
     {
@@ -448,4 +449,22 @@ function controllerKmsStatements(spec: ClusterSpec, kms: readonly string[], viaE
     statements.push({ Sid: 'RestoreSnapshotWithKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'], Resource: kms, Condition: { StringEquals: viaEc2 } });
   }
   return statements;
+}
+
+/**
+ * adopt() (docs/adopt.md), only while a node's spec names resources to adopt, and only those:
+ * DeleteOnTermination=false on the ENI's attachment (ModifyNetworkInterfaceAttribute, which also
+ * authorises the instance it is attached to) and on the volume's (ModifyInstanceAttribute), and
+ * tagging both with this cluster's tag. The unmanaged instance carries no Berth tag, so its side
+ * is scoped to the region and account only; regenerate the policy without `adopt` afterwards.
+ */
+function adoptionStatements(spec: ClusterSpec, ec2: (type: string, id?: string) => string): IamStatement[] {
+  const adopting = spec.nodes.flatMap((n) => (n.adopt ? [n.adopt] : []));
+  if (adopting.length === 0) return [];
+  const enis = adopting.map((a) => ec2('network-interface', a.eniId));
+  const volumes = adopting.map((a) => ec2('volume', a.volumeId));
+  return [
+    { Sid: 'AdoptKeepOnTermination', Effect: 'Allow', Action: ['ec2:ModifyNetworkInterfaceAttribute', 'ec2:ModifyInstanceAttribute'], Resource: [...enis, ec2('instance')] },
+    { Sid: 'AdoptTag', Effect: 'Allow', Action: ['ec2:CreateTags'], Resource: [...enis, ...volumes], Condition: { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: spec.name } } },
+  ];
 }

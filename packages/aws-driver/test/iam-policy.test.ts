@@ -38,6 +38,8 @@ function driverOperations(): Set<string> {
   return ops;
 }
 
+const ADOPT = { eniId: 'eni-0123456789abcdef0', volumeId: 'vol-0123456789abcdef0' };
+
 describe('iamPolicyFor', () => {
   const { controller, node } = iamPolicyFor(spec, { accountId: '123456789012' });
   const byId = (doc: typeof controller, sid: string) => doc.Statement.find((s) => s.Sid === sid)!;
@@ -73,10 +75,25 @@ describe('iamPolicyFor', () => {
     });
   });
 
+  it('adoption: DeleteOnTermination and tagging only on the ENIs and volumes the spec adopts, and only while one does', () => {
+    const none = iamPolicyFor(defineCluster(input()), { accountId: '123456789012' }).controller;
+    expect(none.Statement.filter((s) => s.Sid.startsWith('Adopt'))).toEqual([]);
+    const spec = defineCluster({ ...input(), nodes: input().nodes.map((n, k) => (k === 0 ? { ...n, adopt: ADOPT } : n)) });
+    const adopt = iamPolicyFor(spec, { accountId: '123456789012' }).controller.Statement.filter((s) => s.Sid.startsWith('Adopt'));
+    const eni = `arn:aws:ec2:${spec.region}:123456789012:network-interface/${ADOPT.eniId}`;
+    const vol = `arn:aws:ec2:${spec.region}:123456789012:volume/${ADOPT.volumeId}`;
+    expect(adopt).toEqual([
+      { Sid: 'AdoptKeepOnTermination', Effect: 'Allow', Action: ['ec2:ModifyNetworkInterfaceAttribute', 'ec2:ModifyInstanceAttribute'], Resource: [eni, `arn:aws:ec2:${spec.region}:123456789012:instance/*`] },
+      { Sid: 'AdoptTag', Effect: 'Allow', Action: ['ec2:CreateTags'], Resource: [eni, vol], Condition: { StringEquals: { 'aws:RequestTag/berth:cluster': spec.name } } },
+    ]);
+  });
+
   it('grants the controller exactly the actions the driver calls, plus those AWS checks on its behalf', () => {
     // With a key pair: preflight's DescribeKeyPairs is granted only when the spec names one.
     // With a load balancer: the target-group calls are granted only when the spec names groups.
-    const all = iamPolicyFor(defineCluster({ ...input(), keyName: 'ops', loadBalancer: { targetGroupArns: [TG] } }), { accountId: '123456789012', changeQueue: true }).controller;
+    // With a node to adopt: adoption's calls are granted only while a node names resources to adopt.
+    const adopting = (i: ReturnType<typeof input>) => ({ ...i, nodes: i.nodes.map((n, k) => (k === 0 ? { ...n, adopt: ADOPT } : n)) });
+    const all = iamPolicyFor(defineCluster({ ...adopting(input()), keyName: 'ops', loadBalancer: { targetGroupArns: [TG] } }), { accountId: '123456789012', changeQueue: true }).controller;
     const granted = new Set(all.Statement.flatMap((s) => s.Action));
     const called = driverOperations();
     // What AWS authorises as another action than the call's name, or checks on the caller's behalf.

@@ -2,6 +2,7 @@ import type { LockDriver } from './lock.js';
 import type { ClusterObservation, NodeObservation, ObserveScope, Phase } from './observation.js';
 import type { VolumeModificationRecord, VolumeTarget } from './plan/plan-volume-changes.js';
 import type { ClusterSpec, DeletionPolicy } from './spec/cluster-spec.js';
+import type { AdoptionCheck, AdoptionSource } from './adoption.js';
 
 export interface DriverCallOptions {
   readonly signal?: AbortSignal;
@@ -33,6 +34,8 @@ export interface DriverCapabilities {
   readonly loadBalancers: boolean;
   /** `setNodePaused` works: a node's group can be held at 0 instances and brought back (`pauseNode`). Default false. */
   readonly pauseNodes?: boolean;
+  /** `checkAdoption` and `takeOverAdoption`: a node can take over an unmanaged instance's ENI and volume. Default false. */
+  readonly adoption?: boolean;
 }
 
 export const DEFAULT_CAPABILITIES: DriverCapabilities = Object.freeze({
@@ -243,4 +246,22 @@ export interface Driver {
    * mark. Idempotent; returns what it changed. Only with `capabilities.pauseNodes`.
    */
   setNodePaused?(spec: ClusterSpec, nodeId: string, paused: boolean, options?: DriverCallOptions & { readonly atMs?: number }): Promise<readonly ResourceChange[]>;
+
+  /**
+   * Checks that the ENI and volume `source` names (or finds on its instance) can become the
+   * node's: the ENI's IP and subnet are the node's, the volume is in the node's AZ and fits the
+   * spec, neither belongs to another node or cluster. Throws a `BerthConfigError` naming the
+   * node and field otherwise, before changing anything. With `protect`, then sets
+   * DeleteOnTermination=false on both attachments, so terminating the unmanaged instance keeps
+   * them. Only with `capabilities.adoption`.
+   */
+  checkAdoption?(spec: ClusterSpec, nodeId: string, source: AdoptionSource, options?: DriverCallOptions & { readonly protect?: boolean }): Promise<AdoptionCheck>;
+
+  /**
+   * Takes the ENI and volume over for the node, once the unmanaged instance is confirmed gone:
+   * checks again on a fresh look, refuses while that instance is running or stopped (its
+   * primary ENI cannot be detached), waits until both are `available`, and tags them as the
+   * node's. `ensureNode` then launches onto them. Only with `capabilities.adoption`.
+   */
+  takeOverAdoption?(spec: ClusterSpec, nodeId: string, source: AdoptionSource, options?: DriverCallOptions): Promise<AdoptionCheck>;
 }

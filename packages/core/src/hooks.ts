@@ -34,6 +34,12 @@ export interface RollHooks {
    * lets it go on (as `resume()` does). Without it, a hold with no `holdMs` waits for `resume()`.
    */
   approve?(hold: RollHold, ctx: HookContext): boolean | Promise<boolean>;
+  /**
+   * Adoption (`controller.adopt`): `true` once the unmanaged instance that holds the node's ENI
+   * and volume is terminated (or terminating), e.g. after the hook terminated it. Berth detaches
+   * and attaches nothing without it. Called after Berth set DeleteOnTermination=false on both.
+   */
+  confirmUnmanagedStopped?(nodeId: string, instanceId: string | null, ctx: HookContext): boolean | Promise<boolean>;
 }
 
 /** Where a roll holds: after its canary batch or at a checkpoint. */

@@ -16,6 +16,7 @@ export type {
   BootstrapSpec,
   BootstrapFileSpec,
   DeletionPolicy,
+  AdoptSpec,
 } from './spec/cluster-spec.js';
 export { nodeRecordName } from './spec/cluster-spec.js';
 export { VOLUME_LIMITS } from './spec/volume-limits.js';
@@ -40,6 +41,7 @@ export type { Clock } from './clock.js';
 export { createPrng } from './prng.js';
 export type { Prng } from './prng.js';
 export { DEFAULT_CAPABILITIES } from './driver.js';
+export type { AdoptionSource, AdoptionCheck } from './adoption.js';
 export type {
   Driver,
   DriverCapabilities,
@@ -99,6 +101,7 @@ export { DEFAULT_FRESHNESS_MS, DEFAULT_HOOK_TIMEOUTS_MS, ABORT_SETTLE_BOUND_MS }
 export type { HookName } from './controller/roll-defaults.js';
 export type { ControllerOptions, RollOptions, ApplyResult, ClusterStatus, WatchOptions } from './controller/create-controller.js';
 export type { ControllerEvents, ControllerEventName } from './controller/events.js';
+export type { AdoptOptions, AdoptResult } from './controller/adopt-node.js';
 export type { RollReport, NodeReplacementReport, BatchReport } from './controller/roll-report.js';
 export { formatRollTime, formatRollReport } from './controller/roll-report.js';
 export { formatDuration } from './format-duration.js';

@@ -1,6 +1,7 @@
 import { nodeRecordName, type ClusterSpec } from '@berth/core';
 import type { SimContext } from './sim-context.js';
 import { CONTROLLER_ROLE } from './aws/iam/sim-iam.js';
+import { createUnmanagedInstance, type UnmanagedInstance, type UnmanagedInstanceOptions } from './world/unmanaged-instance.js';
 
 /**
  * The policies Berth generates for a cluster (`AwsDriver.iamPolicyFor`), with the images of
@@ -223,6 +224,23 @@ export class SimAccount {
       securityGroups: [],
     });
     elbv2.createListener({ loadBalancerArn: lb.arn, protocol: group.protocol, port: group.port, defaultActions: [{ Type: 'forward', TargetGroupArn: group.arn }] });
+  }
+
+  /**
+   * An instance launched outside Berth (EC2-9), `running` at once, with the primary network
+   * interface its launch created (`ip`, DeleteOnTermination true) and a data volume from its
+   * block-device mapping (`/dev/sdf`, DeleteOnTermination true, holding an xfs file system), and
+   * optionally the application member it runs. What a cluster to adopt looks like
+   * (`controller.adopt`, docs/adopt.md).
+   *
+   * @example
+   * ```ts
+   * sim.account.prepare(spec);
+   * const old = sim.account.createUnmanagedInstance({ subnetId: 'subnet-0aaa1111', ip: '10.0.1.10', member: 'zk-1' });
+   * ```
+   */
+  createUnmanagedInstance(options: UnmanagedInstanceOptions): UnmanagedInstance {
+    return createUnmanagedInstance(this.#ctx, options);
   }
 
   /** An AMI in the account (root device `/dev/xvda` unless given). */

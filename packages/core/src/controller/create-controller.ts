@@ -20,6 +20,7 @@ import type { ClusterSpec } from '../spec/cluster-spec.js';
 import type { ControllerEvents } from './events.js';
 import { HookRunner } from './hook-runner.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { adoptNode, pendingAdoption, type AdoptDeps, type AdoptOptions, type AdoptResult } from './adopt-node.js';
 import { NodeTracker } from './node-tracker.js';
 import { ABORT_SETTLE_BOUND_MS, DEFAULT_FRESHNESS_MS, type HookName } from './roll-defaults.js';
 import { rollMachine } from './roll-machine.js';
@@ -277,7 +278,10 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       const plan = planApply(observation, this.spec);
       const volumes = await decideVolumeChanges(this.driver, this.spec, plan, this.clock.now(), signal);
       const nodes: EnsureNodeResult[] = [];
+      // Nodes still to adopt are adopt()'s: an ENI created here would find the node's IP taken.
+      const adopting = pendingAdoption(this.spec, observation);
       for (const step of plan.nodes) {
+        if (adopting.has(step.nodeId)) continue;
         await this.#lease.ensure(signal, this.#callLeaseMs);
         // A node running another revision keeps its template: the roll moves it with the node's batch.
         const result = await this.driver.ensureNode(this.spec, step.nodeId, { signal, keepTemplate: step.leftToRoll });
@@ -301,10 +305,56 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         missing = await gate.missing(clusterStatuses(this.spec, after), callSignal);
         await gate.register(missing, callSignal);
       }
-      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes.filter((r) => volumes.perform.some((c) => c.nodeId === r.nodeId)), volumesModified: volumes.perform, volumesUnderWay: volumes.underWay, registered: missing.map((m) => ({ nodeId: m.nodeId, instanceId: m.instanceId, targetGroupArns: m.targetGroupArns })), warnings: plan.warnings };
+      const waiting = [...adopting].map((id) => `node ${id}: not provisioned, its spec adopts an existing network interface and volume: run adopt('${id}') (docs/adopt.md)`);
+      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes.filter((r) => volumes.perform.some((c) => c.nodeId === r.nodeId)), volumesModified: volumes.perform, volumesUnderWay: volumes.underWay, registered: missing.map((m) => ({ nodeId: m.nodeId, instanceId: m.instanceId, targetGroupArns: m.targetGroupArns })), warnings: [...plan.warnings, ...waiting] };
     } finally {
       await this.#lease.release(ABORT_SETTLE_BOUND_MS);
     }
+  }
+
+  /**
+   * Adopts one node of an existing, unmanaged cluster (docs/adopt.md): the network interface
+   * carrying the node's IP and its data volume, named by the node's `adopt` in the spec or found
+   * on `options.instanceId`. Checks them before changing anything, under the lease and with the
+   * other nodes holding a quorum; sets DeleteOnTermination=false on both; takes them over only
+   * when `confirmUnmanagedStopped` says the unmanaged instance is terminated; then the node's
+   * group launches onto them, and this resolves once its instance is InService and healthy.
+   *
+   * @example
+   * ```ts
+   * const controller = createController({ spec, driver, clock, hooks: {
+   *   confirmUnmanagedStopped: async (nodeId, instanceId) => { await terminate(instanceId); return true; },
+   * } });
+   * await controller.adopt('zk-1');
+   * ```
+   */
+  async adopt(nodeId: string, options: AdoptOptions = {}): Promise<AdoptResult> {
+    return adoptNode(this.#adoptDeps(), nodeId, options);
+  }
+
+  /**
+   * Adopts every node whose spec has `adopt` and that is not Berth's yet, one at a time in spec
+   * order, each after the previous one is healthy (`adopt`). Stops at the first refusal or failure.
+   */
+  async adoptAll(options: Omit<AdoptOptions, 'instanceId' | 'device'> = {}): Promise<readonly AdoptResult[]> {
+    const observation = await this.driver.observe(this.spec, { scope: 'full', signal: options.signal });
+    const out: AdoptResult[] = [];
+    for (const nodeId of pendingAdoption(this.spec, observation)) out.push(await this.adopt(nodeId, options));
+    return out;
+  }
+
+  #adoptDeps(): AdoptDeps {
+    return {
+      spec: this.spec,
+      driver: this.driver,
+      clock: this.clock,
+      lease: this.#lease,
+      hooks: this.#hooks,
+      hookTimeoutsMs: this.#hookTimeoutsMs,
+      pollIntervalMs: this.#pollIntervalMs,
+      callLeaseMs: this.#callLeaseMs,
+      emit: (name, e) => this.emit(name, e as never),
+    };
   }
 
   /**

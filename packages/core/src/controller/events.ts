@@ -60,6 +60,10 @@ export interface ControllerEvents {
   'quorum.at-risk': { down: readonly string[]; tolerance: number; atMs: number };
   'quorum.restored': { atMs: number };
   'dns.repaired': { records: readonly string[]; atMs: number };
+  /** `adopt()` checked the node's ENI and volume and set DeleteOnTermination=false; it asks `confirmUnmanagedStopped` next. */
+  'node.adopting': { nodeId: string; eniId: string; volumeId: string; instanceId: string | null; atMs: number };
+  /** The node took over the ENI and volume and its first instance under Berth is InService and healthy. */
+  'node.adopted': { nodeId: string; eniId: string; volumeId: string; fromInstanceId: string | null; instanceId: string; atMs: number };
   'roll.halted': {
     reason: string;
     nodeId: string | null;

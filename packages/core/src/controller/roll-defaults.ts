@@ -10,7 +10,7 @@
  */
 export const DEFAULT_FRESHNESS_MS = 10_000;
 
-export type HookName = 'isLeader' | 'clusterHealthy' | 'beforeReplace' | 'afterReplace' | 'approve';
+export type HookName = 'isLeader' | 'clusterHealthy' | 'beforeReplace' | 'afterReplace' | 'approve' | 'confirmUnmanagedStopped';
 
 /**
  * How long each hook may run before the roll halts naming the hook and the node. The hook's
@@ -22,6 +22,8 @@ export const DEFAULT_HOOK_TIMEOUTS_MS: Readonly<Record<HookName, number>> = Obje
   beforeReplace: 1_800_000,
   afterReplace: 1_800_000,
   approve: 60_000,
+  // The hook may stop or terminate the unmanaged instance itself and wait for it.
+  confirmUnmanagedStopped: 1_800_000,
 });
 
 /**

@@ -14,6 +14,7 @@ import type {
   WaitForChangeOptions,
 } from '../driver.js';
 import { BerthAbortError, BerthCapabilityError, BerthDriverError, BerthTimeoutError, throwIfAborted } from '../errors.js';
+import type { AdoptionCheck, AdoptionSource } from '../adoption.js';
 import type { Lease, LockDriver, LockOptions } from '../lock.js';
 import type { ClusterObservation } from '../observation.js';
 import type { VolumeModificationRecord, VolumeTarget } from '../plan/plan-volume-changes.js';
@@ -178,6 +179,20 @@ export class RuntimeDriver implements Driver {
   }
   apiCallCounts(): Readonly<Record<string, number>> {
     return this.inner.apiCallCounts?.() ?? {};
+  }
+  /** Adoption checks (docs/adopt.md); a `BerthCapabilityError` without `capabilities.adoption`. */
+  checkAdoption(spec: ClusterSpec, nodeId: string, source: AdoptionSource, options: DriverCallOptions & { readonly protect?: boolean } = {}): Promise<AdoptionCheck> {
+    const inner = this.inner;
+    if (!inner.capabilities.adoption || !inner.checkAdoption) return Promise.reject(new BerthCapabilityError('adoption', inner.name, 'Adopting an unmanaged instance\'s network interface and volume'));
+    const check = inner.checkAdoption.bind(inner);
+    return this.#call('checkAdoption', options.signal, (signal) => check(spec, nodeId, source, { protect: options.protect ?? false, signal }));
+  }
+  /** The take-over waits for the unmanaged instance to finish terminating: ten minutes more than a call. */
+  takeOverAdoption(spec: ClusterSpec, nodeId: string, source: AdoptionSource, options: DriverCallOptions = {}): Promise<AdoptionCheck> {
+    const inner = this.inner;
+    if (!inner.capabilities.adoption || !inner.takeOverAdoption) return Promise.reject(new BerthCapabilityError('adoption', inner.name, 'Adopting an unmanaged instance\'s network interface and volume'));
+    const takeOver = inner.takeOverAdoption.bind(inner);
+    return this.#call('takeOverAdoption', options.signal, (signal) => takeOver(spec, nodeId, source, { signal }), this.#timeoutMs + 600_000);
   }
 
   /** Driver operations so far (attempts, retries, failures), by operation name. */

@@ -50,6 +50,14 @@ export interface NodeSpec {
   readonly image: string;
   /** The cluster's data volume with this node's overrides applied. */
   readonly dataVolume: DataVolumeSpec;
+  /** An existing ENI and volume this node takes over (`controller.adopt`); absent otherwise. */
+  readonly adopt?: AdoptSpec;
+}
+
+/** The network interface and data volume of an unmanaged instance a node takes over (docs/adopt.md). */
+export interface AdoptSpec {
+  readonly eniId: string;
+  readonly volumeId: string;
 }
 
 /** Each instance's root volume, deleted with the instance (`spec.rootVolume`). */

@@ -122,6 +122,7 @@ function resolve(p: ParsedClusterInput): ClusterSpec {
       ...(n.dataVolume?.throughputMiBps !== undefined && { throughputMiBps: n.dataVolume.throughputMiBps }),
       ...(n.dataVolume?.snapshotId !== undefined && { snapshotId: n.dataVolume.snapshotId }),
     },
+    ...(n.adopt !== undefined && { adopt: { eniId: n.adopt.eniId, volumeId: n.adopt.volumeId } }),
   }));
   return {
     name: p.name,

@@ -77,6 +77,14 @@ export const dataVolumeSchema = z
   })
   .describe('The data volume every node keeps across instance replacements: one EBS volume per node, in its AZ.');
 
+/** An existing network interface and data volume the node takes over (docs/adopt.md). */
+export const adoptSchema = z
+  .strictObject({
+    eniId: awsId('eni').describe('The network interface that carries the node\'s IP today (its private IP must be the node\'s ip, in the node\'s subnet).'),
+    volumeId: awsId('vol').describe('The EBS volume that holds the node\'s data today, in the node\'s AZ; its file system is kept.'),
+  })
+  .describe('Adopt an existing node: the network interface and data volume of an instance Berth did not launch, taken over by controller.adopt() (docs/adopt.md).');
+
 /** One node: the durable slot (id, fixed IP, subnet) that outlives every instance. */
 export const nodeSchema = z
   .strictObject({
@@ -85,6 +93,7 @@ export const nodeSchema = z
     subnetId: awsId('subnet').describe('The subnet the node lives in; it must be listed in subnets.'),
     image: awsId('ami').optional().describe('An image for this node only, instead of the cluster\'s image.'),
     dataVolume: dataVolumeOverride.optional(),
+    adopt: adoptSchema.optional(),
   })
   .describe('A node: a durable slot with a fixed IP on its own network interface, its own data volume and DNS name.');
 

@@ -98,6 +98,7 @@ function checkNodes(root: Loose, subnets: Map<string, SubnetFacts>, add: Add): v
   }
   const ids = new Map<string, number>();
   const ips = new Map<string, number>();
+  const adopted = new Map<string, number>();
   const dv = obj(root.dataVolume);
   nodes.forEach((n, i) => {
     const no = obj(n);
@@ -114,6 +115,15 @@ function checkNodes(root: Loose, subnets: Map<string, SubnetFacts>, add: Add): v
       const prev = ips.get(ip);
       if (prev !== undefined) add(`nodes[${i}].ip`, `IP ${ip} is already used by nodes[${prev}]; each node needs its own IP`);
       else ips.set(ip, i);
+    }
+    // Two nodes cannot take over one interface or one volume (docs/adopt.md).
+    const adopt = obj(no.adopt);
+    for (const key of ['eniId', 'volumeId'] as const) {
+      const rid = adopt ? str(adopt[key]) : null;
+      if (rid === null) continue;
+      const prev = adopted.get(rid);
+      if (prev !== undefined) add(`nodes[${i}].adopt.${key}`, `${rid} is already adopted by nodes[${prev}]; a node's network interface and volume are its own`);
+      else adopted.set(rid, i);
     }
     const ipNum = ip === null ? null : parseIpv4(ip);
     if (ip !== null && ipNum === null) add(`nodes[${i}].ip`, `'${ip}' is not an IPv4 address like 10.0.1.10`);

@@ -211,7 +211,14 @@ export class Ec2 {
     }
     this.#setState(inst, 'terminated');
     const eni = inst.eniId === null ? undefined : state.enis.get(inst.eniId);
-    if (eni && eni.attachedInstanceId === inst.id) {
+    // ENI-8: an interface whose attachment says DeleteOnTermination goes with the instance.
+    if (eni && eni.attachedInstanceId === inst.id && eni.deleteOnTermination === true) {
+      eni.status = 'available';
+      eni.attachedInstanceId = null;
+      eni.deleted = true;
+      state.enis.delete(eni.id);
+      this.#trace('eni.deleted', inst, { eniId: eni.id, why: 'DeleteOnTermination' });
+    } else if (eni && eni.attachedInstanceId === inst.id) {
       const release = (): void => {
         if (eni.attachedInstanceId !== inst.id) return;
         eni.status = 'available';
@@ -540,6 +547,42 @@ export class Ec2 {
     return vol;
   }
 
+  /** ENI-8: ModifyNetworkInterfaceAttribute's `Attachment` (DeleteOnTermination of the current attachment). */
+  modifyEniAttachment(eniId: string, attachmentId: string, deleteOnTermination: boolean): void {
+    const eni = this.eni(eniId);
+    if (eni.attachedInstanceId === null || attachmentId !== eniAttachmentId(eni)) {
+      throw fault('InvalidAttachmentID.NotFound', `The attachment ID '${attachmentId}' does not exist`);
+    }
+    eni.deleteOnTermination = deleteOnTermination;
+    this.#ctx.trace.record('eni.attachment-modified', { ...nodeOf(eni.tags), eniId, instanceId: eni.attachedInstanceId, deleteOnTermination });
+  }
+
+  /** ENI-9: DetachNetworkInterface. The primary interface (device index 0) cannot be detached. */
+  detachNetworkInterface(attachmentId: string): void {
+    const eni = [...this.#ctx.state.enis.values()].find((e) => !e.deleted && e.attachedInstanceId !== null && eniAttachmentId(e) === attachmentId);
+    if (!eni) throw fault('InvalidAttachmentID.NotFound', `The attachment ID '${attachmentId}' does not exist`);
+    if ((eni.deviceIndex ?? 0) === 0) throw fault('OperationNotPermitted', `The network interface at device index 0 cannot be detached.`);
+    eni.status = 'available';
+    eni.attachedInstanceId = null;
+  }
+
+  /** EBS-20: ModifyInstanceAttribute's BlockDeviceMappings (DeleteOnTermination of attached volumes; default true). */
+  modifyBlockDevices(instanceId: string, mappings: readonly { readonly deviceName: string; readonly volumeId: string | null; readonly deleteOnTermination: boolean }[]): void {
+    const inst = this.instance(instanceId, true);
+    if (inst.ec2State === 'terminated') throw fault('IncorrectInstanceState', `The instance '${instanceId}' is not in a state from which it can be modified.`);
+    const attached = [...this.#ctx.state.volumes.values()].filter((v) => v.attachment?.instanceId === instanceId);
+    const targets = mappings.map((m) => {
+      const vol = attached.find((v) => v.attachment?.device === m.deviceName && (m.volumeId === null || v.id === m.volumeId));
+      if (!vol) throw fault('InvalidInstanceAttributeValue', `No device is currently mapped at ${m.deviceName}`);
+      return { vol, deleteOnTermination: m.deleteOnTermination };
+    });
+    for (const t of targets) {
+      const a = t.vol.attachment as NonNullable<SimVolume['attachment']>;
+      t.vol.attachment = { ...a, deleteOnTermination: t.deleteOnTermination };
+      this.#ctx.trace.record('volume.attachment-modified', { ...nodeOf(t.vol.tags), volumeId: t.vol.id, instanceId, deleteOnTermination: t.deleteOnTermination });
+    }
+  }
+
   detachVolume(volumeId: string, instanceId: string | null): SimVolume {
     const vol = this.volume(volumeId);
     if (!vol.attachment || (instanceId !== null && vol.attachment.instanceId !== instanceId)) {
@@ -709,6 +752,11 @@ function checkPerformance(type: string, iops: number | null, throughputMiBps: nu
     const [lo, hi] = limits.throughputMiBps;
     if (throughputMiBps < lo || throughputMiBps > hi) throw fault('InvalidParameterValue', `Volume throughput of ${throughputMiBps} MiB/s is out of range for ${type} (${lo}-${hi}).`);
   }
+}
+
+/** The id of an interface's current attachment, as DescribeNetworkInterfaces shows it. */
+export function eniAttachmentId(eni: SimEni): string {
+  return `eni-attach-${eni.id.slice(4)}`;
 }
 
 export function nodeOf(tags: Tags): { nodeId?: string } {

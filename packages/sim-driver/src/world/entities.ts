@@ -118,6 +118,9 @@ export interface SimEni {
   readonly description: string;
   status: 'available' | 'in-use';
   attachedInstanceId: string | null;
+  /** The attachment's device index (0: the instance's primary interface) and DeleteOnTermination (ENI-8). */
+  deviceIndex?: number;
+  deleteOnTermination?: boolean;
   readonly tags: Tags;
   securityGroupIds: string[];
   readonly visibleAtMs: number;

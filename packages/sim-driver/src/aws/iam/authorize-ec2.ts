@@ -448,6 +448,21 @@ export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
 
   DeleteNetworkInterface: one('DeleteNetworkInterface', 'NetworkInterfaceId', 'network-interface'),
 
+  DetachNetworkInterface(input, ctx) {
+    const attachmentId = str(input, 'AttachmentId');
+    const eni = [...ctx.sim.state.enis.values()].find((e) => e.attachedInstanceId !== null && `eni-attach-${e.id.slice(4)}` === attachmentId);
+    const out = [check('ec2:DetachNetworkInterface', ec2Arn(ctx, 'network-interface', eni?.id ?? '*'), eni ? eniContext(ctx, eni) : base(ctx))];
+    const i = eni?.attachedInstanceId ? ctx.sim.state.instances.get(eni.attachedInstanceId) : undefined;
+    if (i) out.push(check('ec2:DetachNetworkInterface', ec2Arn(ctx, 'instance', i.id), instanceContext(ctx, i)));
+    return out;
+  },
+
+  ModifyInstanceAttribute(input, ctx) {
+    const id = str(input, 'InstanceId') ?? '*';
+    const i = ctx.sim.state.instances.get(id);
+    return [check('ec2:ModifyInstanceAttribute', ec2Arn(ctx, 'instance', id), i ? instanceContext(ctx, i) : base(ctx))];
+  },
+
   CreateVolume(input, ctx) {
     const tags = specTags(input, 'volume');
     const encrypted = bool(input, 'Encrypted') ?? false;

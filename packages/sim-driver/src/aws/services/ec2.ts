@@ -122,7 +122,7 @@ function instanceOut(sim: SimContext, i: SimInstance, attached: ReadonlyMap<stri
               PrivateIpAddress: eni.ip,
               PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: eni.ip }],
               Status: 'in-use',
-              Attachment: { AttachmentId: `eni-attach-${eni.id.slice(4)}`, DeviceIndex: 0, Status: 'attached', DeleteOnTermination: false, AttachTime: new Date(i.launchedAtMs) },
+              Attachment: { AttachmentId: `eni-attach-${eni.id.slice(4)}`, DeviceIndex: eni.deviceIndex ?? 0, Status: 'attached', DeleteOnTermination: eni.deleteOnTermination ?? false, AttachTime: new Date(i.launchedAtMs) },
               Groups: groups,
               OwnerId: a.accountId,
             },
@@ -177,7 +177,7 @@ function eniOut(sim: SimContext, e: SimEni): Record<string, unknown> {
     Status: e.status,
     TagSet: tagList(e.tags),
     ...(e.attachedInstanceId !== null && {
-      Attachment: { AttachmentId: `eni-attach-${e.id.slice(4)}`, InstanceId: e.attachedInstanceId, InstanceOwnerId: sim.account.accountId, DeviceIndex: 0, Status: 'attached', DeleteOnTermination: false },
+      Attachment: { AttachmentId: `eni-attach-${e.id.slice(4)}`, InstanceId: e.attachedInstanceId, InstanceOwnerId: sim.account.accountId, DeviceIndex: e.deviceIndex ?? 0, Status: 'attached', DeleteOnTermination: e.deleteOnTermination ?? false },
     }),
   };
 }
@@ -629,8 +629,37 @@ function operations(): Record<string, OperationHandler> {
       dryRun(input);
       const id = required(input, 'NetworkInterfaceId');
       const groups = strs(input['Groups']);
-      if (groups.length === 0) throw fault('MissingParameter', 'The request must contain one attribute to modify (e.g. Groups)');
-      ctx.sim.ec2.modifyNetworkInterfaceGroups(id, groups);
+      const attachment = input['Attachment'] as { AttachmentId?: unknown; DeleteOnTermination?: unknown } | undefined;
+      if (groups.length === 0 && attachment === undefined) throw fault('MissingParameter', 'The request must contain one attribute to modify (e.g. Groups)');
+      if (groups.length > 0) ctx.sim.ec2.modifyNetworkInterfaceGroups(id, groups);
+      if (attachment !== undefined) {
+        const attachmentId = str(attachment.AttachmentId);
+        if (attachmentId === null) throw fault('MissingParameter', 'The request must contain the parameter attachment.attachmentId');
+        ctx.sim.ec2.modifyEniAttachment(id, attachmentId, attachment.DeleteOnTermination === true);
+      }
+      return {};
+    },
+
+    DetachNetworkInterface(input, ctx) {
+      dryRun(input);
+      ctx.sim.ec2.detachNetworkInterface(required(input, 'AttachmentId'));
+      return {};
+    },
+
+    ModifyInstanceAttribute(input, ctx) {
+      dryRun(input);
+      const id = required(input, 'InstanceId');
+      const mappings = Array.isArray(input['BlockDeviceMappings']) ? (input['BlockDeviceMappings'] as { DeviceName?: unknown; Ebs?: { VolumeId?: unknown; DeleteOnTermination?: unknown } }[]) : [];
+      if (mappings.length === 0) throw fault('UnsupportedOperation', "The simulated ModifyInstanceAttribute supports BlockDeviceMappings only (DeleteOnTermination of attached volumes).");
+      ctx.sim.ec2.modifyBlockDevices(
+        id,
+        mappings.map((m) => ({
+          deviceName: required(m as In, 'DeviceName'),
+          volumeId: str(m.Ebs?.VolumeId),
+          // EBS-20: a mapping without DeleteOnTermination sets it to true.
+          deleteOnTermination: m.Ebs?.DeleteOnTermination !== false,
+        })),
+      );
       return {};
     },
 
