@@ -307,6 +307,7 @@ function toGroup(g: AutoScalingGroup, tags: Record<string, string>, activity: Ac
     hasLaunchHook: tags[TAG.launchHook] === LAUNCH_HOOK_NAME,
     lastActivityError:
       activity && (activity.StatusCode === 'Failed' || activity.StatusCode === 'Cancelled') ? (activity.StatusMessage ?? activity.Description ?? activity.StatusCode) : null,
+    membership: tags[TAG.membership] === 'joining' ? 'joining' : tags[TAG.membership] === 'member' ? 'member' : null,
   };
 }
 

@@ -15,7 +15,8 @@ export type BerthErrorCode =
   | 'NOT_PROVISIONED'
   | 'HOOK_FAILED'
   | 'HOOK_TIMEOUT'
-  | 'DEPLOY_FAILED';
+  | 'DEPLOY_FAILED'
+  | 'MEMBERSHIP_REFUSED';
 
 export class BerthError extends Error {
   readonly code: BerthErrorCode;
@@ -193,5 +194,20 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
       signal.reason instanceof Error ? `Aborted: ${signal.reason.message}` : 'The operation was aborted.',
       { cause: signal.reason },
     );
+  }
+}
+
+/**
+ * A membership change (adding or removing a node) was refused or stopped: unsafe for the quorum,
+ * a roll holding the cluster, a node that never became healthy, a health gate that did not
+ * pass. `nodeId` names the node of the step; `done` lists the steps that completed before.
+ */
+export class BerthMembershipError extends BerthError {
+  readonly nodeId: string | null;
+  readonly done: readonly string[];
+  constructor(message: string, details: { nodeId?: string | null; done?: readonly string[]; cause?: unknown } = {}) {
+    super('MEMBERSHIP_REFUSED', message, { cause: details.cause });
+    this.nodeId = details.nodeId ?? null;
+    this.done = Object.freeze([...(details.done ?? [])]);
   }
 }

@@ -74,6 +74,13 @@ export interface GroupObservation {
   readonly hasLaunchHook: boolean;
   /** The latest scaling activity that failed, if the latest activity failed (e.g. ENI in use). */
   readonly lastActivityError: string | null;
+  /**
+   * The node's place in the application's membership, as the group's `berth:membership` tag
+   * records it: `joining` from the group's creation by a membership step until `addMember`
+   * and the health gate passed, then `member`. Null or absent: a member (a node the cluster was
+   * created with, or a group made before the tag existed).
+   */
+  readonly membership?: 'joining' | 'member' | null;
 }
 
 export interface EniObservation {

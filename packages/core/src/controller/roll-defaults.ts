@@ -10,7 +10,7 @@
  */
 export const DEFAULT_FRESHNESS_MS = 10_000;
 
-export type HookName = 'isLeader' | 'clusterHealthy' | 'beforeReplace' | 'afterReplace' | 'approve';
+export type HookName = 'isLeader' | 'clusterHealthy' | 'beforeReplace' | 'afterReplace' | 'approve' | 'addMember' | 'removeMember';
 
 /**
  * How long each hook may run before the roll halts naming the hook and the node. The hook's
@@ -22,6 +22,8 @@ export const DEFAULT_HOOK_TIMEOUTS_MS: Readonly<Record<HookName, number>> = Obje
   beforeReplace: 1_800_000,
   afterReplace: 1_800_000,
   approve: 60_000,
+  addMember: 600_000,
+  removeMember: 3_600_000,
 });
 
 /**
