@@ -135,7 +135,8 @@ describe('membership changes on the simulator', () => {
         () => null,
         (e: unknown) => e,
       );
-      return { plan, result, status, roll, groups: await groupNames(sim) };
+      const records = await sim.aws.route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: 'Z0123456789ABCDEFGHIJ' }));
+      return { plan, result, status, roll, groups: await groupNames(sim), records: records.ResourceRecordSets ?? [] };
     });
     expect(out.plan.membership.orphans).toEqual(['demo-4', 'demo-5']);
     expect(out.plan.membership.steps).toEqual([]);
@@ -147,6 +148,8 @@ describe('membership changes on the simulator', () => {
     expect(out.groups).toEqual(['berth-demo-demo-1', 'berth-demo-demo-2', 'berth-demo-demo-3', 'berth-demo-demo-4', 'berth-demo-demo-5']);
     expect(out.status.membership.orphans).toEqual(['demo-4', 'demo-5']);
     expect(out.status.converged).toBe(false);
+    // Still members: the cluster record keeps them until they are removed.
+    expect(out.records.find((r) => r.Name?.startsWith('demo.internal.example.com'))?.ResourceRecords).toHaveLength(5);
     expect(out.roll).toBeInstanceOf(BerthRollHaltedError);
     expect((out.roll as Error).message).toMatch(/in AWS but not in the spec.*a roll never overlaps a membership change/);
     expect(sim.app.status().voters).toHaveLength(5);
