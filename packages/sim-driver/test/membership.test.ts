@@ -1,7 +1,7 @@
 // Growing and shrinking a cluster on the simulator (issue 11, item 5): one node at a time, the
 // membership hooks in order, the health gate between steps, removal only when told, never
 // overlapping a roll, and a crashed change continued from what the cloud shows.
-import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateOrUpdateTagsCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import {
@@ -310,5 +310,41 @@ describe('membership changes on the simulator', () => {
     expect(app.voters).toContain('demo-5');
     expect(app.quorumSize).toBe(3);
     expect(app.unsafeMembership.map((u) => `${u.kind} ${u.nodeId} ${u.voters}`)).toEqual(['voter-deleted demo-5 5']);
+  });
+
+  it('ASG-28: CreateOrUpdateTags overwrites the value of a key the group already has, without an error (how berth:membership moves from joining to member)', async () => {
+    const { sim, three } = specs();
+    const tags = await sim.run(async () => {
+      await createController({ spec: three, driver: sim.driver, clock: sim.clock, hooks: sim.hooks }).apply();
+      const tag = (Value: string) => ({ ResourceId: 'berth-demo-demo-1', ResourceType: 'auto-scaling-group', Key: 'berth:membership', Value, PropagateAtLaunch: false });
+      await sim.aws.autoScaling.send(new CreateOrUpdateTagsCommand({ Tags: [tag('joining')] }));
+      await sim.aws.autoScaling.send(new CreateOrUpdateTagsCommand({ Tags: [tag('member')] }));
+      const r = await sim.aws.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['berth-demo-demo-1'] }));
+      return (r.AutoScalingGroups?.[0]?.Tags ?? []).filter((t) => t.Key === 'berth:membership').map((t) => t.Value);
+    });
+    expect(tags).toEqual(['member']);
+  });
+
+  it("R53-10: a controller policy that lists only the spec's record names denies deleting a removed node's record; iamPolicyFor formerNodes allows it", async () => {
+    const { sim, five } = specs();
+    const outcome = await sim.run(async () => {
+      await provision(sim, five);
+      // The operator attaches the policy of the smaller spec alone (no formerNodes).
+      sim.account.transformPolicies((role, doc, spec) => (role === 'controller' ? sim.driver.iamPolicyFor(spec).controller : doc));
+      const three = defineCluster(simulatedClusterInput({ nodes: 3 }));
+      const denied = await createController({ spec: three, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, runtime: { retry: { maxAttempts: 1 } } })
+        .apply({ removeNodes: ['demo-5'] })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      // With the removed nodes' names (what the simulated account passes by default).
+      sim.account.transformPolicies((role, doc, spec) => (role === 'controller' ? sim.driver.iamPolicyFor(spec, { formerNodes: ['demo-4', 'demo-5'] }).controller : doc));
+      const again = defineCluster(simulatedClusterInput({ nodes: 3 }));
+      const done = await createController({ spec: again, driver: sim.driver, clock: sim.clock, hooks: sim.hooks }).apply({ removeNodes: ['demo-5'] });
+      return { denied, done };
+    });
+    expect((outcome.denied as Error).message).toMatch(/route53:ChangeResourceRecordSets/);
+    expect(outcome.done.membership?.removed.map((r) => r.nodeId)).toEqual(['demo-5']);
   });
 });
