@@ -153,7 +153,8 @@ export class QuorumApp {
       timerEv: null,
       healthyListeners: [],
     });
-    this.#ctx.trace.record(voter ? 'app.member-added' : 'app.learner-added', { nodeId, members: this.#members.size, voters: this.#voters().length });
+    // `members` of app.member-added is the voting membership (the chaos checkers' quorum denominator).
+    this.#ctx.trace.record(voter ? 'app.member-added' : 'app.learner-added', { nodeId, members: voter ? this.#voters().length : this.#members.size, voters: this.#voters().length });
     if (!this.#writerStarted) {
       this.#writerStarted = true;
       this.#scheduleWrite();
@@ -195,7 +196,7 @@ export class QuorumApp {
     const healthy = this.#healthyVoters() + (this.isHealthy(nodeId) ? 1 : 0);
     if (healthy < after) throw new Error(`addMember ${nodeId}: ${healthy} healthy voters after it, ${after} needed: it would lose the quorum`);
     m.voter = true;
-    this.#ctx.trace.record('app.member-added', { nodeId, members: this.#members.size, voters: this.#voters().length });
+    this.#ctx.trace.record('app.member-added', { nodeId, members: this.#voters().length, voters: this.#voters().length });
   }
 
   /**

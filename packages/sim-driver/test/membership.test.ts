@@ -48,11 +48,17 @@ function watchedHooks(sim: Simulation) {
   const calls: { hook: string; nodeId: string; voters: readonly string[]; nodeHealthy: boolean; clusterHealthy: boolean }[] = [];
   const base = sim.hooks;
   const note = (hook: string, nodeId: string) => {
+    seq.push(`${hook} ${nodeId}`);
     const st = sim.app.status();
     calls.push({ hook, nodeId, voters: st.voters, nodeHealthy: st.members.find((m) => m.nodeId === nodeId)?.healthy ?? false, clusterHealthy: sim.app.clusterHealthy() });
   };
+  const seq: string[] = [];
   const hooks: ClusterHooks = {
     ...base,
+    clusterHealthy: (ctx) => {
+      seq.push('clusterHealthy');
+      return base.clusterHealthy?.(ctx) ?? true;
+    },
     addMember: async (nodeId, ctx) => {
       note('addMember', nodeId);
       await base.addMember?.(nodeId, ctx);
@@ -62,7 +68,7 @@ function watchedHooks(sim: Simulation) {
       await base.removeMember?.(nodeId, ctx);
     },
   };
-  return { hooks, calls };
+  return { hooks, calls, seq };
 }
 
 async function groupNames(sim: Simulation): Promise<string[]> {
@@ -90,12 +96,13 @@ function dying(driver: Driver, dead: () => boolean): Driver {
 describe('membership changes on the simulator', () => {
   it('grows 3 → 5 one node at a time: created, healthy, addMember, health gate, then the next', async () => {
     const { sim, three, five } = specs();
-    const { hooks, calls } = watchedHooks(sim);
+    const { hooks, calls, seq } = watchedHooks(sim);
     const { log, result, plan, status } = await sim.run(async () => {
       await provision(sim, three);
       const c = createController({ spec: five, driver: sim.driver, clock: sim.clock, hooks, holderId: 'grower' });
       const plan = await c.plan();
       const log = recordAll(c);
+      c.on('member.added', (e) => seq.push(`member.added ${e.nodeId}`));
       const result = await c.apply();
       return { log, result, plan, status: await c.status() };
     });
@@ -111,6 +118,11 @@ describe('membership changes on the simulator', () => {
       { hook: 'addMember', nodeId: 'demo-4', voters: ['demo-1', 'demo-2', 'demo-3'], nodeHealthy: true, clusterHealthy: true },
       { hook: 'addMember', nodeId: 'demo-5', voters: ['demo-1', 'demo-2', 'demo-3', 'demo-4'], nodeHealthy: true, clusterHealthy: true },
     ]);
+    // The health gate after each addMember: the application asked again before the node counts as added.
+    for (const id of ['demo-4', 'demo-5']) {
+      const added = seq.indexOf(`addMember ${id}`);
+      expect(seq.slice(added, seq.indexOf(`member.added ${id}`))).toContain('clusterHealthy');
+    }
     expect(result.membership?.added).toEqual(['demo-4', 'demo-5']);
     const app = sim.app.status();
     expect(app.voters).toEqual(['demo-1', 'demo-2', 'demo-3', 'demo-4', 'demo-5']);
@@ -157,11 +169,12 @@ describe('membership changes on the simulator', () => {
 
   it('shrinks 5 → 3 with removeNodes: removeMember, health gate, then the resources per the deletion policy and the cluster record', async () => {
     const { sim, three, five } = specs({ deletionPolicy: 'retain' });
-    const { hooks, calls } = watchedHooks(sim);
+    const { hooks, calls, seq } = watchedHooks(sim);
     const out = await sim.run(async () => {
       await provision(sim, five);
       const c = createController({ spec: three, driver: sim.driver, clock: sim.clock, hooks, holderId: 'shrinker' });
       const log = recordAll(c);
+      c.on('member.removed', (e) => seq.push(`member.removed ${e.nodeId}`));
       const plan = await c.plan({ removeNodes: ['demo-4', 'demo-5'] });
       const result = await c.apply({ removeNodes: ['demo-4', 'demo-5'] });
       const volumes = await sim.aws.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag:berth:node', Values: ['demo-4', 'demo-5'] }] }));
@@ -172,6 +185,8 @@ describe('membership changes on the simulator', () => {
     expect(formatPlan(out.plan)).toContain('2 to remove');
     expect(names(out.log, (l) => l.name.startsWith('member.'))).toEqual(['member.removing demo-4', 'member.removed demo-4', 'member.removing demo-5', 'member.removed demo-5']);
     expect(calls.map((c) => `${c.hook} ${c.nodeId} ${c.voters.length} ${c.clusterHealthy}`)).toEqual(['removeMember demo-4 5 true', 'removeMember demo-5 4 true']);
+    // The health gate between removeMember and the deletion.
+    for (const id of ['demo-4', 'demo-5']) expect(seq.slice(seq.indexOf(`removeMember ${id}`), seq.indexOf(`member.removed ${id}`))).toContain('clusterHealthy');
     expect(out.groups).toEqual(['berth-demo-demo-1', 'berth-demo-demo-2', 'berth-demo-demo-3']);
     // retain: the volumes stay, detached, still tagged with their node.
     expect(out.volumes.map((v) => `${v.Tags?.find((t) => t.Key === 'berth:node')?.Value} ${v.State}`).sort()).toEqual(['demo-4 available', 'demo-5 available']);
