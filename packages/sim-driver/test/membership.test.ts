@@ -313,6 +313,33 @@ describe('membership changes on the simulator', () => {
     expect(sim.app.status().voters).toHaveLength(5);
   });
 
+  it('a controller that died between removeMember and the deletion is continued by the next one: removeMember again (a no-op), gate, delete', async () => {
+    const { sim, three, five } = specs();
+    const { hooks, calls } = watchedHooks(sim);
+    const out = await sim.run(async () => {
+      await provision(sim, five);
+      let dead = false;
+      const first = createController({ spec: three, driver: dying(sim.driver, () => dead), clock: sim.clock, hooks, holderId: 'shrinker', sessionId: 'run-1', runtime: { retry: { maxAttempts: 1 } } });
+      first.on('member.removing', () => {
+        // Dies right after the application let demo-4 go, before its resources were deleted.
+        queueMicrotask(() => (dead = true));
+      });
+      await expect(first.apply({ removeNodes: ['demo-4'] })).rejects.toThrow();
+      const votersMidway = sim.app.status().voters;
+      const groupsMidway = await groupNames(sim);
+      const restarted = createController({ spec: three, driver: sim.driver, clock: sim.clock, hooks, holderId: 'shrinker', sessionId: 'run-1' });
+      const log = recordAll(restarted);
+      await restarted.apply({ removeNodes: ['demo-4'] });
+      return { votersMidway, groupsMidway, log, groups: await groupNames(sim) };
+    });
+    expect(out.votersMidway).toEqual(['demo-1', 'demo-2', 'demo-3', 'demo-5']);
+    expect(out.groupsMidway).toContain('berth-demo-demo-4');
+    expect(calls.map((c) => `${c.hook} ${c.nodeId}`)).toEqual(['removeMember demo-4', 'removeMember demo-4']);
+    expect(names(out.log, (l) => l.name.startsWith('member.'))).toEqual(['member.removing demo-4', 'member.removed demo-4']);
+    expect(out.groups).not.toContain('berth-demo-demo-4');
+    expect(sim.app.status().unsafeMembership).toEqual([]);
+  });
+
   it('the simulated application catches an unsafe order: deleting a voter without removeMember leaves it counted, down', async () => {
     const { sim, five } = specs({ deletionPolicy: 'delete' });
     const app = await sim.run(async () => {
