@@ -247,6 +247,7 @@ describe('membership changes on the simulator', () => {
     await expect(sim.run(() => c.apply({ removeNodes: ['demo-2'] }))).rejects.toThrow(BerthConfigError);
     await expect(sim.run(() => c.apply({ removeNodes: ['demo-2'] }))).rejects.toThrow(/removeNodes\[0\]: node demo-2 is in the spec/);
     await expect(sim.run(() => c.plan({ removeNodes: ['demo-1'] }))).rejects.toThrow(BerthConfigError);
+    await expect(sim.run(() => c.apply({ joinTimeoutMs: -1, healthTimeoutMs: Number.NaN }))).rejects.toThrow(/joinTimeoutMs: must be a positive number of milliseconds \(got -1\)\n {2}- healthTimeoutMs/);
     expect(sim.driver.apiCallCounts()).toEqual(before);
   });
 

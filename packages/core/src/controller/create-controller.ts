@@ -5,7 +5,7 @@ import type { DeleteNodeResult, Driver, EnsureNodeResult } from '../driver.js';
 import { BerthAbortError, BerthError, BerthLockError, BerthMembershipError, BerthRollHaltedError, isAbortError, throwIfAborted } from '../errors.js';
 import type { ClusterHooks, MembershipHooks, RollHooks } from '../hooks.js';
 import { planMembership, validateRemoveNodes, type MembershipPlan, type RemoveNodesOption } from '../plan/plan-membership.js';
-import { MembershipRun } from './membership-run.js';
+import { MembershipRun, validateMembershipOptions } from './membership-run.js';
 import type { NodeMachineEmitted } from '../machines/node-machine.js';
 import type { ClusterObservation } from '../observation.js';
 import { planApply, type ApplyPlan } from '../plan/plan-apply.js';
@@ -278,6 +278,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   async apply(options: ApplyOptions = {}): Promise<ApplyResult> {
     const signal = options.signal;
     validateRemoveNodes(this.spec, options.removeNodes);
+    validateMembershipOptions(options);
     await this.#lease.acquire(signal);
     try {
       const observation = await this.driver.observe(this.spec, { scope: 'full', signal });
@@ -308,7 +309,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         try {
           const hooks = { ...this.#hooks, ...options.hooks };
           const run = new MembershipRun(
-            { spec: this.spec, driver: this.driver, clock: this.clock, hooks, hookRunner: new HookRunner(this.clock, this.spec, this.#hookTimeoutsMs), lease: this.#lease, emit: (name, e) => (this.emit as (n: typeof name, e: unknown) => boolean)(name, e), pollIntervalMs: this.#pollIntervalMs, callLeaseMs: this.#callLeaseMs },
+            { spec: this.spec, driver: this.driver, clock: this.clock, hooks, hookRunner: new HookRunner(this.clock, this.spec, this.#hookTimeoutsMs), lease: this.#lease, emit: (name, e) => (this.emit as (n: typeof name, e: unknown) => boolean)(name, e), pollIntervalMs: this.#pollIntervalMs, callLeaseMs: this.#callLeaseMs, freshnessMs: this.#freshnessMs },
             { removeNodes: options.removeNodes, joinTimeoutMs: options.joinTimeoutMs ?? 1_800_000, healthTimeoutMs: options.healthTimeoutMs ?? 600_000 },
             signal ?? new AbortController().signal,
           );

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { DeleteNodeResult, EnsureNodeResult } from '../driver.js';
-import { BerthMembershipError, BerthHookError, isAbortError } from '../errors.js';
+import { BerthConfigError, BerthMembershipError, BerthHookError, isAbortError, type ConfigIssue } from '../errors.js';
 import type { ClusterHooks } from '../hooks.js';
 import type { ClusterObservation } from '../observation.js';
 import type { NodeStatus } from '../plan/node-status.js';
@@ -21,6 +21,8 @@ export interface MembershipDeps {
   readonly emit: <K extends keyof ControllerEvents>(name: K, e: ControllerEvents[K]) => void;
   readonly pollIntervalMs: number;
   readonly callLeaseMs: number;
+  /** The oldest look a disruption (`removeMember`) may be decided on. */
+  readonly freshnessMs: number;
 }
 
 export interface MembershipSettings {
@@ -93,8 +95,9 @@ export class MembershipRun {
     }
     look = await this.#waitHealthy(nodeId, look);
     // Fresh look, then the quorum of the bigger membership.
-    const { members } = memberStatuses(look, spec);
-    const self = memberStatuses(look, spec).joining.find((s) => s.nodeId === nodeId);
+    if (look.observedAtMs + this.#d.freshnessMs < clock.now()) look = await this.#look('instances');
+    const { members, joining } = memberStatuses(look, spec);
+    const self = joining.find((s) => s.nodeId === nodeId);
     const unsafe = checkAddition(step, members.filter((s) => s.healthy).length, !!self?.healthy);
     if (unsafe) throw this.#error(`refused: ${unsafe}`, nodeId);
     await this.#d.lease.ensure(this.#signal, this.#d.callLeaseMs);
@@ -113,7 +116,7 @@ export class MembershipRun {
     const startedAtMs = clock.now();
     if (step.stage === 'decommission') {
       // On a fresh look: the change must be agreed by the membership before it and carried by the one after.
-      const look = obs.observedAtMs + this.#d.pollIntervalMs >= clock.now() ? obs : await this.#look('instances');
+      const look = obs.observedAtMs + this.#d.freshnessMs >= clock.now() ? obs : await this.#look('instances');
       const { members } = memberStatuses(look, spec);
       const leaving = members.find((s) => s.nodeId === nodeId);
       const remaining = members.filter((s) => s.nodeId !== nodeId && s.healthy).length;
@@ -199,4 +202,14 @@ export class MembershipRun {
 /** The statuses of the nodes that count as members now, for status(): the orphans included. */
 export function orphanStatuses(spec: ClusterSpec, obs: ClusterObservation, ids: readonly string[]): NodeStatus[] {
   return ids.flatMap((id) => (obs.nodes[id] ? [orphanStatus(spec, obs.nodes[id])] : []));
+}
+
+/** Checks the membership options of `apply()` before any cloud call: timeouts are positive numbers of ms. */
+export function validateMembershipOptions(options: { readonly joinTimeoutMs?: number; readonly healthTimeoutMs?: number }): void {
+  const issues: ConfigIssue[] = [];
+  for (const key of ['joinTimeoutMs', 'healthTimeoutMs'] as const) {
+    const v = options[key];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) issues.push({ path: key, message: `must be a positive number of milliseconds (got ${String(v)})` });
+  }
+  if (issues.length > 0) throw new BerthConfigError(issues, 'apply() options');
 }
