@@ -62,12 +62,16 @@ export function formatApply(r: ApplyResult): string {
     }
     if (registered) lines.push(`    registered ${registered.instanceId} with ${registered.targetGroupArns.join(', ')}`);
   }
+  for (const id of r.membership?.added ?? []) lines.push(`member added: ${id}`);
+  for (const x of r.membership?.removed ?? []) lines.push(`- ${x.nodeId} removed: ${x.changes.map((c) => `${c.action} ${c.resource} ${c.id}`).join('; ')}`);
   if (r.dnsRecords.length > 0) lines.push(`DNS records set: ${r.dnsRecords.join(', ')}`);
+  const removed = r.membership?.removed.length ?? 0;
   lines.push(
-    s.created.length + s.updated.length + s.dnsRecords === 0
+    s.created.length + s.updated.length + s.dnsRecords + removed === 0
       ? 'Apply complete: no changes.'
-      : `Apply complete: ${s.created.length} created, ${s.updated.length} updated (${plural(s.modified.length, 'volume')} modified), ${s.unchanged.length} unchanged; ${plural(s.dnsRecords, 'DNS record')} set.`,
+      : `Apply complete: ${s.created.length} created, ${s.updated.length} updated (${plural(s.modified.length, 'volume')} modified), ${s.unchanged.length} unchanged; ${plural(s.dnsRecords, 'DNS record')} set.${removed > 0 ? ` ${removed} removed.` : ''}`,
   );
+  for (const id of r.membership?.notRemoved ?? []) lines.push(`not removed: ${id} is in AWS but not in the spec (--remove-nodes ${id} removes it)`);
   return lines.join('\n');
 }
 

@@ -76,6 +76,15 @@ function printJson(io: CliIo, value: unknown): void {
 }
 
 /** `--json`: on every command. */
+/** `--remove-nodes [ids]`: `true` alone (every node in AWS the spec no longer lists), or the comma-separated ids. */
+function removeNodesOption(cmd: Command): Command {
+  return cmd.addOption(new Option('--remove-nodes [ids]', 'remove nodes that are in AWS but no longer in the spec, one at a time: all of them, or these comma-separated ids').default(false));
+}
+function removeNodesOf(value: boolean | string | undefined): boolean | string[] | undefined {
+  if (value === undefined || value === false) return undefined;
+  return value === true ? true : value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
 function jsonOption(cmd: Command, what: string): Command {
   return cmd.addOption(new Option('--json', `${what} as one JSON document on stdout (nothing else goes there)`).default(false));
 }
@@ -219,15 +228,16 @@ export function buildProgram(io: CliIo): Command {
     },
   );
 
-  scheduleOptions(jsonOption(cloudOptions(program.command('plan <spec>').description('what apply and roll would do now, as terraform plan shows it; changes nothing')), 'print the plan (ClusterPlan)'))
+  removeNodesOption(scheduleOptions(jsonOption(cloudOptions(program.command('plan <spec>').description('what apply and roll would do now, as terraform plan shows it; changes nothing')), 'print the plan (ClusterPlan)')))
     .addOption(new Option('--detailed-exitcode', 'exit 3 when the plan has changes (0 when none), like terraform plan -detailed-exitcode').default(false))
-    .action(async (file: string, opts: CloudFlags & ScheduleFlags & { detailedExitcode: boolean }) => {
+    .action(async (file: string, opts: CloudFlags & ScheduleFlags & { detailedExitcode: boolean; removeNodes?: boolean | string }) => {
       const spec = loadSpec(file);
       const roll = rollOptionsFrom({ ...ROLL_DEFAULTS, ...pickSchedule(opts) }, spec);
       await onTarget(targetFor(io, spec, opts), async (t) => {
         await requirePreflight(t, spec, io.signal);
         const { maxUnavailable, waves, skip, canary, bakeMs, checkpoints } = roll;
-        const p = await controllerOn(t, spec).plan({ maxUnavailable, waves, skip, canary, bakeMs, checkpoints, signal: io.signal });
+        const removeNodes = removeNodesOf(opts.removeNodes);
+        const p = await controllerOn(t, spec).plan({ maxUnavailable, waves, skip, canary, bakeMs, checkpoints, signal: io.signal, ...(removeNodes !== undefined && { removeNodes }) });
         const { observation: _o, apply: _a, roll: _r, ...plan } = p;
         if (opts.json) printJson(io, plan);
         else write(io.stdout, formatPlan(p));
@@ -235,12 +245,13 @@ export function buildProgram(io: CliIo): Command {
       });
     });
 
-  jsonOption(cloudOptions(program.command('apply <spec>').description('provision and converge every node (ENI, volume, launch template, group, DNS); grows volumes; replaces nothing')), 'print the result (ApplyResult and a summary)').action(
-    async (file: string, opts: CloudFlags) => {
+  removeNodesOption(jsonOption(cloudOptions(program.command('apply <spec>').description('provision and converge every node (ENI, volume, launch template, group, DNS); grows volumes; replaces nothing')), 'print the result (ApplyResult and a summary)')).action(
+    async (file: string, opts: CloudFlags & { removeNodes?: boolean | string }) => {
       const spec = loadSpec(file);
       await onTarget(targetFor(io, spec, opts), async (t) => {
         await requirePreflight(t, spec, io.signal);
-        const result = await controllerOn(t, spec).apply({ signal: io.signal });
+        const removeNodes = removeNodesOf(opts.removeNodes);
+        const result = await controllerOn(t, spec).apply({ signal: io.signal, ...(removeNodes !== undefined && { removeNodes }) });
         if (opts.json) return printJson(io, { ...result, summary: summarizeApply(result) });
         write(io.stdout, formatApply(result));
         for (const w of result.warnings) write(io.stderr, `warning: ${w}`);

@@ -255,6 +255,23 @@ describe('--sim: every cloud command against a simulated AWS account', () => {
     expect(none.stdout).toBe('Apply complete: no changes.\n');
   });
 
+  it('apply adds nodes one at a time, and removes a node the spec lost only with --remove-nodes', async () => {
+    const FIVE = file('kafka-5.json', simulatedClusterInput({ nodes: 5, name: 'kafka' }));
+    const grown = await cli(['apply', FIVE, '--sim', '--sim-from', CURRENT, '-q']);
+    expect(grown.code).toBe(EXIT.ok);
+    expect(grown.stdout).toMatch(/member added: kafka-4\nmember added: kafka-5\n/);
+    const kept = await cli(['apply', CURRENT, '--sim', '--sim-from', FIVE, '-q']);
+    expect(kept.code).toBe(EXIT.ok);
+    expect(kept.stdout).toMatch(/not removed: kafka-4 is in AWS but not in the spec \(--remove-nodes kafka-4 removes it\)/);
+    const plan = await cli(['plan', CURRENT, '--sim', '--sim-from', FIVE, '--remove-nodes', 'kafka-5', '-q']);
+    expect(plan.stdout).toMatch(/1\. - remove kafka-5: removeMember, health gate, delete its resources per its deletion policy {2}\(5 → 4 members, quorum 3\)/);
+    const removed = await cli(['apply', CURRENT, '--sim', '--sim-from', FIVE, '--remove-nodes', '-q']);
+    expect(removed.code).toBe(EXIT.ok);
+    expect(removed.stdout).toMatch(/^- kafka-4 removed: deleted auto-scaling-group berth-kafka-kafka-4;/m);
+    expect(removed.stdout).toMatch(/^- kafka-5 removed: .*retained volume vol-/m);
+    expect(removed.stdout).toMatch(/ 2 removed\.\n$/);
+  });
+
   it('status shows every node and the quorum margin; --json is the ClusterStatus', async () => {
     const r = await cli(['status', CURRENT, '--sim', '-q']);
     expect(r.code).toBe(EXIT.ok);

@@ -146,7 +146,7 @@ class AwsDriverImpl implements AwsDriver {
   async ensureNode(spec: ClusterSpec, nodeId: string, options: EnsureNodeOptions = {}) {
     // The feed first, so that the node's first launch is already an event on the queue.
     if (this.config.changeQueue !== null && spec.region === this.config.region) await this.#feed(spec, options.signal);
-    return ensureNode(this.#ctx, spec, nodeId, options.signal, options.observed, options.keepTemplate ?? false);
+    return ensureNode(this.#ctx, spec, nodeId, options.signal, options.observed, options.keepTemplate ?? false, options.membership);
   }
 
   replaceInstance(spec: ClusterSpec, nodeId: string, instanceId: string, options: { signal?: AbortSignal } = {}) {

@@ -1,5 +1,6 @@
 import { DeleteAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import {
+  CreateTagsCommand,
   DeleteLaunchTemplateCommand,
   DeleteNetworkInterfaceCommand,
   DeleteVolumeCommand,
@@ -13,7 +14,7 @@ import type { AwsContext } from './aws-context.js';
 import { findNodeEnis, findNodeGroup, findNodeTemplates, findNodeVolumes, nodeFilters } from './discover-node.js';
 import { changeRecords, deletion, readARecord, upsert } from './dns-records.js';
 import { isNotFound } from './map-aws-error.js';
-import { groupName, TAG } from './names.js';
+import { groupName, TAG, tagsToRecord } from './names.js';
 import { snapshotOf, waitForSnapshot } from './volume-operations.js';
 
 /**
@@ -25,10 +26,18 @@ import { snapshotOf, waitForSnapshot } from './volume-operations.js';
  */
 export async function deleteNode(ctx: AwsContext, spec: ClusterSpec, nodeId: string, policyOverride: DeletionPolicy | undefined, signal?: AbortSignal): Promise<DeleteNodeResult> {
   const nodeSpec = spec.nodes.find((n) => n.id === nodeId);
-  const policy = policyOverride ?? nodeSpec?.dataVolume.deletionPolicy ?? spec.dataVolume.deletionPolicy;
   const changes: ResourceChange[] = [];
 
   const group = await findNodeGroup(ctx, spec, nodeId, signal);
+  // A node the spec no longer lists keeps the policy it was last applied with: its group's tag,
+  // copied onto its volume before the group goes (a run that stops after that still finds it).
+  const volumes = nodeSpec || policyOverride ? [] : await findNodeVolumes(ctx, spec, nodeId, signal);
+  const fromGroup = nodeSpec || policyOverride ? undefined : recordedPolicy(group?.Tags);
+  const policy = policyOverride ?? nodeSpec?.dataVolume.deletionPolicy ?? fromGroup ?? volumes.map((v) => recordedPolicy(v.Tags)).find((p) => p !== undefined) ?? spec.dataVolume.deletionPolicy;
+  const untagged = fromGroup ? volumes.filter((v) => v.VolumeId && recordedPolicy(v.Tags) !== fromGroup).map((v) => v.VolumeId as string) : [];
+  if (untagged.length > 0) {
+    await ctx.call('CreateTags', (abortSignal) => ctx.ec2.send(new CreateTagsCommand({ Resources: untagged, Tags: [{ Key: TAG.deletionPolicy, Value: fromGroup as string }] }), { abortSignal }), { signal });
+  }
   if (group) {
     await ctx.call('DeleteAutoScalingGroup', (abortSignal) =>
       ctx.asg.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: groupName(spec.name, nodeId), ForceDelete: true }), { abortSignal }),
@@ -126,4 +135,10 @@ async function finalSnapshot(ctx: AwsContext, spec: ClusterSpec, nodeId: string,
     (await snapshotOf(ctx, spec, nodeId, volumeId, { description: `berth ${spec.name}/${nodeId}: final snapshot of ${volumeId}`, extraTags: { [TAG.finalSnapshotOf]: volumeId }, ...(signal && { signal }) })).snapshotId;
   await waitForSnapshot(ctx, snapshotId, signal);
   return snapshotId;
+}
+
+/** The deletion policy ensureNode recorded on the node's group (`berth:deletion-policy`), if any. */
+function recordedPolicy(tags: Parameters<typeof tagsToRecord>[0]): DeletionPolicy | undefined {
+  const v = tagsToRecord(tags)[TAG.deletionPolicy];
+  return v === 'retain' || v === 'snapshot' || v === 'delete' ? v : undefined;
 }

@@ -48,13 +48,13 @@ import { renderUserData } from './user-data.js';
  * user data carries the volume id, the group name and the hook name), group with its launch
  * hook, DNS records.
  */
-export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: string, signal?: AbortSignal, observed?: NodeObservation, keepTemplate = false): Promise<EnsureNodeResult> {
+export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: string, signal?: AbortSignal, observed?: NodeObservation, keepTemplate = false, membership?: 'joining' | 'member'): Promise<EnsureNodeResult> {
   const node = nodeSpecOf(spec, nodeId);
   if (spec.region !== ctx.config.region) {
     throw new BerthDriverError('EnsureNode', 'RegionMismatch', `cluster '${spec.name}' is in ${spec.region} but the driver was created for ${ctx.config.region}; create the driver with region '${spec.region}'`);
   }
   // A roll's hint: only the launch template changes (update-template.ts); null falls through.
-  if (observed) {
+  if (observed && !membership) {
     const fast = await updateTemplateOnly(ctx, spec, node, observed, signal);
     if (fast) return fast;
   }
@@ -69,12 +69,12 @@ export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: str
   const kept = keepTemplate && groupTemplateId ? await boundTemplate(ctx, spec, node, groupTemplateId, { eniId, volumeId }, signal) : null;
   if (kept) {
     changes.push({ resource: 'launch-template', action: 'unchanged', id: kept.id, detail: `${kept.name} (kept: the roll moves it)` });
-    await ensureGroup(ctx, spec, node, group, kept, changes, signal);
+    await ensureGroup(ctx, spec, node, group, kept, changes, signal, membership);
     await ensureDns(ctx, spec, node, changes, signal);
     return Object.freeze({ nodeId, revision: revisionFromTemplateName(kept.name) ?? revision, changes: Object.freeze(changes) });
   }
   const { template, templates } = await ensureTemplate(ctx, spec, node, revision, { eniId, volumeId }, groupTemplateId, changes, signal);
-  const previousTemplateId = await ensureGroup(ctx, spec, node, group, template, changes, signal);
+  const previousTemplateId = await ensureGroup(ctx, spec, node, group, template, changes, signal, membership);
   // Keep the template the group used until now (its instance may still be running from it, and
   // a failed replacement goes back to it) and the one before that; older ones go
   // (retire-templates.ts). A re-run, whose group is already on the new template, keeps the same.
@@ -389,6 +389,7 @@ async function ensureGroup(
   template: { id: string; name: string },
   changes: ResourceChange[],
   signal?: AbortSignal,
+  membership?: 'joining' | 'member',
 ): Promise<string | null> {
   const name = groupName(spec.name, node.id);
   const hookSpec = {
@@ -411,7 +412,7 @@ async function ensureGroup(
   }
   let createdGroup = false;
   if (!group) {
-    const tags = nodeTags(spec, node.id, { [TAG.launchHook]: LAUNCH_HOOK_NAME, [TAG.nodeIp]: node.ip }).map((t) => ({
+    const tags = nodeTags(spec, node.id, { [TAG.launchHook]: LAUNCH_HOOK_NAME, [TAG.nodeIp]: node.ip, ...groupStateTags(node, membership) }).map((t) => ({
       ...t,
       ResourceId: name,
       ResourceType: 'auto-scaling-group',
@@ -467,7 +468,7 @@ async function ensureGroup(
   if (createdGroup) changes.push({ resource: 'lifecycle-hook', action: 'created', id: hookId, detail: hookDetail });
   else changes.push({ resource: 'lifecycle-hook', action: hookOk ? 'unchanged' : hook ? 'updated' : 'created', id: hookId, detail: hookDetail });
 
-  if (group) await tagGroup(ctx, node, name, group, signal);
+  if (group) await tagGroup(ctx, node, name, group, signal, membership);
   return previousTemplateId;
 }
 
@@ -512,9 +513,9 @@ async function updateGroup(
  * `berth:node-ip` (groups made before it existed), which the node policy needs to let the
  * node complete its own launch.
  */
-async function tagGroup(ctx: AwsContext, node: NodeSpec, name: string, group: AutoScalingGroup, signal?: AbortSignal): Promise<void> {
+async function tagGroup(ctx: AwsContext, node: NodeSpec, name: string, group: AutoScalingGroup, signal?: AbortSignal, membership?: 'joining' | 'member'): Promise<void> {
   const have = tagsToRecord(group.Tags);
-  const want: Record<string, string> = { [TAG.launchHook]: LAUNCH_HOOK_NAME, [TAG.nodeIp]: node.ip };
+  const want: Record<string, string> = { [TAG.launchHook]: LAUNCH_HOOK_NAME, [TAG.nodeIp]: node.ip, ...groupStateTags(node, membership) };
   const missing = Object.entries(want).filter(([k, v]) => have[k] !== v);
   if (missing.length === 0) return;
   await ctx.call('CreateOrUpdateTags', (abortSignal) =>
@@ -574,4 +575,12 @@ async function ensureDns(ctx: AwsContext, spec: ClusterSpec, node: NodeSpec, cha
     }
   }
   await changeRecords(ctx, zone, batch, `berth ${spec.name}/${node.id}`, signal);
+}
+
+/**
+ * The group's record of the node's deletion policy (deleteNode follows it once the spec no longer
+ * lists the node) and, when a membership step says, its membership state (membership-run.ts).
+ */
+function groupStateTags(node: NodeSpec, membership: 'joining' | 'member' | undefined): Record<string, string> {
+  return { [TAG.deletionPolicy]: node.dataVolume.deletionPolicy, ...(membership && { [TAG.membership]: membership }) };
 }

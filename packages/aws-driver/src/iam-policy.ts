@@ -43,6 +43,12 @@ export interface IamPolicyOptions {
    * images the cluster runs now. Default: none.
    */
   readonly rollbackImages?: readonly string[];
+  /**
+   * Nodes the cluster still has in AWS that the spec no longer lists, until
+   * `apply({ removeNodes })` has removed them: their DNS records stay in the policy, so
+   * deleteNode may delete them (the record names are otherwise the spec's nodes only). Default: none.
+   */
+  readonly formerNodes?: readonly string[];
 }
 
 /** Resolved by IAM for each request from the caller's instance role credentials (see the node policy). */
@@ -169,12 +175,13 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       Condition: { StringEquals: { 'ec2:CreateAction': ['CreateNetworkInterface', 'CreateVolume', 'CreateLaunchTemplate', 'CreateSnapshot', 'RunInstances'] } },
     },
     {
-      // ensureNode tags a data volume made before berth:node-ip existed (the node policy needs it).
+      // ensureNode tags a data volume made before berth:node-ip existed (the node policy needs it);
+      // deleteNode copies a removed node's deletion policy onto its volume before its group goes.
       Sid: 'TagClusterVolumesWithNodeIp',
       Effect: 'Allow',
       Action: ['ec2:CreateTags'],
       Resource: ec2('volume'),
-      Condition: { ...onCluster('aws:ResourceTag'), 'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.nodeIp] } },
+      Condition: { ...onCluster('aws:ResourceTag'), 'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.nodeIp, TAG.deletionPolicy] } },
     },
     {
       // deleteNode (DeleteNetworkInterface, DeleteVolume, DeleteLaunchTemplate), ensureNode
@@ -267,7 +274,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
     });
   }
   if (spec.dns) {
-    const names = [spec.dns.clusterRecord, ...spec.nodes.map((n) => nodeRecordName(spec.dns!, n.id))].map(normalizeDnsName);
+    const names = [spec.dns.clusterRecord, ...spec.nodes.map((n) => nodeRecordName(spec.dns!, n.id)), ...(options.formerNodes ?? []).map((id) => nodeRecordName(spec.dns!, id))].map(normalizeDnsName);
     controller.push(
       {
         // ensureNode, setDns, deleteNode.

@@ -39,6 +39,16 @@ export const TAG = Object.freeze({
    * ensureNode keeps the group at min 0 / max 1 and never raises its desired capacity.
    */
   paused: 'berth:paused',
+  /**
+   * On the group: `joining` from its creation by a membership step (a node added to a running
+   * cluster) until the application took it in, then `member`. Absent: a member (membership.md).
+   */
+  membership: 'berth:membership',
+  /**
+   * On the group: the node's deletion policy as last applied. deleteNode follows it for a node
+   * the spec no longer lists, so removing a node keeps what its own policy keeps.
+   */
+  deletionPolicy: 'berth:deletion-policy',
 });
 
 /** The spec's security groups as the template records them (sorted, comma-separated). */

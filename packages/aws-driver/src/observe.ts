@@ -295,6 +295,7 @@ function toGroup(g: AutoScalingGroup, tags: Record<string, string>, activity: Ac
     lastActivityError:
       activity && (activity.StatusCode === 'Failed' || activity.StatusCode === 'Cancelled') ? (activity.StatusMessage ?? activity.Description ?? activity.StatusCode) : null,
     pausedAtMs: pausedAtOf(tags),
+    membership: tags[TAG.membership] === 'joining' ? 'joining' : tags[TAG.membership] === 'member' ? 'member' : null,
   };
 }
 

@@ -141,6 +141,11 @@ export interface EnsureNodeOptions extends DriverCallOptions {
    * batch). A node without one gets its template as usual.
    */
   readonly keepTemplate?: boolean;
+  /**
+   * The node's membership state to record on its group (`GroupObservation.membership`): set at
+   * the group's creation, updated on an existing group. Absent: left as it is.
+   */
+  readonly membership?: 'joining' | 'member';
 }
 
 /**

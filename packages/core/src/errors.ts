@@ -16,7 +16,8 @@ export type BerthErrorCode =
   | 'HOOK_FAILED'
   | 'HOOK_TIMEOUT'
   | 'DEPLOY_FAILED'
-  | 'NODE_OP_REFUSED';
+  | 'NODE_OP_REFUSED'
+  | 'MEMBERSHIP_REFUSED';
 
 export class BerthError extends Error {
   readonly code: BerthErrorCode;
@@ -209,5 +210,20 @@ export class BerthNodeRefusedError extends BerthError {
     super('NODE_OP_REFUSED', message, options);
     this.nodeId = nodeId;
     this.operation = operation;
+  }
+}
+
+/**
+ * A membership change (adding or removing a node) was refused or stopped: unsafe for the quorum,
+ * a roll holding the cluster, a node that never became healthy, a health gate that did not
+ * pass. `nodeId` names the node of the step; `done` lists the steps that completed before.
+ */
+export class BerthMembershipError extends BerthError {
+  readonly nodeId: string | null;
+  readonly done: readonly string[];
+  constructor(message: string, details: { nodeId?: string | null; done?: readonly string[]; cause?: unknown } = {}) {
+    super('MEMBERSHIP_REFUSED', message, { cause: details.cause });
+    this.nodeId = details.nodeId ?? null;
+    this.done = Object.freeze([...(details.done ?? [])]);
   }
 }

@@ -42,6 +42,31 @@ export interface RollHooks {
   confirmUnmanagedStopped?(nodeId: string, instanceId: string | null, ctx: HookContext): boolean | Promise<boolean>;
 }
 
+/**
+ * Application-level membership changes, called when the cluster grows or shrinks (`apply()` with
+ * nodes added to the spec, or `apply({ removeNodes })`). One node at a time, under the lease,
+ * each with its own timeout (`hookTimeoutsMs.addMember` / `.removeMember`). Both must be
+ * idempotent: a controller that crashed mid-change calls the hook again for the same node.
+ * Without them the application is taken to manage its membership itself (nodes join and leave
+ * on their own); Berth still goes one node at a time with the health gate between steps.
+ */
+export interface MembershipHooks {
+  /**
+   * The node's instance is InService and healthy: make it a voting member now (etcd
+   * `member add`, ZooKeeper `reconfig -add`, Kafka: nothing). Called before the health gate.
+   */
+  addMember?(nodeId: string, ctx: HookContext): void | Promise<void>;
+  /**
+   * Decommission the node: take it out of the membership and move its data off (etcd
+   * `member remove`, Kafka reassign partitions, Cassandra `nodetool decommission`). Its
+   * resources are deleted only once this returned and the rest of the cluster is healthy.
+   */
+  removeMember?(nodeId: string, ctx: HookContext): void | Promise<void>;
+}
+
+/** Every hook a controller takes: the roll's gates and the membership changes. */
+export type ClusterHooks = RollHooks & MembershipHooks;
+
 /** Where a roll holds: after its canary batch or at a checkpoint. */
 export interface RollHold {
   readonly kind: 'canary' | 'checkpoint';

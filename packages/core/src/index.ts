@@ -33,6 +33,7 @@ export {
   BerthAbortError,
   BerthHookError,
   BerthRollHaltedError,
+  BerthMembershipError,
   isAbortError,
   throwIfAborted,
 } from './errors.js';
@@ -77,6 +78,9 @@ export type {
   ObserveScope,
 } from './observation.js';
 export type { RollHooks, HookContext, RollHold } from './hooks.js';
+export type { MembershipHooks, ClusterHooks } from './hooks.js';
+export { planMembership, checkAddition, checkRemoval } from './plan/plan-membership.js';
+export type { MembershipPlan, MembershipStep, RemoveNodesOption } from './plan/plan-membership.js';
 export { quorumOf } from './plan/quorum.js';
 export type { QuorumMath } from './plan/quorum.js';
 export { nodeStatus, clusterStatuses, parseFailureReason } from './plan/node-status.js';
@@ -100,6 +104,7 @@ export { createController, Controller } from './controller/create-controller.js'
 export { DEFAULT_FRESHNESS_MS, DEFAULT_HOOK_TIMEOUTS_MS, ABORT_SETTLE_BOUND_MS } from './controller/roll-defaults.js';
 export type { HookName } from './controller/roll-defaults.js';
 export type { ControllerOptions, RollOptions, ApplyResult, ClusterStatus, WatchOptions } from './controller/create-controller.js';
+export type { ApplyOptions } from './controller/create-controller.js';
 export type { ControllerEvents, ControllerEventName } from './controller/events.js';
 export type { AdoptOptions, AdoptResult } from './controller/adopt-node.js';
 export type { RollReport, NodeReplacementReport, BatchReport } from './controller/roll-report.js';

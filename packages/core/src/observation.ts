@@ -79,6 +79,13 @@ export interface GroupObservation {
    * group tag): its group stays at 0 instances until `resumeNode()`. Null or absent: not paused.
    */
   readonly pausedAtMs?: number | null;
+  /**
+   * The node's place in the application's membership, as the group's `berth:membership` tag
+   * records it: `joining` from the group's creation by a membership step until `addMember`
+   * and the health gate passed, then `member`. Null or absent: a member (a node the cluster was
+   * created with, or a group made before the tag existed).
+   */
+  readonly membership?: 'joining' | 'member' | null;
 }
 
 export interface EniObservation {

@@ -7,7 +7,7 @@ import { createUnmanagedInstance, type UnmanagedInstance, type UnmanagedInstance
  * The policies Berth generates for a cluster (`AwsDriver.iamPolicyFor`), with the images of
  * revisions it may go back to (`rollbackImages`).
  */
-export type PolicySource = (spec: ClusterSpec, options: { readonly rollbackImages: readonly string[] }) => { readonly controller: unknown; readonly node: unknown };
+export type PolicySource = (spec: ClusterSpec, options: { readonly rollbackImages: readonly string[]; readonly formerNodes?: readonly string[] }) => { readonly controller: unknown; readonly node: unknown };
 
 /** A target group of the simulated account (`SimAccount.createTargetGroup`), and the load balancer that puts it in use. */
 export interface SimTargetGroupOptions {
@@ -64,6 +64,8 @@ export class SimAccount {
   readonly #prepared = new WeakSet<ClusterSpec>();
   /** Cluster names whose policies were attached, with the documents (to detect a changed spec). */
   readonly #attached = new Map<string, string>();
+  /** Every node id each cluster's prepared specs named (formerNodes). */
+  readonly #nodeIds = new Map<string, Set<string>>();
   /** Every image each cluster's prepared specs named: a roll may go back to them (rollbackImages). */
   readonly #images = new Map<string, Set<string>>();
   /** Roles whose policies a test or user replaced: prepare() never attaches generated ones to them. */
@@ -118,6 +120,13 @@ export class SimAccount {
     // stay allowed, so a failed replacement can go back (restoreLaunchTemplate).
     const rollbackImages = [...known].filter((i) => !images.has(i)).sort();
     for (const image of images) known.add(image);
+    // Likewise for a smaller spec: nodes earlier specs listed keep their records in the policy
+    // until they are removed (formerNodes), as an operator shrinking a cluster does.
+    const nodeIds = new Set(spec.nodes.map((n) => n.id));
+    const knownNodes = this.#nodeIds.get(spec.name) ?? new Set<string>();
+    this.#nodeIds.set(spec.name, knownNodes);
+    const formerNodes = [...knownNodes].filter((id) => !nodeIds.has(id)).sort();
+    for (const id of nodeIds) knownNodes.add(id);
     if (spec.keyName !== null && !state.keyPairs.has(spec.keyName)) state.keyPairs.set(spec.keyName, { name: spec.keyName });
     for (const n of spec.nodes) if (n.dataVolume.kmsKeyId !== null) this.addKmsKey(n.dataVolume.kmsKeyId);
     if (spec.dns) this.#ctx.route53.ensureZone(spec.dns.hostedZoneId, zoneNameFor(spec));
@@ -136,7 +145,7 @@ export class SimAccount {
     });
     iam.ensureInstanceProfile(spec.iamInstanceProfile, spec.iamInstanceProfile);
     if (options.policies !== false) {
-      const generated = this.#policies(spec, { rollbackImages });
+      const generated = this.#policies(spec, { rollbackImages, ...(formerNodes.length > 0 && { formerNodes }) });
       const t = this.#transform;
       const docs = t ? { controller: t('controller', generated.controller, spec), node: t('node', generated.node, spec) } : generated;
       const key = JSON.stringify(docs);
@@ -146,7 +155,8 @@ export class SimAccount {
         if (!this.#overridden.has(spec.iamInstanceProfile)) iam.putRolePolicy(spec.iamInstanceProfile, `berth-${spec.name}-node`, docs.node);
       }
     }
-    for (const n of spec.nodes) this.#ctx.app.register(n.id);
+    // The nodes a cluster is first created with form its membership; later ones join through addMember.
+    this.#ctx.app.form(spec.name, spec.nodes.map((n) => n.id));
     this.#prepared.add(spec);
   }
 

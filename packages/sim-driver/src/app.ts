@@ -13,6 +13,20 @@ export interface AppMemberStatus {
   readonly partitioned: boolean;
   /** Last log index persisted on the node's volume. */
   readonly lastIndex: number;
+  /**
+   * A voting member: counted in the majority. A node that started without being added
+   * (`addMember`) or that was removed (`removeMember`) replicates but does not vote.
+   */
+  readonly voter: boolean;
+}
+
+/** A membership change the application would not have survived well, recorded (not refused). */
+export interface UnsafeMembershipEvent {
+  readonly atMs: number;
+  readonly nodeId: string;
+  /** `voter-deleted`: the node's resources went while it was still a voting member (no `removeMember` first). */
+  readonly kind: 'voter-deleted';
+  readonly voters: number;
 }
 
 /** A member started on a volume that had lost what its node had written (or a volume was deleted). */
@@ -36,11 +50,17 @@ export interface AppStatus {
   /** Committed entries that no volume holds any more, or that an election truncated. */
   readonly lostCommitted: number;
   readonly dataLoss: readonly DataLossEvent[];
+  /** A majority of the voting members. */
   readonly quorumSize: number;
+  /** The voting members, sorted. */
+  readonly voters: readonly string[];
+  /** Membership changes made in an unsafe order. */
+  readonly unsafeMembership: readonly UnsafeMembershipEvent[];
 }
 
 interface Member {
   readonly nodeId: string;
+  voter: boolean;
   instanceId: string | null;
   volume: SimVolume | null;
   up: boolean;
@@ -71,6 +91,8 @@ export class QuorumApp {
   #electionEv: QueuedEvent | null = null;
   #writerStarted = false;
   readonly #leaderListeners: Array<() => void> = [];
+  readonly #formed = new Set<string>();
+  readonly #unsafe: UnsafeMembershipEvent[] = [];
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
@@ -85,7 +107,15 @@ export class QuorumApp {
   }
 
   get quorumSize(): number {
-    return Math.floor(this.#members.size / 2) + 1;
+    return Math.floor(this.#voters().length / 2) + 1;
+  }
+
+  #voters(): Member[] {
+    return [...this.#members.values()].filter((m) => m.voter);
+  }
+
+  #healthyVoters(): number {
+    return this.#voters().filter((m) => m.healthy && this.#connected(m)).length;
   }
 
   #lastIndex(m: Member): number {
@@ -96,11 +126,23 @@ export class QuorumApp {
     return m.up && !m.partitioned;
   }
 
-  /** Adds a node to the membership (what the configure step lists as peers). */
-  register(nodeId: string): void {
+  /**
+   * A cluster's first membership, from the spec its nodes were created with (what the configure
+   * step lists as peers): every node a voter. Once per cluster name: nodes a later spec adds
+   * start as non-voters until `addMember`.
+   */
+  form(clusterName: string, nodeIds: readonly string[]): void {
+    if (this.#formed.has(clusterName)) return;
+    this.#formed.add(clusterName);
+    for (const id of nodeIds) this.register(id, true);
+  }
+
+  /** Adds a node to the membership: a voter, or a non-voting learner that replicates. */
+  register(nodeId: string, voter = false): void {
     if (this.#members.has(nodeId)) return;
     this.#members.set(nodeId, {
       nodeId,
+      voter,
       instanceId: null,
       volume: null,
       up: false,
@@ -111,20 +153,68 @@ export class QuorumApp {
       timerEv: null,
       healthyListeners: [],
     });
-    this.#ctx.trace.record('app.member-added', { nodeId, members: this.#members.size });
+    // `members` of app.member-added is the voting membership (the chaos checkers' quorum denominator).
+    this.#ctx.trace.record(voter ? 'app.member-added' : 'app.learner-added', { nodeId, members: voter ? this.#voters().length : this.#members.size, voters: this.#voters().length });
     if (!this.#writerStarted) {
       this.#writerStarted = true;
       this.#scheduleWrite();
     }
   }
 
+  /**
+   * The node's network identity is gone (its ENI deleted). A non-voter simply leaves; a voter
+   * that was never removed stays in the configuration, down for good — the majority still
+   * counts it — and the unsafe order is recorded.
+   */
   deregister(nodeId: string): void {
     const m = this.#members.get(nodeId);
     if (!m) return;
+    if (m.voter) {
+      const ev: UnsafeMembershipEvent = { atMs: this.#now, nodeId, kind: 'voter-deleted', voters: this.#voters().length };
+      this.#unsafe.push(ev);
+      this.#ctx.trace.record('app.voter-deleted', { ...ev });
+      if (m.instanceId) this.stopMember(nodeId, m.instanceId, 'node deleted');
+      return;
+    }
     this.#ctx.scheduler.cancel(m.timerEv);
     this.#members.delete(nodeId);
     this.#ctx.trace.record('app.member-removed', { nodeId, members: this.#members.size });
     if (this.#leaderId === nodeId) this.#loseLeader('leader removed');
+  }
+
+  /**
+   * `addMember` the way a strict reconfiguration works (etcd `--strict-reconfig-check`): the
+   * change needs a leader, and after it a majority of the bigger voting membership must be
+   * healthy (the new node counted when it is caught up). Idempotent for a voter.
+   */
+  addMember(nodeId: string): void {
+    const m = this.#members.get(nodeId);
+    if (!m) throw new Error(`addMember ${nodeId}: no such node has started; start it before adding it`);
+    if (m.voter) return;
+    if (!this.available()) throw new Error(`addMember ${nodeId}: the cluster has no leader with a quorum; a membership change cannot commit`);
+    const after = Math.floor((this.#voters().length + 1) / 2) + 1;
+    const healthy = this.#healthyVoters() + (this.isHealthy(nodeId) ? 1 : 0);
+    if (healthy < after) throw new Error(`addMember ${nodeId}: ${healthy} healthy voters after it, ${after} needed: it would lose the quorum`);
+    m.voter = true;
+    this.#ctx.trace.record('app.member-added', { nodeId, members: this.#voters().length, voters: this.#voters().length });
+  }
+
+  /**
+   * `removeMember` as a real application decommissions: needs a leader, and the voters that stay
+   * must hold a healthy majority of the smaller membership. The node stops voting (and leading);
+   * its process runs on until the node is deleted. Idempotent for a non-voter.
+   */
+  removeMember(nodeId: string): void {
+    const m = this.#members.get(nodeId);
+    if (!m || !m.voter) return;
+    if (!this.available()) throw new Error(`removeMember ${nodeId}: the cluster has no leader with a quorum; a membership change cannot commit`);
+    const remaining = this.#voters().filter((v) => v !== m);
+    const after = Math.floor(remaining.length / 2) + 1;
+    const healthy = remaining.filter((v) => v.healthy && this.#connected(v)).length;
+    if (remaining.length === 0 || healthy < after) throw new Error(`removeMember ${nodeId}: ${healthy} healthy voters would remain, ${after} needed: it would lose the quorum`);
+    m.voter = false;
+    this.#ctx.trace.record('app.member-removed', { nodeId, members: this.#members.size, voters: remaining.length });
+    if (this.#leaderId === nodeId) this.#loseLeader(`leader ${nodeId} removed from the membership`);
   }
 
   /** The member process starts on `instanceId` with the node's mounted volume. */
@@ -237,6 +327,7 @@ export class QuorumApp {
         healthy: m.healthy && this.#connected(m),
         partitioned: m.partitioned,
         lastIndex: this.#lastIndex(m),
+        voter: m.voter,
       }));
     return {
       leaderId: this.#leaderId,
@@ -247,14 +338,16 @@ export class QuorumApp {
       lostCommitted: this.#lostCommitted,
       dataLoss: [...this.#dataLoss],
       quorumSize: this.quorumSize,
+      voters: this.#voters()
+        .map((m) => m.nodeId)
+        .sort(),
+      unsafeMembership: [...this.#unsafe],
     };
   }
 
   available(): boolean {
     if (this.#leaderId === null) return false;
-    let n = 0;
-    for (const m of this.#members.values()) if (m.healthy && this.#connected(m)) n++;
-    return n >= this.quorumSize;
+    return this.#healthyVoters() >= this.quorumSize;
   }
 
   /** Available, and every up member is caught up. */
@@ -306,7 +399,7 @@ export class QuorumApp {
   #maybeScheduleElection(): void {
     if (this.#leaderId !== null || this.#electionEv !== null) return;
     let reachable = 0;
-    for (const m of this.#members.values()) if (this.#connected(m)) reachable++;
+    for (const m of this.#members.values()) if (m.voter && this.#connected(m)) reachable++;
     if (reachable < this.quorumSize) return;
     this.#electionEv = this.#ctx.scheduler.after(draw(this.#ctx.rng.app, this.#ctx.options.timings.appElectionTimeoutMs), 'app election', () => {
       this.#electionEv = null;
@@ -316,10 +409,13 @@ export class QuorumApp {
 
   #elect(): void {
     if (this.#leaderId !== null) return;
-    const reachable = [...this.#members.values()].filter((m) => this.#connected(m));
-    if (reachable.length < this.quorumSize) return;
-    let candidates = reachable.filter((m) => m.noCandidateUntilMs <= this.#now);
-    if (candidates.length === 0) candidates = reachable;
+    const connected = [...this.#members.values()].filter((m) => this.#connected(m));
+    // Voters elect (and only a voter leads); every connected member then follows the leader.
+    const voters = connected.filter((m) => m.voter);
+    if (voters.length < this.quorumSize) return;
+    const reachable = connected;
+    let candidates = voters.filter((m) => m.noCandidateUntilMs <= this.#now);
+    if (candidates.length === 0) candidates = voters;
     const best = Math.max(...candidates.map((m) => this.#lastIndex(m)));
     const top = candidates.filter((m) => this.#lastIndex(m) === best).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
     const leader = this.#ctx.rng.app.pick(top);

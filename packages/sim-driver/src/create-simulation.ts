@@ -1,5 +1,5 @@
 import { createAwsDriver, type AwsDriver } from '@berth/aws-driver';
-import { createPrng, type Clock, type Prng, type RollHooks } from '@berth/core';
+import { createPrng, type Clock, type ClusterHooks, type Prng } from '@berth/core';
 import { SimAccount } from './account.js';
 import { AgentHost } from './agent.js';
 import { QuorumApp, type AppStatus } from './app.js';
@@ -77,7 +77,7 @@ export interface Simulation {
   readonly world: SimWorld;
   readonly faults: SimFaults;
   readonly app: SimApp;
-  readonly hooks: RollHooks;
+  readonly hooks: ClusterHooks;
   /** Runs `fn` under virtual time and returns (or throws) what it does. Loads the IAM evaluator first. */
   run<T>(fn: () => T | Promise<T>, options?: RunOptions): Promise<T>;
   /** Called with every new trace entry (e.g. continuous invariant checks). Returns an unsubscribe. */

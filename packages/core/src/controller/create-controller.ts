@@ -1,9 +1,11 @@
 import EventEmitter from 'eventemitter3';
 import { createActor, fromPromise, toPromise } from 'xstate';
 import type { Clock } from '../clock.js';
-import type { Driver, EnsureNodeResult } from '../driver.js';
-import { BerthAbortError, BerthConfigError, BerthError, BerthLockError, BerthRollHaltedError, isAbortError, throwIfAborted, type ConfigIssue } from '../errors.js';
-import type { RollHooks } from '../hooks.js';
+import type { DeleteNodeResult, Driver, EnsureNodeResult } from '../driver.js';
+import { BerthAbortError, BerthConfigError, BerthError, BerthLockError, BerthMembershipError, BerthRollHaltedError, isAbortError, throwIfAborted, type ConfigIssue } from '../errors.js';
+import type { ClusterHooks, MembershipHooks, RollHooks } from '../hooks.js';
+import { planMembership, validateRemoveNodes, type MembershipPlan, type RemoveNodesOption } from '../plan/plan-membership.js';
+import { MembershipRun, validateMembershipOptions } from './membership-run.js';
 import type { NodeMachineEmitted } from '../machines/node-machine.js';
 import type { ClusterObservation } from '../observation.js';
 import { planApply, type ApplyPlan } from '../plan/plan-apply.js';
@@ -36,7 +38,8 @@ export interface ControllerOptions {
   readonly spec: ClusterSpec;
   readonly driver: Driver;
   readonly clock: Clock;
-  readonly hooks?: RollHooks;
+  /** The roll's gates and the membership hooks (`addMember`, `removeMember`). */
+  readonly hooks?: ClusterHooks;
   /** Who holds the lock while this controller acts. Default `berth-<n>@<clock time>`. */
   readonly holderId?: string;
   /**
@@ -110,8 +113,28 @@ export interface RollOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What `apply()` is allowed to do beyond converging the spec's nodes. */
+export interface ApplyOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * Remove nodes that are in AWS but no longer in the spec: `true` for all of them, or the list
+   * of node ids (each must be out of the spec). Without it such nodes stay, reported by
+   * `plan()`, `status()` and `ApplyResult.membership.notRemoved`: a node is never deleted just
+   * because the spec lost it.
+   */
+  readonly removeNodes?: RemoveNodesOption;
+  /** Membership hooks (and `clusterHealthy`) for this call, on top of the controller's. */
+  readonly hooks?: MembershipHooks & Pick<RollHooks, 'clusterHealthy'>;
+  /** How long a node being added may take to be InService and healthy. Default 1 800 000 ms. */
+  readonly joinTimeoutMs?: number;
+  /** How long the health gate around a membership step may stay closed. Default 600 000 ms. */
+  readonly healthTimeoutMs?: number;
+}
+
 export interface ApplyResult {
   readonly nodes: readonly EnsureNodeResult[];
+  /** Membership steps done (one node at a time), and the nodes outside the spec left alone. */
+  readonly membership?: { readonly added: readonly string[]; readonly removed: readonly DeleteNodeResult[]; readonly notRemoved: readonly string[] };
   readonly dnsRecords: readonly string[];
   readonly resized: readonly { nodeId: string; fromGiB: number; toGiB: number }[];
   /** Data volumes whose modification (size, type, IOPS, throughput) apply() started. */
@@ -147,6 +170,12 @@ export interface ClusterStatus {
   readonly paused: readonly string[];
   /** Nodes booting longer than the default stuck bound (`watch()`'s `stuckAfterMs` default), with why. */
   readonly stuck: readonly StuckNode[];
+  /**
+   * Membership not settled: spec nodes still to add (no group yet, or tagged `joining`), and
+   * nodes in AWS the spec no longer lists (`apply({ removeNodes })` removes them). Either one
+   * makes `converged` false and a roll refuse.
+   */
+  readonly membership: { readonly joining: readonly string[]; readonly orphans: readonly string[] };
 }
 
 export interface WatchOptions {
@@ -189,7 +218,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   readonly clock: Clock;
   readonly holderId: string;
   readonly sessionId: string;
-  readonly #hooks: RollHooks;
+  readonly #hooks: ClusterHooks;
   readonly #lockTtlMs: number;
   readonly #pollIntervalMs: number;
   readonly #freshnessMs: number;
@@ -198,6 +227,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   readonly #lease: LeaseKeeper;
   #rollActor: { send(e: { type: 'pause' } | { type: 'resume' }): void; getSnapshot(): { value: unknown } } | null = null;
   #rollRun: RollRun | null = null;
+  /** A membership change runs in this process (a roll refuses meanwhile). */
+  #membershipBusy = false;
 
   constructor(options: ControllerOptions) {
     super();
@@ -242,9 +273,10 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
    * to create: `apply()` first) and the apply steps.
    */
   async plan(
-    options: Pick<RollOptions, 'maxUnavailable' | 'hooks' | 'waves' | 'tolerateAzLoss' | 'skip' | 'canary' | 'bakeMs' | 'checkpoints'> & { signal?: AbortSignal } = {},
-  ): Promise<ClusterPlan & { apply: ApplyPlan; roll: RollPlan | null; observation: ClusterObservation }> {
+    options: Pick<RollOptions, 'maxUnavailable' | 'hooks' | 'waves' | 'tolerateAzLoss' | 'skip' | 'canary' | 'bakeMs' | 'checkpoints'> & { signal?: AbortSignal; removeNodes?: RemoveNodesOption } = {},
+  ): Promise<ClusterPlan & { apply: ApplyPlan; roll: RollPlan | null; observation: ClusterObservation; membership: MembershipPlan }> {
     const holds = resolveHoldPolicy(options);
+    validateRemoveNodes(this.spec, options.removeNodes);
     const observation = await this.driver.observe(this.spec, { scope: 'full', signal: options.signal });
     const hooks = { ...this.#hooks, ...options.hooks };
     const signal = options.signal ?? new AbortController().signal;
@@ -256,13 +288,14 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       tolerateAzLoss: options.tolerateAzLoss ?? true,
       skip: new Set(options.skip ?? []),
       holds,
+      removeNodes: options.removeNodes,
     } as const;
     const cluster = planCluster(observation, this.spec, policy);
     // Nodes still to create are apply()'s work, not a reason to halt: the roll has no step yet.
     const roll = cluster.nodes.some((n) => n.action === 'create')
       ? null
       : planRoll(observation, this.spec, { ...policy, replacementTimeoutMs: Infinity, inFlight: new Map(), ignoreFailuresBeforeMs: 0 }, this.clock.now());
-    return { ...cluster, apply: planApply(observation, this.spec), roll, observation };
+    return { ...cluster, apply: planApply(observation, this.spec), roll, observation, membership: cluster.membership ?? planMembership(observation, this.spec, options) };
   }
 
   /**
@@ -270,18 +303,27 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
    * node's launch template moves to a new revision here only when the node has no running
    * instance of another revision; otherwise the roll moves it with the node's own batch.
    */
-  async apply(options: { signal?: AbortSignal } = {}): Promise<ApplyResult> {
+  async apply(options: ApplyOptions = {}): Promise<ApplyResult> {
     const signal = options.signal;
+    validateRemoveNodes(this.spec, options.removeNodes);
+    validateMembershipOptions(options);
     await this.#lease.acquire(signal);
     try {
       const observation = await this.driver.observe(this.spec, { scope: 'full', signal });
       const plan = planApply(observation, this.spec);
       const volumes = await decideVolumeChanges(this.driver, this.spec, plan, this.clock.now(), signal);
+      // Nodes added to or removed from a running cluster go one at a time (membership-run.ts).
+      const membership = planMembership(observation, this.spec, { removeNodes: options.removeNodes });
+      if (membership.steps.length > 0 && this.#rollRun) {
+        throw new BerthMembershipError(`Membership change refused: a roll runs in this controller (${membership.steps.map((s) => `${s.kind} ${s.nodeId}`).join(', ')} wait for it to end); a roll and a membership change never overlap. Nothing was changed.`, { nodeId: membership.steps[0]?.nodeId ?? null });
+      }
+      const joining = new Set(membership.joining);
       const nodes: EnsureNodeResult[] = [];
       // Nodes still to adopt are adopt()'s: an ENI created here would find the node's IP taken.
       const adopting = pendingAdoption(this.spec, observation);
       for (const step of plan.nodes) {
         if (adopting.has(step.nodeId)) continue;
+        if (joining.has(step.nodeId)) continue;
         await this.#lease.ensure(signal, this.#callLeaseMs);
         // A node running another revision keeps its template: the roll moves it with the node's batch.
         const result = await this.driver.ensureNode(this.spec, step.nodeId, { signal, keepTemplate: step.leftToRoll });
@@ -292,9 +334,29 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         await this.#lease.ensure(signal, this.#callLeaseMs);
         await this.driver.modifyVolume(this.spec, c.nodeId, c.target, { signal });
       }
-      if (plan.dns.length > 0) {
+      let dns = plan.dns;
+      let changed: { added: readonly string[]; removed: readonly DeleteNodeResult[] } = { added: [], removed: [] };
+      if (membership.steps.length > 0) {
+        this.#membershipBusy = true;
+        try {
+          const hooks = { ...this.#hooks, ...options.hooks };
+          const run = new MembershipRun(
+            { spec: this.spec, driver: this.driver, clock: this.clock, hooks, hookRunner: new HookRunner(this.clock, this.spec, this.#hookTimeoutsMs), lease: this.#lease, emit: (name, e) => (this.emit as (n: typeof name, e: unknown) => boolean)(name, e), pollIntervalMs: this.#pollIntervalMs, callLeaseMs: this.#callLeaseMs, freshnessMs: this.#freshnessMs },
+            { removeNodes: options.removeNodes, joinTimeoutMs: options.joinTimeoutMs ?? 1_800_000, healthTimeoutMs: options.healthTimeoutMs ?? 600_000 },
+            signal ?? new AbortController().signal,
+          );
+          const out = await run.run(observation);
+          nodes.push(...out.created);
+          changed = out;
+        } finally {
+          this.#membershipBusy = false;
+        }
+        // The cluster record follows the membership as it is now.
+        dns = planApply(await this.driver.observe(this.spec, { scope: 'full', signal }), this.spec).dns;
+      }
+      if (dns.length > 0) {
         await this.#lease.ensure(signal, this.#callLeaseMs);
-        await this.driver.setDns(this.spec, plan.dns, { signal });
+        await this.driver.setDns(this.spec, dns, { signal });
       }
       // Healthy instances the load balancer is missing join it (booting ones: watch() or the next apply()).
       const gate = this.#targetGate();
@@ -306,7 +368,18 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         await gate.register(missing, callSignal);
       }
       const waiting = [...adopting].map((id) => `node ${id}: not provisioned, its spec adopts an existing network interface and volume: run adopt('${id}') (docs/adopt.md)`);
-      return { nodes, dnsRecords: plan.dns.map((r) => r.name), resized: plan.resizes.filter((r) => volumes.perform.some((c) => c.nodeId === r.nodeId)), volumesModified: volumes.perform, volumesUnderWay: volumes.underWay, registered: missing.map((m) => ({ nodeId: m.nodeId, instanceId: m.instanceId, targetGroupArns: m.targetGroupArns })), warnings: [...plan.warnings, ...waiting] };
+      const notFound = Array.isArray(options.removeNodes) ? options.removeNodes.filter((id) => !membership.orphans.includes(id)) : [];
+      const warnings = [...plan.warnings, ...waiting, ...membership.warnings, ...(notFound.length > 0 ? [`removeNodes names ${notFound.join(', ')}, which ${notFound.length === 1 ? 'is' : 'are'} not in AWS (already removed?)`] : [])];
+      return {
+        nodes,
+        dnsRecords: dns.map((r) => r.name),
+        resized: plan.resizes.filter((r) => volumes.perform.some((c) => c.nodeId === r.nodeId)),
+        volumesModified: volumes.perform,
+        volumesUnderWay: volumes.underWay,
+        registered: missing.map((m) => ({ nodeId: m.nodeId, instanceId: m.instanceId, targetGroupArns: m.targetGroupArns })),
+        warnings,
+        membership: { added: changed.added, removed: changed.removed, notRemoved: membership.notRemoved },
+      };
     } finally {
       await this.#lease.release(ABORT_SETTLE_BOUND_MS);
     }
@@ -480,6 +553,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   async roll(options: RollOptions = {}): Promise<RollReport> {
     const outer = options.signal;
     throwIfAborted(outer);
+    if (this.#membershipBusy) throw new BerthMembershipError('Roll refused: a membership change (apply() adding or removing a node) runs in this controller; a roll and a membership change never overlap. Roll once apply() has finished.');
     // Bad options fail here, before the lock or any call.
     const holds = resolveHoldPolicy(options);
     const hooks: RollHooks = { ...this.#hooks, ...options.hooks };
@@ -818,6 +892,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const outdated = nodes.filter((n) => n.outdated).map((n) => n.nodeId);
     const applyPlan = planApply(observation, this.spec);
     const pendingResizes = applyPlan.resizes;
+    const m = planMembership(observation, this.spec);
+    const membership = { joining: m.joining, orphans: m.orphans };
     const l = extra.lease;
     return {
       clusterName: this.spec.name,
@@ -828,12 +904,13 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       pendingResizes,
       pendingVolumeChanges: applyPlan.volumeChanges,
       volumeRefusals: applyPlan.volumeRefusals,
-      converged: outdated.length === 0 && healthy === nodes.length && applyPlan.volumeChanges.length === 0 && applyPlan.volumeRefusals.length === 0,
+      converged: outdated.length === 0 && healthy === nodes.length && applyPlan.volumeChanges.length === 0 && applyPlan.volumeRefusals.length === 0 && membership.joining.length === 0 && membership.orphans.length === 0,
       leader: extra.leader,
       lock: l && l.expiresAtMs > this.clock.now() ? { holder: l.holder, session: l.session, expiresAtMs: l.expiresAtMs, mine: l.session === this.sessionId } : null,
       roll: this.rollProgress,
       paused: nodes.filter((n) => n.paused).map((n) => n.nodeId),
       stuck: nodes.map((n) => stuckNode(n, observation.observedAtMs, defaultStuckAfterMs(this.spec))).filter((n): n is StuckNode => n !== null),
+      membership,
     };
   }
 

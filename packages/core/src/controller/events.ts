@@ -64,6 +64,18 @@ export interface ControllerEvents {
   'node.adopting': { nodeId: string; eniId: string; volumeId: string; instanceId: string | null; atMs: number };
   /** The node took over the ENI and volume and its first instance under Berth is InService and healthy. */
   'node.adopted': { nodeId: string; eniId: string; volumeId: string; fromInstanceId: string | null; instanceId: string; atMs: number };
+  /**
+   * A membership step starts: the node joins (`sizeBefore` → `sizeAfter` members, `quorumAfter`
+   * the majority then). `resumed`: its group was already there, tagged `joining` (a change a
+   * controller started and did not finish).
+   */
+  'member.adding': { nodeId: string; sizeBefore: number; sizeAfter: number; quorumAfter: number; resumed: boolean; atMs: number };
+  /** The node is healthy, `addMember` returned, the health gate passed: it is a member. */
+  'member.added': { nodeId: string; size: number; quorum: number; durationMs: number; atMs: number };
+  /** A node the spec no longer lists leaves: `removeMember` next (`resumed`: only its deletion was left). */
+  'member.removing': { nodeId: string; sizeBefore: number; sizeAfter: number; quorumAfter: number; resumed: boolean; atMs: number };
+  /** `removeMember` returned, the health gate passed, and the node's resources went per its deletion policy. */
+  'member.removed': { nodeId: string; size: number; quorum: number; changes: readonly { resource: string; action: string; id: string; detail?: string }[]; snapshotId: string | null; durationMs: number; atMs: number };
   'roll.halted': {
     reason: string;
     nodeId: string | null;

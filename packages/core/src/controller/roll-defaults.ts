@@ -10,7 +10,7 @@
  */
 export const DEFAULT_FRESHNESS_MS = 10_000;
 
-export type HookName = 'isLeader' | 'clusterHealthy' | 'beforeReplace' | 'afterReplace' | 'approve' | 'confirmUnmanagedStopped';
+export type HookName = 'isLeader' | 'clusterHealthy' | 'beforeReplace' | 'afterReplace' | 'approve' | 'confirmUnmanagedStopped' | 'addMember' | 'removeMember';
 
 /**
  * How long each hook may run before the roll halts naming the hook and the node. The hook's
@@ -24,6 +24,8 @@ export const DEFAULT_HOOK_TIMEOUTS_MS: Readonly<Record<HookName, number>> = Obje
   approve: 60_000,
   // The hook may stop or terminate the unmanaged instance itself and wait for it.
   confirmUnmanagedStopped: 1_800_000,
+  addMember: 600_000,
+  removeMember: 3_600_000,
 });
 
 /**

@@ -1,6 +1,7 @@
 import { planVolumeChanges, type VolumeChange } from './plan-volume-changes.js';
 import { quorumOf } from './quorum.js';
 import type { ConfigIssue } from '../errors.js';
+import { orphanIds } from './plan-membership.js';
 import type { DnsRecordSet } from '../driver.js';
 import { liveInstances, type ClusterObservation } from '../observation.js';
 import { computeRevision } from '../revision.js';
@@ -82,7 +83,10 @@ export function planApply(observation: ClusterObservation, spec: ClusterSpec): A
   const dns: DnsRecordSet[] = [];
   if (spec.dns && observation.dnsRecords) {
     const have = new Map(observation.dnsRecords.map((r) => [normName(r.name), r]));
-    for (const want of desiredDnsRecords(spec)) {
+    // A node the spec lost stays in the cluster record until it is removed (apply({ removeNodes })).
+    const orphanIps = orphanIds(spec, observation).flatMap((id) => (observation.nodes[id]?.eni ? [observation.nodes[id].eni.ip] : []));
+    const wanted = desiredDnsRecords(spec).map((r, i) => (i === 0 && orphanIps.length > 0 ? { ...r, values: [...new Set([...r.values, ...orphanIps])].sort() } : r));
+    for (const want of wanted) {
       const got = have.get(normName(want.name));
       const same = got && got.ttl === spec.dns.ttl && [...got.values].sort().join(',') === [...want.values].sort().join(',');
       if (!same) dns.push(want);

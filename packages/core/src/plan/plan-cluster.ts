@@ -3,6 +3,7 @@ import { computeRevision } from '../revision.js';
 import type { ClusterSpec } from '../spec/cluster-spec.js';
 import { clusterStatuses, type NodeStatus } from './node-status.js';
 import { planApply, type ApplyPlan } from './plan-apply.js';
+import { planMembership, type MembershipPlan, type RemoveNodesOption } from './plan-membership.js';
 import { nextBatch, replacementOrder } from './plan-roll.js';
 import { quorumOf } from './quorum.js';
 import { canaryCap, holdDue, NO_HOLDS, type HoldDue, type HoldPolicy } from './roll-holds.js';
@@ -73,6 +74,8 @@ export interface ClusterPlan {
   readonly noChanges: boolean;
   /** Whether any node of the cluster exists yet (false: every node is to create). */
   readonly exists: boolean;
+  /** Nodes added or removed one at a time, and nodes in AWS the spec no longer lists (`planMembership`). */
+  readonly membership?: MembershipPlan;
 }
 
 export interface ClusterPlanPolicy {
@@ -83,6 +86,8 @@ export interface ClusterPlanPolicy {
   readonly skip?: ReadonlySet<string>;
   /** Canary, checkpoints and bake time (`resolveHoldPolicy`). Default none. */
   readonly holds?: HoldPolicy;
+  /** Which nodes outside the spec `apply()` would remove (`ApplyOptions.removeNodes`). Default none. */
+  readonly removeNodes?: RemoveNodesOption;
 }
 
 /**
@@ -166,7 +171,9 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
     const action = batchOf.has(n.id) ? 'replace' : r || applySteps.has(n.id) ? 'update' : 'none';
     return { nodeId: n.id, az: n.az, action, batch: batchOf.get(n.id) ?? null, leader: n.id === policy.leaderId, changes };
   });
-  const noChanges = nodes.every((n) => n.action === 'none') && apply.dns.length === 0 && apply.volumeRefusals.length === 0;
+  const membership = planMembership(observation, spec, { removeNodes: policy.removeNodes });
+  warnings.push(...membership.warnings);
+  const noChanges = nodes.every((n) => n.action === 'none') && apply.dns.length === 0 && apply.volumeRefusals.length === 0 && membership.steps.length === 0;
   return {
     clusterName: spec.name,
     size: q.size,
@@ -189,6 +196,7 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
     warnings,
     noChanges,
     exists: statuses.some((st) => st.provisioned),
+    membership,
   };
 }
 
@@ -225,6 +233,18 @@ export function formatPlan(plan: ClusterPlan): string {
     }
     lines.push('');
   }
+  const steps = plan.membership?.steps ?? [];
+  if (steps.length > 0) {
+    lines.push('Membership, one node at a time (each step waits for every member to be healthy and clusterHealthy):');
+    steps.forEach((m, i) => {
+      const what =
+        m.kind === 'add'
+          ? `+ add ${m.nodeId}${m.stage === 'join' ? ' (created, still joining: continue)' : ''}: create, wait InService and healthy, addMember, health gate`
+          : `- remove ${m.nodeId}${m.stage === 'delete' ? ' (decommissioned already: delete what is left)' : ''}: ${m.stage === 'delete' ? '' : 'removeMember, health gate, '}delete its resources per its deletion policy`;
+      lines.push(`  ${String(i + 1).padStart(2)}. ${what}  (${m.sizeBefore} → ${m.sizeAfter} members, quorum ${m.quorumAfter})`);
+    });
+    lines.push('');
+  }
   const s = plan.schedule;
   if (s.batches.length > 0) {
     const cap = s.effectiveMaxUnavailable < s.requestedMaxUnavailable ? ` (maxUnavailable ${s.requestedMaxUnavailable} → ${s.effectiveMaxUnavailable}: ${s.capped.join('; ')})` : ` (maxUnavailable ${s.requestedMaxUnavailable})`;
@@ -246,6 +266,8 @@ export function formatPlan(plan: ClusterPlan): string {
   const parts = [`${create} to create`, `${replace} to replace${replace > 0 ? ` in ${s.batches.length} batch${s.batches.length === 1 ? '' : 'es'}` : ''}`, `${update} to update in place`];
   const vc = plan.volumeChanges.length;
   if (vc > 0) parts.push(`${vc} volume${vc === 1 ? '' : 's'} to modify (online, by apply())`);
+  const removals = steps.filter((m) => m.kind === 'remove').length;
+  if (removals > 0) parts.push(`${removals} to remove`);
   lines.push(`Plan: ${parts.join(', ')}.`);
   for (const r of plan.volumeRefusals) lines.push('', `Refused (apply() stops before any call): ${r.message}`);
   for (const w of plan.warnings) lines.push('', `Warning: ${w}`);

@@ -2,6 +2,7 @@ import type { ClusterObservation } from '../observation.js';
 import type { ClusterSpec } from '../spec/cluster-spec.js';
 import { clusterStatuses, type NodeStatus } from './node-status.js';
 import { quorumOf, type QuorumMath } from './quorum.js';
+import { membershipBlock } from './plan-membership.js';
 
 /** A replacement this controller started and has not seen finish. */
 export interface InFlightReplacement {
@@ -48,7 +49,7 @@ export type RollAction =
       readonly nodeIds: readonly string[];
       readonly phase: string | null;
       readonly lastError: string | null;
-      readonly code: 'FAILED' | 'TIMEOUT' | 'NOT_PROVISIONED' | 'PAUSED';
+      readonly code: 'FAILED' | 'TIMEOUT' | 'NOT_PROVISIONED' | 'PAUSED' | 'MEMBERSHIP';
     }
   | { readonly type: 'done' };
 
@@ -109,6 +110,10 @@ export function planRoll(observation: ClusterObservation, spec: ClusterSpec, pol
       lastError: null,
     });
   }
+
+  // A roll never overlaps a membership change (a node joining, a node the spec lost): planMembership.
+  const membership = membershipBlock(observation, spec);
+  if (membership) return plan({ type: 'halt', code: 'MEMBERSHIP', reason: membership.reason, nodeId: membership.nodeIds[0] ?? null, nodeIds: membership.nodeIds, phase: null, lastError: null });
 
   // A node that failed on the desired revision halts everything: the next node would fail too.
   const failed = firstFailure(statuses, policy);

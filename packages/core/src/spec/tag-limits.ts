@@ -9,7 +9,9 @@ export const AWS_TAGS_PER_RESOURCE = 50;
  * with `Name`, `berth:cluster` and `berth:node` (names.ts, nodeTags), and a launch template
  * also with `berth:revision`, `berth:eni-id`, `berth:volume-id`, `berth:security-groups` and
  * `berth:previous-template` (ensure-node.ts): 8. Others carry fewer (an instance 5 with the
- * bootstrap's `berth:phase`, a data volume 5, a group 5, 6 while paused with `berth:paused`). test/spec/tag-budget.test.ts rolls a
+ * bootstrap's `berth:phase`, a data volume 6 with the `berth:deletion-policy` deleteNode may
+ * copy onto it, a group 8 with `berth:deletion-policy`, `berth:membership` and, while paused,
+ * `berth:paused`). test/spec/tag-budget.test.ts rolls a
  * simulated cluster with {@link USER_TAGS_MAX} tags and counts every resource's tags, so a new
  * Berth tag that breaks this budget fails there.
  */
