@@ -1,3 +1,4 @@
+import { setCapacityMarket } from './spot-capacity.js';
 import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, ObserveScope, TargetGroupObservation, WaitForChangeOptions } from '@berth/core';
 import { createAwsContext, type AwsContext } from './aws-context.js';
 import { resolveAwsDriverConfig, type AwsDriverOptions, type ResolvedAwsDriverConfig } from './aws-driver-options.js';
@@ -150,6 +151,10 @@ class AwsDriverImpl implements AwsDriver {
 
   completeLifecycle(spec: ClusterSpec, nodeId: string, instanceId: string, result: 'CONTINUE' | 'ABANDON', options: { signal?: AbortSignal } = {}) {
     return completeLifecycle(this.#ctx, spec, nodeId, instanceId, result, options.signal);
+  }
+
+  setCapacityMarket(spec: ClusterSpec, nodeId: string, market: 'spot' | 'on-demand', options: { signal?: AbortSignal } = {}) {
+    return setCapacityMarket(this.#ctx, spec, nodeId, market, options.signal);
   }
 
   restoreLaunchTemplate(spec: ClusterSpec, nodeId: string, to: { readonly launchTemplateId: string; readonly launchTemplateVersion: string }, options: { signal?: AbortSignal } = {}) {

@@ -76,7 +76,8 @@ describe('iamPolicyFor', () => {
   it('grants the controller exactly the actions the driver calls, plus those AWS checks on its behalf', () => {
     // With a key pair: preflight's DescribeKeyPairs is granted only when the spec names one.
     // With a load balancer: the target-group calls are granted only when the spec names groups.
-    const all = iamPolicyFor(defineCluster({ ...input(), keyName: 'ops', loadBalancer: { targetGroupArns: [TG] } }), { accountId: '123456789012', changeQueue: true }).controller;
+    // With spot nodes: DeleteTags (the end of an on-demand fallback) is granted only then.
+    const all = iamPolicyFor(defineCluster({ ...input(), keyName: 'ops', loadBalancer: { targetGroupArns: [TG] }, capacity: { spot: true } }), { accountId: '123456789012', changeQueue: true }).controller;
     const granted = new Set(all.Statement.flatMap((s) => s.Action));
     const called = driverOperations();
     // What AWS authorises as another action than the call's name, or checks on the caller's behalf.

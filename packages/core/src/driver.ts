@@ -184,6 +184,13 @@ export interface Driver {
     options?: DriverCallOptions,
   ): Promise<readonly ResourceChange[]>;
 
+  /**
+   * Moves a spot node's group to on-demand launches (the fallback when spot capacity is missing)
+   * or back to spot, keeping the state on the cloud (a group tag) so that a new controller sees
+   * it. Does not touch the running instance. Only with `capabilities.spot`.
+   */
+  setCapacityMarket?(spec: ClusterSpec, nodeId: string, market: 'spot' | 'on-demand', options?: DriverCallOptions): Promise<EnsureNodeResult>;
+
   /** Grows the node's data volume (EBS volumes only grow). */
   resizeVolume(spec: ClusterSpec, nodeId: string, sizeGiB: number, options?: DriverCallOptions): Promise<void>;
 

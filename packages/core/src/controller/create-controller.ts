@@ -2,7 +2,7 @@ import EventEmitter from 'eventemitter3';
 import { createActor, fromPromise, toPromise } from 'xstate';
 import type { Clock } from '../clock.js';
 import type { Driver, EnsureNodeResult } from '../driver.js';
-import { BerthAbortError, BerthError, BerthLockError, BerthRollHaltedError, isAbortError, throwIfAborted } from '../errors.js';
+import { BerthAbortError, BerthCapabilityError, BerthError, BerthLockError, BerthRollHaltedError, isAbortError, throwIfAborted } from '../errors.js';
 import type { RollHooks } from '../hooks.js';
 import type { NodeMachineEmitted } from '../machines/node-machine.js';
 import type { ClusterObservation } from '../observation.js';
@@ -26,6 +26,7 @@ import { diffCounts, type RollRecorder, type RollReport } from './roll-report.js
 import { leaderOf, RollRun, type RollProgress } from './roll-run.js';
 import { MAX_WAIT_MS } from './wait-for-progress.js';
 import { TargetGate } from './target-gate.js';
+import { capacityStep } from './capacity-step.js';
 
 export interface ControllerOptions {
   readonly spec: ClusterSpec;
@@ -173,6 +174,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
 
   constructor(options: ControllerOptions) {
     super();
+    // Spot nodes need a driver that can launch spot: refused here, before any call.
+    const spotNode = options.spec.nodes.find((n) => n.capacity.spot);
+    if (spotNode && !options.driver.capabilities.spot) throw new BerthCapabilityError('spot', options.driver.name, `Spot capacity (node ${spotNode.id}: capacity.spot)`);
     this.spec = options.spec;
     this.clock = options.clock;
     const n = ++controllerCount;
@@ -497,6 +501,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const lostAt = new Map<string, number>();
     const stuckReported = new Set<string>();
     const preempted = new Set<string>();
+    const spotMissing = new Map<string, number>();
     const gate = this.#targetGate();
     let atRisk = false;
     let lastFullMs = -Infinity;
@@ -552,6 +557,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
           });
           continue;
         }
+        // Spot nodes: fall back to on-demand, or back to spot (capacity-step.ts).
+        await capacityStep(this.#capacityDeps(spotMissing), obs, signal);
         if (full) {
           lastFullMs = now;
           const drift = repairDns ? planApply(obs, spec).dns : [];
@@ -577,6 +584,10 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     } finally {
       tracker.stop();
     }
+  }
+
+  #capacityDeps(spotMissing: Map<string, number>) {
+    return { spotMissing, spec: this.spec, driver: this.driver, clock: this.clock, lease: this.#lease, hooks: this.#hooks, hookRunner: new HookRunner(this.clock, this.spec, this.#hookTimeoutsMs), freshnessMs: this.#freshnessMs, callLeaseMs: this.#callLeaseMs, emit: <K extends keyof ControllerEvents>(name: K, e: ControllerEvents[K]) => void (this.emit as (n: K, e: ControllerEvents[K]) => boolean)(name, e) };
   }
 
   /**

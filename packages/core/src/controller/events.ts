@@ -34,6 +34,12 @@ export interface ControllerEvents {
   /** `watch()` replaces a node AWS announced will go, before its deadline. */
   'node.preempting': { nodeId: string; instanceId: string; kind: string; deadlineMs: number | null; atMs: number };
   'node.stuck': { nodeId: string; phase: string; sinceMs: number; atMs: number };
+  /**
+   * A spot node's group moved to on-demand (spot capacity missing for `capacity.fallbackAfterSec`)
+   * or back to spot (`watch()`, docs/spot.md); `replacedInstanceId`: the on-demand instance a
+   * return to spot replaces.
+   */
+  'node.capacity': { nodeId: string; market: 'spot' | 'on-demand'; reason: string; replacedInstanceId: string | null; atMs: number };
   'quorum.at-risk': { down: readonly string[]; tolerance: number; atMs: number };
   'quorum.restored': { atMs: number };
   'dns.repaired': { records: readonly string[]; atMs: number };

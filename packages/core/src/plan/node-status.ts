@@ -84,11 +84,12 @@ export function nodeStatus(
     current.ec2State === 'running' &&
     current.healthStatus === 'Healthy' &&
     current.phase !== 'failed';
-  const healthy = serving && !disruption;
+  // `stopping`: a spot node's watcher saw the interruption notice and is stopping the member.
+  const healthy = serving && !disruption && current.phase !== 'stopping';
   let state: NodeState;
   if (!group) state = 'absent';
   else if (current?.phase === 'failed') state = 'failed';
-  else if (serving && disruption) state = 'interrupted';
+  else if (serving && (disruption || current.phase === 'stopping')) state = 'interrupted';
   else if (healthy) state = 'in-service';
   else if (current) state = current.lifecycleState === 'InService' ? 'healthy' : (current.phase ?? 'launching');
   else if (leaving.length > 0) state = 'replacing';

@@ -141,6 +141,12 @@ export class RuntimeDriver implements Driver {
     if (!inner.restoreLaunchTemplate) return Promise.reject(new BerthCapabilityError('restoreLaunchTemplate', inner.name, 'Rolling a node back to its last good launch template'));
     return this.#call('restoreLaunchTemplate', options.signal, (signal) => (inner.restoreLaunchTemplate as NonNullable<Driver['restoreLaunchTemplate']>).call(inner, spec, nodeId, to, { signal }));
   }
+  /** A spot node's group to on-demand or back to spot; a rejected `BerthCapabilityError` without `capabilities.spot`. */
+  setCapacityMarket(spec: ClusterSpec, nodeId: string, market: 'spot' | 'on-demand', options: DriverCallOptions = {}): Promise<EnsureNodeResult> {
+    const inner = this.inner;
+    if (!inner.capabilities.spot || !inner.setCapacityMarket) return Promise.reject(new BerthCapabilityError('spot', inner.name, `Switching node ${nodeId} to ${market}`));
+    return this.#call('setCapacityMarket', options.signal, (signal) => (inner.setCapacityMarket as NonNullable<Driver['setCapacityMarket']>).call(inner, spec, nodeId, market, { signal }));
+  }
   /** A target-group call, or a rejected `BerthCapabilityError` naming what needed it. */
   #lb<T>(operation: string, what: string, signal: AbortSignal | undefined, fn: (inner: Required<Pick<Driver, 'describeTargetGroups' | 'registerTargets' | 'deregisterTargets'>>, signal: AbortSignal) => Promise<T>): Promise<T> {
     const inner = this.inner;

@@ -122,6 +122,7 @@ function resolve(p: ParsedClusterInput): ClusterSpec {
       ...(n.dataVolume?.throughputMiBps !== undefined && { throughputMiBps: n.dataVolume.throughputMiBps }),
       ...(n.dataVolume?.snapshotId !== undefined && { snapshotId: n.dataVolume.snapshotId }),
     },
+    capacity: { ...p.capacity, ...Object.fromEntries(Object.entries(n.capacity ?? {}).filter(([, v]) => v !== undefined)) },
   }));
   return {
     name: p.name,
@@ -141,6 +142,7 @@ function resolve(p: ParsedClusterInput): ClusterSpec {
     bootstrap: p.bootstrap,
     tags: p.tags,
     quorum: p.quorum,
+    capacity: p.capacity,
   };
 }
 
