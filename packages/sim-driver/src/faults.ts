@@ -1,5 +1,6 @@
 import type { Phase } from '@berth/core';
 import type { SimContext } from './sim-context.js';
+import { spotWatcherNotice } from './spot-watcher.js';
 import type { SimInstance, SimInstanceEvent } from './world/entities.js';
 
 export interface ApiErrorsFault {
@@ -103,6 +104,8 @@ export function createFaults(ctx: SimContext): SimFaults {
         resources: [`arn:${a.partition}:ec2:${a.region}:${a.accountId}:instance/${inst.id}`],
         detail: { 'instance-id': inst.id, 'instance-action': 'terminate' },
       });
+      // SPOT-4: a spot node's watcher sees the notice in instance metadata and stops the member.
+      spotWatcherNotice(ctx, inst);
       ctx.scheduler.after(ctx.options.timings.spotNoticeMs, `spot terminate ${inst.id}`, () => {
         ctx.ec2.lose(inst.id, 'Server.SpotInstanceTermination: Spot instance termination');
       });

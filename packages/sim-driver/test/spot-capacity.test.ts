@@ -11,13 +11,13 @@ import { provision, retrying, until } from './helpers.js';
 const MIN = 60_000;
 
 function spotSetup(seed: number, capacity: Record<string, unknown> = {}) {
-  const sim = createSimulation({ seed, profile: 'fast', spot: 'templates' });
+  const sim = createSimulation({ seed, profile: 'fast', spot: 'templates', timings: { spotNoticeMs: 120_000 } });
   const spec = defineCluster({ ...simulatedClusterInput({ nodes: 3 }), capacity: { spot: true, fallbackAfterSec: 300, spotRetryAfterSec: 1800, ...capacity } });
   return { sim, spec };
 }
 
 describe('spot capacity', () => {
-  it('a spot node launches spot from its template and keeps its ENI, IP and data volume', async () => {
+  it('SPOT-1: a spot node launches spot from its template and keeps its ENI, IP and data volume', async () => {
     const { sim, spec } = spotSetup(31);
     await sim.run(async () => {
       await provision(sim, spec);
@@ -43,7 +43,7 @@ describe('spot capacity', () => {
     expect(sim.driver.apiCallCounts()).toEqual({});
   });
 
-  it('spot capacity missing in the AZ: the node falls back to on-demand after fallbackAfterSec, a new controller keeps the fallback, and it returns to spot after spotRetryAfterSec under the lease with quorum', async () => {
+  it('SPOT-3: spot capacity missing in the AZ: the node falls back to on-demand after fallbackAfterSec, a new controller keeps the fallback, and it returns to spot after spotRetryAfterSec under the lease with quorum', async () => {
     const { sim, spec } = spotSetup(33);
     const az = spec.nodes.find((n) => n.id === 'demo-2')?.az as string;
     const events: { name: string; e: unknown }[] = [];
@@ -109,6 +109,34 @@ describe('spot capacity', () => {
     expect(sim.account.iamDenials()).toEqual([]);
   });
 
+  it('an interruption: the watcher tags `stopping` (observe() shows it), runs the pre-stop step and unmounts before EC2 takes the instance; the node recovers on spot', async () => {
+    // No watch() here: its graceful replacement (beforeReplace, then replaceInstance) would take
+    // the instance before the on-instance watcher acts; this is the watcher's path alone.
+    const { sim, spec } = spotSetup(35);
+    await sim.run(async () => {
+      await provision(sim, spec);
+      const old = sim.world.currentInstance('demo-3')?.id as string;
+      sim.faults.spotInterrupt('demo-3');
+      // The controller's look shows the phase the watcher tagged (berth:phase = stopping).
+      const seen = async () => (await retrying(sim, () => sim.driver.observe(spec, { scope: 'instances' }))).nodes['demo-3']?.instances.find((i) => i.instanceId === old)?.phase;
+      await until(sim, async () => (await seen()) === 'stopping', 'stopping seen', 1_000, 120_000);
+      await until(sim, () => {
+        const cur = sim.world.currentInstance('demo-3');
+        return !!cur && cur.id !== old && cur.lifecycleState === 'InService' && cur.tags['berth:phase'] === 'in-service';
+      }, 'demo-3 recovered');
+      const trace = sim.trace.filter((e) => e.instanceId === old).map((e) => e.kind);
+      expect(trace.indexOf('agent.pre-stop')).toBeGreaterThan(-1);
+      expect(trace.indexOf('agent.unmounted')).toBeGreaterThan(trace.indexOf('agent.pre-stop'));
+      // Unmounted before EC2 terminated it.
+      const unmountedAt = sim.trace.find((e) => e.kind === 'agent.unmounted' && e.instanceId === old)?.atMs as number;
+      const gone = sim.trace.find((e) => e.kind === 'instance.state' && e.instanceId === old && e['to'] === 'shutting-down')?.atMs as number;
+      expect(unmountedAt).toBeLessThan(gone);
+      expect(sim.world.currentInstance('demo-3')?.spot).toBe(true);
+      expect(sim.world.volumeOf('demo-3')?.attachment?.instanceId).toBe(sim.world.currentInstance('demo-3')?.id);
+    });
+    expect(sim.account.iamDenials()).toEqual([]);
+  });
+
   it('the return to spot waits while another node is down (quorum)', async () => {
     const { sim, spec } = spotSetup(34, { spotRetryAfterSec: 300 });
     const az = spec.nodes.find((n) => n.id === 'demo-1')?.az as string;
@@ -126,9 +154,11 @@ describe('spot capacity', () => {
       sim.faults.markImageBad(spec.image, { phase: 'configuring', reason: 'held down for the test' });
       sim.faults.killInstance('demo-3');
       const since = sim.clock.now();
-      await sim.clock.sleep(10 * MIN);
-      expect(events.filter((e) => e.market === 'spot')).toEqual([]);
-      expect(sim.clock.now() - since).toBeGreaterThanOrEqual(10 * MIN);
+      // Past spotRetryAfterSec (300 s) since the fall-back: the return is due, but quorum does not allow it.
+      await sim.clock.sleep(6 * MIN);
+      expect(events.map((e) => e.market)).toEqual(['on-demand']);
+      expect(sim.clock.now() - (events[0]?.atMs ?? Infinity)).toBeGreaterThan(300_000);
+      expect(sim.clock.now() - since).toBeGreaterThanOrEqual(6 * MIN);
       stop.abort();
       await watching;
     });
