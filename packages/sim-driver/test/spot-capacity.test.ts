@@ -5,7 +5,8 @@
 // lease); the fallback state lives on the group, so a new controller keeps it.
 import { BerthCapabilityError, createController, defineCluster, type ControllerEvents } from '@berth/core';
 import { describe, expect, it } from 'vitest';
-import { createSimulation, simulatedClusterInput } from '../src/index.js';
+import { DeleteTagsCommand } from '@aws-sdk/client-auto-scaling';
+import { CONTROLLER_ROLE, createSimulation, simulatedClusterInput } from '../src/index.js';
 import { provision, retrying, until } from './helpers.js';
 
 const MIN = 60_000;
@@ -135,6 +136,19 @@ describe('spot capacity', () => {
       expect(sim.world.volumeOf('demo-3')?.attachment?.instanceId).toBe(sim.world.currentInstance('demo-3')?.id);
     });
     expect(sim.account.iamDenials()).toEqual([]);
+  });
+
+  it('IAM-18: the controller policy of a spot cluster lets it delete only the fallback tag of its groups', async () => {
+    const { sim, spec } = spotSetup(36);
+    await sim.run(async () => {
+      for (const n of spec.nodes) await retrying(sim, () => sim.driver.ensureNode(spec, n.id));
+      await retrying(sim, () => sim.driver.setCapacityMarket(spec, 'demo-1', 'on-demand'));
+      await retrying(sim, () => sim.driver.setCapacityMarket(spec, 'demo-1', 'spot'));
+      const asController = sim.awsAs(CONTROLLER_ROLE).autoScaling;
+      const group = sim.world.group('demo', 'demo-1')?.name as string;
+      await expect(asController.send(new DeleteTagsCommand({ Tags: [{ ResourceId: group, ResourceType: 'auto-scaling-group', Key: 'berth:node-ip' }] }))).rejects.toThrow(/not authorized to perform: autoscaling:DeleteTags/);
+    });
+    expect(sim.account.iamDenials().map((d) => d.action)).toEqual(['autoscaling:DeleteTags']);
   });
 
   it('the return to spot waits while another node is down (quorum)', async () => {
