@@ -1,5 +1,5 @@
 import { setCapacityMarket } from './spot-capacity.js';
-import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, ObserveScope, TargetGroupObservation, WaitForChangeOptions } from '@berth/core';
+import type { ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, EnsureNodeResult, LockDriver, ObserveScope, TargetGroupObservation, WaitForChangeOptions } from '@berth/core';
 import { createAwsContext, type AwsContext } from './aws-context.js';
 import { resolveAwsDriverConfig, type AwsDriverOptions, type ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { deleteChangeQueue, ensureChangeQueue, queueNameFor, receiveChanges, type ChangeQueueResult, type DeleteChangeQueueResult } from './change-queue.js';
@@ -34,6 +34,11 @@ export interface AwsDriver extends Driver {
    * `ensureNode` call it).
    */
   ensureChangeQueue(spec: ClusterSpec, options?: { signal?: AbortSignal }): Promise<ChangeQueueResult>;
+  /**
+   * A spot node's group to on-demand launches (its `-od` template, the group tagged
+   * `berth:on-demand-since`) or back to spot; the running instance stays (spot-capacity.ts).
+   */
+  setCapacityMarket(spec: ClusterSpec, nodeId: string, market: 'spot' | 'on-demand', options?: { signal?: AbortSignal }): Promise<EnsureNodeResult>;
   /** Deletes the cluster's rule and queue. Nothing else does: `deleteNode` leaves them alone. Idempotent. */
   deleteChangeQueue(spec: ClusterSpec, options?: { signal?: AbortSignal }): Promise<DeleteChangeQueueResult>;
   /** Only with the `changeQueue` option: one long poll of the cluster's queue. */
