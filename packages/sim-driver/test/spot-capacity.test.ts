@@ -36,6 +36,24 @@ describe('spot capacity', () => {
     expect(sim.account.iamDenials()).toEqual([]);
   });
 
+  it('turning spot on makes every node outdated: plan() shows capacity.spot false → true, and a roll moves them to spot one batch at a time', async () => {
+    const sim = createSimulation({ seed: 37, profile: 'fast', spot: 'templates' });
+    const onDemand = defineCluster(simulatedClusterInput({ nodes: 3 }));
+    const spot = defineCluster({ ...simulatedClusterInput({ nodes: 3 }), capacity: { spot: true } });
+    await sim.run(async () => {
+      await provision(sim, onDemand);
+      expect(sim.world.currentInstance('demo-1')?.spot).toBe(false);
+      const c = createController({ spec: spot, driver: sim.driver, clock: sim.clock });
+      const plan = await c.plan();
+      expect(plan.nodes.map((n) => [n.nodeId, n.action, n.changes.find((x) => x.field === 'capacity.spot')])).toEqual(
+        ['demo-1', 'demo-2', 'demo-3'].map((id) => [id, 'replace', { field: 'capacity.spot', from: 'false', to: 'true' }]),
+      );
+      await c.roll();
+      expect(spot.nodes.map((n) => sim.world.currentInstance(n.id)?.spot)).toEqual([true, true, true]);
+    });
+    expect(sim.account.iamDenials()).toEqual([]);
+  });
+
   it('a spec asking for spot on a driver without capabilities.spot is refused before any call', () => {
     const sim = createSimulation({ seed: 32, profile: 'fast' });
     const spec = defineCluster({ ...simulatedClusterInput({ nodes: 3 }), nodes: simulatedClusterInput({ nodes: 3 }).nodes.map((n, i) => (i === 1 ? { ...n, capacity: { spot: true } } : n)) });
@@ -157,7 +175,7 @@ describe('spot capacity', () => {
     const events: ControllerEvents['node.capacity'][] = [];
     await sim.run(async () => {
       await provision(sim, spec);
-      sim.faults.spotCapacity(az, 20 * MIN);
+      sim.faults.spotCapacity(az, 6 * MIN); // long enough for the fall-back (300 s) only
       sim.faults.killInstance('demo-1');
       const c = createController({ spec, driver: sim.driver, clock: sim.clock, pollIntervalMs: 10_000 });
       c.on('node.capacity', (e) => events.push(e));
