@@ -60,6 +60,7 @@ const phaseColor: Record<Phase, Parameters<typeof styleText>[0]> = {
   attaching: 'yellow',
   mounting: 'yellow',
   configuring: 'yellow',
+  stopping: 'magenta',
   joining: 'cyan',
   healthy: 'cyan',
   'in-service': 'green',

@@ -29,6 +29,9 @@ DEVICE_WAIT_SEC="${BERTH_DEVICE_WAIT_SEC:-120}"
 HEALTH_INTERVAL_SEC="${BERTH_HEALTH_INTERVAL_SEC:-10}"
 WAIT_POLL_SEC="${BERTH_WAIT_POLL_SEC:-15}"
 AWS_ATTEMPTS="${BERTH_AWS_ATTEMPTS:-5}"
+# Spot interruption watcher (docs/spot.md).
+UMOUNT_CMD="${BERTH_UMOUNT_CMD:-umount}"
+SPOT_POLL_SEC="${BERTH_SPOT_POLL_SEC:-5}"
 export AWS_PAGER=''
 
 # ---- Data (from the generated block above; checked here) -----------------------------------
@@ -46,6 +49,9 @@ done
 BERTH_VOLUME_ID="${BERTH_VOLUME_ID:-}"
 BERTH_CONFIGURE_SCRIPT="${BERTH_CONFIGURE_SCRIPT:-}"
 BERTH_HEALTH_SCRIPT="${BERTH_HEALTH_SCRIPT:-}"
+BERTH_SPOT="${BERTH_SPOT:-}"
+BERTH_PRE_STOP_SCRIPT="${BERTH_PRE_STOP_SCRIPT:-}"
+BERTH_PRE_STOP_TIMEOUT_SEC="${BERTH_PRE_STOP_TIMEOUT_SEC:-60}"
 if ! declare -p BERTH_FILE_PATHS >/dev/null 2>&1; then
   BERTH_FILE_PATHS=() BERTH_FILE_MODES=() BERTH_FILE_OWNERS=() BERTH_FILE_CONTENTS=()
 fi
@@ -503,6 +509,73 @@ run_steps() {
   set_phase healthy
 }
 
+# ---- Spot interruption watcher ---------------------------------------------------------------
+# A spot node installs a systemd unit that runs this same script as `spot-watch`: it polls the
+# instance metadata for the interruption notice (spot/instance-action: 404 until EC2 decides,
+# then two minutes ahead), and then tags the phase `stopping`, runs the pre-stop script under
+# its timeout and unmounts the data volume, so the member stops cleanly before EC2 takes the
+# instance. No AWS call but the tag; no internet.
+install_spot_watcher() {
+  local self="$STATE_DIR/node-bootstrap.sh" unit="$SYSTEMD_DIR/berth-spot-watcher.service"
+  [[ $BERTH_SPOT == 1 ]] || return 0
+  if ! { cp "$0" "$self" && chmod 0700 "$self"; }; then
+    log "warning: could not keep a copy of the bootstrap for the spot watcher"
+    return 0
+  fi
+  mkdir -p "$SYSTEMD_DIR" || { log "warning: could not create $SYSTEMD_DIR"; return 0; }
+  cat >"$unit" <<UNIT || { log "warning: could not write $unit"; return 0; }
+[Unit]
+Description=Berth spot interruption watcher ($BERTH_CLUSTER/$BERTH_NODE_ID)
+After=network-online.target
+
+[Service]
+Type=simple
+ExecStart=/bin/bash $self spot-watch
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  if ! { "$SYSTEMCTL_CMD" daemon-reload && "$SYSTEMCTL_CMD" enable --now berth-spot-watcher.service; }; then
+    log "warning: could not start the spot watcher"
+    return 0
+  fi
+  log "spot watcher installed ($unit)"
+}
+
+# Prints the notice and returns 0 once EC2 announced the interruption; 1 while it has not.
+spot_notice() {
+  local code out="$STATE_DIR/spot-action.json"
+  code=$(curl -sS --noproxy '*' --connect-timeout 2 --max-time 5 -o "$out" -w '%{http_code}'     -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" "$IMDS_ENDPOINT/latest/meta-data/spot/instance-action" 2>/dev/null) || code=000
+  case $code in
+    200) cat "$out"; return 0 ;;
+    401) imds_token || true ;; # the token expired
+  esac
+  return 1
+}
+
+spot_watch() {
+  local notice rc
+  mkdir -p "$STATE_DIR"
+  REGION=$BERTH_SPEC_REGION
+  imds_token || { log "spot watcher: no IMDSv2 token"; exit 1; }
+  until notice=$(spot_notice); do "$SLEEP_CMD" "$SPOT_POLL_SEC"; done
+  log "spot interruption notice: $notice"
+  INSTANCE_ID=$(imds_get meta-data/instance-id) || INSTANCE_ID=''
+  [[ -n $INSTANCE_ID ]] && set_phase stopping
+  export BERTH_CLUSTER BERTH_NODE_ID BERTH_INSTANCE_ID=$INSTANCE_ID BERTH_DATA_DIR=$BERTH_MOUNT_PATH BERTH_SPOT_NOTICE=$notice
+  if [[ -n $BERTH_PRE_STOP_SCRIPT ]]; then
+    run_user_script pre-stop "$BERTH_PRE_STOP_TIMEOUT_SEC" "$BERTH_PRE_STOP_SCRIPT"
+    rc=$?
+    ((rc == 0)) || log "pre-stop script exited $rc$( ((rc == 124 || rc == 137)) && echo " (ran longer than ${BERTH_PRE_STOP_TIMEOUT_SEC}s)")"
+  fi
+  sync
+  if "$UMOUNT_CMD" "$BERTH_MOUNT_PATH"; then log "unmounted $BERTH_MOUNT_PATH"; else log "warning: could not unmount $BERTH_MOUNT_PATH"; fi
+  printf '%s\n' stopped >"$STATE_DIR/spot-watch"
+  exit 0
+}
+
 # onFailure 'wait': keep the instance (and the heartbeats) until an operator decides.
 wait_for_repair() {
   log "waiting for manual repair: touch $STATE_DIR/retry to run the steps again, $STATE_DIR/abandon to give up"
@@ -526,6 +599,7 @@ wait_for_repair() {
 # ---- Main -------------------------------------------------------------------------------------
 main() {
   local reason rc
+  [[ ${1:-} == spot-watch ]] && spot_watch
   mkdir -p "$STATE_DIR" && chmod 0700 "$STATE_DIR" || exit 1
   exec 9>"$STATE_DIR/lock"
   if ! flock -n 9; then
@@ -543,6 +617,7 @@ main() {
     BERTH_REGION=$REGION BERTH_DATA_DIR=$BERTH_MOUNT_PATH
   log "instance $INSTANCE_ID in $AZ ($REGION)"
 
+  install_spot_watcher
   trap 'stop_heartbeats' EXIT
   log "group $ASG_NAME, launch hook $HOOK_NAME"
   start_heartbeats

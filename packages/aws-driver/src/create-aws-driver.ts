@@ -1,4 +1,5 @@
-import type { AdoptionSource, ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, LockDriver, ObserveScope, TargetGroupObservation, VolumeModificationRecord, VolumeTarget, WaitForChangeOptions } from '@berth/core';
+import { setCapacityMarket } from './spot-capacity.js';
+import type { AdoptionSource, ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, EnsureNodeResult, LockDriver, ObserveScope, TargetGroupObservation, VolumeModificationRecord, VolumeTarget, WaitForChangeOptions } from '@berth/core';
 import { createAwsContext, type AwsContext } from './aws-context.js';
 import { resolveAwsDriverConfig, type AwsDriverOptions, type ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { deleteChangeQueue, ensureChangeQueue, queueNameFor, receiveChanges, type ChangeQueueResult, type DeleteChangeQueueResult } from './change-queue.js';
@@ -36,6 +37,11 @@ export interface AwsDriver extends Driver {
    * `ensureNode` call it).
    */
   ensureChangeQueue(spec: ClusterSpec, options?: { signal?: AbortSignal }): Promise<ChangeQueueResult>;
+  /**
+   * A spot node's group to on-demand launches (its `-od` template, the group tagged
+   * `berth:on-demand-since`) or back to spot; the running instance stays (spot-capacity.ts).
+   */
+  setCapacityMarket(spec: ClusterSpec, nodeId: string, market: 'spot' | 'on-demand', options?: { signal?: AbortSignal }): Promise<EnsureNodeResult>;
   /** Deletes the cluster's rule and queue. Nothing else does: `deleteNode` leaves them alone. Idempotent. */
   deleteChangeQueue(spec: ClusterSpec, options?: { signal?: AbortSignal }): Promise<DeleteChangeQueueResult>;
   /** Only with the `changeQueue` option: one long poll of the cluster's queue. */
@@ -155,6 +161,10 @@ class AwsDriverImpl implements AwsDriver {
 
   completeLifecycle(spec: ClusterSpec, nodeId: string, instanceId: string, result: 'CONTINUE' | 'ABANDON', options: { signal?: AbortSignal } = {}) {
     return completeLifecycle(this.#ctx, spec, nodeId, instanceId, result, options.signal);
+  }
+
+  setCapacityMarket(spec: ClusterSpec, nodeId: string, market: 'spot' | 'on-demand', options: { signal?: AbortSignal } = {}) {
+    return setCapacityMarket(this.#ctx, spec, nodeId, market, options.signal);
   }
 
   restoreLaunchTemplate(spec: ClusterSpec, nodeId: string, to: { readonly launchTemplateId: string; readonly launchTemplateVersion: string }, options: { signal?: AbortSignal } = {}) {

@@ -34,7 +34,7 @@ import { clientToken } from './client-token.js';
 import { findNodeEnis, findNodeGroup, findNodeTemplates, findNodeVolumes, nodeSpecOf } from './discover-node.js';
 import { readARecord, sameValues, upsert, changeRecords } from './dns-records.js';
 import { isAwsCode } from './map-aws-error.js';
-import { groupName, LAUNCH_HOOK_NAME, launchTemplateName, nodeTags, revisionFromTemplateName, securityGroupsTag, TAG, tagsToRecord } from './names.js';
+import { groupName, LAUNCH_HOOK_NAME, launchTemplateName, nodeTags, ON_DEMAND_SUFFIX, revisionFromTemplateName, securityGroupsTag, TAG, tagsToRecord } from './names.js';
 import { DEFAULT_ROOT_DEVICE_NAME, dataVolumeRequest, launchTemplateData, networkInterfaceRequest } from './node-requests.js';
 import { retireTemplates } from './retire-templates.js';
 import { pausedSize } from './pause-node.js';
@@ -73,7 +73,9 @@ export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: str
     await ensureDns(ctx, spec, node, changes, signal);
     return Object.freeze({ nodeId, revision: revisionFromTemplateName(kept.name) ?? revision, changes: Object.freeze(changes) });
   }
-  const { template, templates } = await ensureTemplate(ctx, spec, node, revision, { eniId, volumeId }, groupTemplateId, changes, signal);
+  // A spot node that fell back to on-demand (its group's tag) keeps launching on-demand (spot-capacity.ts).
+  const onDemand = node.capacity.spot && tagsToRecord(group?.Tags)[TAG.onDemandSince] !== undefined;
+  const { template, templates } = await ensureTemplate(ctx, spec, node, revision, { eniId, volumeId }, groupTemplateId, changes, signal, onDemand);
   const previousTemplateId = await ensureGroup(ctx, spec, node, group, template, changes, signal, membership);
   // Keep the template the group used until now (its instance may still be running from it, and
   // a failed replacement goes back to it) and the one before that; older ones go
@@ -266,9 +268,10 @@ async function ensureTemplate(
   groupTemplateId: string | null,
   changes: ResourceChange[],
   signal?: AbortSignal,
+  onDemand = false,
 ): Promise<{ template: { id: string; name: string }; templates: LaunchTemplate[] }> {
   const templates = await findNodeTemplates(ctx, spec, node.id, signal);
-  const pick = pickTemplate(templates, spec, node, revision, ids);
+  const pick = pickTemplate(templates, spec, node, revision, ids, onDemand);
   if (pick.existing?.LaunchTemplateId) {
     changes.push({ resource: 'launch-template', action: 'unchanged', id: pick.existing.LaunchTemplateId, detail: pick.name });
     return { template: { id: pick.existing.LaunchTemplateId, name: pick.name }, templates };
@@ -298,10 +301,17 @@ export function pickTemplate(
   node: NodeSpec,
   revision: string,
   ids: { readonly eniId: string; readonly volumeId: string },
+  onDemand = false,
 ): { existing?: LaunchTemplate; name: string } {
-  const plain = launchTemplateName(spec.name, node.id, revision);
+  // A spot node's on-demand fallback has templates of its own: the same names with ON_DEMAND_SUFFIX.
+  const od = onDemand ? ON_DEMAND_SUFFIX : '';
+  const base = launchTemplateName(spec.name, node.id, revision);
+  const plain = `${base}${od}`;
   // This revision's templates: the plain name, or the plain name with a binding digest.
-  const ofRevision = templates.filter((t) => t.LaunchTemplateName === plain || t.LaunchTemplateName?.startsWith(`${plain}-b`));
+  const ofRevision = templates.filter((t) => {
+    const n = t.LaunchTemplateName;
+    return n !== undefined && n.endsWith(ON_DEMAND_SUFFIX) === onDemand && (n === plain || n.startsWith(`${base}-b`));
+  });
   const made = ofRevision.find((t) => {
     const tags = tagsToRecord(t.Tags);
     return tags[TAG.templateEni] === ids.eniId && tags[TAG.templateVolume] === ids.volumeId;
@@ -309,7 +319,7 @@ export function pickTemplate(
   if (made) return { existing: made, name: made.LaunchTemplateName as string };
   if (ofRevision.length === 0) return { name: plain };
   // The bound name digests these ids, so a template of that name was made for them.
-  const bound = launchTemplateName(spec.name, node.id, revision, ids);
+  const bound = `${launchTemplateName(spec.name, node.id, revision, ids)}${od}`;
   const boundExisting = ofRevision.find((t) => t.LaunchTemplateName === bound);
   if (boundExisting) return { existing: boundExisting, name: bound };
   return { name: ofRevision.some((t) => t.LaunchTemplateName === plain) ? bound : plain };
@@ -361,7 +371,7 @@ export async function createTemplate(
           LaunchTemplateName: name,
           VersionDescription: `berth ${spec.name}/${node.id} revision ${revision}`,
           TagSpecifications: [{ ResourceType: 'launch-template', Tags: tags }],
-          LaunchTemplateData: launchTemplateData(spec, node, revision, { rootDeviceName, userData: userData.userData, networkInterfaceId: ids.eniId }),
+          LaunchTemplateData: launchTemplateData(spec, node, revision, { rootDeviceName, userData: userData.userData, networkInterfaceId: ids.eniId, onDemand: name.endsWith(ON_DEMAND_SUFFIX) }),
         }),
         { abortSignal },
       ),

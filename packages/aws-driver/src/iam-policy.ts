@@ -253,6 +253,18 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       Resource: groupArn,
       Condition: onCluster('autoscaling:ResourceTag'),
     },
+    // Spot nodes: watch() ends a node's on-demand fallback by removing its group's tag (IAM-18).
+    ...(spec.nodes.some((n) => n.capacity.spot)
+      ? [
+          {
+            Sid: 'SpotFallbackTag',
+            Effect: 'Allow' as const,
+            Action: ['autoscaling:DeleteTags'],
+            Resource: groupArn,
+            Condition: { ...onCluster('autoscaling:ResourceTag'), 'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.onDemandSince] } },
+          },
+        ]
+      : []),
     {
       // The first CreateAutoScalingGroup in an account creates Auto Scaling's service-linked role.
       Sid: 'AutoScalingServiceLinkedRole',

@@ -49,7 +49,15 @@ export const TAG = Object.freeze({
    * the spec no longer lists, so removing a node keeps what its own policy keeps.
    */
   deletionPolicy: 'berth:deletion-policy',
+  /**
+   * On a spot node's group: when (epoch ms) it fell back to on-demand for want of spot capacity.
+   * Its templates then carry the on-demand suffix; Berth removes the tag when it goes back to spot.
+   */
+  onDemandSince: 'berth:on-demand-since',
 });
+
+/** The name suffix of a spot node's on-demand fallback template (same revision, no InstanceMarketOptions). */
+export const ON_DEMAND_SUFFIX = '-od';
 
 /** The spec's security groups as the template records them (sorted, comma-separated). */
 export function securityGroupsTag(spec: ClusterSpec): string {
@@ -123,7 +131,7 @@ export function launchTemplateName(clusterName: string, nodeId: string, revision
   return `${base}-b${digest}`;
 }
 
-const REVISION_SUFFIX = /-(r-[0-9a-f]{16})(?:-b[0-9a-f]{8})?$/;
+const REVISION_SUFFIX = /-(r-[0-9a-f]{16})(?:-b[0-9a-f]{8})?(?:-od)?$/;
 
 export function revisionFromTemplateName(name: string | undefined): string | null {
   if (!name) return null;

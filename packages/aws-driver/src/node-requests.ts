@@ -102,12 +102,15 @@ export function launchTemplateData(
   spec: ClusterSpec,
   node: NodeSpec,
   revision: string,
-  launch: { readonly rootDeviceName: string; readonly userData: string; readonly networkInterfaceId: string },
+  launch: { readonly rootDeviceName: string; readonly userData: string; readonly networkInterfaceId: string; readonly onDemand?: boolean },
 ): RequestLaunchTemplateData {
   return {
     ...instanceLaunchFields(spec, node, revision, launch.rootDeviceName),
     UserData: launch.userData,
     NetworkInterfaces: [{ DeviceIndex: 0, NetworkInterfaceId: launch.networkInterfaceId, DeleteOnTermination: false }],
+    // SPOT-1: a spot node's group launches spot through its template (one-time, terminate: Auto
+    // Scaling launches the next one). The on-demand fallback template leaves it out.
+    ...(node.capacity.spot && !launch.onDemand && { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } } }),
   };
 }
 

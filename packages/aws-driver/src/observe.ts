@@ -1,3 +1,4 @@
+import { capacityOf, spotUnavailableSince } from './spot-capacity.js';
 import { DescribeAutoScalingGroupsCommand, DescribeScalingActivitiesCommand, type Activity, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeInstanceStatusCommand,
@@ -125,12 +126,13 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
   };
 
   const lastActivity = latestActivityByGroup(activities);
+  const spotUnavailable = spotUnavailableSince(activities);
   const asgInstance = new Map<string, { state: string; health: string; az: string; nodeId: string }>();
   for (const g of groups) {
     const tags = tagsToRecord(g.Tags);
     const nodeId = tags[TAG.node];
     if (!nodeId || tags[TAG.cluster] !== spec.name) continue;
-    slot(nodeId).group = toGroup(g, tags, lastActivity.get(g.AutoScalingGroupName ?? ''));
+    slot(nodeId).group = { ...toGroup(g, tags, lastActivity.get(g.AutoScalingGroupName ?? '')), ...capacityOf(tags, spotUnavailable.get(g.AutoScalingGroupName ?? '')) };
     for (const i of g.Instances ?? []) {
       if (i.InstanceId) asgInstance.set(i.InstanceId, { state: i.LifecycleState ?? 'Pending', health: i.HealthStatus ?? 'Healthy', az: i.AvailabilityZone ?? '', nodeId });
     }
@@ -305,7 +307,7 @@ const PHASES = new Set<string>(PHASE_ORDER);
 export function parsePhase(value: string | undefined): { phase: Phase | null; reason: string | null } {
   if (!value) return { phase: null, reason: null };
   if (value === 'failed' || value.startsWith('failed:')) return { phase: 'failed', reason: value.slice('failed:'.length).trim() || null };
-  return PHASES.has(value) ? { phase: value as Phase, reason: null } : { phase: null, reason: null };
+  return PHASES.has(value) || value === 'stopping' ? { phase: value as Phase, reason: null } : { phase: null, reason: null };
 }
 
 function toInstance(i: Instance, tags: Record<string, string>, inGroup: { state: string; health: string } | undefined): InstanceObservation {

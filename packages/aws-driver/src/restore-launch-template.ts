@@ -4,7 +4,7 @@ import { BerthDriverError, type ClusterSpec, type ResourceChange } from '@berth/
 import type { AwsContext } from './aws-context.js';
 import { findNodeGroup, nodeSpecOf } from './discover-node.js';
 import { isAwsCode, isNotFound } from './map-aws-error.js';
-import { groupName, launchTemplateName, revisionFromTemplateName, TAG, tagsToRecord } from './names.js';
+import { groupName, launchTemplateName, ON_DEMAND_SUFFIX, revisionFromTemplateName, TAG, tagsToRecord } from './names.js';
 
 const OPERATION = 'RestoreLaunchTemplate';
 
@@ -33,7 +33,8 @@ export async function restoreLaunchTemplate(
   const tags = tagsToRecord(template.Tags);
   const revision = revisionFromTemplateName(template.LaunchTemplateName);
   const plain = revision === null ? null : launchTemplateName(spec.name, node.id, revision);
-  const namedForNode = plain !== null && (name === plain || name.startsWith(`${plain}-b`));
+  // A spot node's on-demand fallback template carries ON_DEMAND_SUFFIX (spot-capacity.ts).
+  const namedForNode = plain !== null && (name === plain || name === `${plain}${ON_DEMAND_SUFFIX}` || name.startsWith(`${plain}-b`));
   if (tags[TAG.cluster] !== spec.name || tags[TAG.node] !== node.id || !namedForNode) {
     const owner = tags[TAG.cluster] !== undefined ? `tagged ${TAG.cluster}=${tags[TAG.cluster]} ${TAG.node}=${tags[TAG.node] ?? '?'}` : `without Berth's tags`;
     throw new BerthDriverError(

@@ -5,7 +5,7 @@ import { findNodeTemplates } from './discover-node.js';
 import { createTemplate, pickTemplate } from './ensure-node.js';
 import { isAwsCode, isNotFound } from './map-aws-error.js';
 import { retireTemplates } from './retire-templates.js';
-import { groupName, revisionFromTemplateName, securityGroupsTag, TAG, tagsToRecord } from './names.js';
+import { groupName, ON_DEMAND_SUFFIX, revisionFromTemplateName, securityGroupsTag, TAG, tagsToRecord } from './names.js';
 
 /**
  * ensureNode for a roll: the caller's observation shows the node provisioned (its group of one
@@ -35,11 +35,14 @@ export async function updateTemplateOnly(ctx: AwsContext, spec: ClusterSpec, nod
   // The observation saw another ENI or volume than the template names (one was made again): the
   // full run binds a template to the current ones.
   if ((observed.eni && observed.eni.eniId !== eniId) || (observed.volume && observed.volume.volumeId !== volumeId)) return null;
-  if (revisionFromTemplateName(current.LaunchTemplateName) === revision && g.launchTemplateVersion === '1') {
+  // A spot node on its on-demand fallback (the group's tag) stays on-demand (spot-capacity.ts).
+  const onDemand = node.capacity.spot && g.onDemandSinceMs !== undefined && g.onDemandSinceMs !== null;
+  const onDemandNow = (current.LaunchTemplateName ?? '').endsWith(ON_DEMAND_SUFFIX);
+  if (revisionFromTemplateName(current.LaunchTemplateName) === revision && g.launchTemplateVersion === '1' && onDemandNow === onDemand) {
     return Object.freeze({ nodeId: node.id, revision, changes: Object.freeze([{ resource: 'launch-template', action: 'unchanged', id: current.LaunchTemplateId as string, detail: current.LaunchTemplateName }] satisfies ResourceChange[]) });
   }
   const changes: ResourceChange[] = [];
-  const { existing, name: wanted } = pickTemplate(templates, spec, node, revision, { eniId, volumeId });
+  const { existing, name: wanted } = pickTemplate(templates, spec, node, revision, { eniId, volumeId }, onDemand);
   let id: string;
   if (existing?.LaunchTemplateId) {
     id = existing.LaunchTemplateId;

@@ -134,6 +134,14 @@ function renderScript(spec: ClusterSpec, node: NodeSpec, revision: string, optio
     ['BERTH_ON_FAILURE', spec.lifecycle.onFailure],
     ['BERTH_CONFIGURE_SCRIPT', b.configureScript],
     ['BERTH_HEALTH_SCRIPT', b.healthScript],
+    // Spot nodes only (the watcher, docs/spot.md): other nodes' user data stays as it was.
+    ...(node.capacity.spot
+      ? ([
+          ['BERTH_SPOT', '1'],
+          ['BERTH_PRE_STOP_SCRIPT', b.preStopScript],
+          ['BERTH_PRE_STOP_TIMEOUT_SEC', String(b.preStopTimeoutSec)],
+        ] as [string, string][])
+      : []),
   ];
   const arrays: [string, string[]][] = [
     ['BERTH_FILE_PATHS', b.files.map((f) => f.path)],

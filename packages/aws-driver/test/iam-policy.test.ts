@@ -91,9 +91,10 @@ describe('iamPolicyFor', () => {
   it('grants the controller exactly the actions the driver calls, plus those AWS checks on its behalf', () => {
     // With a key pair: preflight's DescribeKeyPairs is granted only when the spec names one.
     // With a load balancer: the target-group calls are granted only when the spec names groups.
-    // With a node to adopt: adoption's calls are granted only while a node names resources to adopt.
+    // With a node to adopt and spot nodes: adoption's calls are granted only while a node names
+    // resources to adopt, DeleteTags (the end of an on-demand fallback) only with spot nodes.
     const adopting = (i: ReturnType<typeof input>) => ({ ...i, nodes: i.nodes.map((n, k) => (k === 0 ? { ...n, adopt: ADOPT } : n)) });
-    const all = iamPolicyFor(defineCluster({ ...adopting(input()), keyName: 'ops', loadBalancer: { targetGroupArns: [TG] } }), { accountId: '123456789012', changeQueue: true }).controller;
+    const all = iamPolicyFor(defineCluster({ ...adopting(input()), keyName: 'ops', loadBalancer: { targetGroupArns: [TG] }, capacity: { spot: true } }), { accountId: '123456789012', changeQueue: true }).controller;
     const granted = new Set(all.Statement.flatMap((s) => s.Action));
     const called = driverOperations();
     // What AWS authorises as another action than the call's name, or checks on the caller's behalf.

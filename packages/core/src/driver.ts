@@ -209,6 +209,13 @@ export interface Driver {
    */
   volumeModifications?(spec: ClusterSpec, volumeIds: readonly string[], options?: DriverCallOptions): Promise<readonly VolumeModificationRecord[]>;
 
+  /**
+   * Moves a spot node's group to on-demand launches (the fallback when spot capacity is missing)
+   * or back to spot, keeping the state on the cloud (a group tag) so that a new controller sees
+   * it. Does not touch the running instance. Only with `capabilities.spot`.
+   */
+  setCapacityMarket?(spec: ClusterSpec, nodeId: string, market: 'spot' | 'on-demand', options?: DriverCallOptions): Promise<EnsureNodeResult>;
+
   /** Deletes the node's group, template, ENI and records; the volume per `policy` (default: the spec's). */
   deleteNode(
     spec: ClusterSpec,

@@ -9,6 +9,7 @@ export type {
   NodeSpec,
   SubnetSpec,
   DataVolumeSpec,
+  CapacitySpec,
   RootVolumeSpec,
   DnsSpec,
   LoadBalancerSpec,

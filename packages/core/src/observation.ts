@@ -4,7 +4,7 @@
  */
 
 /** How far an instance has come in its boot, as it reports it (a tag on the instance). */
-export type Phase = 'launching' | 'attaching' | 'mounting' | 'configuring' | 'joining' | 'healthy' | 'in-service' | 'failed';
+export type Phase = 'launching' | 'attaching' | 'mounting' | 'configuring' | 'joining' | 'healthy' | 'in-service' | 'failed' | 'stopping';
 
 export const PHASE_ORDER: readonly Phase[] = ['launching', 'attaching', 'mounting', 'configuring', 'joining', 'healthy', 'in-service'];
 
@@ -86,6 +86,16 @@ export interface GroupObservation {
    * created with, or a group made before the tag existed).
    */
   readonly membership?: 'joining' | 'member' | null;
+  /**
+   * A spot node fell back to on-demand at this time (the group's `berth:on-demand-since` tag):
+   * its group launches on-demand until Berth tries spot again. Null or absent: no fallback.
+   */
+  readonly onDemandSinceMs?: number | null;
+  /**
+   * Since when the group's launches have been failing for want of spot capacity (the oldest of
+   * its latest run of failed launch activities that said so). Null or absent: not failing for it.
+   */
+  readonly spotUnavailableSinceMs?: number | null;
 }
 
 export interface EniObservation {

@@ -35,8 +35,12 @@ export function revisionInputs(spec: ClusterSpec, nodeId: string): Record<string
       owner: dv.owner,
       group: dv.group,
     },
-    bootstrap: spec.bootstrap,
+    // The pre-stop script runs on spot nodes only: on-demand nodes' revisions leave it out (and
+    // stay what they were before spot existed).
+    bootstrap: node.capacity.spot ? spec.bootstrap : { ...spec.bootstrap, preStopScript: undefined, preStopTimeoutSec: undefined },
     onFailure: spec.lifecycle.onFailure,
+    // Spot or on-demand is part of what shapes an instance (the launch template asks for it).
+    market: node.capacity.spot ? 'spot' : undefined,
   };
 }
 

@@ -174,7 +174,7 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     clock,
     changeQueue: resolved.changeQueue,
     // Spot instances (the `spot` option): the driver listens for EC2's interruption warnings.
-    capabilities: { spot: resolved.spot },
+    capabilities: { spot: resolved.spot !== false },
   });
   traceLeases(c, awsDriver.config.lockTable);
   const simAccount = new SimAccount(c, (spec, o) => awsDriver.iamPolicyFor(spec, o), awsDriver.config.lockTable);

@@ -28,6 +28,14 @@ export class FaultState {
   eniReleaseDelayMs = 0;
   readonly apiErrors: ApiErrorFault[] = [];
   consistencyLag: { readonly lagMs: number; readonly untilMs: number } | null = null;
+  /** AZ → end of the time without spot capacity (SPOT-3). */
+  readonly spotCapacityOut = new Map<string, number>();
+
+  /** No spot capacity in `az` now: spot launches there fail. */
+  spotCapacityMissing(az: string, nowMs: number): boolean {
+    const until = this.spotCapacityOut.get(az);
+    return until !== undefined && nowMs < until;
+  }
 
   azDown(az: string, nowMs: number): boolean {
     const until = this.azOutages.get(az);

@@ -1,5 +1,6 @@
 import type { Phase } from '@berth/core';
 import type { SimContext } from './sim-context.js';
+import { spotWatcherNotice } from './spot-watcher.js';
 import type { SimInstance, SimInstanceEvent } from './world/entities.js';
 
 export interface ApiErrorsFault {
@@ -56,6 +57,11 @@ export interface SimFaults {
   consistencyLag(ms: number, durationMs: number): void;
   /** The node's member is cut off from the others (EC2 still healthy). */
   partition(nodeId: string, durationMs: number): void;
+  /**
+   * EC2 has no spot capacity in `az` for `durationMs` (0 ends it): spot launches there fail with
+   * `InsufficientInstanceCapacity` (SPOT-3); running spot instances stay.
+   */
+  spotCapacity(az: string, durationMs: number): void;
 }
 
 /** What EC2 says of each scheduled event (as the console shows them). */
@@ -80,6 +86,11 @@ export function createFaults(ctx: SimContext): SimFaults {
   const resolve = (target: string): SimInstance | null => (target.startsWith('i-') ? (ctx.state.instances.get(target) ?? null) : currentInstance(target));
 
   return {
+    spotCapacity(az, durationMs) {
+      ctx.trace.record('fault.spot-capacity', { az, durationMs });
+      if (durationMs <= 0) ctx.faults.spotCapacityOut.delete(az);
+      else ctx.faults.spotCapacityOut.set(az, now() + durationMs);
+    },
     killInstance(target) {
       const inst = resolve(target);
       ctx.trace.record('fault.kill-instance', { target, ...(inst?.nodeId && { nodeId: inst.nodeId }), instanceId: inst?.id ?? null });
@@ -98,6 +109,8 @@ export function createFaults(ctx: SimContext): SimFaults {
         resources: [`arn:${a.partition}:ec2:${a.region}:${a.accountId}:instance/${inst.id}`],
         detail: { 'instance-id': inst.id, 'instance-action': 'terminate' },
       });
+      // SPOT-4: a spot node's watcher sees the notice in instance metadata and stops the member.
+      spotWatcherNotice(ctx, inst);
       ctx.scheduler.after(ctx.options.timings.spotNoticeMs, `spot terminate ${inst.id}`, () => {
         ctx.ec2.lose(inst.id, 'Server.SpotInstanceTermination: Spot instance termination');
       });

@@ -112,8 +112,12 @@ export interface SimulationOptions {
   readonly maxVirtualMs?: number;
   /** Virtual epoch time at the start. Default 2024-01-01T00:00:00Z. */
   readonly startTimeMs?: number;
-  /** Launch every instance as a spot instance. Default false. */
-  readonly spot?: boolean;
+  /**
+   * Spot: `true` launches every instance as a spot instance; `'templates'` launches spot where the
+   * launch template asks for it (`InstanceMarketOptions`, SPOT-1). Either gives the driver
+   * `capabilities.spot`. Default false.
+   */
+  readonly spot?: boolean | 'templates';
   /** AWS account id used in ARNs. Default 123456789012. */
   readonly accountId?: string;
   /** The account's one region (every spec used with this simulation must be in it). Default eu-west-1. */
@@ -154,7 +158,7 @@ export interface ResolvedSimOptions {
   readonly limits: SimLimits;
   readonly maxVirtualMs: number;
   readonly startTimeMs: number;
-  readonly spot: boolean;
+  readonly spot: boolean | 'templates';
   readonly accountId: string;
   readonly region: string;
   readonly iam: 'evaluate' | 'off' | 'custom';

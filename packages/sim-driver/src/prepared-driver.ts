@@ -3,7 +3,7 @@ import type { AwsDriver } from '@berth/aws-driver';
 import type { SimAccount } from './account.js';
 
 /** The methods of the AWS driver that take a spec first. */
-const SPEC_FIRST = ['observe', 'ensureNode', 'restoreLaunchTemplate', 'replaceInstance', 'completeLifecycle', 'setDns', 'snapshotVolume', 'modifyVolume', 'volumeModifications', 'deleteNode', 'preflight', 'ensureChangeQueue', 'deleteChangeQueue', 'waitForChange', 'describeTargetGroups', 'registerTargets', 'deregisterTargets', 'setNodePaused', 'checkAdoption', 'takeOverAdoption'] as const;
+const SPEC_FIRST = ['observe', 'ensureNode', 'restoreLaunchTemplate', 'setCapacityMarket', 'replaceInstance', 'completeLifecycle', 'setDns', 'snapshotVolume', 'modifyVolume', 'volumeModifications', 'deleteNode', 'preflight', 'ensureChangeQueue', 'deleteChangeQueue', 'waitForChange', 'describeTargetGroups', 'registerTargets', 'deregisterTargets', 'setNodePaused', 'checkAdoption', 'takeOverAdoption'] as const;
 
 /**
  * The production AWS driver, unchanged, with one addition: before a call about a spec, the

@@ -2,7 +2,7 @@ import EventEmitter from 'eventemitter3';
 import { createActor, fromPromise, toPromise } from 'xstate';
 import type { Clock } from '../clock.js';
 import type { DeleteNodeResult, Driver, EnsureNodeResult } from '../driver.js';
-import { BerthAbortError, BerthConfigError, BerthError, BerthLockError, BerthMembershipError, BerthRollHaltedError, isAbortError, throwIfAborted, type ConfigIssue } from '../errors.js';
+import { BerthAbortError, BerthCapabilityError, BerthConfigError, BerthError, BerthLockError, BerthMembershipError, BerthRollHaltedError, isAbortError, throwIfAborted, type ConfigIssue } from '../errors.js';
 import type { ClusterHooks, MembershipHooks, RollHooks } from '../hooks.js';
 import { planMembership, validateRemoveNodes, type MembershipPlan, type RemoveNodesOption } from '../plan/plan-membership.js';
 import { MembershipRun, validateMembershipOptions } from './membership-run.js';
@@ -33,6 +33,7 @@ import { TargetGate } from './target-gate.js';
 import { decideVolumeChanges } from './volume-changes.js';
 import { pauseNode, resumeNode, type NodePauseResult, type PauseDeps, type PauseNodeOptions, type ResumeNodeOptions } from './pause-node.js';
 import { abandonStuck, defaultStuckAfterMs, stuckNode, type OnStuck, type StuckNode } from './stuck-nodes.js';
+import { capacityStep } from './capacity-step.js';
 
 export interface ControllerOptions {
   readonly spec: ClusterSpec;
@@ -232,6 +233,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
 
   constructor(options: ControllerOptions) {
     super();
+    // Spot nodes need a driver that can launch spot: refused here, before any call.
+    const spotNode = options.spec.nodes.find((n) => n.capacity.spot);
+    if (spotNode && !options.driver.capabilities.spot) throw new BerthCapabilityError('spot', options.driver.name, `Spot capacity (node ${spotNode.id}: capacity.spot)`);
     this.spec = options.spec;
     this.clock = options.clock;
     const n = ++controllerCount;
@@ -705,6 +709,7 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const lostAt = new Map<string, number>();
     const stuckReported = new Set<string>();
     const preempted = new Set<string>();
+    const spotMissing = new Map<string, number>();
     const gate = this.#targetGate();
     let atRisk = false;
     let lastFullMs = -Infinity;
@@ -773,6 +778,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
           });
           continue;
         }
+        // Spot nodes: fall back to on-demand, or back to spot (capacity-step.ts).
+        await capacityStep(this.#capacityDeps(spotMissing), obs, signal);
         if (full) {
           lastFullMs = now;
           const drift = repairDns ? planApply(obs, spec).dns : [];
@@ -798,6 +805,10 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     } finally {
       tracker.stop();
     }
+  }
+
+  #capacityDeps(spotMissing: Map<string, number>) {
+    return { spotMissing, spec: this.spec, driver: this.driver, clock: this.clock, lease: this.#lease, hooks: this.#hooks, hookRunner: new HookRunner(this.clock, this.spec, this.#hookTimeoutsMs), freshnessMs: this.#freshnessMs, callLeaseMs: this.#callLeaseMs, emit: <K extends keyof ControllerEvents>(name: K, e: ControllerEvents[K]) => void (this.emit as (n: K, e: ControllerEvents[K]) => boolean)(name, e) };
   }
 
   /**

@@ -57,6 +57,12 @@ export interface ControllerEvents {
   'node.paused': { nodeId: string; instanceId: string | null; atMs: number };
   /** `resumeNode()` scaled the node's group back to 1. */
   'node.resumed': { nodeId: string; atMs: number };
+  /**
+   * A spot node's group moved to on-demand (spot capacity missing for `capacity.fallbackAfterSec`)
+   * or back to spot (`watch()`, docs/spot.md); `replacedInstanceId`: the on-demand instance a
+   * return to spot replaces.
+   */
+  'node.capacity': { nodeId: string; market: 'spot' | 'on-demand'; reason: string; replacedInstanceId: string | null; atMs: number };
   'quorum.at-risk': { down: readonly string[]; tolerance: number; atMs: number };
   'quorum.restored': { atMs: number };
   'dns.repaired': { records: readonly string[]; atMs: number };

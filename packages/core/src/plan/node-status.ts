@@ -89,12 +89,13 @@ export function nodeStatus(
     current.phase !== 'failed';
   const paused = group?.pausedAtMs !== undefined && group.pausedAtMs !== null;
   // A paused node is down, also while the instance it had is still on its way out.
-  const healthy = serving && !disruption && !paused;
+  // `stopping`: a spot node's watcher saw the interruption notice and is stopping the member.
+  const healthy = serving && !disruption && !paused && current.phase !== 'stopping';
   let state: NodeState;
   if (!group) state = 'absent';
   else if (paused) state = 'paused';
   else if (current?.phase === 'failed') state = 'failed';
-  else if (serving && disruption) state = 'interrupted';
+  else if (serving && (disruption || current.phase === 'stopping')) state = 'interrupted';
   else if (healthy) state = 'in-service';
   else if (current) state = current.lifecycleState === 'InService' ? 'healthy' : (current.phase ?? 'launching');
   else if (leaving.length > 0) state = 'replacing';

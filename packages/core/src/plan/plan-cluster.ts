@@ -157,11 +157,14 @@ export function planCluster(observation: ClusterObservation, spec: ClusterSpec, 
     const cur = s.current;
     if (!s.provisioned) {
       changes.push({ field: 'image', from: null, to: n.image }, { field: 'instanceType', from: null, to: spec.instanceType }, { field: 'dataVolume.sizeGiB', from: null, to: n.dataVolume.sizeGiB });
+      if (n.capacity.spot) changes.push({ field: 'capacity.spot', from: null, to: 'true' });
       return { nodeId: n.id, az: n.az, action: 'create', batch: null, leader: false, changes };
     }
     if (batchOf.has(n.id)) {
       if (typeof cur?.imageId === 'string' && cur.imageId !== n.image) changes.push({ field: 'image', from: cur.imageId, to: n.image });
       if (typeof cur?.instanceType === 'string' && cur.instanceType !== spec.instanceType) changes.push({ field: 'instanceType', from: cur.instanceType, to: spec.instanceType });
+      // Spot or on-demand (docs/spot.md): what the instance runs on against what the spec asks.
+      if (cur && cur.spot !== n.capacity.spot) changes.push({ field: 'capacity.spot', from: String(cur.spot), to: String(n.capacity.spot) });
       if (changes.length === 0) {
         changes.push({ field: 'launch settings (user data, bootstrap, tags, root volume)', from: cur?.revision ?? null, to: computeRevision(spec, n.id) });
       }

@@ -159,6 +159,13 @@ export class RuntimeDriver implements Driver {
     const atMs = options.atMs;
     return this.#call('setNodePaused', options.signal, (signal) => (inner.setNodePaused as NonNullable<Driver['setNodePaused']>).call(inner, spec, nodeId, paused, { signal, ...(atMs !== undefined && { atMs }) }));
   }
+
+  /** A spot node's group to on-demand or back to spot; a rejected `BerthCapabilityError` without `capabilities.spot`. */
+  setCapacityMarket(spec: ClusterSpec, nodeId: string, market: 'spot' | 'on-demand', options: DriverCallOptions = {}): Promise<EnsureNodeResult> {
+    const inner = this.inner;
+    if (!inner.capabilities.spot || !inner.setCapacityMarket) return Promise.reject(new BerthCapabilityError('spot', inner.name, `Switching node ${nodeId} to ${market}`));
+    return this.#call('setCapacityMarket', options.signal, (signal) => (inner.setCapacityMarket as NonNullable<Driver['setCapacityMarket']>).call(inner, spec, nodeId, market, { signal }));
+  }
   /** A target-group call, or a rejected `BerthCapabilityError` naming what needed it. */
   #lb<T>(operation: string, what: string, signal: AbortSignal | undefined, fn: (inner: Required<Pick<Driver, 'describeTargetGroups' | 'registerTargets' | 'deregisterTargets'>>, signal: AbortSignal) => Promise<T>): Promise<T> {
     const inner = this.inner;

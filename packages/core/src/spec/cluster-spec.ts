@@ -26,6 +26,16 @@ export interface ClusterSpec {
   readonly bootstrap: BootstrapSpec;
   readonly tags: Readonly<Record<string, string>>;
   readonly quorum: { readonly allowUnsafeSize: boolean };
+  /** Spot or on-demand, and the fallback (each node's resolved one is `nodes[i].capacity`). */
+  readonly capacity: CapacitySpec;
+}
+
+/** Spot or on-demand, and when a spot node falls back to on-demand and back (`spec.capacity`, docs/spot.md). */
+export interface CapacitySpec {
+  readonly spot: boolean;
+  readonly onDemandFallback: boolean;
+  readonly fallbackAfterSec: number;
+  readonly spotRetryAfterSec: number;
 }
 
 /** ELBv2 target groups every node's instance is registered in (`spec.loadBalancer`). */
@@ -50,6 +60,8 @@ export interface NodeSpec {
   readonly image: string;
   /** The cluster's data volume with this node's overrides applied. */
   readonly dataVolume: DataVolumeSpec;
+  /** The cluster's capacity with this node's overrides applied. */
+  readonly capacity: CapacitySpec;
   /** An existing ENI and volume this node takes over (`controller.adopt`); absent otherwise. */
   readonly adopt?: AdoptSpec;
 }
@@ -124,6 +136,9 @@ export interface BootstrapSpec {
   readonly configureTimeoutSec: number;
   readonly healthTimeoutSec: number;
   readonly attachTimeoutSec: number;
+  /** Run by a spot node's interruption watcher before it unmounts the data volume ('' for none). */
+  readonly preStopScript: string;
+  readonly preStopTimeoutSec: number;
 }
 
 /**

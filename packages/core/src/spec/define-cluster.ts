@@ -123,6 +123,7 @@ function resolve(p: ParsedClusterInput): ClusterSpec {
       ...(n.dataVolume?.snapshotId !== undefined && { snapshotId: n.dataVolume.snapshotId }),
     },
     ...(n.adopt !== undefined && { adopt: { eniId: n.adopt.eniId, volumeId: n.adopt.volumeId } }),
+    capacity: { ...p.capacity, ...Object.fromEntries(Object.entries(n.capacity ?? {}).filter(([, v]) => v !== undefined)) },
   }));
   return {
     name: p.name,
@@ -142,6 +143,7 @@ function resolve(p: ParsedClusterInput): ClusterSpec {
     bootstrap: p.bootstrap,
     tags: p.tags,
     quorum: p.quorum,
+    capacity: p.capacity,
   };
 }
 

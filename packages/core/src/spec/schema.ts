@@ -85,6 +85,26 @@ export const adoptSchema = z
   })
   .describe('Adopt an existing node: the network interface and data volume of an instance Berth did not launch, taken over by controller.adopt() (docs/adopt.md).');
 
+/** Spot or on-demand, and when a spot node falls back to on-demand (docs/spot.md). */
+export const capacitySchema = z
+  .strictObject({
+    spot: z.boolean().default(false).describe('Launch the nodes as spot instances (the launch template asks for one-time spot, terminated on interruption); the ENI and data volume stay the node\'s as on-demand.'),
+    onDemandFallback: z.boolean().default(true).describe('When the node\'s group cannot get spot capacity in its AZ for fallbackAfterSec, launch it on-demand; try spot again spotRetryAfterSec later.'),
+    fallbackAfterSec: positiveInt.default(300).describe('Seconds spot capacity may be missing (the group\'s launches failing for it) before the node falls back to on-demand: 60–86400.'),
+    spotRetryAfterSec: positiveInt.default(3600).describe('Seconds a node stays on-demand after falling back before Berth tries spot again (replacing a healthy on-demand instance, one node at a time, quorum allowing): 300–604800.'),
+  })
+  .describe('Spot or on-demand capacity, and the fallback to on-demand when spot capacity is missing (docs/spot.md).');
+
+/** A node's own capacity settings, over the cluster's. */
+const capacityOverride = z
+  .strictObject({
+    spot: z.boolean().optional().describe('Spot for this node, instead of capacity.spot.'),
+    onDemandFallback: z.boolean().optional().describe('This node\'s fallback, instead of capacity.onDemandFallback.'),
+    fallbackAfterSec: positiveInt.optional().describe('Instead of capacity.fallbackAfterSec.'),
+    spotRetryAfterSec: positiveInt.optional().describe('Instead of capacity.spotRetryAfterSec.'),
+  })
+  .describe('Per-node overrides of the cluster\'s capacity; fields left out come from capacity.');
+
 /** One node: the durable slot (id, fixed IP, subnet) that outlives every instance. */
 export const nodeSchema = z
   .strictObject({
@@ -94,6 +114,7 @@ export const nodeSchema = z
     image: awsId('ami').optional().describe('An image for this node only, instead of the cluster\'s image.'),
     dataVolume: dataVolumeOverride.optional(),
     adopt: adoptSchema.optional(),
+    capacity: capacityOverride.optional(),
   })
   .describe('A node: a durable slot with a fixed IP on its own network interface, its own data volume and DNS name.');
 
@@ -161,6 +182,8 @@ export const bootstrapSchema = z
     configureTimeoutSec: positiveInt.default(600).describe('Seconds the configure script may run.'),
     healthTimeoutSec: positiveInt.default(900).describe('Seconds the health script has to pass.'),
     attachTimeoutSec: positiveInt.default(600).describe('Seconds the bootstrap waits for the data volume to attach (it may still be leaving the old instance).'),
+    preStopScript: z.string().default('').describe('Bash script a spot node runs when EC2 announces its interruption (two minutes ahead), before the data volume is unmounted; under a timeout of preStopTimeoutSec.'),
+    preStopTimeoutSec: positiveInt.default(60).describe('Seconds the pre-stop script may run: 1–100, so that the unmount fits in the two minutes.'),
   })
   .describe('What every new instance runs before it goes in service (docs/bootstrap.md). attachTimeoutSec + configureTimeoutSec + healthTimeoutSec must fit in the lifecycle hook\'s global timeout.');
 
@@ -215,11 +238,12 @@ export const clusterInputSchema = z
       })
       .default({ heartbeatTimeoutSec: 600, defaultResult: 'ABANDON', onFailure: 'abandon' })
       .describe('The launch lifecycle hook that holds a new instance until its bootstrap is done.'),
-    bootstrap: bootstrapSchema.default({ configureScript: '', healthScript: '', files: [], configureTimeoutSec: 600, healthTimeoutSec: 900, attachTimeoutSec: 600 }),
+    bootstrap: bootstrapSchema.default({ configureScript: '', healthScript: '', files: [], configureTimeoutSec: 600, healthTimeoutSec: 900, attachTimeoutSec: 600, preStopScript: '', preStopTimeoutSec: 60 }),
+    capacity: capacitySchema.default({ spot: false, onDemandFallback: true, fallbackAfterSec: 300, spotRetryAfterSec: 3600 }),
     tags: z
       .record(z.string(), z.string())
       .default({})
-      .describe('Tags on every resource Berth creates: at most 42 (AWS allows 50 per resource and Berth adds up to 8), keys 1–128 characters, values up to 256; no aws:, berth: or Name keys.'),
+      .describe('Tags on every resource Berth creates: at most 41 (AWS allows 50 per resource and Berth adds up to 9), keys 1–128 characters, values up to 256; no aws:, berth: or Name keys.'),
     quorum: z
       .strictObject({
         /** Allow an even node count or fewer than 3 nodes. Quorum math still applies. */

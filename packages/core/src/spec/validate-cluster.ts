@@ -6,6 +6,7 @@ import { parseKmsKeyRef } from './kms-key-ref.js';
 import { AZ_SHAPE, DNS_NAME, REGION_SHAPE } from './schema.js';
 import { AWS_TAGS_PER_RESOURCE, BERTH_TAGS_PER_RESOURCE, USER_TAGS_MAX } from './tag-limits.js';
 import { volumeProblems, type VolumeType } from './volume-limits.js';
+import { checkCapacity } from './validate-capacity.js';
 
 // The cross-field rules of a cluster spec, run on the raw input with defensive reads so that
 // they and the shape problems (schema.ts) are reported together, each with its path and what
@@ -50,6 +51,7 @@ export function semanticIssues(raw: unknown): ConfigIssue[] {
   checkBootstrap(root, add);
   checkTags(root, add);
   checkLoadBalancer(root, add);
+  checkCapacity(root, add);
   return issues;
 }
 

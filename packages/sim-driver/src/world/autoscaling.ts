@@ -372,6 +372,8 @@ export class AutoScaling {
       // LT-5: the template's instance tags and the group's propagated tags merge; the group wins.
       instanceTags: { ...tagsOf('instance'), ...propagated },
       volumes,
+      // SPOT-1: a template's InstanceMarketOptions make the group's launches spot.
+      ...(d.InstanceMarketOptions?.MarketType === 'spot' && { market: 'spot' as const }),
     };
   }
 
@@ -566,6 +568,7 @@ interface LaunchTemplateData {
     readonly Ebs?: { readonly VolumeSize?: number; readonly VolumeType?: string; readonly Encrypted?: boolean; readonly DeleteOnTermination?: boolean };
   }[];
   readonly TagSpecifications?: readonly { readonly ResourceType?: string; readonly Tags?: readonly { readonly Key?: string; readonly Value?: string }[] }[];
+  readonly InstanceMarketOptions?: { readonly MarketType?: string };
 }
 
 export { nodeOf };

@@ -35,6 +35,8 @@ export interface LaunchRequest {
   readonly metadataOptions: SimInstance['metadataOptions'];
   readonly instanceTags: Tags;
   readonly volumes: readonly LaunchVolume[];
+  /** The template's `InstanceMarketOptions.MarketType` (SPOT-1); absent: on-demand. */
+  readonly market?: 'spot';
 }
 
 /**
@@ -96,6 +98,8 @@ export class Ec2 {
     if (eni.status !== 'available') {
       throw fault('InvalidNetworkInterface.InUse', `Interface: [${eni.id}] in use.`);
     }
+    const spot = options.spot === true || req.market === 'spot';
+    if (spot && faults.spotCapacityMissing(eni.az, this.#now)) throw spotCapacityFault();
     const id = state.nextId('i');
     const tags: Tags = {
       ...req.instanceTags,
@@ -132,7 +136,7 @@ export class Ec2 {
       visibleAtMs: this.visibleAt(),
       terminatedAtMs: null,
       stateReason: null,
-      spot: options.spot,
+      spot,
       spotNoticeAtMs: null,
       scheduledEvents: [],
       generation: 0,
@@ -739,6 +743,11 @@ export class Ec2 {
 }
 
 /** EBS-8: provisioned IOPS and throughput within the volume type's range (when given). */
+/** SPOT-3: EC2 has no spot capacity for the request (Auto Scaling's activity adds "Launching EC2 instance failed."). */
+function spotCapacityFault() {
+  return fault('InsufficientInstanceCapacity', 'Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot capacity available that matches your request.');
+}
+
 function checkPerformance(type: string, iops: number | null, throughputMiBps: number | null): void {
   const limits = VOLUME_LIMITS[type as VolumeType];
   if (!limits) return;

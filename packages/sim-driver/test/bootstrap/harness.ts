@@ -107,6 +107,8 @@ export interface WorldOptions {
   readonly dataVolume?: Record<string, unknown>;
   /** Mount for real (loop devices) instead of fixtures/fake-mount. */
   readonly realMount?: boolean;
+  /** A simulated account that launches spot where the templates ask (specs with capacity.spot). */
+  readonly spot?: boolean;
 }
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -141,7 +143,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<BootWorld> 
   const fstab = join(dir, 'fstab');
   writeFileSync(fstab, '# /etc/fstab\nLABEL=cloudimg-rootfs / ext4 defaults 0 1\n');
 
-  const sim = createSimulation({ seed: 1, profile: 'fast', nodeAgent: 'none', region: 'us-east-1', iam: 'evaluate' });
+  const sim = createSimulation({ seed: 1, profile: 'fast', nodeAgent: 'none', region: 'us-east-1', iam: 'evaluate', ...(options.spot && { spot: 'templates' as const }) });
   const spec = makeSpec(dir, typeof options.input === 'function' ? options.input(dir) : options.input, options.dataVolume);
   await sim.run(async () => {
     await createController({ spec, driver: sim.driver, clock: sim.clock }).apply();
