@@ -123,6 +123,13 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       Resource: '*',
     },
     {
+      // preflight's network check (subnet-reachability.ts): route tables, NAT gateways, VPC endpoints.
+      Sid: 'DescribeNetwork',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeRouteTables', 'ec2:DescribeNatGateways', 'ec2:DescribeVpcEndpoints'],
+      Resource: '*',
+    },
+    {
       // ensureNode (ENI, data volume, template): only resources created with the cluster tag;
       // preflight's DryRun sends the same requests.
       Sid: 'CreateTaggedResources',

@@ -16,6 +16,7 @@ import type {
   Tags,
 } from './entities.js';
 import type { SimListener, SimLoadBalancer, SimTargetGroup } from './elbv2-entities.js';
+import type { SimInternetGateway, SimNatGateway, SimRouteTable, SimVpcEndpoint } from './network-entities.js';
 
 /** An idempotency token's first use: the resource it made and a fingerprint of the request's parameters. */
 export interface ClientTokenUse {
@@ -44,6 +45,11 @@ export class WorldState {
   readonly targetGroups = new Map<string, SimTargetGroup>();
   readonly loadBalancers = new Map<string, SimLoadBalancer>();
   readonly listeners = new Map<string, SimListener>();
+  /** Routing (VPC-1 … VPC-5), by id. */
+  readonly routeTables = new Map<string, SimRouteTable>();
+  readonly natGateways = new Map<string, SimNatGateway>();
+  readonly internetGateways = new Map<string, SimInternetGateway>();
+  readonly vpcEndpoints = new Map<string, SimVpcEndpoint>();
   /** Idempotency: `<operation>:<ClientToken>` → its first use. */
   readonly clientTokens = new Map<string, ClientTokenUse>();
   readonly #counters = new Map<string, number>();
