@@ -1,3 +1,4 @@
+import { secretWarnings } from '../spec/secret-warnings.js';
 import { quorumOf } from './quorum.js';
 import type { DnsRecordSet } from '../driver.js';
 import { liveInstances, type ClusterObservation } from '../observation.js';
@@ -80,6 +81,7 @@ export function planApply(observation: ClusterObservation, spec: ClusterSpec): A
     }
   }
   warnings.push(...azWarnings(spec));
+  warnings.push(...secretWarnings(spec));
   return { nodes, dns, resizes, warnings };
 }
 
