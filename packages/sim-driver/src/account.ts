@@ -1,6 +1,7 @@
 import { nodeRecordName, type ClusterSpec } from '@berth/core';
 import type { SimContext } from './sim-context.js';
 import { CONTROLLER_ROLE } from './aws/iam/sim-iam.js';
+import { putObject, putParameter, type SimPutParameterOptions } from './account-secrets.js';
 import { addVpcEndpoint, ensureVpcRouting, setSubnetRoute, type SimDefaultRoute, type SimVpcEndpointOptions } from './account-network.js';
 
 /**
@@ -257,6 +258,33 @@ export class SimAccount {
    */
   addVpcEndpoint(options: SimVpcEndpointOptions): string {
     return addVpcEndpoint(this.#ctx, options);
+  }
+
+  /**
+   * Puts an SSM parameter (SecureString under the AWS managed key unless told otherwise; a new
+   * version when it exists), as the user does before a spec names it in
+   * `bootstrap.files[].source.ssm`. Returns its version.
+   *
+   * @example
+   * ```ts
+   * sim.account.putParameter('/kafka/jaas.conf', 'KafkaServer { ... };');
+   * ```
+   */
+  putParameter(name: string, value: string, options: SimPutParameterOptions = {}): number {
+    return putParameter(this.#ctx, name, value, options);
+  }
+
+  /**
+   * Puts an S3 object at `s3://bucket/key` (the bucket is made, versioned when asked). Returns
+   * its version id, or null in an unversioned bucket.
+   *
+   * @example
+   * ```ts
+   * const versionId = sim.account.putObject('s3://config/kafka/server.properties', text, { versioned: true });
+   * ```
+   */
+  putObject(uri: string, body: string | Uint8Array, options: { readonly versioned?: boolean } = {}): string | null {
+    return putObject(this.#ctx, uri, body, options);
   }
 
   /** An AMI in the account (root device `/dev/xvda` unless given). */

@@ -13,6 +13,8 @@ import { SimIam } from './aws/iam/sim-iam.js';
 import { createAutoScalingService } from './aws/services/autoscaling.js';
 import { SimDynamoDb } from './aws/services/dynamodb.js';
 import { createEc2Service } from './aws/services/ec2.js';
+import { createS3Service } from './aws/services/s3.js';
+import { createSsmService } from './aws/services/ssm.js';
 import { createElbv2Service } from './aws/services/elbv2.js';
 import { SimEventBridge } from './aws/services/eventbridge.js';
 import { createRoute53Service } from './aws/services/route53.js';
@@ -163,6 +165,8 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
       sqs: c.sqs.service,
       events: c.events.service,
       elasticloadbalancing: createElbv2Service(),
+      ssm: createSsmService(),
+      s3: createS3Service(),
     },
     AUTHORIZERS,
   );

@@ -5,7 +5,7 @@
 import type { Shape, StructureShape } from './shapes.js';
 import { boolean, integer, list, string, structure } from './shapes.js';
 
-export type CliServiceName = 'ec2' | 'autoscaling' | 'route53' | 'dynamodb' | 'sqs' | 'events' | 'sts';
+export type CliServiceName = 'ec2' | 'autoscaling' | 'route53' | 'dynamodb' | 'sqs' | 'events' | 'sts' | 'ssm';
 
 export interface PaginatorSpec {
   readonly inputToken: readonly string[];
@@ -69,6 +69,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: 'route53', endpointPrefix: 'route53', global: true },
   { name: 'sqs', endpointPrefix: 'sqs' },
   { name: 'sts', endpointPrefix: 'sts', errorCodes: stsErrorCodes() },
+  { name: 'ssm', endpointPrefix: 'ssm' },
 ];
 
 export const OPERATIONS: readonly OperationSpec[] = [
@@ -223,6 +224,8 @@ export const OPERATIONS: readonly OperationSpec[] = [
   },
   // ---- sts ----
   { service: 'sts', command: 'get-caller-identity', operation: 'GetCallerIdentity', input: structure({}) },
+  // ---- ssm (the bootstrap's file sources: docs/secrets.md) ----
+  { service: 'ssm', command: 'get-parameter', operation: 'GetParameter', input: structure({ Name: string(1), WithDecryption: boolean() }, ['Name']) },
 ];
 
 export function findService(name: string): ServiceSpec | undefined {
