@@ -80,3 +80,58 @@ describe.concurrent('node bootstrap: files from SSM Parameter Store', () => {
     expect(r.stderr).not.toContain('s3cr3t');
   });
 });
+
+describe.concurrent('node bootstrap: files from S3', () => {
+  async function s3World(uri: string, versionId?: string): Promise<BootWorld> {
+    const w = await makeWorld({
+      input: (dir) => ({ bootstrap: { files: [{ path: join(dir, 'etc', 'server.properties'), source: { s3: { uri, ...(versionId !== undefined && { versionId }) } }, mode: '0640' }] } }),
+    });
+    w.linkById(makeImage(join(w.dir, 'vol.img'), 64));
+    return w;
+  }
+
+  it('S3-2, IAM-15: fetches the object byte for byte with s3api get-object into the file, with its mode', async ({ expect }) => {
+    const w = await s3World('s3://berth-config/kafka/server.properties');
+    const body = new Uint8Array([0x61, 0x3d, 0x31, 0x0a, 0x00, 0xff, 0x62]); // no final newline, a NUL and a 0xff byte
+    w.sim.account.putObject('s3://berth-config/kafka/server.properties', body);
+    const r = await w.run();
+    expect(r.code, r.stderr).toBe(0);
+    const file = join(w.dir, 'etc', 'server.properties');
+    expect(new Uint8Array(readFileSync(file))).toEqual(body);
+    expect(statSync(file).mode & 0o777).toBe(0o640);
+    expect(r.calls.filter((c) => c.operation === 'GetObject').map((c) => c.input)).toEqual([{ Bucket: 'berth-config', Key: 'kafka/server.properties' }]);
+    expect(w.sim.account.iamDenials()).toEqual([]);
+  });
+
+  it('S3-2, IAM-15: a pinned version id is fetched with --version-id (s3:GetObjectVersion), not the latest', async ({ expect }) => {
+    // The simulated account's version ids are deterministic: the first one it makes is this.
+    const firstVersion = `${'0'.repeat(31)}1`;
+    const w = await s3World('s3://versioned-config/kafka/server.properties', firstVersion);
+    expect(w.sim.account.putObject('s3://versioned-config/kafka/server.properties', 'v1\n', { versioned: true })).toBe(firstVersion);
+    w.sim.account.putObject('s3://versioned-config/kafka/server.properties', 'v2\n', { versioned: true });
+    expect(JSON.stringify(w.sim.account.rolePolicies(w.spec.iamInstanceProfile))).toContain('s3:GetObjectVersion');
+    const r = await w.run();
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(w.dir, 'etc', 'server.properties'), 'utf8')).toBe('v1\n');
+    expect(r.calls.filter((c) => c.operation === 'GetObject').map((c) => c.input)).toEqual([{ Bucket: 'versioned-config', Key: 'kafka/server.properties', VersionId: firstVersion }]);
+  });
+
+  it('S3-2: a missing key fails configuring with file-source-not-found, naming the file and the object', async ({ expect }) => {
+    const w = await s3World('s3://berth-config/kafka/missing');
+    w.sim.account.putObject('s3://berth-config/kafka/other', 'x');
+    const r = await w.run();
+    expect(r.phases.at(-1)).toBe('failed:configuring:file-source-not-found');
+    expect(r.stderr).toMatch(/server\.properties: s3:\/\/berth-config\/kafka\/missing does not exist: .*NoSuchKey/);
+  });
+
+  it('IAM-15: without the generated ReadFileObjects statement the fetch is denied', async ({ expect }) => {
+    const w = await s3World('s3://berth-config/kafka/server.properties');
+    w.sim.account.putObject('s3://berth-config/kafka/server.properties', 'a=1\n');
+    const role = w.spec.iamInstanceProfile;
+    const policies = w.sim.account.rolePolicies(role) as Record<string, { Statement: { Sid: string }[] }>;
+    w.sim.account.setRolePolicies(role, Object.fromEntries(Object.entries(policies).map(([k, d]) => [k, { ...d, Statement: d.Statement.filter((s) => s.Sid !== 'ReadFileObjects') }])));
+    const r = await w.run();
+    expect(r.phases.at(-1)).toBe('failed:configuring:file-source-denied');
+    expect(w.sim.account.iamDenials().map((d) => [d.action, d.resource])).toEqual([['s3:GetObject', 'arn:aws:s3:::berth-config/kafka/server.properties']]);
+  });
+});
