@@ -37,3 +37,26 @@ export function fileSourceStatements(spec: ClusterSpec, part: string, acct: stri
   if (versioned.length > 0) out.push({ Sid: 'ReadFileObjectVersions', Effect: 'Allow', Action: ['s3:GetObjectVersion'], Resource: versioned });
   return out;
 }
+
+/**
+ * The controller's statements for preflight's file-source check: `ssm:DescribeParameters` (no
+ * resource-level permission) and listing exactly the objects' keys (`s3:ListBucket`,
+ * `s3:ListBucketVersions` for pinned versions, with `s3:prefix` = the key) — never reading them.
+ */
+export function fileSourceCheckStatements(spec: ClusterSpec, part: string): IamStatement[] {
+  const sources = spec.bootstrap.files.flatMap((f) => (f.source ? [f.source] : []));
+  const out: IamStatement[] = [];
+  if (sources.some((s) => s.ssm)) out.push({ Sid: 'CheckFileParameters', Effect: 'Allow', Action: ['ssm:DescribeParameters'], Resource: '*' });
+  for (const [sid, action, versioned] of [['CheckFileObjects', 's3:ListBucket', false], ['CheckFileObjectVersions', 's3:ListBucketVersions', true]] as const) {
+    const objects = sources.flatMap((s) => (s.s3 && (s.s3.versionId !== undefined) === versioned ? [parseS3Uri(s.s3.uri)] : [])).filter((o): o is { bucket: string; key: string } => o !== null);
+    if (objects.length === 0) continue;
+    out.push({
+      Sid: sid,
+      Effect: 'Allow',
+      Action: [action],
+      Resource: [...new Set(objects.map((o) => `arn:${part}:s3:::${o.bucket}`))],
+      Condition: { StringEquals: { 's3:prefix': [...new Set(objects.map((o) => o.key))] } },
+    });
+  }
+  return out;
+}

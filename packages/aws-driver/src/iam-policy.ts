@@ -1,7 +1,7 @@
 import { nodeRecordName, type ClusterSpec } from '@berth/core';
 import { changeQueueName, changeRuleName, normalizeDnsName, noticeRuleName, phaseRuleName, TAG } from './names.js';
 import { partitionOf } from './partition.js';
-import { fileSourceStatements } from './file-source-policy.js';
+import { fileSourceCheckStatements, fileSourceStatements } from './file-source-policy.js';
 
 export interface IamStatement {
   readonly Sid: string;
@@ -427,6 +427,7 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
   }
   // bootstrap.files[].source: the node reads exactly its files' parameters and objects.
   node.push(...fileSourceStatements(spec, part, acct));
+  controller.push(...fileSourceCheckStatements(spec, part));
   return Object.freeze({
     controller: Object.freeze({ Version: '2012-10-17' as const, Statement: Object.freeze(controller) }),
     node: Object.freeze({ Version: '2012-10-17' as const, Statement: Object.freeze(node) }),

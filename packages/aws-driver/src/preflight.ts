@@ -21,6 +21,7 @@ import { DEFAULT_ROOT_DEVICE_NAME, dataVolumeRequest, networkInterfaceRequest, r
 import { checkUserDataFits } from './user-data.js';
 import { nodeApis } from './node-apis.js';
 import { unreachableApis } from './subnet-reachability.js';
+import { missingFileSources } from './file-source-check.js';
 
 /** One thing that would make provisioning or a roll fail. */
 export interface PreflightProblem {
@@ -120,6 +121,18 @@ export async function preflight(ctx: AwsContext, spec: ClusterSpec, signal?: Abo
   await run('network', async () => {
     for (const u of await unreachableApis(ctx, spec, nodeApis(spec), signal)) add('network', u.path, u.message);
   });
+
+  // bootstrap.files[].source: every parameter and object is there (no value is read).
+  if (spec.bootstrap.files.some((f) => f.source !== undefined)) {
+    await run('file-sources', async () => {
+      try {
+        for (const m of await missingFileSources(ctx, spec, signal)) add('file-sources', m.path, m.message);
+      } catch (err) {
+        if (isAwsCode(err, 'NoSuchBucket')) add('file-sources', 'bootstrap.files', `a file's S3 bucket does not exist: ${(err as Error).message}`);
+        else throw err;
+      }
+    });
+  }
 
   const images = [...new Set(spec.nodes.map((n) => n.image).concat(spec.image))];
   const rootDeviceNames = new Map<string, string>();

@@ -3,7 +3,7 @@ import { createPrng, type Clock, type Prng, type RollHooks } from '@berth/core';
 import { SimAccount } from './account.js';
 import { AgentHost } from './agent.js';
 import { QuorumApp, type AppStatus } from './app.js';
-import { createSimClients, type SimAwsClients } from './aws/clients.js';
+import { createSimClients, simSecretClients, type SimAwsClients } from './aws/clients.js';
 import { AwsGateway, type ApiCallListener } from './aws/gateway.js';
 import { AUTHORIZERS } from './aws/iam/authorizers.js';
 import type { IamEvaluator } from './aws/iam/iam-decision.js';
@@ -174,7 +174,8 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
   const aws = createSimClients(c.gateway, () => iam.controllerCaller());
   const awsDriver = createAwsDriver({
     region: resolved.region,
-    clients: aws,
+    // SSM and S3 through the simulated account too (preflight's file-source check), never a real endpoint.
+    clients: { ...aws, ...simSecretClients(c.gateway, () => iam.controllerCaller()) },
     clock,
     changeQueue: resolved.changeQueue,
     // Spot instances (the `spot` option): the driver listens for EC2's interruption warnings.

@@ -130,3 +130,38 @@ describe('SSM Parameter Store and S3 in the simulated account', () => {
     expect(failed[0]).toEqual(['configuring', 'file-source-not-found']);
   });
 });
+
+describe('preflight: file sources exist (simulated account)', () => {
+  it('SSM-2: reports a missing parameter, a version beyond the latest and a missing object, naming the file; lists and describes only (no value read), with the generated controller policy', async () => {
+    const sim = createSimulation({ seed: 4, profile: 'fast' });
+    const base = simulatedClusterInput({ nodes: 3 });
+    const spec = defineCluster({
+      ...base,
+      bootstrap: {
+        ...base.bootstrap,
+        files: [
+          { path: '/etc/ok', source: { ssm: { name: '/app/ok' } } },
+          { path: '/etc/missing', source: { ssm: { name: '/app/missing' } } },
+          { path: '/etc/future', source: { ssm: { name: '/app/ok', version: 7 } } },
+          { path: '/etc/obj', source: { s3: { uri: 's3://cfg/present' } } },
+          { path: '/etc/noobj', source: { s3: { uri: 's3://cfg/absent' } } },
+        ],
+      },
+    });
+    sim.account.prepare(spec);
+    sim.account.putParameter('/app/ok', 'v');
+    sim.account.putObject('s3://cfg/present', 'x');
+    const ops: string[] = [];
+    sim.onApiCall((c) => void ops.push(c.operation));
+    const report = await sim.run(() => sim.driver.preflight(spec));
+    expect(report.problems.filter((p) => p.check === 'file-sources').map((p) => p.path)).toEqual([
+      'bootstrap.files[1].source.ssm.name',
+      'bootstrap.files[2].source.ssm.version',
+      'bootstrap.files[4].source.s3.uri',
+    ]);
+    expect(report.problems.find((p) => p.path === 'bootstrap.files[1].source.ssm.name')?.message).toMatch(/^\/etc\/missing: SSM parameter \/app\/missing does not exist/);
+    expect(ops).not.toContain('GetParameter');
+    expect(ops).not.toContain('GetObject');
+    expect(sim.account.iamDenials()).toEqual([]);
+  });
+});

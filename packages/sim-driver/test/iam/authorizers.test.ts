@@ -110,7 +110,7 @@ const OPERATIONS: Record<ServiceName, readonly string[]> = {
     'DeleteListener',
   ],
   ssm: ['GetParameter', 'GetParameters', 'PutParameter', 'DescribeParameters'],
-  s3: ['GetObject', 'HeadObject', 'PutObject'],
+  s3: ['GetObject', 'HeadObject', 'PutObject', 'ListObjectsV2', 'ListObjectVersions'],
 };
 
 interface World {
@@ -298,6 +298,8 @@ function inputs(x: World): Record<ServiceName, Record<string, Record<string, unk
       GetObject: { Bucket: 'config-bucket', Key: 'kafka/jaas.conf' },
       HeadObject: { Bucket: 'config-bucket', Key: 'kafka/jaas.conf', VersionId: 'v1' },
       PutObject: { Bucket: 'config-bucket', Key: 'kafka/jaas.conf', Body: 'x' },
+      ListObjectsV2: { Bucket: 'config-bucket', Prefix: 'kafka/jaas.conf', MaxKeys: 1 },
+      ListObjectVersions: { Bucket: 'config-bucket', Prefix: 'kafka/jaas.conf' },
     },
   };
 }

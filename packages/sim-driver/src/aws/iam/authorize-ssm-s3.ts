@@ -44,4 +44,6 @@ export const S3_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
   GetObject: read,
   HeadObject: read,
   PutObject: (input, ctx) => [check('s3:PutObject', objectArn(ctx, input), {})],
+  ListObjectsV2: (input, ctx) => [check('s3:ListBucket', `arn:${ctx.partition}:s3:::${str(input, 'Bucket') ?? ''}`, { 's3:prefix': str(input, 'Prefix') ?? '' })],
+  ListObjectVersions: (input, ctx) => [check('s3:ListBucketVersions', `arn:${ctx.partition}:s3:::${str(input, 'Bucket') ?? ''}`, { 's3:prefix': str(input, 'Prefix') ?? '' })],
 };

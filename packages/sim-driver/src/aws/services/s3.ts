@@ -30,6 +30,22 @@ function operations(): Record<string, OperationHandler> {
       const { bucket, v } = find(input, ctx);
       return { ContentLength: v.body.length, LastModified: new Date(v.atMs), ...(bucket.versioned && { VersionId: v.versionId }), ETag: `"${v.versionId}"` };
     },
+    // preflight's existence check: keys under a prefix (no bodies).
+    ListObjectsV2(input: In, ctx) {
+      const bucket = ctx.sim.state.buckets.get(str(input['Bucket']) ?? '');
+      if (!bucket) throw fault('NoSuchBucket', 'The specified bucket does not exist', 404);
+      const prefix = typeof input['Prefix'] === 'string' ? input['Prefix'] : '';
+      const max = typeof input['MaxKeys'] === 'number' ? input['MaxKeys'] : 1000;
+      const keys = [...bucket.objects.keys()].filter((k) => k.startsWith(prefix) && (bucket.objects.get(k)?.length ?? 0) > 0).sort().slice(0, max);
+      return { Name: bucket.name, Prefix: prefix, KeyCount: keys.length, IsTruncated: false, Contents: keys.map((k) => ({ Key: k, Size: bucket.objects.get(k)?.at(-1)?.body.length ?? 0 })) };
+    },
+    ListObjectVersions(input: In, ctx) {
+      const bucket = ctx.sim.state.buckets.get(str(input['Bucket']) ?? '');
+      if (!bucket) throw fault('NoSuchBucket', 'The specified bucket does not exist', 404);
+      const prefix = typeof input['Prefix'] === 'string' ? input['Prefix'] : '';
+      const versions = [...bucket.objects.entries()].filter(([k]) => k.startsWith(prefix)).flatMap(([k, vs]) => vs.map((v, i) => ({ Key: k, VersionId: v.versionId, IsLatest: i === vs.length - 1, Size: v.body.length })));
+      return { Name: bucket.name, Prefix: prefix, IsTruncated: false, Versions: versions };
+    },
     PutObject(input: In, ctx) {
       const bucket = ctx.sim.state.buckets.get(str(input['Bucket']) ?? '');
       if (!bucket) throw fault('NoSuchBucket', 'The specified bucket does not exist', 404);
