@@ -43,6 +43,8 @@ export interface AwsContext {
   waitFor<T>(what: string, check: () => Promise<T | undefined>, signal?: AbortSignal): Promise<T>;
   counts(): Readonly<Record<string, number>>;
   resetCounts(): void;
+  /** Destroys every client made or given (SSM and S3 only when they were). */
+  destroyClients(): void;
 }
 
 export interface CallOptions {
@@ -131,6 +133,9 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     },
     counts: () => Object.freeze(Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)))),
     resetCounts: () => counts.clear(),
+    destroyClients() {
+      for (const c of [ec2, asg, r53, ddb, sqs, events, elbv2, ssm, s3]) c?.destroy?.();
+    },
   };
   return ctx;
 }

@@ -222,6 +222,6 @@ class AwsDriverImpl implements AwsDriver {
   }
 
   destroy() {
-    for (const c of [this.#ctx.ec2, this.#ctx.asg, this.#ctx.r53, this.#ctx.ddb, this.#ctx.sqs, this.#ctx.events, this.#ctx.elbv2, this.#ctx.ssm, this.#ctx.s3]) c.destroy?.();
+    this.#ctx.destroyClients();
   }
 }
