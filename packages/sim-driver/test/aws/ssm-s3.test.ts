@@ -165,3 +165,16 @@ describe('preflight: file sources exist (simulated account)', () => {
     expect(sim.account.iamDenials()).toEqual([]);
   });
 });
+
+describe('secret warnings in the plan', () => {
+  it('plan() warns (and does not fail) on a likely secret in an inline file, pointing to a file source', async () => {
+    const sim = createSimulation({ seed: 5, profile: 'fast' });
+    const base = simulatedClusterInput({ nodes: 3 });
+    const spec = defineCluster({ ...base, bootstrap: { ...base.bootstrap, files: [{ path: '/etc/app.env', content: 'DB_PASSWORD=hunter2hunter2\n' }] } });
+    const plan = await sim.run(() => createController({ spec, driver: sim.driver, clock: sim.clock, hooks: sim.hooks }).plan());
+    const w = plan.warnings.filter((x) => x.includes('bootstrap.files[0]'));
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatch(/\/etc\/app\.env\) looks like it holds a password, token or key assignment.*bootstrap\.files\[\]\.source/);
+    expect(w[0]).not.toContain('hunter2');
+  });
+});
