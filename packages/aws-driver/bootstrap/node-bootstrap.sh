@@ -55,6 +55,9 @@ BERTH_PRE_STOP_TIMEOUT_SEC="${BERTH_PRE_STOP_TIMEOUT_SEC:-60}"
 if ! declare -p BERTH_FILE_PATHS >/dev/null 2>&1; then
   BERTH_FILE_PATHS=() BERTH_FILE_MODES=() BERTH_FILE_OWNERS=() BERTH_FILE_CONTENTS=()
 fi
+if ! declare -p BERTH_FILE_SOURCES >/dev/null 2>&1; then
+  BERTH_FILE_SOURCES=() BERTH_FILE_SOURCE_REFS=() BERTH_FILE_SOURCE_KEYS=() BERTH_FILE_SOURCE_VERSIONS=()
+fi
 
 # ---- Helpers ---------------------------------------------------------------------------------
 log() { printf '%s berth-bootstrap: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
@@ -430,6 +433,39 @@ install_grow_watcher() {
   fi
 }
 
+# fetch_file_source I TMP: writes file I's content from its source (SSM Parameter Store or S3)
+# into TMP (mktemp made it 0600), with the instance role. Never logs the content; a failure
+# names the file and the source and fails the phase (file-source-not-found / -denied / -failed).
+fetch_file_source() {
+  local i=$1 tmp=$2 src=${BERTH_FILE_SOURCES[$1]:-} ref=${BERTH_FILE_SOURCE_REFS[$1]:-} what
+  case $src in
+    ssm)
+      what="SSM parameter $ref"
+      # Text output prints the value and one newline; $(...) drops trailing newlines: one is put back.
+      if aws_call ssm get-parameter --name "$ref" --with-decryption --query Parameter.Value; then
+        printf '%s\n' "$AWS_OUT" >"$tmp" && AWS_OUT='' && return 0
+        fail files-failed "cannot write ${BERTH_FILE_PATHS[i]}"
+      fi
+      ;;
+    s3)
+      what="s3://$ref/${BERTH_FILE_SOURCE_KEYS[i]}${BERTH_FILE_SOURCE_VERSIONS[i]:+ (version ${BERTH_FILE_SOURCE_VERSIONS[i]})}"
+      if aws_call s3api get-object --bucket "$ref" --key "${BERTH_FILE_SOURCE_KEYS[i]}" \
+        ${BERTH_FILE_SOURCE_VERSIONS[i]:+--version-id "${BERTH_FILE_SOURCE_VERSIONS[i]}"} "$tmp"; then
+        return 0
+      fi
+      ;;
+    *) fail files-failed "unknown source '$src' for ${BERTH_FILE_PATHS[i]}" ;;
+  esac
+  rm -f "$tmp"
+  case $AWS_ERR in
+    *ParameterNotFound* | *ParameterVersionNotFound* | *NoSuchKey* | *NoSuchBucket* | *NoSuchVersion* | *'(404)'*)
+      fail file-source-not-found "${BERTH_FILE_PATHS[i]}: $what does not exist: $AWS_ERR" ;;
+    *AccessDenied* | *'(403)'*)
+      fail file-source-denied "${BERTH_FILE_PATHS[i]}: the instance role may not read $what (see iamPolicyFor(spec).node): $AWS_ERR" ;;
+    *) fail file-source-failed "${BERTH_FILE_PATHS[i]}: cannot fetch $what: $AWS_ERR" ;;
+  esac
+}
+
 write_files() {
   local i p dir tmp
   for i in "${!BERTH_FILE_PATHS[@]}"; do
@@ -437,7 +473,13 @@ write_files() {
     dir=$(dirname "$p")
     mkdir -p "$dir" || fail files-failed "cannot create $dir"
     tmp=$(mktemp "$dir/.berth.XXXXXX") || fail files-failed "cannot write in $dir"
-    if printf '%s' "${BERTH_FILE_CONTENTS[i]}" >"$tmp" && chmod "${BERTH_FILE_MODES[i]}" "$tmp" &&
+    if [[ -n ${BERTH_FILE_SOURCES[i]:-} ]]; then
+      fetch_file_source "$i" "$tmp"
+    elif ! printf '%s' "${BERTH_FILE_CONTENTS[i]}" >"$tmp"; then
+      rm -f "$tmp"
+      fail files-failed "cannot write $p"
+    fi
+    if chmod "${BERTH_FILE_MODES[i]}" "$tmp" &&
       chown "${BERTH_FILE_OWNERS[i]}" "$tmp" && mv -f "$tmp" "$p"; then
       log "wrote $p (${BERTH_FILE_MODES[i]} ${BERTH_FILE_OWNERS[i]})"
     else

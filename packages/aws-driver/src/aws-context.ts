@@ -5,6 +5,8 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { BerthTimeoutError, throwIfAborted, type Clock } from '@berth/core';
 import type { AwsDriverOptions, ClientLike, ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { DisruptionNotices } from './disruption-notices.js';
@@ -20,6 +22,9 @@ export interface AwsContext {
   readonly sqs: ClientLike<SQSClient>;
   readonly events: ClientLike<EventBridgeClient>;
   readonly elbv2: ClientLike<ElasticLoadBalancingV2Client>;
+  /** SSM and S3 (preflight's file-source check), made on first use. */
+  readonly ssm: ClientLike<SSMClient>;
+  readonly s3: ClientLike<S3Client>;
   readonly clock: Clock;
   readonly config: ResolvedAwsDriverConfig;
   /** Root device names of AMIs this driver looked up (an AMI's never changes). */
@@ -38,6 +43,8 @@ export interface AwsContext {
   waitFor<T>(what: string, check: () => Promise<T | undefined>, signal?: AbortSignal): Promise<T>;
   counts(): Readonly<Record<string, number>>;
   resetCounts(): void;
+  /** Destroys every client made or given (SSM and S3 only when they were). */
+  destroyClients(): void;
 }
 
 export interface CallOptions {
@@ -63,6 +70,9 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
   const sqs = options.clients?.sqs ?? new SQSClient(base);
   const events = options.clients?.eventBridge ?? new EventBridgeClient(base);
   const elbv2 = options.clients?.elbv2 ?? new ElasticLoadBalancingV2Client(base);
+  let ssm = options.clients?.ssm;
+  // A custom endpoint (moto) serves buckets by path, not by virtual host.
+  let s3 = options.clients?.s3;
 
   // Counted here, not by a client middleware: a client passed in may be any object with `send`.
   const counts = new Map<string, number>();
@@ -85,6 +95,14 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     sqs,
     events,
     elbv2,
+    get ssm() {
+      ssm ??= new SSMClient(base);
+      return ssm;
+    },
+    get s3() {
+      s3 ??= new S3Client({ ...base, forcePathStyle: config.endpoint !== null });
+      return s3;
+    },
     clock,
     config,
     rootDevices: new Map(),
@@ -115,6 +133,9 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     },
     counts: () => Object.freeze(Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)))),
     resetCounts: () => counts.clear(),
+    destroyClients() {
+      for (const c of [ec2, asg, r53, ddb, sqs, events, elbv2, ssm, s3]) c?.destroy?.();
+    },
   };
   return ctx;
 }

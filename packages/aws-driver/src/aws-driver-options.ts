@@ -1,3 +1,5 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
@@ -80,6 +82,10 @@ export interface AwsDriverClients {
   readonly eventBridge?: ClientLike<EventBridgeClient>;
   /** Elastic Load Balancing v2: the target groups of `spec.loadBalancer`. */
   readonly elbv2?: ClientLike<ElasticLoadBalancingV2Client>;
+  /** SSM Parameter Store: preflight checks that the files' parameters exist (never reads a value). */
+  readonly ssm?: ClientLike<SSMClient>;
+  /** S3: preflight checks that the files' objects exist (lists, never reads them). */
+  readonly s3?: ClientLike<S3Client>;
 }
 
 export interface ResolvedAwsDriverConfig {

@@ -255,6 +255,6 @@ class AwsDriverImpl implements AwsDriver {
   }
 
   destroy() {
-    for (const c of [this.#ctx.ec2, this.#ctx.asg, this.#ctx.r53, this.#ctx.ddb, this.#ctx.sqs, this.#ctx.events, this.#ctx.elbv2]) c.destroy?.();
+    this.#ctx.destroyClients();
   }
 }

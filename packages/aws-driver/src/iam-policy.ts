@@ -1,6 +1,7 @@
 import { nodeRecordName, type ClusterSpec } from '@berth/core';
 import { changeQueueName, changeRuleName, normalizeDnsName, noticeRuleName, phaseRuleName, TAG } from './names.js';
 import { partitionOf } from './partition.js';
+import { fileSourceCheckStatements, fileSourceStatements } from './file-source-policy.js';
 
 export interface IamStatement {
   readonly Sid: string;
@@ -126,6 +127,13 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
         ...(spec.keyName !== null ? ['ec2:DescribeKeyPairs'] : []),
         'autoscaling:DescribeAccountLimits',
       ],
+      Resource: '*',
+    },
+    {
+      // preflight's network check (subnet-reachability.ts): route tables, NAT gateways, VPC endpoints.
+      Sid: 'DescribeNetwork',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeRouteTables', 'ec2:DescribeNatGateways', 'ec2:DescribeVpcEndpoints'],
       Resource: '*',
     },
     {
@@ -439,6 +447,9 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       { Sid: 'AttachEncryptedVolume', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: kms, Condition: { StringEquals: viaEc2 } },
     );
   }
+  // bootstrap.files[].source: the node reads exactly its files' parameters and objects.
+  node.push(...fileSourceStatements(spec, part, acct));
+  controller.push(...fileSourceCheckStatements(spec, part));
   return Object.freeze({
     controller: Object.freeze({ Version: '2012-10-17' as const, Statement: Object.freeze(controller) }),
     node: Object.freeze({ Version: '2012-10-17' as const, Statement: Object.freeze(node) }),

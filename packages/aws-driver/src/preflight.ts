@@ -19,6 +19,9 @@ import { isAwsCode } from './map-aws-error.js';
 import { groupName, normalizeDnsName, TAG, tagsToRecord } from './names.js';
 import { DEFAULT_ROOT_DEVICE_NAME, dataVolumeRequest, networkInterfaceRequest, runInstancesRequest } from './node-requests.js';
 import { checkUserDataFits } from './user-data.js';
+import { nodeApis } from './node-apis.js';
+import { unreachableApis } from './subnet-reachability.js';
+import { missingFileSources } from './file-source-check.js';
 
 /** One thing that would make provisioning or a roll fail. */
 export interface PreflightProblem {
@@ -42,7 +45,8 @@ export interface PreflightReport {
 /**
  * Checks the account against the spec and reports every problem at once: subnets exist with
  * the spec's AZ and CIDR, the nodes' IPs are free (or held by this node's own ENI), security
- * groups, images, key pair, snapshots and the instance type exist (and the type is offered in
+ * groups, images, key pair, snapshots and the instance type exist, each node subnet reaches the
+ * APIs the node bootstrap calls (a NAT route or VPC endpoints; see `unreachableApis`), (and the type is offered in
  * each node's AZ), user data fits in 16 KB, the hosted zone exists, the Auto Scaling group
  * quota has room for the nodes not yet provisioned, and EC2 permissions (DryRun of the first
  * node's CreateNetworkInterface, CreateVolume and launch, built by the same functions as
@@ -112,6 +116,23 @@ export async function preflight(ctx: AwsContext, spec: ClusterSpec, signal?: Abo
     });
     if (vpcs.size > 1) add('security-groups', 'securityGroupIds', `the security groups are in different VPCs (${[...vpcs].join(', ')}); an ENI takes groups of its own VPC only`);
   });
+
+  // VPC-1 … VPC-5: every node subnet reaches the APIs its bootstrap calls (a NAT route or VPC endpoints).
+  await run('network', async () => {
+    for (const u of await unreachableApis(ctx, spec, nodeApis(spec), signal)) add('network', u.path, u.message);
+  });
+
+  // bootstrap.files[].source: every parameter and object is there (no value is read).
+  if (spec.bootstrap.files.some((f) => f.source !== undefined)) {
+    await run('file-sources', async () => {
+      try {
+        for (const m of await missingFileSources(ctx, spec, signal)) add('file-sources', m.path, m.message);
+      } catch (err) {
+        if (isAwsCode(err, 'NoSuchBucket')) add('file-sources', 'bootstrap.files', `a file's S3 bucket does not exist: ${(err as Error).message}`);
+        else throw err;
+      }
+    });
+  }
 
   const images = [...new Set(spec.nodes.map((n) => n.image).concat(spec.image))];
   const rootDeviceNames = new Map<string, string>();
@@ -253,6 +274,7 @@ export async function preflight(ctx: AwsContext, spec: ClusterSpec, signal?: Abo
     { check: 'route53-permissions', reason: 'Route 53 has no DryRun' },
     { check: 'instance-profile', reason: "its role's policy needs IAM, which this driver does not call (a missing profile fails the RunInstances DryRun)" },
     { check: 'kms-key', reason: 'needs KMS (kms:DescribeKey), which this driver does not call' },
+    { check: 'endpoint-security-groups', reason: "a VPC endpoint's security groups must allow HTTPS (443) from the nodes; their rules are not read" },
     { check: 'launch-template-quota', reason: 'EC2 exposes no API for it (Service Quotas does)' },
   );
   return Object.freeze({ ok: problems.length === 0, problems: Object.freeze(problems), checked: Object.freeze(checked), skipped: Object.freeze(skipped) });

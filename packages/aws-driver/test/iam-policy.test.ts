@@ -33,7 +33,7 @@ function driverOperations(): Set<string> {
   const dir = fileURLToPath(new URL('../src/', import.meta.url));
   const ops = new Set<string>();
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
-    for (const m of readFileSync(dir + f, 'utf8').matchAll(/(?:\bcall|\bdry)\(\s*'([A-Z][A-Za-z]+)'/g)) ops.add(m[1]!);
+    for (const m of readFileSync(dir + f, 'utf8').matchAll(/(?:\bcall|\bdry)\(\s*'([A-Z][A-Za-z0-9]+)'/g)) ops.add(m[1]!);
   }
   return ops;
 }
@@ -91,14 +91,20 @@ describe('iamPolicyFor', () => {
   it('grants the controller exactly the actions the driver calls, plus those AWS checks on its behalf', () => {
     // With a key pair: preflight's DescribeKeyPairs is granted only when the spec names one.
     // With a load balancer: the target-group calls are granted only when the spec names groups.
+    // With file sources: preflight's DescribeParameters and listings are granted only when files have sources.
+    const files = [
+      { path: '/a', source: { ssm: { name: '/app/a' } } },
+      { path: '/b', source: { s3: { uri: 's3://cfg/b' } } },
+      { path: '/c', source: { s3: { uri: 's3://cfg/c', versionId: 'v1' } } },
+    ];
     // With a node to adopt and spot nodes: adoption's calls are granted only while a node names
     // resources to adopt, DeleteTags (the end of an on-demand fallback) only with spot nodes.
     const adopting = (i: ReturnType<typeof input>) => ({ ...i, nodes: i.nodes.map((n, k) => (k === 0 ? { ...n, adopt: ADOPT } : n)) });
-    const all = iamPolicyFor(defineCluster({ ...adopting(input()), keyName: 'ops', loadBalancer: { targetGroupArns: [TG] }, capacity: { spot: true } }), { accountId: '123456789012', changeQueue: true }).controller;
+    const all = iamPolicyFor(defineCluster({ ...adopting(input()), keyName: 'ops', loadBalancer: { targetGroupArns: [TG] }, capacity: { spot: true }, bootstrap: { files } }), { accountId: '123456789012', changeQueue: true }).controller;
     const granted = new Set(all.Statement.flatMap((s) => s.Action));
     const called = driverOperations();
     // What AWS authorises as another action than the call's name, or checks on the caller's behalf.
-    const authorisedAs: Record<string, string> = { DeleteMessageBatch: 'DeleteMessage' };
+    const authorisedAs: Record<string, string> = { DeleteMessageBatch: 'DeleteMessage', ListObjectsV2: 'ListBucket', ListObjectVersions: 'ListBucketVersions' };
     const onBehalf = new Set([
       'ec2:CreateTags', // TagSpecifications on create, and a group's launches
       'ec2:RunInstances', // CreateAutoScalingGroup/UpdateAutoScalingGroup from a template (also preflight's DryRun)

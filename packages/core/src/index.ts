@@ -16,10 +16,14 @@ export type {
   LifecycleSpec,
   BootstrapSpec,
   BootstrapFileSpec,
+  BootstrapFileSource,
   DeletionPolicy,
   AdoptSpec,
 } from './spec/cluster-spec.js';
 export { nodeRecordName } from './spec/cluster-spec.js';
+export { secretWarnings } from './spec/secret-warnings.js';
+export { parseSsmParameter, parseS3Uri } from './spec/file-sources.js';
+export type { SsmParameterRef } from './spec/file-sources.js';
 export { VOLUME_LIMITS } from './spec/volume-limits.js';
 export type { VolumeType, VolumeLimits } from './spec/volume-limits.js';
 export { parseCidr, parseIpv4, formatIpv4 } from './spec/ipv4.js';

@@ -2,6 +2,7 @@
 // A stand-in for the `aws` command (put it on PATH as `aws`): it forwards the command line to the
 // simulated AWS CLI at ${BERTH_SIM_AWS_ENDPOINT}/cli (handleCliRequest in src/cli) and prints its
 // answer, exiting with its exit code. Plain JavaScript with no dependencies: it runs once per call.
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 
 const ENV_NAMES = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_DEFAULT_OUTPUT', 'AWS_MAX_ATTEMPTS', 'AWS_CLI_ERROR_FORMAT'];
@@ -43,6 +44,14 @@ function main() {
         }
         if (res.statusCode !== 200 || answer === null || typeof answer.exitCode !== 'number') {
           return fail(`berth-sim aws shim: ${url.href} answered HTTP ${res.statusCode}: ${text.slice(0, 500)}`);
+        }
+        // Files the command writes (s3api get-object's outfile), where the real CLI would write them.
+        for (const f of Array.isArray(answer.files) ? answer.files : []) {
+          try {
+            writeFileSync(f.path, Buffer.from(String(f.base64), 'base64'));
+          } catch (e) {
+            return fail(`[Errno 2] No such file or directory: '${f.path}' (${e && e.code})`);
+          }
         }
         process.stdout.write(String(answer.stdout ?? ''));
         process.stderr.write(String(answer.stderr ?? ''));

@@ -2,6 +2,8 @@ import { nodeRecordName, type ClusterSpec } from '@berth/core';
 import type { SimContext } from './sim-context.js';
 import { CONTROLLER_ROLE } from './aws/iam/sim-iam.js';
 import { createUnmanagedInstance, type UnmanagedInstance, type UnmanagedInstanceOptions } from './world/unmanaged-instance.js';
+import { putObject, putParameter, type SimPutParameterOptions } from './account-secrets.js';
+import { addVpcEndpoint, ensureVpcRouting, setSubnetRoute, type SimDefaultRoute, type SimVpcEndpointOptions } from './account-network.js';
 
 /**
  * The policies Berth generates for a cluster (`AwsDriver.iamPolicyFor`), with the images of
@@ -109,6 +111,7 @@ export class SimAccount {
     for (const s of spec.subnets) {
       if (!state.subnets.has(s.id)) state.subnets.set(s.id, { id: s.id, az: s.az, cidr: s.cidr, vpcId });
     }
+    ensureVpcRouting(this.#ctx, vpcId);
     for (const g of spec.securityGroupIds) {
       if (!state.securityGroups.has(g)) state.securityGroups.set(g, { id: g, vpcId, name: `sg-for-${spec.name}` });
     }
@@ -251,6 +254,65 @@ export class SimAccount {
    */
   createUnmanagedInstance(options: UnmanagedInstanceOptions): UnmanagedInstance {
     return createUnmanagedInstance(this.#ctx, options);
+  }
+
+  /**
+   * Gives a subnet a route table of its own whose default route (0.0.0.0/0) goes to a public
+   * NAT gateway (`nat`, what `prepare` gives every subnet through the VPC's main table), a
+   * private NAT gateway, the internet gateway, or nowhere (`none`: a private subnet with only
+   * the local route). Returns the route table's id. Preflight reads it (VPC-1 … VPC-3).
+   *
+   * @example
+   * ```ts
+   * sim.account.prepare(spec);
+   * sim.account.setSubnetRoute(spec.subnets[0].id, 'none');
+   * const report = await sim.driver.preflight(spec); // names the subnet and what it cannot reach
+   * ```
+   */
+  setSubnetRoute(subnetId: string, target: SimDefaultRoute): string {
+    return setSubnetRoute(this.#ctx, subnetId, target);
+  }
+
+  /**
+   * Makes a VPC endpoint (`com.amazonaws.<region>.<service>`): an interface endpoint in the
+   * given subnets, with private DNS unless told otherwise, or a gateway endpoint (S3) whose route
+   * goes into the given route tables (VPC-4, VPC-5). Returns its id.
+   *
+   * @example
+   * ```ts
+   * for (const service of ['ec2', 'autoscaling']) sim.account.addVpcEndpoint({ service });
+   * sim.account.addVpcEndpoint({ service: 's3', type: 'Gateway' });
+   * ```
+   */
+  addVpcEndpoint(options: SimVpcEndpointOptions): string {
+    return addVpcEndpoint(this.#ctx, options);
+  }
+
+  /**
+   * Puts an SSM parameter (SecureString under the AWS managed key unless told otherwise; a new
+   * version when it exists), as the user does before a spec names it in
+   * `bootstrap.files[].source.ssm`. Returns its version.
+   *
+   * @example
+   * ```ts
+   * sim.account.putParameter('/kafka/jaas.conf', 'KafkaServer { ... };');
+   * ```
+   */
+  putParameter(name: string, value: string, options: SimPutParameterOptions = {}): number {
+    return putParameter(this.#ctx, name, value, options);
+  }
+
+  /**
+   * Puts an S3 object at `s3://bucket/key` (the bucket is made, versioned when asked). Returns
+   * its version id, or null in an unversioned bucket.
+   *
+   * @example
+   * ```ts
+   * const versionId = sim.account.putObject('s3://config/kafka/server.properties', text, { versioned: true });
+   * ```
+   */
+  putObject(uri: string, body: string | Uint8Array, options: { readonly versioned?: boolean } = {}): string | null {
+    return putObject(this.#ctx, uri, body, options);
   }
 
   /** An AMI in the account (root device `/dev/xvda` unless given). */

@@ -7,6 +7,7 @@ import { draw, type SimContext } from './sim-context.js';
 import type { AgentConfig } from './user-data-config.js';
 import type { SimInstance, SimVolume } from './world/entities.js';
 import { TAG_CLUSTER, TAG_NODE } from './world/ec2.js';
+import { fetchFileSources } from './agent-file-sources.js';
 
 /**
  * The API calls the node bootstrap makes (packages/aws-driver/bootstrap/node-bootstrap.sh),
@@ -26,6 +27,10 @@ export const BOOTSTRAP_CALLS = Object.freeze({
   CompleteLifecycleAction: ['AutoScalingGroupName', 'LifecycleHookName', 'InstanceId', 'LifecycleActionResult'],
   /** complete_lifecycle's check after "No active Lifecycle Action". */
   DescribeAutoScalingInstances: ['InstanceIds'],
+  /** fetch_file_source: a file from SSM Parameter Store (docs/secrets.md). */
+  GetParameter: ['Name', 'WithDecryption'],
+  /** fetch_file_source: a file from S3 (VersionId too when the spec pins one). */
+  GetObject: ['Bucket', 'Key'],
 });
 
 /** Errors the script's `aws_call` retries (node-bootstrap.sh): throttling and transient server errors. */
@@ -360,7 +365,10 @@ export class AgentHost {
     this.#ctx.trace.record('volume.mounted', { nodeId: cfg.nodeId, instanceId: run.inst.id, volumeId: vol.id, mountPath: cfg.mountPath });
     this.#report(run, 'configuring', () => {
       if (this.#failIfBad(run, 'configuring')) return;
-      this.#after(run, draw(this.#ctx.rng.agent, this.#ctx.options.timings.agentConfigureMs, run.slow), 'configure', () => this.#report(run, 'joining', () => this.#join(run, vol)));
+      fetchFileSources(cfg.fileSources, (service, operation, input, done) => this.#call(run, service, operation, input, done), (reason, detail) => {
+        if (reason !== null) return this.#fail(run, reason, detail);
+        this.#after(run, draw(this.#ctx.rng.agent, this.#ctx.options.timings.agentConfigureMs, run.slow), 'configure', () => this.#report(run, 'joining', () => this.#join(run, vol)));
+      });
     });
   }
 

@@ -3,7 +3,7 @@ import { createPrng, type Clock, type ClusterHooks, type Prng } from '@berth/cor
 import { SimAccount } from './account.js';
 import { AgentHost } from './agent.js';
 import { QuorumApp, type AppStatus } from './app.js';
-import { createSimClients, type SimAwsClients } from './aws/clients.js';
+import { createSimClients, simSecretClients, type SimAwsClients } from './aws/clients.js';
 import { AwsGateway, type ApiCallListener } from './aws/gateway.js';
 import { AUTHORIZERS } from './aws/iam/authorizers.js';
 import type { IamEvaluator } from './aws/iam/iam-decision.js';
@@ -13,6 +13,8 @@ import { SimIam } from './aws/iam/sim-iam.js';
 import { createAutoScalingService } from './aws/services/autoscaling.js';
 import { SimDynamoDb } from './aws/services/dynamodb.js';
 import { createEc2Service } from './aws/services/ec2.js';
+import { createS3Service } from './aws/services/s3.js';
+import { createSsmService } from './aws/services/ssm.js';
 import { createElbv2Service } from './aws/services/elbv2.js';
 import { SimEventBridge } from './aws/services/eventbridge.js';
 import { createRoute53Service } from './aws/services/route53.js';
@@ -163,6 +165,8 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
       sqs: c.sqs.service,
       events: c.events.service,
       elasticloadbalancing: createElbv2Service(),
+      ssm: createSsmService(),
+      s3: createS3Service(),
     },
     AUTHORIZERS,
   );
@@ -170,7 +174,8 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
   const aws = createSimClients(c.gateway, () => iam.controllerCaller());
   const awsDriver = createAwsDriver({
     region: resolved.region,
-    clients: aws,
+    // SSM and S3 through the simulated account too (preflight's file-source check), never a real endpoint.
+    clients: { ...aws, ...simSecretClients(c.gateway, () => iam.controllerCaller()) },
     clock,
     changeQueue: resolved.changeQueue,
     // Spot instances (the `spot` option): the driver listens for EC2's interruption warnings.

@@ -3,6 +3,8 @@ export type { Simulation, SimApp } from './create-simulation.js';
 export { SimAccount, zoneNameFor } from './account.js';
 export type { PrepareOptions, PolicySource, SimTargetGroupOptions } from './account.js';
 export type { UnmanagedInstance, UnmanagedInstanceOptions } from './world/unmanaged-instance.js';
+export type { SimDefaultRoute, SimVpcEndpointOptions } from './account-network.js';
+export type { SimPutParameterOptions } from './account-secrets.js';
 export { simulatedClusterInput } from './simulated-cluster-input.js';
 export type { SimulatedClusterOptions } from './simulated-cluster-input.js';
 export { resolveSimOptions, REALISTIC_TIMINGS, FAST_TIMINGS, DEFAULT_LIMITS, scaleTimings } from './options.js';

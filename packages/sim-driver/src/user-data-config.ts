@@ -29,6 +29,43 @@ export interface AgentConfig {
   readonly onFailure: 'abandon' | 'wait';
   /** Every scalar of the data block, as the script sees it. */
   readonly values: Readonly<Record<string, string>>;
+  /** The files the script fetches (`BERTH_FILE_SOURCES` …; docs/secrets.md), in order. */
+  readonly fileSources: readonly AgentFileSource[];
+}
+
+/** One file the bootstrap fetches: `ssm` (ref = the name, with `:version` when pinned) or `s3` (ref = the bucket). */
+export interface AgentFileSource {
+  readonly path: string;
+  readonly kind: 'ssm' | 's3';
+  readonly ref: string;
+  readonly key: string;
+  readonly versionId: string;
+}
+
+/** A `BERTH_X=('...' '...')` array of the data block ([] when absent). */
+export function parseDataArray(text: string, name: string): string[] {
+  const start = text.indexOf(`\n${name}=(`);
+  if (start < 0) return [];
+  let i = start + name.length + 3;
+  const out: string[] = [];
+  while (text[i] === "'") {
+    const q = readQuoted(text, i);
+    if (!q) break;
+    out.push(q.value);
+    i = q.end;
+    if (text[i] === ' ') i++;
+  }
+  return out;
+}
+
+function fileSources(text: string): AgentFileSource[] {
+  const kinds = parseDataArray(text, 'BERTH_FILE_SOURCES');
+  if (!kinds.some((k) => k !== '')) return [];
+  const paths = parseDataArray(text, 'BERTH_FILE_PATHS');
+  const refs = parseDataArray(text, 'BERTH_FILE_SOURCE_REFS');
+  const keys = parseDataArray(text, 'BERTH_FILE_SOURCE_KEYS');
+  const versions = parseDataArray(text, 'BERTH_FILE_SOURCE_VERSIONS');
+  return kinds.flatMap((k, i) => (k === 'ssm' || k === 's3' ? [{ path: paths[i] ?? '', kind: k, ref: refs[i] ?? '', key: keys[i] ?? '', versionId: versions[i] ?? '' }] : []));
 }
 
 /** The script's own list of values it refuses to run without (node-bootstrap.sh, "Data" section). */
@@ -139,6 +176,7 @@ function parse(base64: string): { config: AgentConfig } | { config: null; reason
       onFailure: v['BERTH_ON_FAILURE'] === 'wait' ? 'wait' : 'abandon',
       growWatcher: text.includes(GROW_WATCHER_UNIT),
       values: Object.freeze(v),
+      fileSources: Object.freeze(fileSources(text)),
     }),
   };
 }

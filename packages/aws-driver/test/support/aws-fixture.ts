@@ -1,4 +1,15 @@
-import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  AllocateAddressCommand,
+  AttachInternetGatewayCommand,
+  CreateInternetGatewayCommand,
+  CreateNatGatewayCommand,
+  CreateRouteCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeRouteTablesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CreateHostedZoneCommand, DeleteHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
@@ -24,6 +35,11 @@ export interface AwsWorld {
   /** A second image, for rolls. */
   readonly otherImage: string;
   readonly ec2: EC2Client;
+  readonly vpcId: string;
+  /** The VPC's main route table (0.0.0.0/0 to the NAT gateway: the node subnets reach the AWS APIs). */
+  readonly mainRouteTableId: string;
+  readonly natGatewayId: string;
+  readonly internetGatewayId: string;
 }
 
 export function clientConfig(endpoint: string) {
@@ -97,13 +113,23 @@ export async function createWorld(endpoint: string): Promise<AwsWorld> {
     const s = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: az }));
     subnets.push({ id: s.Subnet!.SubnetId!, az, cidr });
   }
+  // As a private-subnet VPC is set up: a public subnet with the internet gateway's route holds a
+  // public NAT gateway; the main route table (the node subnets') sends 0.0.0.0/0 to it (VPC-1, VPC-2).
+  const igw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+  await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpcId }));
+  const publicSubnet = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.200.0/24', AvailabilityZone: 'us-east-1a' }))).Subnet!.SubnetId!;
+  const eip = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+  const nat = (await ec2.send(new CreateNatGatewayCommand({ SubnetId: publicSubnet, AllocationId: eip.AllocationId! }))).NatGateway!.NatGatewayId!;
+  const main = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'association.main', Values: ['true'] }] }));
+  const mainRouteTableId = main.RouteTables![0]!.RouteTableId!;
+  await ec2.send(new CreateRouteCommand({ RouteTableId: mainRouteTableId, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat }));
   const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'berth-test', Description: 'berth test', VpcId: vpcId }));
   const sg2 = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'berth-test-2', Description: 'berth test 2', VpcId: vpcId }));
   const hostedZoneId = await createZoneWithAwsShapedId(endpoint, r53, vpcId);
   await createInstanceProfile(endpoint, INSTANCE_PROFILE);
   const [image, otherImage] = inject('motoImages'); // described once per run by moto-global-setup.ts
   r53.destroy();
-  return { subnets, securityGroupId: sg.GroupId!, securityGroupId2: sg2.GroupId!, hostedZoneId, zoneName: 'kafka.internal', image, otherImage, ec2 };
+  return { subnets, securityGroupId: sg.GroupId!, securityGroupId2: sg2.GroupId!, hostedZoneId, zoneName: 'kafka.internal', image, otherImage, ec2, vpcId, mainRouteTableId, natGatewayId: nat, internetGatewayId: igw };
 }
 
 /** The cluster input of `count` nodes spread over the world's subnets (valid for `defineCluster`). */

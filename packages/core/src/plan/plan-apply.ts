@@ -1,4 +1,5 @@
 import { planVolumeChanges, type VolumeChange } from './plan-volume-changes.js';
+import { secretWarnings } from '../spec/secret-warnings.js';
 import { quorumOf } from './quorum.js';
 import type { ConfigIssue } from '../errors.js';
 import { orphanIds } from './plan-membership.js';
@@ -93,6 +94,7 @@ export function planApply(observation: ClusterObservation, spec: ClusterSpec): A
     }
   }
   warnings.push(...azWarnings(spec));
+  warnings.push(...secretWarnings(spec));
   return { nodes, dns, resizes, volumeChanges: volumes.changes, volumeRefusals: volumes.refusals, warnings };
 }
 

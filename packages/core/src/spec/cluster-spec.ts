@@ -120,10 +120,19 @@ export interface LifecycleSpec {
   readonly onFailure: 'abandon' | 'wait';
 }
 
+/** Where the bootstrap fetches a file's content from with the instance role (docs/secrets.md): exactly one of `ssm` or `s3`. */
+export interface BootstrapFileSource {
+  readonly ssm?: { readonly name: string; readonly version?: number; readonly kmsKeyId?: string };
+  readonly s3?: { readonly uri: string; readonly versionId?: string };
+}
+
 /** A file the node bootstrap writes before the configure script runs. */
 export interface BootstrapFileSpec {
   readonly path: string;
+  /** The content carried in the user data; '' when the file has a `source`. */
   readonly content: string;
+  /** Present when the bootstrap fetches the content (SSM Parameter Store or S3) instead. */
+  readonly source?: BootstrapFileSource;
   readonly mode: string;
   readonly owner: string;
 }

@@ -140,7 +140,8 @@ function resolve(p: ParsedClusterInput): ClusterSpec {
     dns: p.dns ?? null,
     loadBalancer: p.loadBalancer ?? null,
     lifecycle: p.lifecycle,
-    bootstrap: p.bootstrap,
+    // A file with a source carries no content (docs/secrets.md); inline files stay as they were, so their revision does not change.
+    bootstrap: { ...p.bootstrap, files: p.bootstrap.files.map((f) => ({ ...f, content: f.content ?? '' })) },
     tags: p.tags,
     quorum: p.quorum,
     capacity: p.capacity,

@@ -160,10 +160,32 @@ export const loadBalancerSchema = z
   })
   .describe('ELBv2 target groups: a roll deregisters an instance (waiting out draining) before replacing it, and registers the new one and waits for healthy.');
 
+/** Where a node file's content comes from, fetched by the bootstrap (docs/secrets.md): exactly one of `ssm` or `s3`. */
+export const fileSourceSchema = z
+  .strictObject({
+    ssm: z
+      .strictObject({
+        name: z.string().describe('The parameter\'s name (e.g. /kafka/prod/server.properties) or its ARN, in the spec\'s region.'),
+        version: positiveInt.optional().describe('A fixed version of the parameter (the latest when absent). Pin it so that a new value rolls the nodes: the revision includes the source, not the value.'),
+        kmsKeyId: z.string().optional().describe('The customer managed KMS key (ARN) of a SecureString parameter; the node role gets kms:Decrypt on it. Not needed for the default aws/ssm key.'),
+      })
+      .optional()
+      .describe('A String or SecureString parameter of SSM Parameter Store (decrypted on the node).'),
+    s3: z
+      .strictObject({
+        uri: z.string().describe('s3://bucket/key of the object.'),
+        versionId: z.string().optional().describe('A fixed version of the object (in a versioned bucket).'),
+      })
+      .optional()
+      .describe('An S3 object, written byte for byte.'),
+  })
+  .describe('Exactly one of ssm or s3.');
+
 const fileSchema = z
   .strictObject({
     path: z.string().describe('Absolute path of the file on the instance.'),
-    content: z.string().describe('The file\'s content.'),
+    content: z.string().optional().describe('The file\'s content, carried in the user data (visible to anyone who may read the launch template). Give content or source, not both.'),
+    source: fileSourceSchema.optional().describe('Where the bootstrap fetches the content from with the instance role, instead of carrying it in the user data: SSM Parameter Store or S3 (docs/secrets.md).'),
     mode: z.string().regex(/^0?[0-7]{3,4}$/, { error: 'must be an octal mode like 0644' }).default('0644').describe('Octal file mode.'),
     owner: z
       .string()

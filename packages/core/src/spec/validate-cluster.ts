@@ -3,6 +3,7 @@ import { AWS_REGIONS, regionPartition } from './aws-regions.js';
 import { closestMatch } from './did-you-mean.js';
 import { formatIpv4, parseCidr, parseIpv4, reservedReason, type Cidr } from './ipv4.js';
 import { parseKmsKeyRef } from './kms-key-ref.js';
+import { fileSourceIssues } from './file-sources.js';
 import { AZ_SHAPE, DNS_NAME, REGION_SHAPE } from './schema.js';
 import { AWS_TAGS_PER_RESOURCE, BERTH_TAGS_PER_RESOURCE, USER_TAGS_MAX } from './tag-limits.js';
 import { volumeProblems, type VolumeType } from './volume-limits.js';
@@ -49,6 +50,7 @@ export function semanticIssues(raw: unknown): ConfigIssue[] {
   checkDataVolume(root, knownRegion, add);
   checkDns(root, add);
   checkBootstrap(root, add);
+  issues.push(...fileSourceIssues(root, knownRegion));
   checkTags(root, add);
   checkLoadBalancer(root, add);
   checkCapacity(root, add);

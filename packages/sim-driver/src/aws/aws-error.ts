@@ -37,7 +37,7 @@ import {
 } from '@aws-sdk/client-sqs';
 
 /** The services the simulated account answers for. */
-export type ServiceName = 'ec2' | 'autoscaling' | 'route53' | 'dynamodb' | 'sqs' | 'events' | 'elasticloadbalancing';
+export type ServiceName = 'ec2' | 'autoscaling' | 'route53' | 'dynamodb' | 'sqs' | 'events' | 'elasticloadbalancing' | 'ssm' | 's3';
 
 type Fault = 'client' | 'server';
 interface ExceptionCtor {
@@ -59,7 +59,24 @@ const BASE: Record<ServiceName, ExceptionCtor> = {
   sqs: SQSServiceException as unknown as ExceptionCtor,
   events: EventBridgeServiceException as unknown as ExceptionCtor,
   elasticloadbalancing: ElasticLoadBalancingV2ServiceException as unknown as ExceptionCtor,
+  // No SDK client of SSM or S3 is a dependency: their errors reach the simulated AWS CLI (the
+  // bootstrap) and the agent by code; a generic service exception carries the same fields.
+  ssm: genericServiceException('SSMServiceException'),
+  s3: genericServiceException('S3ServiceException'),
 };
+
+function genericServiceException(className: string): ExceptionCtor {
+  return class extends Error {
+    readonly $fault: Fault | undefined;
+    readonly $metadata: Metadata;
+    constructor(opts: { message: string; $metadata: Metadata; name?: string; $fault?: Fault }) {
+      super(opts.message);
+      this.name = opts.name ?? className;
+      this.$fault = opts.$fault;
+      this.$metadata = opts.$metadata;
+    }
+  };
+}
 
 /** Error codes the SDK deserializes into a modeled class (so `instanceof` works in user code). */
 const MODELED: Partial<Record<ServiceName, Record<string, unknown>>> = {
@@ -112,7 +129,7 @@ const SQS_LEGACY_CODE: Record<string, string> = {
 };
 
 /** Services whose SDK errors carry the wire `Code` next to `name` (Query and REST-XML protocols). */
-const CARRIES_CODE = new Set<ServiceName>(['ec2', 'autoscaling', 'route53', 'elasticloadbalancing']);
+const CARRIES_CODE = new Set<ServiceName>(['ec2', 'autoscaling', 'route53', 'elasticloadbalancing', 's3']);
 
 /** HTTP status AWS answers with, when it is not 400. */
 const STATUS: Record<string, number> = {
@@ -125,6 +142,9 @@ const STATUS: Record<string, number> = {
   InternalServerError: 500,
   NoSuchHostedZone: 404,
   NoSuchChange: 404,
+  NoSuchKey: 404,
+  NoSuchBucket: 404,
+  NoSuchVersion: 404,
   Unavailable: 503,
 };
 

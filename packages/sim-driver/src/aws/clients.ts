@@ -81,3 +81,11 @@ export function createSimClients(gateway: AwsGateway, caller: () => Caller): Sim
     elbv2: make('elasticloadbalancing'),
   });
 }
+
+/**
+ * Simulated SSM and S3 clients for the AWS driver (its preflight checks file sources). Typed
+ * loosely: the SDK clients of SSM and S3 are not dependencies of the simulator.
+ */
+export function simSecretClients(gateway: AwsGateway, caller: () => Caller): { readonly ssm: never; readonly s3: never } {
+  return { ssm: new SimServiceClient(gateway, 'ssm', caller) as never, s3: new SimServiceClient(gateway, 's3', caller) as never };
+}

@@ -205,6 +205,7 @@ export class AwsGateway {
         return awsServiceError(service, 'UnauthorizedOperation', `You are not authorized to perform this operation. ${base}. Encoded authorization failure message: (simulated; decoded above)`);
       case 'dynamodb':
       case 'events':
+      case 'ssm':
         return awsServiceError(service, 'AccessDeniedException', base);
       default:
         return awsServiceError(service, 'AccessDenied', base);
@@ -226,6 +227,8 @@ export class AwsGateway {
         return draw(rng, t.dynamodb);
       case 'sqs':
       case 'events':
+      case 'ssm':
+      case 's3':
         return draw(rng, t.sqs);
     }
   }
@@ -259,7 +262,10 @@ function serverErrorCode(service: ServiceName): string {
     case 'ec2':
       return 'InternalError';
     case 'dynamodb':
+    case 'ssm':
       return 'InternalServerError';
+    case 's3':
+      return 'InternalError';
     case 'autoscaling':
     case 'route53':
     case 'sqs':

@@ -76,6 +76,8 @@ export interface CallContext {
   readonly debug: string[] | null;
   /** Waits the CLI's backoff before attempt `attempt + 1` (the bridge moves virtual time); none when absent. */
   readonly backoff?: (attempt: number) => Promise<void>;
+  /** Takes a streaming `Body` out of the output (`s3api get-object` writes it to its outfile). */
+  readonly onBody?: (body: Uint8Array) => void;
 }
 
 /** Validates, sends (with retries) and returns the normalized output, or throws the CLI's failure. */
@@ -87,7 +89,12 @@ export async function callService(ctx: CallContext, params: Record<string, unkno
     ctx.debug?.push(`berth-sim: ${ctx.op.operation} attempt ${attempt}: ${JSON.stringify(input)}\n`);
     let failure: unknown;
     try {
-      const output = await ctx.invoke({ service: ctx.op.service, operation: ctx.op.operation, input, region: ctx.region });
+      const output = await ctx.invoke({ service: ctx.op.apiService ?? ctx.op.service, operation: ctx.op.operation, input, region: ctx.region });
+      if (ctx.onBody && output['Body'] instanceof Uint8Array) {
+        const { Body, ...rest } = output;
+        ctx.onBody(Body as Uint8Array);
+        return normalizeOutput(rest) as Record<string, unknown>;
+      }
       return normalizeOutput(output) as Record<string, unknown>;
     } catch (e) {
       failure = e;

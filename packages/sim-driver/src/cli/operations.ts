@@ -5,7 +5,7 @@
 import type { Shape, StructureShape } from './shapes.js';
 import { boolean, integer, list, string, structure } from './shapes.js';
 
-export type CliServiceName = 'ec2' | 'autoscaling' | 'route53' | 'dynamodb' | 'sqs' | 'events' | 'sts';
+export type CliServiceName = 'ec2' | 'autoscaling' | 'route53' | 'dynamodb' | 'sqs' | 'events' | 'sts' | 'ssm' | 's3api';
 
 export interface PaginatorSpec {
   readonly inputToken: readonly string[];
@@ -30,6 +30,10 @@ export interface OperationSpec {
    * members (plus NextToken, DryRun) are given, auto-pagination asks for pages of 1000.
    */
   readonly defaultPageSize?: { readonly size: number; readonly allowedMembers: readonly string[] };
+  /** The simulated service that answers, when it is not named as the CLI command (`s3api` → `s3`). */
+  readonly apiService?: string;
+  /** The command takes a positional `outfile` and writes the output's streaming `Body` to it (`s3api get-object`). */
+  readonly outfile?: boolean;
 }
 
 export interface ServiceSpec {
@@ -69,6 +73,8 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: 'route53', endpointPrefix: 'route53', global: true },
   { name: 'sqs', endpointPrefix: 'sqs' },
   { name: 'sts', endpointPrefix: 'sts', errorCodes: stsErrorCodes() },
+  { name: 'ssm', endpointPrefix: 'ssm' },
+  { name: 's3api', endpointPrefix: 's3' },
 ];
 
 export const OPERATIONS: readonly OperationSpec[] = [
@@ -223,6 +229,17 @@ export const OPERATIONS: readonly OperationSpec[] = [
   },
   // ---- sts ----
   { service: 'sts', command: 'get-caller-identity', operation: 'GetCallerIdentity', input: structure({}) },
+  // ---- ssm (the bootstrap's file sources: docs/secrets.md) ----
+  { service: 'ssm', command: 'get-parameter', operation: 'GetParameter', input: structure({ Name: string(1), WithDecryption: boolean() }, ['Name']) },
+  // ---- s3api (the bootstrap's file sources) ----
+  {
+    service: 's3api',
+    apiService: 's3',
+    command: 'get-object',
+    operation: 'GetObject',
+    outfile: true,
+    input: structure({ Bucket: string(1), Key: string(1), VersionId: string() }, ['Bucket', 'Key']),
+  },
 ];
 
 export function findService(name: string): ServiceSpec | undefined {

@@ -30,6 +30,8 @@ export interface AwsCliResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly exitCode: number;
+  /** Files the command writes (`s3api get-object`'s outfile), base64: the shim writes them where the CLI would. */
+  readonly files?: readonly { readonly path: string; readonly base64: string }[];
 }
 
 /** The CLI version the messages and `--version` imitate. */
@@ -160,11 +162,24 @@ export async function runAwsCli(argv: readonly string[], options: RunAwsCliOptio
     }
 
     const op = parseService(service, top.extras, style);
+    // A positional outfile (s3api get-object): the last word that is not an option's.
+    let outfile: string | null = null;
+    if (op.spec.outfile === true) {
+      const last = op.rest.at(-1);
+      const prev = op.rest.at(-2);
+      if (last === undefined || last.startsWith('--') || (prev !== undefined && prev.startsWith('--'))) {
+        throw CliFailure.usage(`the following arguments are required: outfile`);
+      }
+      outfile = last;
+      op.rest.pop();
+    }
     const call = parseOperationArgs(op.spec, op.rest, g.get('paginate') !== false, style);
     for (const w of call.warnings) sink.stderr += w;
     const region = resolveRegion(g.get('region'), env);
     const output = resolveOutput(g.get('output'), env);
-    const ctx = { op: op.spec, service, region, endpointOverride, maxAttempts: maxAttempts(env), invoke: options.invoke, debug, ...(options.backoff && { backoff: options.backoff }) };
+    const files: { path: string; base64: string }[] = [];
+    const onBody = outfile === null ? undefined : (body: Uint8Array) => void files.push({ path: outfile, base64: Buffer.from(body).toString('base64') });
+    const ctx = { op: op.spec, service, region, endpointOverride, maxAttempts: maxAttempts(env), invoke: options.invoke, debug, ...(options.backoff && { backoff: options.backoff }), ...(onBody && { onBody }) };
     try {
       if (op.spec.paginator !== undefined && call.paginate) {
         const pages = new PageIterator(op.spec.paginator, call.pagination, (params) => callService(ctx, params));
@@ -175,7 +190,7 @@ export async function runAwsCli(argv: readonly string[], options: RunAwsCliOptio
     } finally {
       if (debug !== null) sink.stderr += debug.join('');
     }
-    return { ...sink, exitCode: 0 };
+    return { ...sink, exitCode: 0, ...(files.length > 0 && { files }) };
   } catch (e) {
     if (e instanceof CliFailure) return { stdout: sink.stdout, stderr: sink.stderr + renderFailure(e, style, errorFormat), exitCode: e.exitCode };
     // A bug in the simulation, not behaviour of the CLI: say so loudly.

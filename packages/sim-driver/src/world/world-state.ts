@@ -16,6 +16,8 @@ import type {
   Tags,
 } from './entities.js';
 import type { SimListener, SimLoadBalancer, SimTargetGroup } from './elbv2-entities.js';
+import type { SimBucket, SimParameter } from './secret-entities.js';
+import type { SimInternetGateway, SimNatGateway, SimRouteTable, SimVpcEndpoint } from './network-entities.js';
 
 /** An idempotency token's first use: the resource it made and a fingerprint of the request's parameters. */
 export interface ClientTokenUse {
@@ -44,6 +46,14 @@ export class WorldState {
   readonly targetGroups = new Map<string, SimTargetGroup>();
   readonly loadBalancers = new Map<string, SimLoadBalancer>();
   readonly listeners = new Map<string, SimListener>();
+  /** Routing (VPC-1 … VPC-5), by id. */
+  readonly routeTables = new Map<string, SimRouteTable>();
+  readonly natGateways = new Map<string, SimNatGateway>();
+  readonly internetGateways = new Map<string, SimInternetGateway>();
+  readonly vpcEndpoints = new Map<string, SimVpcEndpoint>();
+  /** SSM parameters by name (a leading `/` for hierarchies) and S3 buckets by name (SSM-2, S3-2). */
+  readonly parameters = new Map<string, SimParameter>();
+  readonly buckets = new Map<string, SimBucket>();
   /** Idempotency: `<operation>:<ClientToken>` → its first use. */
   readonly clientTokens = new Map<string, ClientTokenUse>();
   readonly #counters = new Map<string, number>();

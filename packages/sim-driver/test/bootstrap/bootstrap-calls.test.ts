@@ -32,11 +32,22 @@ const EXPECTED = Object.entries(BOOTSTRAP_CALLS)
   .map(([key, params]) => `${key} ${[...params].sort().join(' ')}`)
   .sort();
 
+/** Files from SSM Parameter Store and S3 (docs/secrets.md): the fetches are bootstrap calls too. */
+const sourcedFiles = (dir: string) => [
+  { path: join(dir, 'etc', 'jaas.conf'), source: { ssm: { name: '/berth/calls/jaas.conf' } }, mode: '0600' },
+  { path: join(dir, 'etc', 'server.properties'), source: { s3: { uri: 's3://berth-calls/server.properties' } } },
+];
+const putSources = (sim: { account: { putParameter(n: string, v: string): number; putObject(u: string, b: string): string | null } }) => {
+  sim.account.putParameter('/berth/calls/jaas.conf', 'secret');
+  sim.account.putObject('s3://berth-calls/server.properties', 'a=1\n');
+};
+
 /** The real script: a normal boot that heartbeats, then a second run of a hand-rendered user data (no volume id: the tag lookup). */
 async function scriptCalls(): Promise<{ operation: string; input: Readonly<Record<string, unknown>> }[]> {
   const w = await makeWorld({
-    input: (dir) => ({ bootstrap: { configureScript: `[ -e ${join(dir, 'slept')} ] || { touch ${join(dir, 'slept')}; sleep 2; }` } }),
+    input: (dir) => ({ bootstrap: { configureScript: `[ -e ${join(dir, 'slept')} ] || { touch ${join(dir, 'slept')}; sleep 2; }`, files: sourcedFiles(dir) } }),
   });
+  putSources(w.sim);
   w.linkById(makeImage(join(w.dir, 'vol.img'), 64));
   w.env.BERTH_HEARTBEAT_INTERVAL_SEC = '1';
   const normal = await w.run();
@@ -55,7 +66,8 @@ async function agentCalls(): Promise<{ calls: { operation: string; input: Readon
   const dir = mkdtempSync(join(tmpdir(), 'berth-agent-'));
   try {
     const sim = createSimulation({ seed: 1, profile: 'fast', nodeAgent: 'simulated', region: 'us-east-1' });
-    const spec = makeSpec(dir);
+    const spec = makeSpec(dir, { bootstrap: { files: sourcedFiles(dir) } } as never);
+    putSources(sim);
     // The agent's requests: the calls made with an instance role.
     const calls: { operation: string; input: Readonly<Record<string, unknown>> }[] = [];
     sim.onApiCall((c) => {

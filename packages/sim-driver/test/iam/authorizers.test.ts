@@ -32,6 +32,10 @@ const OPERATIONS: Record<ServiceName, readonly string[]> = {
     'DescribeInstanceTypeOfferings',
     'DescribeKeyPairs',
     'DescribeTags',
+    'DescribeRouteTables',
+    'DescribeNatGateways',
+    'DescribeInternetGateways',
+    'DescribeVpcEndpoints',
     'CreateNetworkInterface',
     'ModifyNetworkInterfaceAttribute',
     'DeleteNetworkInterface',
@@ -105,6 +109,8 @@ const OPERATIONS: Record<ServiceName, readonly string[]> = {
     'DescribeListeners',
     'DeleteListener',
   ],
+  ssm: ['GetParameter', 'GetParameters', 'PutParameter', 'DescribeParameters'],
+  s3: ['GetObject', 'HeadObject', 'PutObject', 'ListObjectsV2', 'ListObjectVersions'],
 };
 
 interface World {
@@ -282,6 +288,19 @@ function inputs(x: World): Record<ServiceName, Record<string, Record<string, unk
       DescribeListeners: { LoadBalancerArn: LB },
       DeleteListener: { ListenerArn: `${LB.replace(':loadbalancer/', ':listener/')}/00000000000000aa` },
     },
+    ssm: {
+      GetParameter: { Name: '/kafka/server.properties', WithDecryption: true },
+      GetParameters: { Names: ['/kafka/server.properties'], WithDecryption: true },
+      PutParameter: { Name: '/kafka/server.properties', Value: 'x', Type: 'SecureString' },
+      DescribeParameters: { ParameterFilters: [{ Key: 'Name', Values: ['/kafka/server.properties'] }] },
+    },
+    s3: {
+      GetObject: { Bucket: 'config-bucket', Key: 'kafka/jaas.conf' },
+      HeadObject: { Bucket: 'config-bucket', Key: 'kafka/jaas.conf', VersionId: 'v1' },
+      PutObject: { Bucket: 'config-bucket', Key: 'kafka/jaas.conf', Body: 'x' },
+      ListObjectsV2: { Bucket: 'config-bucket', Prefix: 'kafka/jaas.conf', MaxKeys: 1 },
+      ListObjectVersions: { Bucket: 'config-bucket', Prefix: 'kafka/jaas.conf' },
+    },
   };
 }
 
@@ -307,6 +326,8 @@ describe('AUTHORIZERS', () => {
       sqs: c.sqs.service,
       events: c.events.service,
       elasticloadbalancing: createElbv2Service(),
+      ssm: (await import('../../src/aws/services/ssm.js')).createSsmService(),
+      s3: (await import('../../src/aws/services/s3.js')).createS3Service(),
     };
     for (const [name, service] of Object.entries(services) as [ServiceName, { operations: Record<string, unknown> }][]) {
       for (const op of Object.keys(service.operations)) expect(AUTHORIZERS[name][op], `${name}:${op}`).toBeTypeOf('function');

@@ -413,6 +413,10 @@ export const EC2_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
   DescribeInstanceTypeOfferings: describe('DescribeInstanceTypeOfferings'),
   DescribeKeyPairs: describe('DescribeKeyPairs'),
   DescribeTags: describe('DescribeTags'),
+  DescribeRouteTables: describe('DescribeRouteTables'),
+  DescribeNatGateways: describe('DescribeNatGateways'),
+  DescribeInternetGateways: describe('DescribeInternetGateways'),
+  DescribeVpcEndpoints: describe('DescribeVpcEndpoints'),
 
   CreateNetworkInterface(input, ctx) {
     const tags = specTags(input, 'network-interface');

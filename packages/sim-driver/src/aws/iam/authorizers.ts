@@ -7,6 +7,7 @@ import { ELBV2_AUTHORIZERS } from './authorize-elbv2.js';
 import { EVENTS_AUTHORIZERS } from './authorize-events.js';
 import { ROUTE53_AUTHORIZERS } from './authorize-route53.js';
 import { SQS_AUTHORIZERS } from './authorize-sqs.js';
+import { S3_AUTHORIZERS, SSM_AUTHORIZERS } from './authorize-ssm-s3.js';
 
 /**
  * How IAM authorizes every operation the simulated services answer, by service and operation
@@ -21,4 +22,6 @@ export const AUTHORIZERS: Readonly<Record<ServiceName, Readonly<Record<string, A
   sqs: SQS_AUTHORIZERS,
   events: EVENTS_AUTHORIZERS,
   elasticloadbalancing: ELBV2_AUTHORIZERS,
+  ssm: SSM_AUTHORIZERS,
+  s3: S3_AUTHORIZERS,
 };

@@ -2,6 +2,7 @@ import { fault } from '../aws-error.js';
 import type { OperationHandler, ServiceContext, SimService } from '../service.js';
 import type { SimContext } from '../../sim-context.js';
 import type { SimEni, SimImage, SimInstance, SimLaunchTemplate, SimSecurityGroup, SimSnapshot, SimSubnet, SimVolume, Tags } from '../../world/entities.js';
+import { networkOperations } from './ec2-network.js';
 import { applyFilters, filterSpec, noTags, page, tagList, tagsFromList, type FilterInput, type FilterSpec } from './filters.js';
 
 type In = Record<string, unknown>;
@@ -872,7 +873,7 @@ function validateTemplateData(sim: SimContext, data: Record<string, unknown>): v
 
 /** The simulated EC2 API. */
 export function createEc2Service(): SimService {
-  return { name: 'ec2', operations: operations() };
+  return { name: 'ec2', operations: { ...operations(), ...networkOperations() } };
 }
 
 export { instanceOut, volumeOut, eniOut };
