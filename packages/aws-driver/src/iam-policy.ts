@@ -245,8 +245,8 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
       // DeleteAutoScalingGroup for a group that names subnets), restoreLaunchTemplate
       // (UpdateAutoScalingGroup back to an earlier template of the node), deleteNode
       // (DeleteAutoScalingGroup), replaceInstance (TerminateInstanceInAutoScalingGroup),
-      // completeLifecycle (CompleteLifecycleAction), setNodePaused (UpdateAutoScalingGroup,
-      // CreateOrUpdateTags and DeleteTags of the berth:paused mark).
+      // completeLifecycle (CompleteLifecycleAction), setNodePaused (UpdateAutoScalingGroup and
+      // CreateOrUpdateTags of the berth:paused mark; its removal: RemoveGroupMarks).
       Sid: 'ManageClusterGroups',
       Effect: 'Allow',
       Action: [
@@ -256,23 +256,19 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
         'autoscaling:DeleteAutoScalingGroup',
         'autoscaling:TerminateInstanceInAutoScalingGroup',
         'autoscaling:CompleteLifecycleAction',
-        'autoscaling:DeleteTags',
       ],
       Resource: groupArn,
       Condition: onCluster('autoscaling:ResourceTag'),
     },
-    // Spot nodes: watch() ends a node's on-demand fallback by removing its group's tag (IAM-18).
-    ...(spec.nodes.some((n) => n.capacity.spot)
-      ? [
-          {
-            Sid: 'SpotFallbackTag',
-            Effect: 'Allow' as const,
-            Action: ['autoscaling:DeleteTags'],
-            Resource: groupArn,
-            Condition: { ...onCluster('autoscaling:ResourceTag'), 'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.onDemandSince] } },
-          },
-        ]
-      : []),
+    {
+      // Berth removes only its own marks from a group (IAM-18): resumeNode the berth:paused mark
+      // and, for spot nodes, watch() the end of an on-demand fallback (berth:on-demand-since).
+      Sid: 'RemoveGroupMarks',
+      Effect: 'Allow',
+      Action: ['autoscaling:DeleteTags'],
+      Resource: groupArn,
+      Condition: { ...onCluster('autoscaling:ResourceTag'), 'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.paused, ...(spec.nodes.some((n) => n.capacity.spot) ? [TAG.onDemandSince] : [])] } },
+    },
     {
       // The first CreateAutoScalingGroup in an account creates Auto Scaling's service-linked role.
       Sid: 'AutoScalingServiceLinkedRole',

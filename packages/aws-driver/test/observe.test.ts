@@ -39,7 +39,8 @@ describe('observe on moto: 3 and 30 nodes', () => {
     }
     expect(measured['30/full']).toEqual(measured['3/full']);
     expect(measured['30/instances']).toEqual(measured['3/instances']);
-    expect(total(measured['3/full']!)).toBe(7);
+    // No DescribeVolumesModifications: core asks for it only when a volume change is planned.
+    expect(total(measured['3/full']!)).toBe(6);
     expect(total(measured['3/instances']!)).toBe(3);
     expect(measured['3/instances']).toEqual({ DescribeAutoScalingGroups: 1, DescribeInstances: 1, DescribeScalingActivities: 1 });
     expect(measured['30/groups']).toEqual({ DescribeAutoScalingGroups: 1 });

@@ -38,6 +38,6 @@ describe('partitions', () => {
     const resources = controller.Statement.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])).filter((r) => r.startsWith('arn:'));
     expect(resources.length).toBeGreaterThan(5);
     expect(resources.every((r) => r.startsWith('arn:aws-cn:')), resources.join('\n')).toBe(true);
-    expect(iamPolicyFor(cn, { partition: 'aws' }).controller.Statement[1]!.Resource).toContain('arn:aws:ec2:cn-north-1:*:volume/*');
+    expect(iamPolicyFor(cn, { partition: 'aws' }).controller.Statement.find((st) => st.Sid === 'CreateTaggedResources')!.Resource).toContain('arn:aws:ec2:cn-north-1:*:volume/*');
   });
 });

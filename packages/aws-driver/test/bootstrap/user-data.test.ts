@@ -104,7 +104,7 @@ describe('renderUserData', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]!.path).toBe('bootstrap.files');
     expect(issues[0]!.message).toMatch(/over EC2's 16384-byte limit/);
-    expect(issues[0]!.message).toMatch(/SSM Parameter Store or S3/);
+    expect(issues[0]!.message).toMatch(/bootstrap\.files\[\]\.source: \{ ssm: .* for SSM Parameter Store, \{ s3: .* for S3/);
     expect(() => checkUserDataFits(spec)).toThrow(BerthConfigError);
     expect(userDataIssues(spec).map((i) => i.path)).toEqual(['bootstrap.files']);
   });

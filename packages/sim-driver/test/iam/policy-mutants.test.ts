@@ -114,6 +114,12 @@ async function everything(sim: Simulation): Promise<void> {
     // Its bootstrap then finds no active action and checks InService (DescribeAutoScalingInstances).
     await until(() => sim.world.instance(fresh)?.tags['berth:phase'] === 'in-service', 'the bootstrap to finish');
   });
+  await step('pause and resume a node', async () => {
+    // pauseNode tags the group berth:paused and scales it to 0; resumeNode scales it back and removes the mark (DeleteTags).
+    const c = ctl(next);
+    await c.pauseNode(next.nodes[2]!.id);
+    await c.resumeNode(next.nodes[2]!.id);
+  });
   await step('delete a node (snapshot policy)', () => driver.deleteNode(next, next.nodes[0]!.id, { policy: 'snapshot' }));
   await step('delete a node (delete policy)', () => driver.deleteNode(next, next.nodes[1]!.id, { policy: 'delete' }));
   await step('delete the change queue', () => driver.deleteChangeQueue(next));
