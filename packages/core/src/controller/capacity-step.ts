@@ -42,6 +42,8 @@ export async function capacityStep(deps: CapacityStepDeps, observation: ClusterO
   trackSpotMissing(deps.spotMissing, observation);
   const steps = planCapacity(observation, spec, clock.now(), deps.spotMissing);
   if (steps.length === 0) return;
+  // This controller holds the lease already (its roll or apply()): the next pass does it.
+  if (lease.held) return;
   try {
     await lease.acquire(signal);
   } catch (err) {

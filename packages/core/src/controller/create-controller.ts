@@ -850,6 +850,9 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       this.emit('quorum.at-risk', { down: clusterStatuses(this.spec, obs).filter((x) => !x.healthy).map((x) => x.nodeId), tolerance: q.tolerance, atMs: this.clock.now() });
       return;
     }
+    // This controller already holds the lease (its roll, apply() or another step): that owner
+    // handles the node; taking the lease here would hand it back at the end, under the owner.
+    if (this.#lease.held) return;
     try {
       await this.#lease.acquire(signal);
     } catch (err) {
@@ -881,6 +884,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
   }
 
   async #repairDns(records: readonly { name: string; values: readonly string[] }[], signal: AbortSignal): Promise<void> {
+    // Held by this controller already (a roll, apply()): its owner sets the records; not here.
+    if (this.#lease.held) return;
     try {
       await this.#lease.acquire(signal);
     } catch (err) {
