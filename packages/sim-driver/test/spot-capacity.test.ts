@@ -129,8 +129,7 @@ describe('spot capacity', () => {
   });
 
   it('an interruption: the watcher tags `stopping` (observe() shows it), runs the pre-stop step and unmounts before EC2 takes the instance; the node recovers on spot', async () => {
-    // No watch() here: its graceful replacement (beforeReplace, then replaceInstance) would take
-    // the instance before the on-instance watcher acts; this is the watcher's path alone.
+    // No watch() here: the watcher's path alone (with watch(): the next test).
     const { sim, spec } = spotSetup(35);
     await sim.run(async () => {
       await provision(sim, spec);
@@ -152,6 +151,34 @@ describe('spot capacity', () => {
       expect(unmountedAt).toBeLessThan(gone);
       expect(sim.world.currentInstance('demo-3')?.spot).toBe(true);
       expect(sim.world.volumeOf('demo-3')?.attachment?.instanceId).toBe(sim.world.currentInstance('demo-3')?.id);
+    });
+    expect(sim.account.iamDenials()).toEqual([]);
+  });
+
+  it('an interruption under watch(): the controller drains and runs beforeReplace but leaves the instance to its watcher (pre-stop, unmount) and EC2; the node recovers on spot', async () => {
+    const { sim, spec } = spotSetup(37);
+    await sim.run(async () => {
+      await provision(sim, spec);
+      const old = sim.world.currentInstance('demo-3')?.id as string;
+      const c = createController({ spec, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'watcher' });
+      const preempting: string[] = [];
+      c.on('node.preempting', (e) => preempting.push(e.instanceId));
+      const replacing: string[] = [];
+      c.on('node.replacing', (e) => replacing.push(e.instanceId));
+      const stop = new AbortController();
+      const watching = c.watch({ signal: stop.signal }).catch(() => undefined);
+      sim.faults.spotInterrupt('demo-3');
+      await until(sim, () => {
+        const cur = sim.world.currentInstance('demo-3');
+        return !!cur && cur.id !== old && cur.lifecycleState === 'InService' && cur.tags['berth:phase'] === 'in-service';
+      }, 'demo-3 recovered');
+      stop.abort();
+      await watching;
+      expect(preempting).toEqual([old]);
+      expect(replacing).toEqual([]);
+      const trace = sim.trace.filter((e) => e.instanceId === old).map((e) => e.kind);
+      expect(trace).toContain('agent.pre-stop');
+      expect(trace.indexOf('agent.unmounted')).toBeGreaterThan(trace.indexOf('agent.pre-stop'));
     });
     expect(sim.account.iamDenials()).toEqual([]);
   });

@@ -867,6 +867,11 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       // Out of the load balancer before it goes, draining for what time the notice leaves (less a margin).
       const gate = this.#targetGate();
       if (gate.enabled) await gate.drain(s.nodeId, instanceId, signal, disruption?.deadlineMs ? Math.max(0, disruption.deadlineMs - this.clock.now() - 30_000) : Infinity);
+      // A spot node's own interruption watcher stops it gracefully (the pre-stop script, then the
+      // unmount) before EC2 takes the instance at the deadline (docs/spot.md). Terminating it now
+      // would cut that short, and gains nothing: its replacement cannot have the node's ENI and
+      // volume before the old instance is gone.
+      if ((disruption?.kind ?? 'spot-interruption') === 'spot-interruption' && this.spec.nodes.find((n) => n.id === s.nodeId)?.capacity.spot) return;
       const fresh = await this.driver.observe(this.spec, { scope: 'instances', signal });
       const now = clusterStatuses(this.spec, fresh);
       const self = now.find((x) => x.nodeId === s.nodeId);
