@@ -93,6 +93,8 @@ export function formatStatus(s: ClusterStatus): string {
   ];
   const lines = [`Cluster ${s.clusterName}`, ...table, `quorum: ${q.healthy}/${q.size} healthy, margin ${q.margin} (quorum ${q.quorum}, tolerance ${q.tolerance}); ${s.converged ? 'converged' : `not converged: ${why.join('; ')}`}`];
   if (s.paused.length > 0) lines.push(`paused: ${s.paused.join(', ')} (resume-node brings ${s.paused.length === 1 ? 'it' : 'them'} back)`);
+  if (s.membership.joining.length > 0) lines.push(`joining: ${s.membership.joining.join(', ')} (apply adds ${s.membership.joining.length === 1 ? 'it' : 'them'} one at a time)`);
+  if (s.membership.orphans.length > 0) lines.push(`not in the spec: ${s.membership.orphans.join(', ')} (apply --remove-nodes removes ${s.membership.orphans.length === 1 ? 'it' : 'them'})`);
   for (const st of s.stuck) lines.push(`stuck: ${st.nodeId} ${st.instanceId ?? '(no instance)'} for ${formatRollTime(st.stuckMs)} in ${st.phase}${st.activity ? `; ${st.activity}` : ''}`);
   if (s.leader !== null) lines.push(`leader: ${s.leader}`);
   lines.push(`lock: ${s.lock ? `held by ${s.lock.holder} until ${new Date(s.lock.expiresAtMs).toISOString()}` : 'free'}`);

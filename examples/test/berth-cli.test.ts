@@ -270,6 +270,9 @@ describe('--sim: every cloud command against a simulated AWS account', () => {
     expect(removed.stdout).toMatch(/^- kafka-4 removed: deleted auto-scaling-group berth-kafka-kafka-4;/m);
     expect(removed.stdout).toMatch(/^- kafka-5 removed: .*retained volume vol-/m);
     expect(removed.stdout).toMatch(/ 2 removed\.\n$/);
+    // status names the nodes the spec no longer lists, and the nodes still to join.
+    expect((await cli(['status', CURRENT, '--sim', '--sim-from', FIVE, '-q'])).stdout).toMatch(/\nnot in the spec: kafka-4, kafka-5 \(apply --remove-nodes removes them\)\n/);
+    expect((await cli(['status', FIVE, '--sim', '--sim-from', CURRENT, '-q'])).stdout).toMatch(/\njoining: kafka-4, kafka-5 \(apply adds them one at a time\)\n/);
   });
 
   it('status shows every node and the quorum margin; --json is the ClusterStatus', async () => {
