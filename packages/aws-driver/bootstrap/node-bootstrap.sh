@@ -470,6 +470,9 @@ write_files() {
   local i p dir tmp
   for i in "${!BERTH_FILE_PATHS[@]}"; do
     p=${BERTH_FILE_PATHS[i]}
+    # @NAME: a configure or health script from a source (bootstrap.configureScriptSource...),
+    # which the user's script runs from the state directory (docs/secrets.md).
+    [[ $p == @* ]] && p="$STATE_DIR/${p#@}-source.sh"
     dir=$(dirname "$p")
     mkdir -p "$dir" || fail files-failed "cannot create $dir"
     tmp=$(mktemp "$dir/.berth.XXXXXX") || fail files-failed "cannot write in $dir"

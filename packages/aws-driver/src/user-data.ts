@@ -216,7 +216,7 @@ function sizeIssue(spec: ClusterSpec, packed: Packed): ConfigIssue {
       `over EC2's ${USER_DATA_LIMIT_BYTES}-byte limit; the largest part is ${path} (${largest} bytes). ` +
       `Move large files out of the user data: give them a source instead of content ` +
       `(bootstrap.files[].source: { ssm: { name } } for SSM Parameter Store, { s3: { uri: 's3://bucket/key' } } for S3; docs/secrets.md), ` +
-      `and the node fetches them with its instance role; a large script can be such a file that the configure script runs.`,
+      `and the node fetches them with its instance role; a large configure or health script can come from a source too (bootstrap.configureScriptSource, healthScriptSource).`,
   };
 }
 
@@ -240,7 +240,9 @@ function contentIssues(spec: ClusterSpec): ConfigIssue[] {
   noNul('bootstrap.healthScript', spec.bootstrap.healthScript);
   const seen = new Set<string>();
   spec.bootstrap.files.forEach((f, i) => {
-    if (!SAFE_PATH.test(f.path) || f.path.endsWith('/') || f.path.split('/').includes('..')) {
+    // `@configure` / `@health`: a script from a source (defineCluster; node-bootstrap.sh write_files).
+    const scriptFromSource = (f.path === '@configure' || f.path === '@health') && f.source !== undefined;
+    if (!scriptFromSource && (!SAFE_PATH.test(f.path) || f.path.endsWith('/') || f.path.split('/').includes('..'))) {
       issues.push({ path: `bootstrap.files[${i}].path`, message: `'${f.path}' must be an absolute file path without '..' or line breaks` });
     }
     if (seen.has(f.path)) issues.push({ path: `bootstrap.files[${i}].path`, message: `'${f.path}' is listed twice` });

@@ -140,8 +140,7 @@ function resolve(p: ParsedClusterInput): ClusterSpec {
     dns: p.dns ?? null,
     loadBalancer: p.loadBalancer ?? null,
     lifecycle: p.lifecycle,
-    // A file with a source carries no content (docs/secrets.md); inline files stay as they were, so their revision does not change.
-    bootstrap: { ...p.bootstrap, files: p.bootstrap.files.map((f) => ({ ...f, content: f.content ?? '' })) },
+    bootstrap: resolveBootstrap(p.bootstrap),
     tags: p.tags,
     quorum: p.quorum,
     capacity: p.capacity,
@@ -154,4 +153,24 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/**
+ * A configure or health script from a source becomes a file the bootstrap fetches like any other
+ * (path `@configure` / `@health`: `<state dir>/configure-source.sh`, node-bootstrap.sh
+ * write_files) and a one-line script that runs it, so IAM, preflight and the fetch are those of
+ * files (docs/secrets.md). A file with a source carries no content; inline files stay as they
+ * were, so their revision does not change.
+ */
+function resolveBootstrap(b: ParsedClusterInput['bootstrap']): ClusterSpec['bootstrap'] {
+  const { configureScriptSource, healthScriptSource, ...rest } = b;
+  const files = rest.files.map((f) => ({ ...f, content: f.content ?? '' }));
+  const fromSource = (name: 'configure' | 'health', source: NonNullable<typeof configureScriptSource>) => {
+    files.push({ path: `@${name}`, content: '', source, mode: '0700', owner: 'root:root' });
+    // BERTH_STATE_DIR is the bootstrap's test hook for its state directory (docs/bootstrap.md).
+    return `exec /bin/bash "\${BERTH_STATE_DIR:-/var/lib/berth}/${name}-source.sh"`;
+  };
+  const configureScript = configureScriptSource ? fromSource('configure', configureScriptSource) : rest.configureScript;
+  const healthScript = healthScriptSource ? fromSource('health', healthScriptSource) : rest.healthScript;
+  return { ...rest, configureScript, healthScript, files };
 }

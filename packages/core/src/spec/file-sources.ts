@@ -53,7 +53,15 @@ export function parseS3Uri(uri: string): { readonly bucket: string; readonly key
 /** The problems of every file's content/source in a raw cluster input. */
 export function fileSourceIssues(root: Loose, region: string | null): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const files = obj(root['bootstrap'])?.['files'];
+  const bootstrap = obj(root['bootstrap']);
+  for (const [script, field] of [['configureScript', 'configureScriptSource'], ['healthScript', 'healthScriptSource']] as const) {
+    if (bootstrap?.[field] === undefined) continue;
+    const add = (path: string, message: string) => issues.push({ path: `bootstrap.${field}${path}`, message });
+    if (typeof bootstrap[script] === 'string' && bootstrap[script] !== '') add('', `is given with a non-empty bootstrap.${script}; give one (the script in the user data, or where the node fetches it from)`);
+    const source = obj(bootstrap[field]);
+    if (source) sourceIssuesOf(source, region, (path, message) => add(path.replace(/^\.source/, ''), message));
+  }
+  const files = bootstrap?.['files'];
   if (!Array.isArray(files)) return issues;
   files.forEach((raw, i) => {
     const f = obj(raw);
@@ -64,34 +72,38 @@ export function fileSourceIssues(root: Loose, region: string | null): ConfigIssu
     const source = obj(f['source']);
     if (f['source'] === undefined && !hasContent) return add('', 'needs its content: give `content` (carried in the user data) or `source` (fetched by the node from SSM Parameter Store or S3; docs/secrets.md)');
     if (f['source'] !== undefined && hasContent) return add('', 'has both `content` and `source`; give one (a file with a source is fetched by the node and its content never enters the user data)');
-    if (!source) return;
-    const ssm = obj(source['ssm']);
-    const s3 = obj(source['s3']);
-    if ((ssm === null) === (s3 === null)) return add('.source', 'must name exactly one of `ssm` ({ name, version? }) or `s3` ({ uri, versionId? })');
-    if (ssm) {
-      const name = str(ssm['name']);
-      if (name === null) return;
-      const ref = parseSsmParameter(name);
-      if (!ref) {
-        const problem = PARAMETER_ARN.test(name) ? 'is not a valid parameter ARN' : (nameProblem(name) ?? 'is not valid');
-        return add('.source.ssm.name', `'${name}' ${problem}; a parameter name looks like /kafka/prod/server.properties (or give its ARN)`);
-      }
-      if (ref.arn && region !== null && ref.arn.region !== region) {
-        add('.source.ssm.name', `the parameter is in ${ref.arn.region}, the cluster in ${region}: a node reads parameters of its own Region; copy it to ${region}`);
-      }
-      const key = str(ssm['kmsKeyId']);
-      if (key !== null) {
-        const k = parseKmsKeyRef(key);
-        if (!k || k.kind !== 'key-arn') add('.source.ssm.kmsKeyId', `'${key}' must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID): the node role's kms:Decrypt names the key itself, not an alias or a bare id`);
-        else if (region !== null && k.region !== region) add('.source.ssm.kmsKeyId', `the key is in ${k.region}, the cluster in ${region}: a parameter's key is in the parameter's Region`);
-      }
-    }
-    if (s3) {
-      const uri = str(s3['uri']);
-      if (uri !== null && !parseS3Uri(uri)) add('.source.s3.uri', `'${uri}' must be s3://BUCKET/KEY with a valid bucket name (3–63 lowercase letters, digits, '.', '-') and a key of at most 1024 bytes`);
-      const v = s3['versionId'];
-      if (v !== undefined && (typeof v !== 'string' || v.length === 0)) add('.source.s3.versionId', 'must be a non-empty version id, or left out for the latest version');
-    }
+    if (source) sourceIssuesOf(source, region, add);
   });
   return issues;
+}
+
+/** The problems of one source (`{ ssm } | { s3 }`); `add` takes the path below the field that holds it. */
+function sourceIssuesOf(source: Loose, region: string | null, add: (path: string, message: string) => void): void {
+  const ssm = obj(source['ssm']);
+  const s3 = obj(source['s3']);
+  if ((ssm === null) === (s3 === null)) return add('.source', 'must name exactly one of `ssm` ({ name, version? }) or `s3` ({ uri, versionId? })');
+  if (ssm) {
+    const name = str(ssm['name']);
+    if (name === null) return;
+    const ref = parseSsmParameter(name);
+    if (!ref) {
+      const problem = PARAMETER_ARN.test(name) ? 'is not a valid parameter ARN' : (nameProblem(name) ?? 'is not valid');
+      return add('.source.ssm.name', `'${name}' ${problem}; a parameter name looks like /kafka/prod/server.properties (or give its ARN)`);
+    }
+    if (ref.arn && region !== null && ref.arn.region !== region) {
+      add('.source.ssm.name', `the parameter is in ${ref.arn.region}, the cluster in ${region}: a node reads parameters of its own Region; copy it to ${region}`);
+    }
+    const key = str(ssm['kmsKeyId']);
+    if (key !== null) {
+      const k = parseKmsKeyRef(key);
+      if (!k || k.kind !== 'key-arn') add('.source.ssm.kmsKeyId', `'${key}' must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID): the node role's kms:Decrypt names the key itself, not an alias or a bare id`);
+      else if (region !== null && k.region !== region) add('.source.ssm.kmsKeyId', `the key is in ${k.region}, the cluster in ${region}: a parameter's key is in the parameter's Region`);
+    }
+  }
+  if (s3) {
+    const uri = str(s3['uri']);
+    if (uri !== null && !parseS3Uri(uri)) add('.source.s3.uri', `'${uri}' must be s3://BUCKET/KEY with a valid bucket name (3–63 lowercase letters, digits, '.', '-') and a key of at most 1024 bytes`);
+    const v = s3['versionId'];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) add('.source.s3.versionId', 'must be a non-empty version id, or left out for the latest version');
+  }
 }

@@ -200,6 +200,12 @@ export const bootstrapSchema = z
   .strictObject({
     configureScript: z.string().default('').describe('Bash script run once the data volume is mounted (with BERTH_NODE_ID, BERTH_DATA_DIR... in its environment), under a timeout of configureTimeoutSec.'),
     healthScript: z.string().default('').describe('Bash script run every 10 s until it exits 0, within healthTimeoutSec; the instance goes in service only then.'),
+    configureScriptSource: fileSourceSchema
+      .optional()
+      .describe('Where the bootstrap fetches the configure script from (SSM Parameter Store or S3, with the instance role), instead of configureScript carrying it in the user data (docs/secrets.md).'),
+    healthScriptSource: fileSourceSchema
+      .optional()
+      .describe('Where the bootstrap fetches the health script from (SSM Parameter Store or S3, with the instance role), instead of healthScript carrying it in the user data (docs/secrets.md).'),
     files: z.array(fileSchema).default([]).describe('Files written before the configure script runs; each path once.'),
     configureTimeoutSec: positiveInt.default(600).describe('Seconds the configure script may run.'),
     healthTimeoutSec: positiveInt.default(900).describe('Seconds the health script has to pass.'),

@@ -104,3 +104,32 @@ describe('secretWarnings', () => {
     expect(secretWarnings(spec([{ path: '/a', source: { ssm: { name: '/a' } } }, { path: '/b', content: 'log.dirs=/data\n' }]))).toEqual([]);
   });
 });
+
+describe('bootstrap.configureScriptSource and healthScriptSource', () => {
+  const withBootstrap = (b: Record<string, unknown>): unknown => {
+    const base = clusterInput();
+    return { ...base, bootstrap: { ...base.bootstrap, ...b } };
+  };
+
+  it('become a file fetched like any other (@configure, @health) and a one-line script that runs it', () => {
+    const spec = defineCluster(withBootstrap({ configureScriptSource: { ssm: { name: '/kafka/configure.sh', version: 3 } }, healthScriptSource: { s3: { uri: 's3://cfg/kafka/health.sh' } } }) as ClusterInput);
+    expect(spec.bootstrap.files.slice(-2)).toEqual([
+      { path: '@configure', content: '', source: { ssm: { name: '/kafka/configure.sh', version: 3 } }, mode: '0700', owner: 'root:root' },
+      { path: '@health', content: '', source: { s3: { uri: 's3://cfg/kafka/health.sh' } }, mode: '0700', owner: 'root:root' },
+    ]);
+    expect(spec.bootstrap.configureScript).toBe('exec /bin/bash "${BERTH_STATE_DIR:-/var/lib/berth}/configure-source.sh"');
+    expect(spec.bootstrap.healthScript).toBe('exec /bin/bash "${BERTH_STATE_DIR:-/var/lib/berth}/health-source.sh"');
+    expect(Object.keys(spec.bootstrap)).not.toContain('configureScriptSource');
+  });
+
+  it('refuses a source beside an inline script, and a malformed source, naming the field, before any cloud call', () => {
+    expect(problems(withBootstrap({ configureScript: 'echo hi', configureScriptSource: { ssm: { name: '/a' } } }))).toEqual([
+      { path: 'bootstrap.configureScriptSource', message: expect.stringMatching(/non-empty bootstrap\.configureScript; give one/) },
+    ]);
+    expect(problems(withBootstrap({ healthScriptSource: { s3: { uri: 'https://x/y' } } })).map((p) => p.path)).toEqual(['bootstrap.healthScriptSource.s3.uri']);
+    expect(problems(withBootstrap({ healthScriptSource: {} })).map((p) => p.path)).toEqual(['bootstrap.healthScriptSource']);
+    expect(problems(withBootstrap({ configureScriptSource: { ssm: { name: `arn:aws:ssm:ap-south-1:123456789012:parameter/a` } } }))).toEqual([
+      { path: 'bootstrap.configureScriptSource.ssm.name', message: expect.stringMatching(/the parameter is in ap-south-1, the cluster in /) },
+    ]);
+  });
+});

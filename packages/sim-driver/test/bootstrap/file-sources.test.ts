@@ -135,3 +135,30 @@ describe.concurrent('node bootstrap: files from S3', () => {
     expect(w.sim.account.iamDenials().map((d) => [d.action, d.resource])).toEqual([['s3:GetObject', 'arn:aws:s3:::berth-config/kafka/server.properties']]);
   });
 });
+
+describe('node bootstrap: configure and health scripts from a source', () => {
+  it('SSM-2, S3-2: the configure script comes from SSM Parameter Store, the health script from S3; neither is in the user data', async ({ expect }) => {
+    const w = await makeWorld({
+      input: () => ({ bootstrap: { configureScriptSource: { ssm: { name: '/kafka/configure.sh' } }, healthScriptSource: { s3: { uri: 's3://berth-config/kafka/health.sh' } } } }),
+    });
+    w.linkById(makeImage(join(w.dir, 'vol.img'), 64));
+    const marker = join(w.dir, 'configured-by-ssm-script');
+    w.sim.account.putParameter('/kafka/configure.sh', `echo "node $BERTH_NODE_ID" > ${marker}`);
+    w.sim.account.putObject('s3://berth-config/kafka/health.sh', `test -s ${marker}\n`);
+    expect(w.userData).not.toContain('configured-by-ssm-script');
+    const r = await w.run();
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(marker, 'utf8')).toBe(`node ${w.spec.nodes[0]!.id}\n`);
+    expect(r.calls.filter((c) => c.operation === 'GetParameter' || c.operation === 'GetObject').map((c) => c.operation)).toEqual(['GetParameter', 'GetObject']);
+    expect(lifecycleResults(r.calls)).toEqual(['CONTINUE']);
+    expect(w.sim.account.iamDenials()).toEqual([]);
+  });
+
+  it('a missing configure script fails configuring with file-source-not-found, naming it', async ({ expect }) => {
+    const w = await makeWorld({ input: () => ({ bootstrap: { configureScriptSource: { ssm: { name: '/kafka/missing.sh' } } } }) });
+    w.linkById(makeImage(join(w.dir, 'vol.img'), 64));
+    const r = await w.run();
+    expect(r.phases.at(-1)).toBe('failed:configuring:file-source-not-found');
+    expect(r.stderr).toMatch(/@configure: SSM parameter \/kafka\/missing\.sh does not exist/);
+  });
+});
