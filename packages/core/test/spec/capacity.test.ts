@@ -1,18 +1,10 @@
 // The spot settings of a cluster spec: capacity per cluster and per node (the node's fields over
 // the cluster's), the timings' bounds, the pre-stop timeout, and what they do to revisions.
-import { BerthConfigError, computeRevision, defineCluster, type ClusterInput } from '@berth/core';
+import { computeRevision, defineCluster } from '@berth/core';
 import { describe, expect, it } from 'vitest';
-import { clusterInput } from '../support/fixtures.js';
+import { clusterInput, configProblems } from '../support/fixtures.js';
 
-function problems(input: unknown): { path: string; message: string }[] {
-  try {
-    defineCluster(input as ClusterInput);
-  } catch (err) {
-    expect(err).toBeInstanceOf(BerthConfigError);
-    return [...(err as BerthConfigError).issues];
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe('capacity (spot)', () => {
   it('defaults to on-demand; a node overrides the cluster field by field', () => {

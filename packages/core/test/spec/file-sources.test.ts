@@ -1,19 +1,11 @@
 // bootstrap.files[].source (docs/secrets.md): exactly one of content or source, the source's
 // shapes (SSM-1, S3-1), the Region, checked before any cloud call; and the secret warnings.
-import { BerthConfigError, computeRevision, defineCluster, secretWarnings, type ClusterInput } from '@berth/core';
+import { computeRevision, defineCluster, secretWarnings, type ClusterInput } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { parseS3Uri, parseSsmParameter } from '../../src/spec/file-sources.js';
-import { clusterInput } from '../support/fixtures.js';
+import { clusterInput, configProblems } from '../support/fixtures.js';
 
-function problems(input: unknown): { path: string; message: string }[] {
-  try {
-    defineCluster(input as ClusterInput);
-  } catch (err) {
-    expect(err).toBeInstanceOf(BerthConfigError);
-    return [...(err as BerthConfigError).issues];
-  }
-  return [];
-}
+const problems = configProblems;
 
 const withFiles = (files: unknown[]): unknown => {
   const base = clusterInput();

@@ -1,21 +1,13 @@
 // The cross-field rules of issue 10: what defineCluster used to accept and AWS (or the cluster) would not.
 import { readFileSync } from 'node:fs';
-import { BerthConfigError, defineCluster, type ClusterInput } from '@berth/core';
+import { defineCluster, type ClusterInput } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { AWS_REGIONS } from '../../src/spec/aws-regions.js';
 import { parseKmsKeyRef } from '../../src/spec/kms-key-ref.js';
 import { USER_TAGS_MAX } from '../../src/spec/tag-limits.js';
-import { clusterInput } from '../support/fixtures.js';
+import { clusterInput, configProblems } from '../support/fixtures.js';
 
-function problems(input: unknown): { path: string; message: string }[] {
-  try {
-    defineCluster(input as ClusterInput);
-  } catch (err) {
-    expect(err).toBeInstanceOf(BerthConfigError);
-    return [...(err as BerthConfigError).issues];
-  }
-  return [];
-}
+const problems = configProblems;
 
 /** Exactly one problem, at `path`, matching `pattern`. */
 function expectOnly(input: unknown, path: string, pattern: RegExp): void {

@@ -1,5 +1,6 @@
 import type { ClusterInput, ClusterObservation, ClusterSpec, InstanceObservation, NodeObservation } from '@berth/core';
-import { computeRevision, defineCluster } from '@berth/core';
+import { BerthConfigError, computeRevision, defineCluster } from '@berth/core';
+import { expect } from 'vitest';
 
 export function clusterInput(nodes = 5, overrides: Partial<ClusterInput> = {}): ClusterInput {
   const subnets = [
@@ -108,4 +109,15 @@ export function observation(s: ClusterSpec, shapes: Record<string, NodeShape> = 
     };
   }
   return { clusterName: s.name, observedAtMs, scope: 'full', nodes, dnsRecords: null };
+}
+
+/** The issues `defineCluster` reports for a raw input (none: `[]`); anything else thrown fails the test. */
+export function configProblems(input: unknown): { path: string; message: string }[] {
+  try {
+    defineCluster(input as ClusterInput);
+  } catch (err) {
+    expect(err).toBeInstanceOf(BerthConfigError);
+    return [...(err as BerthConfigError).issues];
+  }
+  return [];
 }
