@@ -1,15 +1,36 @@
 /**
  * pnpm chaos --runs N --seed S: explores N seeded scenarios (swarm mode) with a progress bar,
  * prints a summary with the replay command of every failure, and writes the report.
- * pnpm chaos --replay S: replays one seed and writes its report.
+ * pnpm chaos --replay TOKEN: replays one scenario (the token of a failure, or a bare seed with the
+ * generator flags) and writes its report.
+ * pnpm chaos --shard i/n ...: explores shard i of n of the seed range (summary.json says which).
+ * pnpm chaos merge A.json B.json ... [--out FILE]: merges the shards' summaries into the range's.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { buildReportData, explore, formatFailure, randomScenario, renderHtmlReport, replayCommand, runScenario, type ExploreFailure } from '../src/index.js';
+import {
+  buildReportData,
+  chaosSummaryFile,
+  explore,
+  formatFailure,
+  mergeChaosSummaries,
+  parseReplayToken,
+  parseShard,
+  randomScenario,
+  recipeOptions,
+  renderHtmlReport,
+  replayCommand,
+  replayRecipe,
+  runScenario,
+  shardRange,
+  type ChaosSummaryFile,
+  type ExploreFailure,
+} from '../src/index.js';
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     runs: { type: 'string', default: '100' },
     seed: { type: 'string' },
@@ -18,14 +39,35 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '3,5' },
     'max-faults': { type: 'string', default: '4' },
     report: { type: 'string', default: 'reports/chaos' },
+    shard: { type: 'string' },
+    out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
-  console.log(`usage: pnpm chaos [--runs N] [--seed S] [--profile fast|realistic] [--sizes 3,5] [--max-faults 4] [--report DIR]
-       pnpm chaos --replay S [--profile ...]`);
+  console.log(`usage: pnpm chaos [--runs N] [--seed S] [--profile fast|realistic] [--sizes 3,5] [--max-faults 4] [--shard i/n] [--report DIR]
+       pnpm chaos --replay TOKEN          (a failure's token, e.g. 300123/fast/3.5/4; or a bare seed with the flags above)
+       pnpm chaos merge A.json B.json ... [--out FILE]   (the shards' summary.json files into one)`);
   process.exit(0);
+}
+
+if (positionals[0] === 'merge') {
+  const files = positionals.slice(1);
+  try {
+    const merged = mergeChaosSummaries(files.map((f) => ({ name: f, summary: JSON.parse(readFileSync(f, 'utf8')) as ChaosSummaryFile })));
+    const out = resolve(values.out ?? 'reports/chaos/merged-summary.json');
+    writeFileSync(out, JSON.stringify(merged, null, 2));
+    console.log(`merged ${files.length} shard${files.length === 1 ? '' : 's'}: seeds ${merged.seed}…${merged.seed + merged.runs - 1}, ${merged.ran} scenarios, ${merged.failures.length} failures\nsummary: ${out}`);
+    for (const f of merged.failures.slice(0, 20)) console.log(`\n${formatFailure(f.scenario, f.violations, f.replay)}`);
+    process.exit(merged.failures.length > 0 ? 1 : 0);
+  } catch (err) {
+    console.error(`berth chaos: ${(err as Error).message}`);
+    process.exit(2);
+  }
+} else if (positionals.length > 0) {
+  console.error(`berth chaos: unknown command '${positionals[0]}' (commands: merge; see --help)`);
+  process.exit(2);
 }
 
 const profile = values.profile === 'realistic' ? 'realistic' : 'fast';
@@ -34,8 +76,8 @@ const maxFaults = Number(values['max-faults']);
 const reportDir = resolve(values.report);
 const gen = { profile, sizes, maxFaults } as const;
 
-async function writeReport(seed: number, name: string): Promise<string> {
-  const result = await runScenario(randomScenario(seed, gen), { keepEvidence: true });
+async function writeReport(seed: number, name: string, options: Parameters<typeof randomScenario>[1] = gen): Promise<string> {
+  const result = await runScenario(randomScenario(seed, options), { keepEvidence: true });
   const data = buildReportData(result);
   mkdirSync(reportDir, { recursive: true });
   writeFileSync(join(reportDir, `${name}.json`), JSON.stringify(data, null, 2));
@@ -45,18 +87,26 @@ async function writeReport(seed: number, name: string): Promise<string> {
 }
 
 if (values.replay !== undefined) {
-  const seed = Number(values.replay);
-  const scenario = randomScenario(seed, gen);
+  // A token carries every generator option; a bare seed takes them from the flags.
+  const recipe = /^\d+$/.test(values.replay) ? replayRecipe(Number(values.replay), gen) : parseReplayToken(values.replay);
+  const seed = recipe.seed;
+  const scenario = randomScenario(seed, recipeOptions(recipe));
   const result = await runScenario(scenario);
-  console.log(result.ok ? `seed ${seed}: every invariant held (liveness: ${result.liveness?.outcome})` : formatFailure(scenario, result.violations, replayCommand(seed, profile)));
-  console.log(`report: ${await writeReport(seed, `replay-${seed}`)}`);
+  console.log(result.ok ? `seed ${seed}: every invariant held (liveness: ${result.liveness?.outcome})` : formatFailure(scenario, result.violations, replayCommand(seed, recipeOptions(recipe))));
+  console.log(`report: ${await writeReport(seed, `replay-${seed}`, recipeOptions(recipe))}`);
   process.exit(result.ok ? 0 : 1);
 }
 
-const runs = Number(values.runs);
+const totalRuns = Number(values.runs);
 // The CLI may read the wall clock: only to pick a seed when none is given, and for throughput.
-const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 2_000_000_000;
-console.log(`berth chaos: ${runs} scenarios from seed ${seed} (${profile} profile, sizes ${sizes.join('/')}, up to ${maxFaults} faults, swarm mode)`);
+const firstSeed = values.seed !== undefined ? Number(values.seed) : Date.now() % 2_000_000_000;
+if (values.shard !== undefined && values.seed === undefined) {
+  console.error('berth chaos: --shard needs --seed: every shard must split the same seed range');
+  process.exit(2);
+}
+const shard = values.shard !== undefined ? parseShard(values.shard) : null;
+const { seed, runs } = shard ? shardRange(firstSeed, totalRuns, shard) : { seed: firstSeed, runs: totalRuns };
+console.log(`berth chaos: ${runs} scenarios from seed ${seed}${shard ? ` (shard ${shard.index}/${shard.count} of seeds ${firstSeed}…${firstSeed + totalRuns - 1})` : ''} (${profile} profile, sizes ${sizes.join('/')}, up to ${maxFaults} faults, swarm mode)`);
 const bar = new cliProgress.SingleBar({ format: 'chaos [{bar}] {value}/{total} | {failures} failures | {rate} scenarios/s | eta {eta}s', hideCursor: true }, cliProgress.Presets.shades_classic);
 const started = performance.now();
 let failures = 0;
@@ -80,6 +130,7 @@ for (const f of summary.failures.slice(0, 20)) console.log(`\n${formatFailure(f.
 const shown: ExploreFailure | undefined = summary.failures[0];
 const html = await writeReport(shown ? shown.scenario.seed : seed + Math.max(0, runs - 1), shown ? `failure-${shown.scenario.seed}` : `last-${seed + runs - 1}`);
 mkdirSync(reportDir, { recursive: true });
-writeFileSync(join(reportDir, 'summary.json'), JSON.stringify({ seed, runs: summary.runs, profile, sizes, failures: summary.failures, scenariosPerSecond: rate, livenessOutcomes: summary.livenessOutcomes }, null, 2));
+const file = chaosSummaryFile({ seed: firstSeed, runs: totalRuns, shard }, { ...replayRecipe(firstSeed, gen) }, summary);
+writeFileSync(join(reportDir, 'summary.json'), JSON.stringify({ ...file, scenariosPerSecond: rate }, null, 2));
 console.log(`\nreport: ${html}\nsummary: ${join(reportDir, 'summary.json')}`);
 process.exit(summary.failures.length > 0 ? 1 : 0);

@@ -55,7 +55,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreSummary> 
     virtualMs += result.virtualMs;
     const key = result.liveness?.outcome ?? 'none';
     liveness[key] = (liveness[key] ?? 0) + 1;
-    if (!result.ok) failures.push({ scenario, violations: result.violations, replay: replayCommand(seed, scenario.profile) });
+    if (!result.ok) failures.push({ scenario, violations: result.violations, replay: replayCommand(seed, options) });
     options.onResult?.(result, i);
   }
   return { runs, failures, faultsInjected: faults, virtualMs, livenessOutcomes: liveness };

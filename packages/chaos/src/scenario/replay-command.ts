@@ -1,10 +1,15 @@
 import { describeFault } from '../faults/fault.js';
 import type { Violation } from '../invariants/evidence.js';
+import type { RandomScenarioOptions } from './random-scenario.js';
+import { replayRecipe, replayToken } from './replay-token.js';
 import type { Scenario } from './scenario.js';
 
-/** The one line that replays a `pnpm chaos` seed. */
-export function replayCommand(seed: number, profile: 'fast' | 'realistic' = 'fast'): string {
-  return `pnpm chaos --replay ${seed}${profile === 'realistic' ? ' --profile realistic' : ''}`;
+/**
+ * The one line that replays a `pnpm chaos` scenario: a replay token that carries the seed and
+ * every generator option (profile, sizes, fault count, kinds), so no flag can change what it draws.
+ */
+export function replayCommand(seed: number, options: RandomScenarioOptions = {}): string {
+  return `pnpm chaos --replay ${replayToken(replayRecipe(seed, options))}`;
 }
 
 /** A failure as people read it: seed, the (shrunk) schedule, violations and how to replay. */
