@@ -40,6 +40,8 @@ const { values, positionals } = parseArgs({
     'max-faults': { type: 'string', default: '4' },
     report: { type: 'string', default: 'reports/chaos' },
     shard: { type: 'string' },
+    shrink: { type: 'string', default: '32' },
+    'replay-scenario': { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -48,7 +50,9 @@ const { values, positionals } = parseArgs({
 if (values.help) {
   console.log(`usage: pnpm chaos [--runs N] [--seed S] [--profile fast|realistic] [--sizes 3,5] [--max-faults 4] [--shard i/n] [--report DIR]
        pnpm chaos --replay TOKEN          (a failure's token, e.g. 300123/fast/3.5/4; or a bare seed with the flags above)
-       pnpm chaos merge A.json B.json ... [--out FILE]   (the shards' summary.json files into one)`);
+       pnpm chaos --replay-scenario FILE  (a scenario file, e.g. a failure's shrunk schedule: reports/chaos/failure-SEED.shrunk.json)
+       pnpm chaos merge A.json B.json ... [--out FILE]   (the shards' summary.json files into one)
+       --shrink N: candidate runs to shrink each failure's fault schedule (default 32; 0: none)`);
   process.exit(0);
 }
 
@@ -86,6 +90,14 @@ async function writeReport(seed: number, name: string, options: Parameters<typeo
   return html;
 }
 
+if (values['replay-scenario'] !== undefined) {
+  const file = values['replay-scenario'];
+  const scenario = JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof runScenario>[0];
+  const result = await runScenario(scenario);
+  console.log(result.ok ? `${file}: every invariant held (liveness: ${result.liveness?.outcome})` : formatFailure(scenario, result.violations, `pnpm chaos --replay-scenario ${file}`));
+  process.exit(result.ok ? 0 : 1);
+}
+
 if (values.replay !== undefined) {
   // A token carries every generator option; a bare seed takes them from the flags.
   const recipe = /^\d+$/.test(values.replay) ? replayRecipe(Number(values.replay), gen) : parseReplayToken(values.replay);
@@ -115,6 +127,7 @@ const summary = await explore({
   runs,
   seed,
   ...gen,
+  shrinkTries: Number(values.shrink),
   onResult: (r, i) => {
     if (!r.ok) failures++;
     bar.update(i + 1, { failures, rate: ((i + 1) / ((performance.now() - started) / 1000)).toFixed(1) });
@@ -126,7 +139,15 @@ const rate = summary.runs / seconds;
 console.log(`\nruns: ${summary.runs}   failures: ${summary.failures.length}   faults injected: ${summary.faultsInjected}   virtual time: ${(summary.virtualMs / 3_600_000).toFixed(1)} h`);
 console.log(`liveness: ${Object.entries(summary.livenessOutcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 console.log(`throughput: ${rate.toFixed(1)} scenarios/s (${seconds.toFixed(1)} s wall)`);
-for (const f of summary.failures.slice(0, 20)) console.log(`\n${formatFailure(f.scenario, f.violations, f.replay)}`);
+mkdirSync(reportDir, { recursive: true });
+for (const f of summary.failures.slice(0, 20)) {
+  console.log(`\n${formatFailure(f.scenario, f.violations, f.replay)}`);
+  if (f.shrunk && f.shrunk.scenario.faults.length < f.scenario.faults.length) {
+    const file = join(reportDir, `failure-${f.scenario.seed}.shrunk.json`);
+    writeFileSync(file, JSON.stringify(f.shrunk.scenario, null, 2));
+    console.log(`shrunk (${f.shrunk.tries} tries) to ${f.shrunk.scenario.faults.length} of ${f.scenario.faults.length} faults:\n${formatFailure(f.shrunk.scenario, f.shrunk.violations, `pnpm chaos --replay-scenario ${file}`)}`);
+  }
+}
 const shown: ExploreFailure | undefined = summary.failures[0];
 const html = await writeReport(shown ? shown.scenario.seed : seed + Math.max(0, runs - 1), shown ? `failure-${shown.scenario.seed}` : `last-${seed + runs - 1}`);
 mkdirSync(reportDir, { recursive: true });

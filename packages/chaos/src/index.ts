@@ -35,6 +35,8 @@ export type { ArbitraryOptions } from './scenario/arbitraries.js';
 export { randomScenario } from './scenario/random-scenario.js';
 export type { RandomScenarioOptions } from './scenario/random-scenario.js';
 export { explore } from './scenario/explore.js';
+export { shrinkScenario } from './scenario/shrink.js';
+export type { ShrinkResult } from './scenario/shrink.js';
 export type { ExploreOptions, ExploreSummary, ExploreFailure } from './scenario/explore.js';
 export { replayCommand, formatFailure } from './scenario/replay-command.js';
 export { replayRecipe, replayToken, parseReplayToken, recipeOptions } from './scenario/replay-token.js';

@@ -2,7 +2,7 @@
 // summaries merge into exactly what the unsharded run writes; the replay token carries every
 // generator option, so a replay draws the same scenario whatever the flags say.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,7 +81,7 @@ describe('replay tokens', () => {
     expect(() => parseReplayToken('12')).toThrow(/SEED\/PROFILE\/SIZES\/MAX_FAULTS/);
   });
 
-  it('pnpm chaos: --shard writes shard summaries that `merge` joins; --replay TOKEN ignores the flags', () => {
+  it('pnpm chaos: --shard writes shard summaries that `merge` joins; --replay TOKEN ignores the flags; --replay-scenario replays a file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-chaos-shards-'));
     const chaos = (args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', 'packages/chaos/bin/chaos.ts', ...args], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     for (const i of [1, 2]) chaos(['--runs', '2', '--seed', '9100', '--sizes', '3', '--max-faults', '1', '--shard', `${i}/2`, '--report', join(dir, `s${i}`)]);
@@ -91,5 +91,9 @@ describe('replay tokens', () => {
     expect(merged).toMatchObject({ format: 'berth-chaos-summary/1', seed: 9100, runs: 2, shard: null, sizes: [3], maxFaults: 1, ran: 2 });
     const replayed = chaos(['--replay', '9101/fast/3/1', '--sizes', '5,7', '--max-faults', '9', '--report', join(dir, 'r')]);
     expect(replayed).toMatch(/^seed 9101: every invariant held/m);
+    // A scenario file (what a shrunk failure is written as) replays as it is.
+    const file = join(dir, 'scenario.json');
+    writeFileSync(file, JSON.stringify({ ...randomScenario(9101, { sizes: [3], maxFaults: 1 }), faults: [] }));
+    expect(chaos(['--replay-scenario', file])).toMatch(/scenario\.json: every invariant held/);
   }, 120_000);
 });

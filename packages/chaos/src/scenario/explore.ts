@@ -1,7 +1,8 @@
 import type { Violation } from '../invariants/evidence.js';
 import { randomScenario, type RandomScenarioOptions } from './random-scenario.js';
 import { replayCommand } from './replay-command.js';
-import { runScenario, type ScenarioResult } from './run-scenario.js';
+import { runScenario, type RollFn, type ScenarioResult } from './run-scenario.js';
+import { shrinkScenario } from './shrink.js';
 import type { Scenario } from './scenario.js';
 
 export interface ExploreOptions extends RandomScenarioOptions {
@@ -13,12 +14,21 @@ export interface ExploreOptions extends RandomScenarioOptions {
   /** Called after every scenario. */
   readonly onResult?: (result: ScenarioResult, index: number) => void;
   readonly signal?: AbortSignal;
+  /** The roll under test (default: Berth's controller), as `runScenario` takes it. */
+  readonly roll?: RollFn;
+  /**
+   * Shrink each failure's fault schedule (`shrinkScenario`, at most this many candidate runs per
+   * failure); 0 or absent: no shrinking.
+   */
+  readonly shrinkTries?: number;
 }
 
 export interface ExploreFailure {
   readonly scenario: Scenario;
   readonly violations: readonly Violation[];
   readonly replay: string;
+  /** With `shrinkTries`: the smallest schedule found that still fails, and its violations. */
+  readonly shrunk?: { readonly scenario: Scenario; readonly violations: readonly Violation[]; readonly tries: number };
 }
 
 export interface ExploreSummary {
@@ -49,13 +59,21 @@ export async function explore(options: ExploreOptions): Promise<ExploreSummary> 
     const seed = options.seed + i;
     if (options.exclude?.has(seed)) continue;
     const scenario = randomScenario(seed, options);
-    const result = await runScenario(scenario);
+    const run = (sc: Scenario) => runScenario(sc, options.roll ? { roll: options.roll } : {});
+    const result = await run(scenario);
     runs++;
     faults += scenario.faults.length;
     virtualMs += result.virtualMs;
     const key = result.liveness?.outcome ?? 'none';
     liveness[key] = (liveness[key] ?? 0) + 1;
-    if (!result.ok) failures.push({ scenario, violations: result.violations, replay: replayCommand(seed, options) });
+    if (!result.ok) {
+      let shrunk: ExploreFailure['shrunk'];
+      if (options.shrinkTries) {
+        const found = await shrinkScenario(scenario, async (c) => !(await run(c)).ok, { maxTries: options.shrinkTries });
+        shrunk = { scenario: found.scenario, violations: (await run(found.scenario)).violations, tries: found.tries };
+      }
+      failures.push({ scenario, violations: result.violations, replay: replayCommand(seed, options), ...(shrunk && { shrunk }) });
+    }
     options.onResult?.(result, i);
   }
   return { runs, failures, faultsInjected: faults, virtualMs, livenessOutcomes: liveness };
