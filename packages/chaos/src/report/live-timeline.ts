@@ -41,6 +41,8 @@ export interface ToReportOptions {
 
 /** Records a roll or a game-day as it happens, from a controller's events and the driver's observations, into `ReportData`. */
 export interface TimelineRecorder {
+  /** Time 0 of the report, in clock ms. */
+  readonly startMs: number;
   /** Listens to the controller's events (rolls, batches, node phases, losses). Returns a function that stops listening. */
   attach(controller: EventSource): () => void;
   /** Records one observation: each node's current instance, lifecycle state, phase tag and health, and the quorum margin. */
@@ -165,6 +167,7 @@ export function createTimelineRecorder(options: TimelineRecorderOptions): Timeli
   };
 
   const recorder: TimelineRecorder = {
+    startMs: t0,
     attach(controller) {
       const bound = Object.entries(handlers).map(([name, fn]) => {
         const listener = (e: unknown) => {
@@ -192,7 +195,19 @@ export function createTimelineRecorder(options: TimelineRecorderOptions): Timeli
         if (s.name === spec.name && obs.scope !== 'groups') recorder.observe(obs);
         return obs;
       };
-      return new Proxy(driver, { get: (target, prop, receiver) => (prop === 'observe' ? observe : (Reflect.get(target, prop, receiver) as unknown)) });
+      // Every other member is the driver's own, methods bound to it (class drivers keep private
+      // state; the proxy's target is a blank object so that frozen drivers work too).
+      const bound = new Map<PropertyKey, unknown>();
+      return new Proxy({} as D, {
+        get: (_, prop) => {
+          if (prop === 'observe') return observe;
+          const v = Reflect.get(driver, prop, driver) as unknown;
+          if (typeof v !== 'function') return v;
+          if (!bound.has(prop)) bound.set(prop, (v as (...a: unknown[]) => unknown).bind(driver));
+          return bound.get(prop);
+        },
+        has: (_, prop) => prop in driver,
+      });
     },
     fault(fault, atMs = clock.now()) {
       const detail = 'atMs' in fault ? describeFault(fault) : fault.detail;
