@@ -4,6 +4,7 @@
  *   tsx examples/berth-cli.ts --help
  *   tsx examples/berth-cli.ts validate|iam-policy <spec.json>
  *   tsx examples/berth-cli.ts init|preflight|plan|apply|status|roll <spec.json> [--json] [--sim [--sim-from <spec.json|empty>]]
+ *   tsx examples/berth-cli.ts gameday <plan.json> --spec <spec.json> [--dry-run] [--kill-file F] [--kill-parameter P] [--report DIR] [--sim]
  *
  * `validate` and `iam-policy` make no cloud call. The others talk to AWS through the AWS driver
  * (credentials from the usual AWS SDK chain; `--endpoint` for a local emulator), or with `--sim`

@@ -32,3 +32,31 @@ export class RollStoppedError extends Error {
     this.name = 'RollStoppedError';
   }
 }
+
+/** A game-day refused to start (NO_TARGET, BLAST_RADIUS, UNSUPPORTED_FAULT): nothing was injected. Exit 3. */
+export class GameDayRefusedError extends Error {
+  readonly code: 'NO_TARGET' | 'BLAST_RADIUS' | 'UNSUPPORTED_FAULT';
+  constructor(code: 'NO_TARGET' | 'BLAST_RADIUS' | 'UNSUPPORTED_FAULT', message: string) {
+    super(message);
+    this.code = code;
+    this.name = 'GameDayRefusedError';
+  }
+}
+
+/**
+ * A game-day stopped before its end: a kill switch, a stop condition, quorum at risk. Exit 6
+ * (130 when Ctrl-C stopped it). Its report was already printed and written.
+ */
+export class GameDayStoppedError extends Error {
+  readonly code = 'GAME_DAY_STOPPED' as const;
+  /** What stopped it (`kill-switch`, `quorum-at-risk`...). */
+  readonly reason: string;
+  /** Ctrl-C stopped it. */
+  readonly interrupted: boolean;
+  constructor(reason: string, message: string, interrupted: boolean) {
+    super(message);
+    this.reason = reason;
+    this.interrupted = interrupted;
+    this.name = 'GameDayStoppedError';
+  }
+}

@@ -6,17 +6,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { BerthConfigError, BerthLockError, createController, defineCluster, formatPlan, formatRollReport, type ClusterInput, type ClusterSpec, type RollHold, type RollReport } from '@berth/core';
 import type { Simulation } from '@berth/sim-driver';
 import { CheckFailedError, RollStoppedError, UsageError } from './cli-errors.js';
 import { parseDuration } from './duration.js';
 import { EXIT_CODES } from './exit-codes.js';
+import type { GameDayReport } from '@berth/chaos';
+import { dryRunGameDay, formatDryRun, formatGameDay, GAME_DAY_ENGINES, parseGameDayPlan, POLL_BOUNDS_MS, runGameDayCommand, throwIfStopped, writeGameDayReport, type GameDayFlags } from './gameday.js';
 import { formatApply, formatPreflight, formatStatus, preflightMessage, summarizeApply } from './format-result.js';
 import { describeHold, holdApproval, type PromptInput } from './hold-approval.js';
 import { rollProgress, type ProgressStream, type ProgressView } from './progress.js';
 import { collect, collectCheckpoint, holdsForApproval, parseCanary, rollOptionsFrom, wholeNumber, type RollFlags } from './roll-flags.js';
-import { awsTarget, simTarget, type CloudOptions, type Target } from './target.js';
+import { awsTarget, loadSsm, simTarget, type CloudOptions, type Target } from './target.js';
 
 /** Where the CLI reads and writes; `main` takes it so that tests run the CLI in-process. */
 export interface CliIo {
@@ -164,7 +166,8 @@ Examples:
   $ berth-cli validate kafka.json
   $ berth-cli plan kafka-next.json --sim --sim-from kafka.json
   $ berth-cli roll kafka-next.json --sim --sim-from kafka.json --canary --canary-hold 10m --bake 2m
-  $ berth-cli roll kafka-next.json --max-unavailable 2 --checkpoint 50 --json > report.json`;
+  $ berth-cli roll kafka-next.json --max-unavailable 2 --checkpoint 50 --json > report.json
+  $ berth-cli gameday broker-loss.json --spec kafka.json --sim --report out/ --kill-file /tmp/stop`;
 
 /** Builds the program for one run (commander keeps parse state, so one program per `main`). */
 export function buildProgram(io: CliIo): Command {
@@ -363,7 +366,71 @@ export function buildProgram(io: CliIo): Command {
       });
     });
 
+  jsonOption(cloudOptions(program.command('gameday <plan>').description("play a game-day plan's faults against the cluster, with kill switches and a timeline report; --dry-run lists them")), 'print the game-day report (GameDayReport, and the report files)')
+    .addOption(new Option('--spec <file>', 'the spec of the cluster the plan targets (its tags must match the plan\'s targetTags)').default(null, 'none: required'))
+    .addOption(new Option('--dry-run', 'print each step (time, fault, target) and the blast radius against the tolerance; inject nothing').default(false))
+    .addOption(new Option('--kill-file <path>', 'stop the game-day once this file exists').default(null, 'none'))
+    .addOption(new Option('--kill-parameter <name>', "stop the game-day once this SSM parameter's value is 'stop' (read with GetParameter)").default(null, 'none'))
+    .addOption(
+      new Option('--poll <duration>', `how often the kill switches are read and the cluster observed for the report (${POLL_BOUNDS_MS.min / 1000}s to ${POLL_BOUNDS_MS.max / 60_000}m)`)
+        .argParser((v) => pollDuration(v))
+        .default(5_000, '5s'),
+    )
+    .addOption(new Option('--settle <duration>', 'after the last step, watch until every node is healthy again, at most this long').argParser((v) => parseDuration(v, '--settle')).default(600_000, '10m'))
+    .addOption(new Option('--report <dir>', 'write report.json and report.html (the timeline) into this directory').default(null, 'none'))
+    .addOption(new Option('--engine <name>', 'who injects the faults: berth (driver calls)').choices(GAME_DAY_ENGINES).default('berth'))
+    .action(async (planFile: string, opts: CloudFlags & GameDayFlags & { spec: string | null }) => {
+      if (!opts.spec) throw new UsageError('gameday needs the spec of the cluster it targets: --spec SPEC.json.');
+      if (opts.dryRun && (opts.killFile || opts.killParameter || opts.report)) throw new UsageError('--dry-run injects nothing: --kill-file, --kill-parameter and --report apply to a run.');
+      const spec = loadSpec(opts.spec);
+      const plan = parseGameDayPlan(readJson(planFile, 'game-day plan'), spec, planFile, (await import('@berth/chaos')).FAULT_CATALOGUE);
+      const t = await targetFor(io, spec, { ...opts, ...(opts.dryRun && opts.sim && { simFrom: 'empty' }) });
+      const note = (line: string) => !opts.quiet && write(io.stderr, line);
+      // Refusals come before any cloud call (and, with --sim, before the simulated cluster is set up).
+      let dry: GameDayReport;
+      try {
+        dry = await dryRunGameDay(t, spec, plan);
+      } catch (err) {
+        t.destroy();
+        throw err;
+      }
+      if (opts.dryRun) {
+        t.destroy();
+        if (opts.json) return printJson(io, dry);
+        return write(io.stdout, formatDryRun(dry, plan, spec));
+      }
+      // Loaded before the run: under a simulation, nothing inside may wait on real I/O.
+      const chaos = await import('@berth/chaos');
+      if (opts.killParameter) await loadSsm();
+      const ran = await onTarget(t, () => runGameDayCommand(chaos, t, spec, plan, opts, { signal: io.signal, note }));
+      const outcome = opts.report ? await writeGameDayReport(chaos, ran, opts.report) : ran;
+      if (opts.json) printJson(io, { ...outcome.report, reportFiles: outcome.files });
+      else write(io.stdout, formatGameDay(outcome, spec));
+      throwIfStopped(outcome, io.signal?.aborted === true);
+    });
+
   return program;
+}
+
+function pollDuration(v: string): number {
+  const ms = parseDuration(v, '--poll');
+  if (ms < POLL_BOUNDS_MS.min || ms > POLL_BOUNDS_MS.max) throw new InvalidArgumentError(`--poll must be from ${POLL_BOUNDS_MS.min / 1000}s to ${POLL_BOUNDS_MS.max / 60_000}m; got '${v}'.`);
+  return ms;
+}
+
+/** A JSON file other than a spec (a game-day plan): unreadable is a usage error, not JSON is an invalid file. */
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the ${what} file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BerthConfigError([{ path: '', message: `not valid JSON: ${(err as Error).message}` }], `${what} ${file}`);
+  }
 }
 
 type ScheduleFlags = Pick<RollFlags, 'maxUnavailable' | 'canary' | 'canaryHold' | 'bake' | 'checkpoint' | 'skip' | 'waves'>;

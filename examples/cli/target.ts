@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { createController, formatDuration, type Clock, type ClusterSpec, type Phase, type RollHooks } from '@berth/core';
+import type * as Ssm from '@aws-sdk/client-ssm';
 import type { AwsDriver } from '@berth/aws-driver';
 import type { Simulation } from '@berth/sim-driver';
 
@@ -31,6 +32,14 @@ export interface Target {
   readonly hooks: RollHooks | undefined;
   /** Runs a command's work: directly on AWS, under virtual time in a simulation. */
   run<T>(fn: () => Promise<T>): Promise<T>;
+  /** What it is, for reports: `AWS eu-west-1`, `simulator (seed 42, fast profile)`. */
+  readonly label: string;
+  /**
+   * The value of an SSM parameter (GetParameter, decrypted): a game-day's kill switch. On AWS an
+   * SSM client of its own (the region and endpoint of the driver); in a simulation, the
+   * simulated account's SSM.
+   */
+  readParameter(name: string, signal?: AbortSignal): Promise<string>;
   /** While this promise is pending, a simulation's virtual time stands still (an open prompt). */
   holdTime(wait: () => Promise<void> | null): void;
   destroy(): void;
@@ -45,12 +54,29 @@ export interface SimSetup {
   readonly log: (line: string) => void;
 }
 
+type SsmModule = typeof Ssm;
+let ssmModule: SsmModule | null = null;
+/**
+ * Loads the SSM client module; call it before `run` when a command reads parameters: under a
+ * simulation's virtual time, loading a module (real I/O) inside `run` would let time race on.
+ */
+export async function loadSsm(): Promise<SsmModule> {
+  ssmModule ??= await import('@aws-sdk/client-ssm');
+  return ssmModule;
+}
+function ssmLoaded(): SsmModule {
+  if (!ssmModule) throw new Error('internal: loadSsm() was not awaited before reading a parameter');
+  return ssmModule;
+}
+
 // The drivers load only when a command needs one: the AWS SDK takes a while to load, and
 // --help, --version, validate and usage errors should not wait for it.
 export async function awsTarget(spec: ClusterSpec, opts: CloudOptions): Promise<Target> {
   const { createAwsDriver, createSystemClock } = await import('@berth/aws-driver');
+  const region = opts.region ?? spec.region;
+  let ssm: { send(c: unknown, o?: { abortSignal?: AbortSignal }): Promise<unknown>; destroy(): void } | null = null;
   const driver = createAwsDriver({
-    region: opts.region ?? spec.region,
+    region,
     ...(opts.endpoint && { endpoint: opts.endpoint }),
     ...(opts.emulator && { emulator: opts.emulator }),
     ...(opts.changeQueue && { changeQueue: true }),
@@ -60,9 +86,19 @@ export async function awsTarget(spec: ClusterSpec, opts: CloudOptions): Promise<
     clock: createSystemClock(),
     holderId: `berth-cli@${hostname()}`,
     hooks: undefined,
+    label: `AWS ${region}${opts.endpoint ? ` at ${opts.endpoint}` : ''}`,
+    async readParameter(name, signal) {
+      const { SSMClient, GetParameterCommand } = ssmLoaded();
+      ssm ??= new SSMClient({ region, ...(opts.endpoint && { endpoint: opts.endpoint }) });
+      const out = (await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: signal })) as { Parameter?: { Value?: string } };
+      return out.Parameter?.Value ?? '';
+    },
     run: (fn) => fn(),
     holdTime: () => {},
-    destroy: () => driver.destroy(),
+    destroy: () => {
+      ssm?.destroy();
+      driver.destroy();
+    },
   };
 }
 
@@ -79,6 +115,15 @@ export async function simTarget(spec: ClusterSpec, opts: CloudOptions, setup: Si
     // Fixed, so that one seed gives one run (the holder id seeds the retry jitter).
     holderId: 'berth-cli',
     hooks: sim.hooks,
+    label: `simulator (seed ${sim.seed}, ${opts.simProfile} profile, ${spec.region})`,
+    async readParameter(name, signal) {
+      // The simulated account's SSM, when this simulator offers a client for it (sim.aws.ssm).
+      const ssm = (sim.aws as unknown as { ssm?: { send(c: unknown, o?: { abortSignal?: AbortSignal }): Promise<unknown> } }).ssm;
+      if (!ssm) throw new Error('this simulator offers no SSM client (sim.aws.ssm); use --kill-file with --sim');
+      const { GetParameterCommand } = ssmLoaded();
+      const out = (await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: signal })) as { Parameter?: { Value?: string } };
+      return out.Parameter?.Value ?? '';
+    },
     holdTime: (wait) => {
       hold = wait;
     },

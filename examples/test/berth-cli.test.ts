@@ -77,7 +77,7 @@ describe('help and version', () => {
 
   it('--help on every command lists every option with its default', async () => {
     const program = buildProgram({ stdout: sink(), stderr: sink(), env: {} });
-    expect(program.commands.length).toBe(10);
+    expect(program.commands.length).toBe(11);
     for (const cmd of program.commands) {
       const r = await cli([cmd.name(), '--help']);
       expect(r.code, cmd.name()).toBe(EXIT.ok);

@@ -25,6 +25,16 @@ export function tickStepMs(spanMs: number, maxTicks = 10): number {
   return STEPS_MS.find((s) => spanMs / s <= maxTicks) ?? Math.ceil(spanMs / maxTicks / 3_600_000) * 3_600_000;
 }
 
+/** The verdict line: the invariants and the run (a seed and profile for a simulator trace; the target for a live recording). */
+function verdict(data: ReportData, violated: number): string {
+  const held = data.invariants.length === 0 ? 'No invariants checked' : violated === 0 ? `All ${data.invariants.length} invariants held` : `${violated} of ${data.invariants.length} invariants violated`;
+  const run =
+    data.source === 'live'
+      ? `recorded live${data.target ? ` on ${esc(data.target)}` : ''}, ${data.nodes.length} nodes${data.scenario.maxUnavailable > 0 ? `, maxUnavailable ${data.scenario.maxUnavailable}` : ''}; ${data.ok ? 'ok' : 'not ok'}`
+      : `seed ${data.seed}, ${data.nodes.length} nodes, ${esc(data.scenario.profile)} profile, maxUnavailable ${data.scenario.maxUnavailable}; liveness: ${esc(data.liveness?.outcome ?? 'not judged')}${data.liveness?.pending.length ? ` (pending: ${esc(data.liveness.pending.map((p) => `${p.nodeId}: ${p.reason}`).join('; '))})` : ''}`;
+  return `<p id="verdict" class="${data.ok ? 'good' : 'bad'}">${held} — ${run}</p>`;
+}
+
 /** A margin as a signed count of members: `+2`, `0`, `−1`. */
 const signed = (n: number) => (n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '0');
 
@@ -60,7 +70,7 @@ export function renderHtmlReport(data: ReportData): string {
   for (let t = 0; t <= span; t += step) {
     svg.push(`<line x1="${x(t)}" y1="${top - 5}" x2="${x(t)}" y2="${marginTop + marginH}" stroke="#eee"/><text class="time-tick" x="${x(t)}" y="${top - 10}" font-size="10" text-anchor="middle">${formatRollTime(t)}</text>`);
   }
-  svg.push(`<text class="axis-title" x="${left}" y="12" font-size="11" fill="#555">time since the roll started (ticks every ${formatDuration(step)})</text>`);
+  svg.push(`<text class="axis-title" x="${left}" y="12" font-size="11" fill="#555">time since ${esc(data.origin ?? 'the roll started')} (ticks every ${formatDuration(step)})</text>`);
   data.nodes.forEach((n, i) => {
     const y = top + i * lane;
     svg.push(`<text class="node-label" x="4" y="${y + 17}" font-size="12">${esc(n.nodeId)}</text>`);
@@ -103,12 +113,13 @@ export function renderHtmlReport(data: ReportData): string {
 <style>body{font:14px system-ui,sans-serif;margin:20px;color:#222}table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;font-size:12px}.bad{color:#a50f15;font-weight:bold}.good{color:#31a354}.key{margin-right:10px;font-size:12px}.key i{display:inline-block;width:10px;height:10px;margin-right:3px}</style>
 </head><body>
 <h1>${esc(data.title)}</h1>
-<p id="verdict" class="${data.ok ? 'good' : 'bad'}">${violated === 0 ? `All ${data.invariants.length} invariants held` : `${violated} of ${data.invariants.length} invariants violated`} — seed ${data.seed}, ${data.nodes.length} nodes, ${esc(data.scenario.profile)} profile, maxUnavailable ${data.scenario.maxUnavailable}; liveness: ${esc(data.liveness?.outcome ?? 'not judged')}${data.liveness?.pending.length ? ` (pending: ${esc(data.liveness.pending.map((p) => `${p.nodeId}: ${p.reason}`).join('; '))})` : ''}</p>
-<p id="replacements">${r.finished} of ${data.nodes.length} nodes replaced${r.started > r.finished ? ` (${r.started - r.finished} more started, not finished)` : ''}; ${data.batches.length} batch${data.batches.length === 1 ? '' : 'es'}; timeline ${formatDuration(data.endMs)} from the roll's start</p>
+${verdict(data, violated)}
+${data.stopped ? `<p id="stopped" class="bad">Stopped at ${formatRollTime(data.stopped.atMs)}: ${esc(data.stopped.reason)} — ${esc(data.stopped.detail)}</p>\n` : ''}
+<p id="replacements">${r.finished} of ${data.nodes.length} nodes replaced${r.started > r.finished ? ` (${r.started - r.finished} more started, not finished)` : ''}; ${data.batches.length} batch${data.batches.length === 1 ? '' : 'es'}; timeline ${formatDuration(data.endMs)} from ${data.origin ? `when ${esc(data.origin)}` : "the roll's start"}</p>
 <h2>Timeline</h2>
-<div>${legend} <span class="key"><i style="background:#d62728"></i>fault</span> <span class="key">dashed box: batch</span></div>
+${data.resolution ? `<p id="resolution">${esc(data.resolution.note)}</p>\n` : ''}<div>${legend} <span class="key"><i style="background:#d62728"></i>fault</span> <span class="key">dashed box: batch</span></div>
 ${svg.join('\n')}
-<h2>Invariants: ${data.invariants.length} checked, at ${data.checks.length} point${data.checks.length === 1 ? '' : 's'}</h2><table><tr><th>#</th><th>invariant</th><th>result</th><th>details</th></tr>${inv}</table>
+<h2>Invariants: ${data.invariants.length} checked, at ${data.checks.length} point${data.checks.length === 1 ? '' : 's'}${data.source === 'live' && data.invariants.length === 0 ? ' (a live recording checks none: run the game-day in the simulator for that)' : ''}</h2><table><tr><th>#</th><th>invariant</th><th>result</th><th>details</th></tr>${inv}</table>
 <h2>Faults injected</h2><table><tr><th>at</th><th>fault</th><th>detail</th></tr>${faults}</table>
 <h2>Batches</h2><table><tr><th>controller</th><th>batch</th><th>nodes</th><th>started</th><th>finished</th><th>took</th></tr>${batches}</table>
 <h2>Controllers</h2><table><tr><th>session</th><th>outcome</th><th>started</th><th>settled</th><th>message</th></tr>${sessions}</table>

@@ -4,6 +4,7 @@ import { FAULT_CATALOGUE } from '../faults/fault-catalogue.js';
 import { describeFault } from '../faults/fault.js';
 import { INVARIANT_NUMBERS, type InvariantId } from '../invariants/evidence.js';
 import type { ScenarioResult } from '../scenario/run-scenario.js';
+import type { LiveResolution } from './live-timeline.js';
 
 export interface PhaseSegment {
   readonly fromMs: number;
@@ -36,6 +37,20 @@ export interface ReportData {
   readonly sessions: ScenarioResult['sessions'];
   readonly liveness: ScenarioResult['liveness'];
   readonly notes: readonly string[];
+  /**
+   * Where the timeline came from: a simulator trace (`buildReportData`, every state change) or
+   * recorded live (`createTimelineRecorder`: a controller's events and the driver's
+   * observations, on AWS or in the simulator). Absent in reports written before it existed.
+   */
+  readonly source?: 'simulator-trace' | 'live';
+  /** What time 0 is, for the axis: `the roll started` (default), `the game-day started`. */
+  readonly origin?: string;
+  /** Live: what ran it (`AWS eu-west-1`, `simulator seed 42, fast profile`). */
+  readonly target?: string | null;
+  /** Live: how finely the lanes were sampled. */
+  readonly resolution?: LiveResolution;
+  /** Live: why the run stopped before its end (a game-day's kill switch...); null when it did not. */
+  readonly stopped?: { readonly reason: string; readonly atMs: number; readonly detail: string } | null;
 }
 
 const FAULT_KINDS = /^fault\./;
@@ -138,5 +153,6 @@ export function buildReportData(result: ScenarioResult, title = `Berth chaos run
     sessions: result.sessions.map((s) => ({ ...s, startedAtMs: s.startedAtMs - t0, settledAtMs: s.settledAtMs === null ? null : s.settledAtMs - t0 })),
     liveness: result.liveness,
     notes: result.notes.map((n) => `[${n.invariant}] ${formatRollTime(n.atMs - t0)} ${n.message}`),
+    source: 'simulator-trace',
   };
 }
