@@ -48,3 +48,8 @@ export type { ReportData, PhaseSegment } from './report/report-data.js';
 export { renderHtmlReport } from './report/render-html-report.js';
 export { runGameDay, blastRadius, GameDayError } from './game-day/run-game-day.js';
 export type { GameDayPlan, GameDayOptions, GameDayReport, GameDayAction, GameDayStatus, GameDayErrorCode } from './game-day/run-game-day.js';
+export { runFisGameDay } from './game-day/run-fis-game-day.js';
+export type { FisGameDay, FisGameDayOptions, FisGameDayRecord } from './game-day/run-fis-game-day.js';
+export { fisExperimentTemplate, fisSupports, fisStepNames, isoDuration, parseIsoDuration, FisTemplateError, FIS_ACTION_OF, FIS_QUOTAS, GAME_DAY_TAG } from './game-day/fis-template.js';
+export type { FisExperimentTemplateInput, FisTargetInput, FisActionInput, FisTemplateOptions, FisStepNames, FisTemplateErrorCode } from './game-day/fis-template.js';
+export type { FisEngine, FisExperimentView, FisExperimentStatus, FisActionStatus } from './game-day/fis-engine.js';
