@@ -102,6 +102,27 @@ describe('FIS game-days (simulated AWS)', () => {
     expect(terminated(sim, second)).toBe(false);
   });
 
+  it('an invariant violation seen while it runs stops the experiment; a dry run only builds the template', async () => {
+    const { sim, spec, engine } = await staging();
+    const second = sim.world.currentInstance('gd-4')!.id;
+    let broken = false;
+    const injector = { name: 'unused', supports: () => false, inject: () => Promise.reject(new Error('unused')) };
+    const r = await sim.run(async () => {
+      const p = runGameDay(plan([kill('gd-2', 0), kill('gd-4', 120_000)]), { spec, driver: sim.driver, clock: sim.clock, injector, violations: () => (broken ? [{ invariant: 'quorum-safety', atMs: 0, nodeId: null, message: 'lost quorum' }] : []), fis: { engine, roleArn: ROLE } });
+      await sim.clock.sleep(40_000);
+      broken = true;
+      return p;
+    });
+    expect(r.stopped).toMatchObject({ reason: 'invariant-violation', detail: '[quorum-safety] lost quorum' });
+    expect(r.stopped!.atMs).toBeLessThan(60_000);
+    expect(r.fis?.status).toBe('stopped');
+    expect(terminated(sim, second)).toBe(false);
+    const dry = await sim.run(() => runGameDay(plan([kill('gd-2', 0)]), { spec, driver: sim.driver, clock: sim.clock, injector, dryRun: true, fis: { engine, roleArn: ROLE } }));
+    expect(dry.actions.map((a) => a.status)).toEqual(['would-inject']);
+    expect(dry.fis?.template.actions['step-1-kill-instance']?.actionId).toBe('aws:ec2:terminate-instances');
+    expect(dry.fis?.experimentId).toBeNull();
+  });
+
   it('refuses bad input before any call', async () => {
     const { sim, spec, engine } = await staging();
     let calls = 0;
