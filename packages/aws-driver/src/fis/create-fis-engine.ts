@@ -39,7 +39,14 @@ export interface FisEngineOptions {
 
 export type FisEngineErrorCode = 'ALARM_NOT_FOUND' | 'BAD_RESPONSE';
 
-/** A FIS game-day cannot go on (a stop-condition alarm missing, an answer without an id). */
+/**
+ * A FIS game-day cannot go on (a stop-condition alarm missing, an answer without an id).
+ *
+ * @example
+ * ```ts
+ * await engine.createTemplate(input).catch((e) => { if (e instanceof FisEngineError && e.code === 'ALARM_NOT_FOUND') createAlarm(); });
+ * ```
+ */
 export class FisEngineError extends Error {
   readonly code: FisEngineErrorCode;
   constructor(code: FisEngineErrorCode, message: string, options?: { cause?: unknown }) {

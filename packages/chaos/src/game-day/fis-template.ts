@@ -11,13 +11,34 @@ import { describeFault, faultDurationMs, type Fault, type FaultKind } from '../f
 /** Tag keys Berth writes on every instance and volume (aws-driver `TAG`; chaos does not depend on aws-driver). */
 const TAG_CLUSTER = 'berth:cluster';
 const TAG_NODE = 'berth:node';
-/** On every template and experiment a game-day creates. */
+/**
+ * On every template and experiment a game-day creates (value: the game-day's name).
+ *
+ * @example
+ * ```ts
+ * const mine = templates.filter((t) => t.tags[GAME_DAY_TAG] === 'kill one broker');
+ * ```
+ */
 export const GAME_DAY_TAG = 'berth:game-day';
 
-/** FIS-6: quotas of one experiment template / experiment (not adjustable). */
+/**
+ * FIS-6: quotas of one experiment template / experiment (not adjustable).
+ *
+ * @example
+ * ```ts
+ * if (plan.steps.length > FIS_QUOTAS.actionsPerTemplate) splitPlan(plan);
+ * ```
+ */
 export const FIS_QUOTAS = Object.freeze({ actionsPerTemplate: 20, stopConditionsPerTemplate: 5, parallelActions: 10, actionHours: 12, experimentHours: 12 });
 
-/** The FIS action each catalogue fault is played with, or null (no FIS action: see {@link fisExperimentTemplate}). */
+/**
+ * The FIS action each catalogue fault is played with, or null (no FIS action: see {@link fisExperimentTemplate}).
+ *
+ * @example
+ * ```ts
+ * FIS_ACTION_OF['kill-instance']; // 'aws:ec2:terminate-instances'
+ * ```
+ */
 export const FIS_ACTION_OF: Readonly<Record<FaultKind, string | null>> = Object.freeze({
   'kill-instance': 'aws:ec2:terminate-instances',
   'spot-interruption': 'aws:ec2:send-spot-instance-interruptions',
@@ -92,7 +113,14 @@ export interface FisStepNames {
 
 export type FisTemplateErrorCode = 'INVALID_FIELD' | 'UNSUPPORTED_FAULT' | 'QUOTA';
 
-/** The plan cannot be made into an FIS template; `field` names what is wrong. Thrown before any call. */
+/**
+ * The plan cannot be made into an FIS template; `field` names what is wrong. Thrown before any call.
+ *
+ * @example
+ * ```ts
+ * try { fisExperimentTemplate(plan, options); } catch (e) { if (e instanceof FisTemplateError) console.error(e.field, e.message); }
+ * ```
+ */
 export class FisTemplateError extends Error {
   readonly code: FisTemplateErrorCode;
   readonly field: string;
@@ -107,13 +135,27 @@ export class FisTemplateError extends Error {
 const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
 const ALARM_ARN = /^arn:aws(?:-[a-z]+)*:cloudwatch:([a-z0-9-]+):(\d{12}):alarm:[^:]{1,255}$/;
 
-/** ISO 8601 duration as FIS takes it (PT90S, PT2M). */
+/**
+ * ISO 8601 duration as FIS takes it (PT90S, PT2M).
+ *
+ * @example
+ * ```ts
+ * isoDuration(90_000); // 'PT90S'
+ * ```
+ */
 export function isoDuration(ms: number): string {
   const s = Math.round(ms / 1000);
   return s % 60 === 0 ? `PT${s / 60}M` : `PT${s}S`;
 }
 
-/** Parses the ISO 8601 durations FIS uses (PTnH, PTnM, PTnS and combinations) to ms; NaN if not one. */
+/**
+ * Parses the ISO 8601 durations FIS uses (PTnH, PTnM, PTnS and combinations) to ms; NaN if not one.
+ *
+ * @example
+ * ```ts
+ * parseIsoDuration('PT1M30S'); // 90_000
+ * ```
+ */
 export function parseIsoDuration(v: string): number {
   const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(v);
   if (!m || v === 'PT') return Number.NaN;
@@ -130,12 +172,26 @@ function fisDurationMs(f: Fault, killAs: 'terminate' | 'stop'): number {
   return faultDurationMs(f);
 }
 
-/** Whether a fault kind has an FIS action (a `partition` only when its node is alone in its subnet). */
+/**
+ * Whether a fault kind has an FIS action (a `partition` only when its node is alone in its subnet).
+ *
+ * @example
+ * ```ts
+ * plan.steps.filter((s) => !fisSupports(s.kind)); // what runFisGameDay would refuse
+ * ```
+ */
 export function fisSupports(kind: FaultKind): boolean {
   return FIS_ACTION_OF[kind] !== null;
 }
 
-/** The names the template gives step `i` (sorted by `atMs`, as the report lists them). */
+/**
+ * The names the template gives step `i` (sorted by `atMs`, as the report lists them).
+ *
+ * @example
+ * ```ts
+ * fisStepNames(0, fault).action; // 'step-1-kill-instance'
+ * ```
+ */
 export function fisStepNames(i: number, f: Fault): FisStepNames {
   return { action: `step-${i + 1}-${f.kind}`, target: `step-${i + 1}-targets` };
 }
