@@ -1,7 +1,7 @@
 import { clusterStatuses, isAbortError, quorumOf } from '@berth/core';
 import { describeFault } from '../faults/fault.js';
 import type { FisEngine, FisExperimentStatus, FisExperimentView } from './fis-engine.js';
-import { fisExperimentTemplate, fisStepNames, GAME_DAY_TAG, type FisExperimentTemplateInput, type FisTemplateOptions } from './fis-template.js';
+import { fisExperimentTemplate, fisStepNames, FisTemplateError, GAME_DAY_TAG, type FisExperimentTemplateInput, type FisTemplateOptions } from './fis-template.js';
 import { blastRadius, GameDayError, nodesHit, type GameDayAction, type GameDayOptions, type GameDayPlan, type GameDayReport, type GameDayStatus } from './run-game-day.js';
 
 /** How a game-day runs on AWS FIS (`runGameDay`'s `fis` option, or `runFisGameDay`). */
@@ -55,7 +55,7 @@ export async function runFisGameDay(plan: GameDayPlan, options: FisGameDayOption
     throw new GameDayError('BLAST_RADIUS', `game-day '${plan.name}' disrupts up to ${radius} nodes at once; cluster ${spec.name} tolerates ${tolerance}. Spread the steps out, or set force: true.`);
   }
   const pollMs = fis.pollMs ?? 5_000;
-  if (!(pollMs > 0)) throw new GameDayError('UNSUPPORTED_FAULT', `fis.pollMs must be > 0, got ${pollMs}`);
+  if (!(pollMs > 0)) throw new FisTemplateError('INVALID_FIELD', 'fis.pollMs', `must be > 0 ms, got ${pollMs}`);
   const template = fisExperimentTemplate(plan, { ...fis, spec });
   const steps = [...plan.steps].sort((a, b) => a.atMs - b.atMs);
   const names = steps.map((f, i) => fisStepNames(i, f).action);
