@@ -123,6 +123,19 @@ describe('FIS game-days (simulated AWS)', () => {
     expect(dry.fis?.experimentId).toBeNull();
   });
 
+  it('a node step about to start with the quorum margin too low stops the experiment (quorum at risk, watched between FIS steps)', async () => {
+    const { sim, spec, engine } = await staging();
+    const second = sim.world.currentInstance('gd-3')!.id;
+    // Replacements boot slowly: gd-1 is still down when gd-3's step comes.
+    sim.faults.markImageSlow(spec.image, 100);
+    const injector = { name: 'unused', supports: () => false, inject: () => Promise.reject(new Error('unused')) };
+    const r = await sim.run(() => runGameDay(plan([kill('gd-1', 0), kill('gd-3', 60_000)]), { spec, driver: sim.driver, clock: sim.clock, injector, minQuorumMargin: 2, fis: { engine, roleArn: ROLE } }));
+    expect(r.stopped?.reason).toBe('quorum-at-risk');
+    expect(r.stopped!.atMs).toBeLessThan(60_000);
+    expect(r.actions.map((a) => a.status)).toEqual(['injected', 'not-reached']);
+    expect(terminated(sim, second)).toBe(false);
+  });
+
   it('refuses bad input before any call', async () => {
     const { sim, spec, engine } = await staging();
     let calls = 0;
