@@ -16,7 +16,7 @@ const ROLE = `arn:aws:iam::${ACCT}:role/berth-fis`;
 const kill = (nodeId: string, atMs: number): Fault => ({ kind: 'kill-instance', nodeId, atMs, stabilityMs: 2_000 });
 const plan = (steps: Fault[], extra: Partial<GameDayPlan> = {}): GameDayPlan => ({ name: 'fis-test', targetTags: { env: 'staging' }, steps, ...extra });
 
-async function staging(o: { experimentActions?: readonly string[] } = {}): Promise<{ sim: Simulation; spec: ClusterSpec; engine: FisEngine; alarmArn: string }> {
+async function staging(o: { experimentActions?: readonly string[]; apiRoleArns?: readonly string[] } = {}): Promise<{ sim: Simulation; spec: ClusterSpec; engine: FisEngine; alarmArn: string }> {
   const sim = createSimulation({ seed: 12, profile: 'fast' });
   const spec = defineCluster({ ...simulatedClusterInput({ nodes: 5, name: 'gd' }), tags: { env: 'staging' } });
   const opts = { region: spec.region, accountId: ACCT, clusterName: spec.name, experimentRoleArn: ROLE };
@@ -26,7 +26,7 @@ async function staging(o: { experimentActions?: readonly string[] } = {}): Promi
     const d = doc as { Version: string; Statement: unknown[] };
     return { ...d, Statement: [...d.Statement, ...fisCallerPolicy(opts).Statement, { Sid: 'Alarms', Effect: 'Allow', Action: ['cloudwatch:PutMetricAlarm', 'cloudwatch:SetAlarmState'], Resource: '*' }] };
   });
-  sim.account.setRolePolicies('berth-fis', { fis: fisExperimentRolePolicy(o.experimentActions ?? ['aws:ec2:terminate-instances'], opts) });
+  sim.account.setRolePolicies('berth-fis', { fis: fisExperimentRolePolicy(o.experimentActions ?? ['aws:ec2:terminate-instances'], { ...opts, ...(o.apiRoleArns && { apiRoleArns: o.apiRoleArns }) }) });
   await sim.run(async () => {
     await createController({ spec, driver: sim.driver, clock: sim.clock, holderId: 'setup' }).apply();
     while (!(sim.app.clusterHealthy() && spec.nodes.every((n) => sim.world.currentInstance(n.id)?.lifecycleState === 'InService'))) await sim.clock.sleep(1_000);
@@ -134,6 +134,26 @@ describe('FIS game-days (simulated AWS)', () => {
     expect(r.stopped!.atMs).toBeLessThan(60_000);
     expect(r.actions.map((a) => a.status)).toEqual(['injected', 'not-reached']);
     expect(terminated(sim, second)).toBe(false);
+  });
+
+  it('API throttling through FIS: the experiment role may inject only into EC2 calls of the roles its policy names', async () => {
+    const controller = `arn:aws:iam::${ACCT}:role/berth-controller`;
+    const step: Fault = { kind: 'api-throttle', rate: 0.01, durationMs: 60_000, atMs: 0, stabilityMs: 0 };
+    const injector = { name: 'unused', supports: () => false, inject: () => Promise.reject(new Error('unused')) };
+    {
+      const { sim, spec, engine } = await staging({ experimentActions: ['aws:fis:inject-api-throttle-error'], apiRoleArns: [controller] });
+      const r = await sim.run(() => runGameDay(plan([step]), { spec, driver: sim.driver, clock: sim.clock, injector, fis: { engine, roleArn: ROLE, apiRoleArn: controller } }));
+      expect(r.stopped).toBeNull();
+      expect(sim.trace.some((e) => e.kind === 'fault.api-errors' && e['code'] === 'throttle' && e['rate'] === 0.01)).toBe(true);
+    }
+    {
+      // The policy names another role: fis:Targets does not match, the experiment fails.
+      const { sim, spec, engine } = await staging({ experimentActions: ['aws:fis:inject-api-throttle-error'], apiRoleArns: [`arn:aws:iam::${ACCT}:role/other`] });
+      const r = await sim.run(() => runGameDay(plan([step]), { spec, driver: sim.driver, clock: sim.clock, injector, fis: { engine, roleArn: ROLE, apiRoleArn: controller } }));
+      expect(r.stopped?.reason).toBe('experiment-failed');
+      expect(r.fis?.reason).toMatch(/fis:InjectApiThrottleError/);
+      expect(sim.trace.some((e) => e.kind === 'fault.api-errors')).toBe(false);
+    }
   });
 
   it('refuses bad input before any call', async () => {
