@@ -14,3 +14,7 @@ export { parseChangeMessage, changeEventPattern, noticeEventPattern, phaseEventP
 export type { ChangeQueueResult, ChangeQueueChange, DeleteChangeQueueResult, SpotNotice } from './change-queue.js';
 export { renderUserData, checkUserDataFits, userDataIssues, USER_DATA_LIMIT_BYTES } from './user-data.js';
 export type { RenderedUserData, UserDataOptions, UserDataFit } from './user-data.js';
+export { createFisEngine, FisEngineError } from './fis/create-fis-engine.js';
+export type { AwsFisEngine, FisEngineOptions, FisEngineErrorCode, FisTemplateRequest, FisExperimentState, FisExperimentStatusName, FisActionStatusName, SendClient } from './fis/create-fis-engine.js';
+export { fisCallerPolicy, fisExperimentRolePolicy } from './fis/fis-iam-policy.js';
+export type { FisPolicyOptions } from './fis/fis-iam-policy.js';

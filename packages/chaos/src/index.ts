@@ -50,3 +50,8 @@ export { runGameDay, blastRadius, GameDayError } from './game-day/run-game-day.j
 export type { GameDayPlan, GameDayOptions, GameDayReport, GameDayAction, GameDayStatus, GameDayErrorCode } from './game-day/run-game-day.js';
 export { createTimelineRecorder } from './report/live-timeline.js';
 export type { TimelineRecorder, TimelineRecorderOptions, ToReportOptions, LiveResolution, EventSource } from './report/live-timeline.js';
+export { runFisGameDay } from './game-day/run-fis-game-day.js';
+export type { FisGameDay, FisGameDayOptions, FisGameDayRecord } from './game-day/run-fis-game-day.js';
+export { fisExperimentTemplate, fisSupports, fisStepNames, isoDuration, parseIsoDuration, FisTemplateError, FIS_ACTION_OF, FIS_QUOTAS, GAME_DAY_TAG } from './game-day/fis-template.js';
+export type { FisExperimentTemplateInput, FisTargetInput, FisActionInput, FisTemplateOptions, FisStepNames, FisTemplateErrorCode } from './game-day/fis-template.js';
+export type { FisEngine, FisExperimentView, FisExperimentStatus, FisActionStatus } from './game-day/fis-engine.js';

@@ -14,6 +14,8 @@ import { createAutoScalingService } from './aws/services/autoscaling.js';
 import { SimDynamoDb } from './aws/services/dynamodb.js';
 import { createEc2Service } from './aws/services/ec2.js';
 import { createS3Service } from './aws/services/s3.js';
+import { SimCloudWatch } from './aws/services/cloudwatch.js';
+import { SimFis } from './aws/services/fis.js';
 import { createSsmService } from './aws/services/ssm.js';
 import { createElbv2Service } from './aws/services/elbv2.js';
 import { SimEventBridge } from './aws/services/eventbridge.js';
@@ -155,6 +157,8 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     app: new QuorumApp(c),
     agents: new AgentHost(c),
   });
+  const cloudWatch = new SimCloudWatch(c);
+  const fis = new SimFis(c, cloudWatch);
   ctx.gateway = new AwsGateway(
     c,
     {
@@ -167,6 +171,8 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
       elasticloadbalancing: createElbv2Service(),
       ssm: createSsmService(),
       s3: createS3Service(),
+      fis: fis.service,
+      cloudwatch: cloudWatch.service,
     },
     AUTHORIZERS,
   );

@@ -18,7 +18,7 @@ export type {
   BucketLimits,
   ApiLatencyTimings,
 } from './options.js';
-export type { SimAwsClients, SimClient } from './aws/clients.js';
+export type { SimAwsClients, SimClient, SimLooseClient } from './aws/clients.js';
 export type { ApiCall, ApiCallListener } from './aws/gateway.js';
 export { awsServiceError } from './aws/aws-error.js';
 export type { ServiceName } from './aws/aws-error.js';

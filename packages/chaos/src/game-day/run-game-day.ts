@@ -3,6 +3,7 @@ import { FAULT_CATALOGUE } from '../faults/fault-catalogue.js';
 import type { FaultInjector } from '../faults/fault-injector.js';
 import { describeFault, faultDurationMs, type Fault } from '../faults/fault.js';
 import type { Violation } from '../invariants/evidence.js';
+import { runFisGameDay, type FisGameDay, type FisGameDayRecord } from './run-fis-game-day.js';
 
 /** A game-day: which cluster (by its tags) and a schedule of faults. */
 export interface GameDayPlan {
@@ -40,6 +41,11 @@ export interface GameDayOptions {
   readonly minQuorumMargin?: number;
   /** Wait for the last fault to end before returning. Default true. */
   readonly waitForHeal?: boolean;
+  /**
+   * Play the schedule as one AWS FIS experiment instead of through `injector` (which is then
+   * not used): see `runFisGameDay`. A CLI selects the engine with this option alone.
+   */
+  readonly fis?: FisGameDay;
 }
 
 export interface GameDayAction {
@@ -58,8 +64,11 @@ export interface GameDayReport {
   readonly blastRadius: number;
   readonly tolerance: number;
   readonly actions: readonly GameDayAction[];
-  readonly stopped: { readonly reason: 'kill-switch' | 'stop-condition' | 'invariant-violation' | 'quorum-at-risk'; readonly atMs: number; readonly detail: string } | null;
+  /** `experiment-failed`: the FIS experiment failed (FIS path only; `fis.reason` says why). */
+  readonly stopped: { readonly reason: 'kill-switch' | 'stop-condition' | 'invariant-violation' | 'quorum-at-risk' | 'experiment-failed'; readonly atMs: number; readonly detail: string } | null;
   readonly statuses: readonly GameDayStatus[];
+  /** The FIS path: the template, the experiment and its last state. Absent when played by an injector. */
+  readonly fis?: FisGameDayRecord;
 }
 
 export type GameDayErrorCode = 'NO_TARGET' | 'BLAST_RADIUS' | 'UNSUPPORTED_FAULT';
@@ -75,7 +84,7 @@ export class GameDayError extends Error {
 }
 
 /** Nodes a step disrupts (an AZ outage: every node in the AZ). */
-function nodesHit(f: Fault, spec: ClusterSpec): string[] {
+export function nodesHit(f: Fault, spec: ClusterSpec): string[] {
   if (f.kind === 'az-outage') {
     const azs = [...new Set(spec.subnets.map((s) => s.az))].sort();
     const az = azs[f.azIndex % azs.length];
@@ -102,6 +111,7 @@ export function blastRadius(steps: readonly Fault[], spec: ClusterSpec): number 
  * its tags, refuses a plan whose blast radius exceeds the tolerance (unless forced), then plays
  * the schedule with the stop conditions (your callback, an invariant violation, quorum at
  * risk) and the kill switch checked before every step. A dry run only lists the actions.
+ * With `fis`, the schedule runs as one AWS FIS experiment instead (`runFisGameDay`).
  *
  * @example
  * ```ts
@@ -112,6 +122,7 @@ export function blastRadius(steps: readonly Fault[], spec: ClusterSpec): number 
  * ```
  */
 export async function runGameDay(plan: GameDayPlan, options: GameDayOptions): Promise<GameDayReport> {
+  if (options.fis) return runFisGameDay(plan, { ...options, fis: options.fis });
   const { spec, driver, clock, injector } = options;
   const dryRun = options.dryRun ?? false;
   const missing = Object.entries(plan.targetTags).filter(([k, v]) => spec.tags[k] !== v);

@@ -37,7 +37,7 @@ import {
 } from '@aws-sdk/client-sqs';
 
 /** The services the simulated account answers for. */
-export type ServiceName = 'ec2' | 'autoscaling' | 'route53' | 'dynamodb' | 'sqs' | 'events' | 'elasticloadbalancing' | 'ssm' | 's3';
+export type ServiceName = 'ec2' | 'autoscaling' | 'route53' | 'dynamodb' | 'sqs' | 'events' | 'elasticloadbalancing' | 'ssm' | 's3' | 'fis' | 'cloudwatch';
 
 type Fault = 'client' | 'server';
 interface ExceptionCtor {
@@ -63,6 +63,9 @@ const BASE: Record<ServiceName, ExceptionCtor> = {
   // bootstrap) and the agent by code; a generic service exception carries the same fields.
   ssm: genericServiceException('SSMServiceException'),
   s3: genericServiceException('S3ServiceException'),
+  // FIS and CloudWatch: their SDK clients are not dependencies of the simulator either.
+  fis: genericServiceException('FisServiceException'),
+  cloudwatch: genericServiceException('CloudWatchServiceException'),
 };
 
 function genericServiceException(className: string): ExceptionCtor {
@@ -129,7 +132,7 @@ const SQS_LEGACY_CODE: Record<string, string> = {
 };
 
 /** Services whose SDK errors carry the wire `Code` next to `name` (Query and REST-XML protocols). */
-const CARRIES_CODE = new Set<ServiceName>(['ec2', 'autoscaling', 'route53', 'elasticloadbalancing', 's3']);
+const CARRIES_CODE = new Set<ServiceName>(['ec2', 'autoscaling', 'route53', 'elasticloadbalancing', 's3', 'cloudwatch']);
 
 /** HTTP status AWS answers with, when it is not 400. */
 const STATUS: Record<string, number> = {

@@ -26,6 +26,19 @@ export interface SimAwsClients {
   readonly eventBridge: SimClient<EventBridgeClient>;
   /** Elastic Load Balancing v2 (target groups, load balancers, listeners). */
   readonly elbv2: SimClient<ElasticLoadBalancingV2Client>;
+  /** AWS Fault Injection Service (experiment templates and experiments, run in virtual time). */
+  readonly fis: SimLooseClient;
+  /** CloudWatch alarms (FIS stop conditions). */
+  readonly cloudWatch: SimLooseClient;
+}
+
+/**
+ * A simulated client of a service whose SDK client is not a dependency of the simulator (FIS,
+ * CloudWatch): `send` takes that SDK's command and answers as the real client would.
+ */
+export interface SimLooseClient {
+  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  destroy(): void;
 }
 
 interface CommandLike {
@@ -79,6 +92,8 @@ export function createSimClients(gateway: AwsGateway, caller: () => Caller): Sim
     sqs: make('sqs'),
     eventBridge: make('events'),
     elbv2: make('elasticloadbalancing'),
+    fis: make('fis'),
+    cloudWatch: make('cloudwatch'),
   });
 }
 

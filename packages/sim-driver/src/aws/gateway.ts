@@ -206,6 +206,7 @@ export class AwsGateway {
       case 'dynamodb':
       case 'events':
       case 'ssm':
+      case 'fis':
         return awsServiceError(service, 'AccessDeniedException', base);
       default:
         return awsServiceError(service, 'AccessDenied', base);
@@ -229,6 +230,8 @@ export class AwsGateway {
       case 'events':
       case 'ssm':
       case 's3':
+      case 'fis':
+      case 'cloudwatch':
         return draw(rng, t.sqs);
     }
   }
@@ -264,6 +267,10 @@ function serverErrorCode(service: ServiceName): string {
     case 'dynamodb':
     case 'ssm':
       return 'InternalServerError';
+    case 'fis':
+      return 'InternalServerException';
+    case 'cloudwatch':
+      return 'InternalServiceError';
     case 's3':
       return 'InternalError';
     case 'autoscaling':
@@ -286,6 +293,7 @@ export function throttleError(service: ServiceName, why: string): Error {
     case 'sqs':
       return awsServiceError(service, 'RequestThrottled', `Rate exceeded (${why})`);
     case 'events':
+    case 'fis':
       return awsServiceError(service, 'ThrottlingException', `Rate exceeded (${why})`);
     default:
       return awsServiceError(service, 'Throttling', `Rate exceeded (${why})`);

@@ -111,6 +111,8 @@ const OPERATIONS: Record<ServiceName, readonly string[]> = {
   ],
   ssm: ['GetParameter', 'GetParameters', 'PutParameter', 'DescribeParameters'],
   s3: ['GetObject', 'HeadObject', 'PutObject', 'ListObjectsV2', 'ListObjectVersions'],
+  fis: ['CreateExperimentTemplate', 'GetExperimentTemplate', 'DeleteExperimentTemplate', 'StartExperiment', 'GetExperiment', 'StopExperiment', 'ListExperiments'],
+  cloudwatch: ['PutMetricAlarm', 'DescribeAlarms', 'SetAlarmState', 'DeleteAlarms'],
 };
 
 interface World {
@@ -300,6 +302,19 @@ function inputs(x: World): Record<ServiceName, Record<string, Record<string, unk
       PutObject: { Bucket: 'config-bucket', Key: 'kafka/jaas.conf', Body: 'x' },
       ListObjectsV2: { Bucket: 'config-bucket', Prefix: 'kafka/jaas.conf', MaxKeys: 1 },
       ListObjectVersions: { Bucket: 'config-bucket', Prefix: 'kafka/jaas.conf' },
+    },
+    fis: {
+      CreateExperimentTemplate: { roleArn: `arn:aws:iam::${ACCT}:role/berth-fis`, actions: { a: { actionId: 'aws:ec2:terminate-instances', targets: { Instances: 't' } } }, targets: { t: { resourceType: 'aws:ec2:instance', resourceTags: { 'berth:cluster': 'demo' }, selectionMode: 'ALL' } }, stopConditions: [{ source: 'none' }], tags: { 'berth:cluster': 'demo' } },
+      GetExperimentTemplate: { id: 'EXT0123456789abcd' },
+      DeleteExperimentTemplate: { id: 'EXT0123456789abcd' },
+      StartExperiment: { experimentTemplateId: 'EXT0123456789abcd', tags: { 'berth:cluster': 'demo' } },
+      GetExperiment: { id: 'EXP0123456789abcd' },
+      StopExperiment: { id: 'EXP0123456789abcd' },
+    },
+    cloudwatch: {
+      PutMetricAlarm: { AlarmName: 'demo-errors', Tags: [{ Key: 'berth:cluster', Value: 'demo' }] },
+      SetAlarmState: { AlarmName: 'demo-errors', StateValue: 'ALARM', StateReason: 'test' },
+      DeleteAlarms: { AlarmNames: ['demo-errors'] },
     },
   };
 }

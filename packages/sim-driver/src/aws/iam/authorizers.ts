@@ -8,6 +8,7 @@ import { EVENTS_AUTHORIZERS } from './authorize-events.js';
 import { ROUTE53_AUTHORIZERS } from './authorize-route53.js';
 import { SQS_AUTHORIZERS } from './authorize-sqs.js';
 import { S3_AUTHORIZERS, SSM_AUTHORIZERS } from './authorize-ssm-s3.js';
+import { CLOUDWATCH_AUTHORIZERS, FIS_AUTHORIZERS } from './authorize-fis-cloudwatch.js';
 
 /**
  * How IAM authorizes every operation the simulated services answer, by service and operation
@@ -24,4 +25,6 @@ export const AUTHORIZERS: Readonly<Record<ServiceName, Readonly<Record<string, A
   elasticloadbalancing: ELBV2_AUTHORIZERS,
   ssm: SSM_AUTHORIZERS,
   s3: S3_AUTHORIZERS,
+  fis: FIS_AUTHORIZERS,
+  cloudwatch: CLOUDWATCH_AUTHORIZERS,
 };
