@@ -4,7 +4,5 @@ import { packageBuild } from '../../tsup.base.js';
 // The library, and the berth-chaos bin (package.json "bin": dist/berth-chaos.js). Declarations are
 // the library's only: the bin has no API.
 const base = packageBuild({ index: 'src/index.ts', 'berth-chaos': 'bin/berth-chaos.ts' }) as Options;
-export default {
-  ...base,
-  dts: { ...(base.dts as object), entry: { index: 'src/index.ts' } },
-} satisfies Options;
+const options: Options = { ...base, dts: { ...(base.dts as object), entry: { index: 'src/index.ts' } } };
+export default options;

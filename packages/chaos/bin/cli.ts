@@ -38,6 +38,7 @@ import {
   type Scenario,
   type ScenarioResult,
   type Shard,
+  type StrategyImporter,
 } from '../src/index.js';
 
 export interface CliIo {
@@ -45,8 +46,8 @@ export interface CliIo {
   readonly err: (line: string) => void;
   /** Environment for `--shard-index-env` and `{shard}` (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Called with a strategy module's path before it is imported (the bin registers tsx for `.ts`). */
-  readonly beforeLoad?: (modulePath: string) => Promise<void>;
+  /** Imports a strategy module by absolute path (the bin: tsx's `tsImport`; default: `import()`). */
+  readonly importer?: StrategyImporter;
   /** Show a progress bar (default: when stdout is a terminal). */
   readonly progress?: boolean;
   /** The directory relative paths are read from (default `process.cwd()`). */
@@ -120,8 +121,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
       .option('--shrink <n>', 'candidate runs to shrink each failure (0: none)', int('--shrink'), 32)
       .option('--report <dir>', 'where summary.json and failure reports go ({shard} is replaced by the shard index)', 'reports/chaos'),
   ).action(async (module: string, o: { runs: number; seed: number; shrink: number; report: string } & ShardFlags) => {
-    await io.beforeLoad?.(module);
-    const strategy = await loadStrategy(at(module));
+    const strategy = await loadStrategy(at(module), io.importer);
     code = await exploreRange(io, env, { ...o, report: at(o.report), strategy, module });
   });
 
@@ -200,8 +200,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
         }
         return;
       }
-      await io.beforeLoad?.(st.module);
-      const strategy = await loadStrategy(at(st.module));
+      const strategy = await loadStrategy(at(st.module), io.importer);
       if (o.scenario !== undefined) {
         code = await replayFile(io, at(o.scenario), strategy, `berth-chaos replay ${token} --scenario ${o.scenario}`);
         return;

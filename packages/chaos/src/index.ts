@@ -49,7 +49,7 @@ export { renderHtmlReport } from './report/render-html-report.js';
 export { runGameDay, blastRadius, GameDayError } from './game-day/run-game-day.js';
 export type { GameDayPlan, GameDayOptions, GameDayReport, GameDayAction, GameDayStatus, GameDayErrorCode } from './game-day/run-game-day.js';
 export { defineStrategy, loadStrategy } from './scenario/strategy.js';
-export type { ChaosStrategy, StrategyContext, StrategyRollOptions, StrategyRollFn, StrategyFaults } from './scenario/strategy.js';
+export type { ChaosStrategy, StrategyContext, StrategyRollOptions, StrategyRollFn, StrategyFaults, StrategyImporter } from './scenario/strategy.js';
 export { strategyScenario, resolveStrategy } from './scenario/strategy-run.js';
 export type { ResolvedStrategy } from './scenario/strategy-run.js';
 export { provision } from './scenario/provision.js';

@@ -3,7 +3,14 @@ import { quorumSafetyAt } from './check-quorum-safety.js';
 import { singleAttachTracker } from './check-single-attach.js';
 import type { ChaosEvidence, InvariantId, Violation } from './evidence.js';
 
-/** The invariants a {@link liveMonitor} checks at every trace entry (the others are checked at the scenario's steps). */
+/**
+ * The invariants a {@link liveMonitor} checks at every trace entry (the others are checked at the scenario's steps).
+ *
+ * @example
+ * ```ts
+ * const monitor = liveMonitor(() => evidence, LIVE_INVARIANTS);
+ * ```
+ */
 export const LIVE_INVARIANTS: readonly InvariantId[] = ['quorum-safety', 'single-attach'];
 
 /** Where a live check first found a violation: the trace entry it came with. */

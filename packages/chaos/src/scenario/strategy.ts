@@ -108,10 +108,14 @@ export function defineStrategy(s: ChaosStrategy): ChaosStrategy {
   return Object.freeze({ ...s });
 }
 
+/** How `loadStrategy` imports a module: its absolute path in, its namespace out. */
+export type StrategyImporter = (absolutePath: string) => Promise<Record<string, unknown>>;
+
 /**
  * Loads a strategy module (its default export, or a named export `strategy`) and checks it
  * with {@link defineStrategy}. A `.ts` module needs a TypeScript loader: the `berth-chaos` bin
- * registers tsx's before it calls this.
+ * passes tsx's `tsImport` as `importer` (which also reads a `.ts` file of a package without
+ * `"type": "module"`, as CommonJS).
  *
  * @example
  * ```ts
@@ -119,15 +123,18 @@ export function defineStrategy(s: ChaosStrategy): ChaosStrategy {
  * const summary = await explore({ strategy, runs: 100, seed: 1 });
  * ```
  */
-export async function loadStrategy(modulePath: string): Promise<ChaosStrategy> {
+export async function loadStrategy(modulePath: string, importer?: StrategyImporter): Promise<ChaosStrategy> {
   const file = isAbsolute(modulePath) ? modulePath : resolve(modulePath);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = importer ? await importer(file) : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
   } catch (err) {
     throw new Error(`chaos strategy: cannot load ${modulePath}: ${(err as Error).message}`);
   }
-  const s = (mod['default'] ?? mod['strategy']) as ChaosStrategy | undefined;
+  // A CommonJS module (a .ts file outside an ESM package) comes as { default: module.exports }.
+  const cjs = (mod['default'] ?? {}) as Record<string, unknown>;
+  const looksLike = (x: unknown): x is ChaosStrategy => typeof x === 'object' && x !== null && 'cluster' in x;
+  const s = [mod['default'], mod['strategy'], cjs['default'], cjs['strategy']].find(looksLike);
   if (s === undefined) throw new Error(`chaos strategy: ${modulePath} exports no strategy (export default defineStrategy({...}), or export const strategy = ...)`);
   return defineStrategy(s);
 }
