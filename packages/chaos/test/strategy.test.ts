@@ -89,5 +89,9 @@ describe('strategy scenarios', () => {
     for (const v of f.violations) expect(text).toContain(v.message);
     expect(text).toContain(`replay: berth-chaos replay 40@${BROKEN}`);
     await expect(loadStrategy('no/such/strategy.ts')).rejects.toThrow(/cannot load no\/such\/strategy\.ts/);
+    // What tsImport gives for a .ts file outside an ESM package: the CommonJS exports under default.
+    const asCjs = async () => ({ default: { __esModule: true, strategy: broken } });
+    expect((await loadStrategy(BROKEN, asCjs)).name).toBe('orders-batch-all');
+    await expect(loadStrategy(BROKEN, async () => ({ default: { other: 1 } }))).rejects.toThrow(/exports no strategy/);
   });
 });
