@@ -55,3 +55,14 @@ export type { FisGameDay, FisGameDayOptions, FisGameDayRecord } from './game-day
 export { fisExperimentTemplate, fisSupports, fisStepNames, isoDuration, parseIsoDuration, FisTemplateError, FIS_ACTION_OF, FIS_QUOTAS, GAME_DAY_TAG } from './game-day/fis-template.js';
 export type { FisExperimentTemplateInput, FisTargetInput, FisActionInput, FisTemplateOptions, FisStepNames, FisTemplateErrorCode } from './game-day/fis-template.js';
 export type { FisEngine, FisExperimentView, FisExperimentStatus, FisActionStatus } from './game-day/fis-engine.js';
+export { defineStrategy, loadStrategy } from './scenario/strategy.js';
+export type { ChaosStrategy, StrategyContext, StrategyRollOptions, StrategyRollFn, StrategyFaults, StrategyImporter } from './scenario/strategy.js';
+export { strategyScenario, resolveStrategy } from './scenario/strategy-run.js';
+export type { ResolvedStrategy } from './scenario/strategy-run.js';
+export { provision } from './scenario/provision.js';
+export { strategyReplayCommand } from './scenario/replay-command.js';
+export { strategyToken, parseStrategyToken } from './scenario/replay-token.js';
+export { liveMonitor, LIVE_INVARIANTS } from './invariants/live-monitor.js';
+export type { LiveMonitor, LiveHit } from './invariants/live-monitor.js';
+export { quorumSafetyAt } from './invariants/check-quorum-safety.js';
+export { singleAttachTracker } from './invariants/check-single-attach.js';

@@ -1,12 +1,12 @@
 // Sharded chaos runs (issue 12): shards split a seed range into contiguous parts, and their
 // summaries merge into exactly what the unsharded run writes; the replay token carries every
 // generator option, so a replay draws the same scenario whatever the flags say.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { main } from '../bin/cli.js';
 import {
   chaosSummaryFile,
   explore,
@@ -81,19 +81,24 @@ describe('replay tokens', () => {
     expect(() => parseReplayToken('12')).toThrow(/SEED\/PROFILE\/SIZES\/MAX_FAULTS/);
   });
 
-  it('pnpm chaos: --shard writes shard summaries that `merge` joins; --replay TOKEN ignores the flags; --replay-scenario replays a file', () => {
+  it('pnpm chaos (berth-chaos explore, in-process): --shard writes shard summaries that `merge` joins; --replay TOKEN ignores the flags; --replay-scenario replays a file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-chaos-shards-'));
-    const chaos = (args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', 'packages/chaos/bin/chaos.ts', ...args], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const i of [1, 2]) chaos(['--runs', '2', '--seed', '9100', '--sizes', '3', '--max-faults', '1', '--shard', `${i}/2`, '--report', join(dir, `s${i}`)]);
-    const out = chaos(['merge', join(dir, 's1', 'summary.json'), join(dir, 's2', 'summary.json'), '--out', join(dir, 'merged.json')]);
+    const chaos = async (args: string[]) => {
+      const log: string[] = [];
+      const code = await main(args, { out: (l) => log.push(l), err: (l) => log.push(l), cwd: REPO, progress: false });
+      if (code !== 0) throw new Error(`pnpm chaos ${args.join(' ')} exited ${code}:\n${log.join('\n')}`);
+      return log.join('\n');
+    };
+    for (const i of [1, 2]) await chaos(['--runs', '2', '--seed', '9100', '--sizes', '3', '--max-faults', '1', '--shard', `${i}/2`, '--report', join(dir, `s${i}`)]);
+    const out = await chaos(['merge', join(dir, 's1', 'summary.json'), join(dir, 's2', 'summary.json'), '--out', join(dir, 'merged.json')]);
     expect(out).toMatch(/merged 2 shards: seeds 9100…9101, 2 scenarios, 0 failures/);
     const merged = JSON.parse(readFileSync(join(dir, 'merged.json'), 'utf8')) as ChaosSummaryFile;
     expect(merged).toMatchObject({ format: 'berth-chaos-summary/1', seed: 9100, runs: 2, shard: null, sizes: [3], maxFaults: 1, ran: 2 });
-    const replayed = chaos(['--replay', '9101/fast/3/1', '--sizes', '5,7', '--max-faults', '9', '--report', join(dir, 'r')]);
+    const replayed = await chaos(['--replay', '9101/fast/3/1', '--sizes', '5,7', '--max-faults', '9', '--report', join(dir, 'r')]);
     expect(replayed).toMatch(/^seed 9101: every invariant held/m);
     // A scenario file (what a shrunk failure is written as) replays as it is.
     const file = join(dir, 'scenario.json');
     writeFileSync(file, JSON.stringify({ ...randomScenario(9101, { sizes: [3], maxFaults: 1 }), faults: [] }));
-    expect(chaos(['--replay-scenario', file])).toMatch(/scenario\.json: every invariant held/);
+    expect(await chaos(['--replay-scenario', file])).toMatch(/scenario\.json: every invariant held/);
   }, 120_000);
 });

@@ -9,6 +9,11 @@ export interface RandomScenarioOptions {
   readonly profile?: 'fast' | 'realistic';
   readonly kinds?: readonly FaultKind[];
   readonly maxFaults?: number;
+  /**
+   * Relative rates of the kinds in a scenario's mix (default 1 each; 0 leaves a kind out).
+   * Not part of replay tokens: strategies (whose modules carry them) use it.
+   */
+  readonly weights?: Partial<Record<FaultKind, number>>;
 }
 
 /**
@@ -29,7 +34,8 @@ export function randomScenario(seed: number, options: RandomScenarioOptions = {}
   const profile = options.profile ?? 'fast';
   const nodes = shape.pick(options.sizes ?? [3, 5]);
   const maxUnavailable = shape.int(1, 3);
-  const kinds = options.kinds ?? FAULT_KINDS;
+  const w = options.weights;
+  const kinds = (options.kinds ?? FAULT_KINDS).filter((k) => (w?.[k] ?? 1) > 0);
   // Swarm: each kind is in this world's mix with probability 1/2 (at least one).
   let mix = kinds.filter(() => mixRng.chance(0.5));
   if (mix.length === 0) mix = [mixRng.pick(kinds)];
@@ -37,11 +43,22 @@ export function randomScenario(seed: number, options: RandomScenarioOptions = {}
   const faults: Fault[] = [];
   const windowMs = faultWindowMs(nodes, maxUnavailable, profile);
   for (let i = 0; i < count; i++) {
-    const f = randomFault(sched.pick(mix), nodes, profile, windowMs, sched);
+    const f = randomFault(w ? weightedPick(mix, w, sched) : sched.pick(mix), nodes, profile, windowMs, sched);
     // A third of the node losses wait for the controller's next gate: its look is then older than the world.
     faults.push(GATE_FAULT_KINDS.includes(f.kind) && sched.chance(AT_NEXT_GATE_SHARE) ? { ...f, atNextGate: { withinMs: gateWaitMs(profile) } } : f);
   }
   return { seed, nodes, profile, maxUnavailable, faults };
+}
+
+/** One kind of `mix`, with probability proportional to its weight (default 1). */
+function weightedPick(mix: readonly FaultKind[], weights: Partial<Record<FaultKind, number>>, r: Prng): FaultKind {
+  const total = mix.reduce((a, k) => a + (weights[k] ?? 1), 0);
+  let x = r.next() * total;
+  for (const k of mix) {
+    x -= weights[k] ?? 1;
+    if (x < 0) return k;
+  }
+  return mix[mix.length - 1] as FaultKind;
 }
 
 const failPhases: readonly Phase[] = ['launching', 'attaching', 'mounting', 'configuring', 'joining'];

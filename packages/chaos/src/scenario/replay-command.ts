@@ -1,7 +1,7 @@
 import { describeFault } from '../faults/fault.js';
 import type { Violation } from '../invariants/evidence.js';
 import type { RandomScenarioOptions } from './random-scenario.js';
-import { replayRecipe, replayToken } from './replay-token.js';
+import { replayRecipe, replayToken, strategyToken } from './replay-token.js';
 import type { Scenario } from './scenario.js';
 
 /**
@@ -10,6 +10,19 @@ import type { Scenario } from './scenario.js';
  */
 export function replayCommand(seed: number, options: RandomScenarioOptions = {}): string {
   return `pnpm chaos --replay ${replayToken(replayRecipe(seed, options))}`;
+}
+
+/**
+ * The line that replays run `seed` of a strategy: `berth-chaos replay SEED@MODULE` when the
+ * strategy came from a module, else the `explore` call that plays that one seed.
+ *
+ * @example
+ * ```ts
+ * strategyReplayCommand(41, 'kafka', 'examples/chaos/kafka-strategy.ts'); // 'berth-chaos replay 41@examples/chaos/kafka-strategy.ts'
+ * ```
+ */
+export function strategyReplayCommand(seed: number, name: string, modulePath?: string): string {
+  return modulePath ? `berth-chaos replay ${strategyToken(seed, modulePath)}` : `explore({ strategy: ${JSON.stringify(name)}, seed: ${seed}, runs: 1 })`;
 }
 
 /** A failure as people read it: seed, the (shrunk) schedule, violations and how to replay. */

@@ -53,3 +53,34 @@ export function parseReplayToken(token: string): ReplayRecipe {
 export function recipeOptions(recipe: ReplayRecipe): RandomScenarioOptions {
   return { profile: recipe.profile, sizes: recipe.sizes, maxFaults: recipe.maxFaults, ...(recipe.kinds && { kinds: recipe.kinds }) };
 }
+
+/**
+ * A strategy run's replay token: `SEED@MODULE` (the module path as given to `berth-chaos run`).
+ * The module carries everything else (cluster, roll, hooks, fault mix, profile).
+ *
+ * @example
+ * ```ts
+ * strategyToken(41, 'examples/chaos/kafka-strategy.ts'); // '41@examples/chaos/kafka-strategy.ts'
+ * ```
+ */
+export function strategyToken(seed: number, modulePath: string): string {
+  return `${seed}@${modulePath}`;
+}
+
+/**
+ * Reads a `SEED@MODULE` token back (null when `token` has no `@`: a built-in scenario's token).
+ *
+ * @example
+ * ```ts
+ * parseStrategyToken('41@examples/chaos/kafka-strategy.ts'); // { seed: 41, module: 'examples/chaos/kafka-strategy.ts' }
+ * ```
+ */
+export function parseStrategyToken(token: string): { readonly seed: number; readonly module: string } | null {
+  const at = token.indexOf('@');
+  if (at < 0) return null;
+  const seedText = token.slice(0, at);
+  const module = token.slice(at + 1);
+  if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText))) throw new Error(`replay token '${token}': the seed '${seedText}' must be a whole number (SEED@MODULE)`);
+  if (module === '') throw new Error(`replay token '${token}': the strategy module is missing (SEED@MODULE)`);
+  return { seed: Number(seedText), module };
+}

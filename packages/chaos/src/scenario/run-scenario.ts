@@ -7,6 +7,10 @@ import {
   type Driver,
   type RollHooks,
 } from '@berth/core';
+import type { StrategyRollOptions, ChaosStrategy } from './strategy.js';
+import { resolveStrategy, strategyRegion, type ResolvedStrategy } from './strategy-run.js';
+import { provision } from './provision.js';
+import { liveMonitor, LIVE_INVARIANTS, type LiveHit } from '../invariants/live-monitor.js';
 import { createSimulation, simulatedClusterInput, type Simulation, type TraceEntry } from '@berth/sim-driver';
 import { createSimInjector, type Injection } from '../faults/fault-injector.js';
 import { faultSettledAtMs, faultDurationMs, describeFault, type Fault } from '../faults/fault.js';
@@ -33,6 +37,8 @@ export interface RollArgs {
   readonly maxUnavailable: number;
   readonly retryFailed: boolean;
   readonly replacementTimeoutMs: number;
+  /** The strategy's other roll options (canary, waves, onFailure...), for `controller.roll`. */
+  readonly rollOptions?: StrategyRollOptions;
   /** Report batches to the timeline. */
   readonly onBatch: (e: { index: number; nodeIds: readonly string[]; atMs: number; phase: 'started' | 'completed' }) => void;
 }
@@ -45,7 +51,7 @@ export const controllerRoll: RollFn = async (a) => {
   const c = createController({ spec: a.spec, driver: a.driver, clock: a.clock, hooks: a.hooks, holderId: a.holderId, sessionId: a.sessionId });
   c.on('batch.started', (e) => a.onBatch({ index: e.index, nodeIds: e.nodeIds, atMs: e.atMs, phase: 'started' }));
   c.on('batch.completed', (e) => a.onBatch({ index: e.index, nodeIds: e.nodeIds, atMs: e.atMs, phase: 'completed' }));
-  return c.roll({ maxUnavailable: a.maxUnavailable, retryFailed: a.retryFailed, replacementTimeoutMs: a.replacementTimeoutMs, signal: a.signal });
+  return c.roll({ ...a.rollOptions, maxUnavailable: a.maxUnavailable, retryFailed: a.retryFailed, replacementTimeoutMs: a.replacementTimeoutMs, signal: a.signal });
 };
 
 export interface SessionOutcome {
@@ -99,6 +105,8 @@ export interface ScenarioResult {
     readonly originMs?: number;
   };
   readonly checked: readonly InvariantId[];
+  /** The first trace entry at which a live (per-entry) check found a violation, if one did. */
+  readonly liveHit?: LiveHit | null;
 }
 
 export interface RunScenarioOptions {
@@ -115,6 +123,16 @@ export interface RunScenarioOptions {
    * play a policy with an action removed.
    */
   readonly onSimulation?: (sim: Simulation) => void;
+  /**
+   * The user's strategy (cluster, hooks, roll options or roll function): the scenario plays it
+   * instead of the built-in generated cluster. The scenario must come from `strategyScenario`.
+   */
+  readonly strategy?: ChaosStrategy;
+  /**
+   * Check the state-based safety invariants (quorum safety, single attach) after every trace
+   * entry, and stop at the first violation. Default true.
+   */
+  readonly live?: boolean;
 }
 
 const SAFETY: readonly InvariantId[] = ['quorum-safety', 'single-attach', 'ownership', 'data-retained', 'failure-containment', 'single-controller', 'no-double-replace', 'iam-allowed'];
@@ -141,6 +159,20 @@ export function livenessBoundMs(nodes: number, maxUnavailable: number, replaceme
 }
 
 /**
+ * What a scenario runs on: the built-in generated cluster (`simulatedClusterInput`, named
+ * `chaos`, the scenario's node count) or the strategy's, resolved in `sim`.
+ */
+function worldOf(scenario: Scenario, sim: Simulation, strategy: ChaosStrategy | undefined): ResolvedStrategy {
+  if (strategy) {
+    const r = resolveStrategy(strategy, sim, scenario.seed, scenario.profile, TARGET_IMAGE);
+    if (r.spec.nodes.length !== scenario.nodes) throw new Error(`chaos strategy '${strategy.name}': its cluster has ${r.spec.nodes.length} nodes, the scenario ${scenario.nodes} (draw scenarios with strategyScenario)`);
+    return r;
+  }
+  const input = simulatedClusterInput({ nodes: scenario.nodes, name: 'chaos' });
+  return { input, spec0: defineCluster(input), spec: defineCluster({ ...input, image: TARGET_IMAGE }), targetImage: TARGET_IMAGE, hooks: null, roll: null, rollOptions: {} };
+}
+
+/**
  * Plays one scenario in a fresh simulation: provision, start a roll to a new image, inject the
  * fault schedule (safety phase, invariants checked after every step), let faults heal, then
  * judge liveness (the roll converges within the bound or halts naming a node).
@@ -152,16 +184,16 @@ export function livenessBoundMs(nodes: number, maxUnavailable: number, replaceme
  * ```
  */
 export async function runScenario(scenario: Scenario, options: RunScenarioOptions = {}): Promise<ScenarioResult> {
-  const roll = options.roll ?? controllerRoll;
   // A spot interruption happens to spot instances: a schedule with one runs a spot world, where the
   // driver listens for the warnings (its change feed's notices rule) and the planner sees them.
   const spot = scenario.faults.some((f) => f.kind === 'spot-interruption');
-  const sim = createSimulation({ seed: scenario.seed, profile: scenario.profile, ...(spot && { spot: true }) });
+  const strategy = options.strategy;
+  const region = strategy && strategyRegion(strategy);
+  const sim = createSimulation({ seed: scenario.seed, profile: scenario.profile, ...(spot && { spot: true }), ...(region && { region }) });
   options.onSimulation?.(sim);
-  const base = simulatedClusterInput({ nodes: scenario.nodes, name: 'chaos' });
-  const spec0 = defineCluster(base);
-  const spec = defineCluster({ ...base, image: TARGET_IMAGE });
-  const replacementTimeoutMs = options.replacementTimeoutMs ?? (scenario.profile === 'fast' ? 600_000 : 1_800_000);
+  const { spec0, spec, targetImage, hooks: userHooks, roll: userRoll, rollOptions } = worldOf(scenario, sim, strategy);
+  const roll = userRoll ?? options.roll ?? controllerRoll;
+  const replacementTimeoutMs = options.replacementTimeoutMs ?? rollOptions.replacementTimeoutMs ?? (scenario.profile === 'fast' ? 600_000 : 1_800_000);
   const calls: DriverCall[] = [];
   const hookCalls: HookCall[] = [];
   const slowHooks: SlowHookWindow[] = [];
@@ -222,7 +254,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       live.settled = true;
       sessions[index] = { ...(sessions[index] as SessionOutcome), settledAtMs: sim.clock.now(), outcome, haltNodeId, message, halt };
     };
-    const hooks = instrumentHooks(sim.hooks, { session: name, clock: sim.clock, log: hookCalls, slow: () => slowHooks, onGate: () => fireArmed() });
+    const hooks = instrumentHooks(userHooks ?? sim.hooks, { session: name, clock: sim.clock, log: hookCalls, slow: () => slowHooks, onGate: () => fireArmed() });
     const args = (): RollArgs => ({
       spec,
       driver,
@@ -232,8 +264,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       sessionId: name,
       signal: abort.signal,
       maxUnavailable: scenario.maxUnavailable,
-      retryFailed: opts.retryFailed ?? false,
+      retryFailed: opts.retryFailed ?? rollOptions.retryFailed ?? false,
       replacementTimeoutMs,
+      rollOptions,
       onBatch: (e) => {
         if (e.phase === 'started') batches.push({ session: name, index: e.index, nodeIds: e.nodeIds, startedAtMs: e.atMs, finishedAtMs: null });
         else {
@@ -289,7 +322,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   };
 
   const inject = async (f: Fault): Promise<void> => {
-    const inj: Injection = await injector.inject(f, { spec, targetImage: TARGET_IMAGE });
+    const inj: Injection = await injector.inject(f, { spec, targetImage });
     const heal = inj.heal;
     if (heal) background.push(sim.clock.sleep(faultDurationMs(f)).then(heal));
   };
@@ -309,15 +342,33 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   const background: Promise<unknown>[] = [];
   let harnessError: string | null = null;
 
+  // Live checks: the state-based safety invariants after every trace entry of the roll (not
+  // provisioning), incrementally; the first violation ends the safety phase at once.
+  const liveIds = (only ?? LIVE_INVARIANTS).filter((id) => LIVE_INVARIANTS.includes(id));
+  let stopLive: (() => void) | null = null;
+  const liveStopped = new Promise<void>((r) => (stopLive = r));
+  let liveHit: LiveHit | null = null;
+  const lightEvidence: ChaosEvidence & { originMs: number } = { spec, trace: sim.trace, calls, hookCalls, originMs: 0 };
+  const monitor = options.live === false || liveIds.length === 0
+    ? null
+    : liveMonitor(() => lightEvidence, liveIds, (hit) => {
+        liveHit = hit;
+        stopLive?.();
+      });
+  const sleepUntil = async (at: number): Promise<void> => {
+    if (at <= sim.clock.now()) return;
+    if (!monitor) return sim.clock.sleep(at - sim.clock.now());
+    const wake = new AbortController();
+    await Promise.race([sim.clock.sleep(at - sim.clock.now(), wake.signal).catch(() => undefined), liveStopped]);
+    wake.abort();
+  };
+
   try {
     await sim.run(async () => {
+      const unsubscribe = monitor ? sim.onTrace(monitor.onTrace) : null;
       // Provision and wait until the application is healthy.
-      const setup = createController({ spec: spec0, driver: recordingDriver(sim.driver, { holder: 'setup', clock: sim.clock, log: calls }), clock: sim.clock, holderId: 'setup', sessionId: 'setup' });
-      await setup.apply();
-      const setupDeadline = sim.clock.now() + 3_600_000;
-      const ready = () => sim.app.clusterHealthy() && spec0.nodes.every((n) => sim.world.currentInstance(n.id)?.lifecycleState === 'InService');
-      while (!ready() && sim.clock.now() < setupDeadline) await sim.clock.sleep(1_000);
-      rollStartMs = sim.clock.now();
+      rollStartMs = await provision(sim, spec0, calls);
+      lightEvidence.originMs = rollStartMs;
 
       const cp = scenario.crashPoint ?? null;
       main = startSession(mainHolder, {
@@ -330,8 +381,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       let settleAt = 0;
       let safe = true;
       for (const f of faults) {
-        const at = rollStartMs + f.atMs;
-        if (at > sim.clock.now()) await sim.clock.sleep(at - sim.clock.now());
+        await sleepUntil(rollStartMs + f.atMs);
+        if (liveHit) break;
         settleAt = Math.max(settleAt, faultSettledAtMs(f));
         if (f.kind === 'controller-crash') {
           if (!main.settled) background.push(crashAndRestart(main, f.restart, f.downMs));
@@ -353,12 +404,19 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           await inject(f);
         }
         safe = check(`after ${describeFault(f)}`);
-        if (!safe) break;
+        if (!safe || liveHit) break;
+      }
+      if (!liveHit && safe) await sleepUntil(rollStartMs + settleAt);
+      const hit = liveHit as LiveHit | null;
+      if (hit) {
+        unsubscribe?.();
+        check(`at trace #${hit.seq} ${hit.kind} (+${hit.atMs - rollStartMs} ms, live check)`);
+        if (violations.length === 0) violations = [...hit.violations];
+        return;
       }
       if (!safe) return;
-      const healAt = rollStartMs + settleAt;
-      if (healAt > sim.clock.now()) await sim.clock.sleep(healAt - sim.clock.now());
       await Promise.all(background.splice(0));
+      unsubscribe?.();
       if (!check('faults healed')) return;
 
       // Liveness phase.
@@ -410,6 +468,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     checks,
     batches,
     checked: only ?? [...SAFETY, 'liveness'],
+    liveHit,
     ...(options.keepEvidence && { evidence: { spec, trace: sim.trace, calls, iamDenials: sim.account.iamDenials(), hookCalls, halts: halts(), replacementTimeoutMs, originMs: rollStartMs } }),
   };
 }

@@ -53,6 +53,8 @@ export interface ChaosSummaryFile {
   readonly livenessOutcomes: Readonly<Record<string, number>>;
   /** In seed order. */
   readonly failures: readonly ExploreFailure[];
+  /** A `berth-chaos run` of a user strategy: its name and module (absent: built-in scenarios). */
+  readonly strategy?: { readonly name: string; readonly module: string };
 }
 
 /** The summary file of one run of `range` (its shard, if any) from `explore`'s summary. */
@@ -60,8 +62,10 @@ export function chaosSummaryFile(
   range: { readonly seed: number; readonly runs: number; readonly shard: Shard | null },
   generator: Omit<ReplayRecipe, 'seed'>,
   summary: ExploreSummary,
+  strategy?: { readonly name: string; readonly module: string },
 ): ChaosSummaryFile {
   return {
+    ...(strategy && { strategy: { name: strategy.name, module: strategy.module } }),
     format: 'berth-chaos-summary/1',
     seed: range.seed,
     runs: range.runs,
@@ -86,7 +90,7 @@ export function chaosSummaryFile(
 export function mergeChaosSummaries(parts: readonly { readonly name: string; readonly summary: ChaosSummaryFile }[]): ChaosSummaryFile {
   if (parts.length === 0) throw new Error('merge: give the summary.json of every shard');
   const first = parts[0]!.summary;
-  const key = (s: ChaosSummaryFile) => JSON.stringify([s.format, s.seed, s.runs, s.profile, s.sizes, s.maxFaults, s.kinds]);
+  const key = (s: ChaosSummaryFile) => JSON.stringify([s.format, s.seed, s.runs, s.profile, s.sizes, s.maxFaults, s.kinds, s.strategy ?? null]);
   const count = first.shard?.count ?? 1;
   const seen = new Map<number, string>();
   for (const { name, summary } of parts) {
@@ -104,6 +108,7 @@ export function mergeChaosSummaries(parts: readonly { readonly name: string; rea
   for (const { summary } of parts) for (const [k, v] of Object.entries(summary.livenessOutcomes)) liveness[k] = (liveness[k] ?? 0) + v;
   const sum = (f: (s: ChaosSummaryFile) => number) => parts.reduce((a, p) => a + f(p.summary), 0);
   return {
+    ...(first.strategy && { strategy: first.strategy }),
     format: first.format,
     seed: first.seed,
     runs: first.runs,
