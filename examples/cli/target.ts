@@ -105,8 +105,17 @@ export async function awsTarget(spec: ClusterSpec, opts: CloudOptions): Promise<
 /** How long the simulated cluster may take to come up before the command gives up. */
 const SETUP_LIMIT_MS = 2 * 3_600_000;
 
+/** Adds `ssm:GetParameter` on one parameter to the simulated controller role's policies (once per name). */
+function grantKillParameter(sim: Simulation, controllerRole: string, name: string): void {
+  const policies = sim.account.rolePolicies(controllerRole);
+  const policy = `berth-gameday-kill-${name.replace(/[^\w+=,.@-]/g, '_')}`;
+  if (policies[policy]) return;
+  const resource = `arn:aws:ssm:${sim.options.region}:${sim.account.accountId}:parameter/${name.replace(/^\//, '')}`;
+  sim.account.setRolePolicies(controllerRole, { ...policies, [policy]: { Version: '2012-10-17', Statement: [{ Sid: 'GameDayKillSwitch', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: resource }] } });
+}
+
 export async function simTarget(spec: ClusterSpec, opts: CloudOptions, setup: SimSetup): Promise<Target> {
-  const { createSimulation } = await import('@berth/sim-driver');
+  const { createSimulation, CONTROLLER_ROLE } = await import('@berth/sim-driver');
   const sim = createSimulation({ seed: opts.simSeed, profile: opts.simProfile, region: spec.region, changeQueue: opts.changeQueue });
   let hold: (() => Promise<void> | null) | null = null;
   return {
@@ -117,11 +126,12 @@ export async function simTarget(spec: ClusterSpec, opts: CloudOptions, setup: Si
     hooks: sim.hooks,
     label: `simulator (seed ${sim.seed}, ${opts.simProfile} profile, ${spec.region})`,
     async readParameter(name, signal) {
-      // The simulated account's SSM, when this simulator offers a client for it (sim.aws.ssm).
-      const ssm = (sim.aws as unknown as { ssm?: { send(c: unknown, o?: { abortSignal?: AbortSignal }): Promise<unknown> } }).ssm;
-      if (!ssm) throw new Error('this simulator offers no SSM client (sim.aws.ssm); use --kill-file with --sim');
+      // The simulated account's SSM (sim.aws.ssm), through the simulated gateway like every other
+      // call. The rehearsal's account is set up as docs/cli.md asks of yours: the controller's role
+      // may read the kill parameter (and nothing else in SSM).
+      grantKillParameter(sim, CONTROLLER_ROLE, name);
       const { GetParameterCommand } = ssmLoaded();
-      const out = (await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: signal })) as { Parameter?: { Value?: string } };
+      const out = (await sim.aws.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: signal })) as { Parameter?: { Value?: string } };
       return out.Parameter?.Value ?? '';
     },
     holdTime: (wait) => {

@@ -112,6 +112,22 @@ describe('berth-cli gameday --sim', () => {
     expect(again.stderr).toMatch(/error USAGE: not starting the game-day: kill file .*STOP exists\.\n$/);
   }, 20_000);
 
+  it('an SSM parameter set to stop stops it: read through the simulated SSM (sim.aws.ssm), String type', async () => {
+    const name = '/staging/gameday/kill';
+    const r = await cli(['gameday', PLAN, '--spec', SPEC, ...SIM, '--kill-parameter', name], {
+      onSimulation: (sim) => {
+        sim.account.putParameter(name, 'run', { type: 'String' });
+        void sim.clock.sleep(70_000).then(() => sim.account.putParameter(name, 'stop', { type: 'String' }));
+      },
+    });
+    expect(r.code).toBe(EXIT.gameDayStopped);
+    expect(r.stdout).toMatch(/^Game-day 'broker loss' on kafka: 2 of 3 steps injected in \S+; stopped at \+1m1\ds: kill-switch \(SSM parameter \/staging\/gameday\/kill is 'stop'\)/);
+    // A parameter that cannot be read fails closed: nothing starts.
+    const missing = await cli(['gameday', PLAN, '--spec', SPEC, ...SIM, '--kill-parameter', '/nowhere']);
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stderr).toMatch(/not starting the game-day: .*\/nowhere/);
+  }, 20_000);
+
   it('Ctrl-C stops it and the report is still written (exit 130)', async () => {
     const out = join(dir, 'interrupted');
     const interrupt = new AbortController();

@@ -30,6 +30,19 @@ export interface SimAwsClients {
   readonly fis: SimLooseClient;
   /** CloudWatch alarms (FIS stop conditions). */
   readonly cloudWatch: SimLooseClient;
+  /**
+   * Systems Manager (Parameter Store), typed loosely: its SDK client is not a dependency of the
+   * simulator. It also fits `AwsDriverClients.ssm`, so `sim.aws` can be handed to an AWS driver.
+   */
+  readonly ssm: SimSsmClient;
+}
+
+/** The simulated SSM client: takes `@aws-sdk/client-ssm` commands, answers with their output. */
+export interface SimSsmClient {
+  // The answer is the SDK command's output type, which this package cannot name.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  send(command: object, options?: object): Promise<any>;
+  destroy(): void;
 }
 
 /**
@@ -94,6 +107,7 @@ export function createSimClients(gateway: AwsGateway, caller: () => Caller): Sim
     elbv2: make('elasticloadbalancing'),
     fis: make('fis'),
     cloudWatch: make('cloudwatch'),
+    ssm: make('ssm'),
   });
 }
 
