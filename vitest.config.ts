@@ -19,7 +19,9 @@ const SLOW_FIRST = [
   'packages/chaos/test/crash-points.test.ts',
   'examples/test/demo.test.ts',
   'packages/chaos/test/scenarios-5-nodes.prop.test.ts',
-  'packages/chaos/test/shards.test.ts',
+  'packages/chaos/test/berth-chaos-bin.test.ts',
+  'packages/chaos/test/strategy.test.ts',
+  'packages/chaos/test/ci-recipes.test.ts',
   'packages/chaos/test/model.prop.test.ts',
   'examples/test/packages.test.ts',
 ];
