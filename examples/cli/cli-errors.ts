@@ -60,3 +60,12 @@ export class GameDayStoppedError extends Error {
     this.name = 'GameDayStoppedError';
   }
 }
+
+/** On moto (5.2.1): FIS templates but no experiments. The run stops before anything is injected. Exit 1. */
+export class FisUnavailableError extends Error {
+  readonly code = 'FIS_UNAVAILABLE' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FisUnavailableError';
+  }
+}

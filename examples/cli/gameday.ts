@@ -4,22 +4,23 @@
  * switches (Ctrl-C, a file, an SSM parameter) and the HTML timeline report recorded live from
  * the driver's observations (`createTimelineRecorder` of @berth/chaos). The same injector in
  * both places (`createDriverInjector`: faults made with driver calls), so a plan that passes its
- * rehearsal is one AWS can be given.
+ * rehearsal is one AWS can be given. With `--engine fis`, the faults are one AWS FIS experiment
+ * (`runFisGameDay`): on AWS, and in the simulator's FIS for the rehearsal.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthConfigError, clusterStatuses, formatDuration, formatRollTime, quorumOf, type ClusterSpec, type ConfigIssue, type Phase } from '@berth/core';
 import type * as Chaos from '@berth/chaos';
-import type { Fault, GameDayPlan, GameDayReport, ReportData } from '@berth/chaos';
+import type { Fault, FisExperimentTemplateInput, FisGameDay, GameDayPlan, GameDayReport, ReportData } from '@berth/chaos';
 import { GameDayRefusedError, GameDayStoppedError, UsageError } from './cli-errors.js';
 import type { Target } from './target.js';
 
 /** @berth/chaos, loaded when a game-day runs (it loads the simulator: --help need not wait for it). */
 export type ChaosModule = typeof Chaos;
 
-/** Who injects the faults: Berth's own injector (driver calls). `fis` (AWS Fault Injection Service) is planned. */
-export const GAME_DAY_ENGINES = ['berth'] as const;
+/** Who injects the faults: Berth's own injector (driver calls), or AWS Fault Injection Service (one experiment). */
+export const GAME_DAY_ENGINES = ['berth', 'fis'] as const;
 export type GameDayEngine = (typeof GAME_DAY_ENGINES)[number];
 
 export interface GameDayFlags {
@@ -32,6 +33,12 @@ export interface GameDayFlags {
   readonly settle: number;
   readonly report: string | null;
   readonly engine: GameDayEngine;
+  /** `--fis-role`: the experiment role FIS assumes (`--engine fis`). */
+  readonly fisRole: string | null;
+  /** `--stop-alarm` (repeatable): CloudWatch alarms that stop the experiment. */
+  readonly stopAlarm: readonly string[];
+  /** `--fis-api-role`: the role whose EC2 calls api-throttle / api-5xx fail. */
+  readonly fisApiRole: string | null;
   readonly json: boolean;
   readonly quiet: boolean;
 }
@@ -145,8 +152,83 @@ export function formatDryRun(report: GameDayReport, plan: GameDayPlan, spec: Clu
     `Game-day '${report.plan}' on cluster ${spec.name} (${spec.nodes.length} nodes; tags ${Object.entries(plan.targetTags).map(([k, v]) => `${k}=${v}`).join(', ')} match), injector ${report.injector}:`,
     ...stepLines(report, spec),
     `Blast radius: up to ${report.blastRadius} node${report.blastRadius === 1 ? '' : 's'} disrupted at once; the cluster tolerates ${report.tolerance} (quorum ${quorum} of ${spec.nodes.length})${plan.force && report.blastRadius > report.tolerance ? ' — over it, allowed by force: true' : ''}.`,
+    ...(report.fis ? formatFisTemplate(report.fis.template) : []),
     'Dry run: nothing was injected.',
   ].join('\n');
+}
+
+const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const ALARM_ARN = /^arn:aws(?:-[a-z]+)*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:[^:]{1,255}$/;
+
+/**
+ * The `--engine fis` flags, checked before anything is loaded or called: `--fis-role` is
+ * required with `--engine fis`, the FIS flags apply only to it, and each ARN has its form.
+ */
+export function checkFisFlags(flags: Pick<GameDayFlags, 'engine' | 'fisRole' | 'stopAlarm' | 'fisApiRole'>): void {
+  if (flags.engine !== 'fis') {
+    const given = [flags.fisRole !== null && '--fis-role', flags.stopAlarm.length > 0 && '--stop-alarm', flags.fisApiRole !== null && '--fis-api-role'].filter((x): x is string => typeof x === 'string');
+    if (given.length > 0) throw new UsageError(`${given.join(', ')} appl${given.length === 1 ? 'ies' : 'y'} to --engine fis (the faults as an AWS FIS experiment); this game-day's engine is ${flags.engine}.`);
+    return;
+  }
+  if (flags.fisRole === null) throw new UsageError('--engine fis needs --fis-role ARN: the IAM role FIS assumes to run the experiment (arn:aws:iam::<account>:role/<name>).');
+  if (!ROLE_ARN.test(flags.fisRole)) throw new UsageError(`--fis-role: not an IAM role ARN (arn:aws:iam::<account>:role/<name>): '${flags.fisRole}'.`);
+  if (flags.fisApiRole !== null && !ROLE_ARN.test(flags.fisApiRole)) throw new UsageError(`--fis-api-role: not an IAM role ARN (arn:aws:iam::<account>:role/<name>): '${flags.fisApiRole}'.`);
+  for (const a of flags.stopAlarm) if (!ALARM_ARN.test(a)) throw new UsageError(`--stop-alarm: not a CloudWatch alarm ARN (arn:aws:cloudwatch:<region>:<account>:alarm:<name>): '${a}'.`);
+  if (new Set(flags.stopAlarm).size !== flags.stopAlarm.length) throw new UsageError('--stop-alarm: the same alarm is given twice.');
+}
+
+/** The template's fields, as the flags that set them. */
+const FIS_FLAG_OF: Readonly<Record<string, string>> = { roleArn: '--fis-role', stopAlarmArns: '--stop-alarm', apiRoleArn: '--fis-api-role', accountId: '--fis-role' };
+
+/** A FisTemplateError or FisEngineError as the CLI's error: a flag's (usage, exit 2), or a fault FIS cannot play (exit 3). */
+function fisRefusal(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const e = err as Error & { code?: string; field?: string };
+  if (e.name === 'FisTemplateError') {
+    if (e.code === 'UNSUPPORTED_FAULT') return new GameDayRefusedError('UNSUPPORTED_FAULT', e.message);
+    const flag = FIS_FLAG_OF[(e.field ?? '').replace(/\[\d+\]$/, '')];
+    if (flag) return new UsageError(`${flag}: ${e.message.slice((e.field ?? '').length + 2)}`);
+  }
+  if (e.name === 'FisEngineError' && e.code === 'ALARM_NOT_FOUND') return new UsageError(`--stop-alarm: ${e.message.replace(/^stopAlarmArns: /, '')}`);
+  return err;
+}
+
+/** runFisGameDay's `fis` option from the flags (the CLI's `--poll` is also how often FIS is looked at). */
+function fisOptions(t: Target, spec: ClusterSpec, plan: GameDayPlan, flags: GameDayFlags, grant: { readonly actionIds: readonly string[] } | null): FisGameDay {
+  const roleArn = flags.fisRole as string;
+  const { engine, accountId } = t.fis(grant && { clusterName: spec.name, roleArn, actionIds: grant.actionIds, apiRoleArn: flags.fisApiRole });
+  return {
+    engine,
+    roleArn,
+    stopAlarmArns: flags.stopAlarm,
+    pollMs: flags.poll,
+    gameDay: plan.name,
+    ...(flags.fisApiRole && { apiRoleArn: flags.fisApiRole }),
+    ...(accountId && { accountId }),
+  };
+}
+
+/** The FIS template as text: its actions (in order), targets and stop conditions. */
+export function formatFisTemplate(x: FisExperimentTemplateInput): string[] {
+  const actions = Object.entries(x.actions);
+  const width = Math.max(...actions.map(([n]) => n.length), ...Object.keys(x.targets).map((n) => n.length));
+  const idWidth = Math.max(...actions.map(([, a]) => a.actionId.length));
+  const kv = (o: Readonly<Record<string, string>> | undefined) => Object.entries(o ?? {}).map(([k, v]) => `${k}=${v}`);
+  return [
+    `FIS experiment template (created by a run, not by the dry run); FIS acts as ${x.roleArn}:`,
+    '  actions:',
+    ...actions.map(([n, a]) => `    ${n.padEnd(width)}  ${a.actionId.padEnd(idWidth)}  ${[...kv(a.parameters), ...kv(a.targets).map((t) => `target ${t}`), ...(a.startAfter?.length ? [`after ${a.startAfter.join(', ')}`] : [])].join('; ')}`.trimEnd()),
+    '  targets:',
+    ...Object.entries(x.targets).map(([n, t]) =>
+      `    ${n.padEnd(width)}  ${t.resourceType}  ${[
+        ...(t.resourceArns ?? []),
+        ...kv(t.resourceTags).map((k) => `tag ${k}`),
+        ...(t.filters ?? []).map((f) => `${f.path} in ${f.values.join('|')}`),
+        `selection ${t.selectionMode}`,
+      ].join('; ')}`,
+    ),
+    `  stop conditions: ${x.stopConditions.map((c) => (c.source === 'none' ? 'none (only the kill switches and Berth\'s own checks stop it)' : `${c.source} ${c.value ?? ''}`.trim())).join(', ')}`,
+  ];
 }
 
 /** What stops a game-day from outside: a file appearing, an SSM parameter set to `stop`. */
@@ -185,13 +267,14 @@ export interface GameDayOutcome {
  * The dry run, and the check before a run: the target's tags, the injector's support and the
  * blast radius (runGameDay's refusals, as GameDayRefusedError: exit 3). Makes no cloud call.
  */
-export async function dryRunGameDay(t: Target, spec: ClusterSpec, plan: GameDayPlan): Promise<GameDayReport> {
-  const { runGameDay, createDriverInjector, GameDayError } = await import('@berth/chaos');
+export async function dryRunGameDay(t: Target, spec: ClusterSpec, plan: GameDayPlan, flags: GameDayFlags): Promise<GameDayReport> {
+  const { runGameDay, runFisGameDay, createDriverInjector, GameDayError } = await import('@berth/chaos');
   try {
+    if (flags.engine === 'fis') return await runFisGameDay(plan, { spec, driver: t.driver, clock: t.clock, dryRun: true, fis: fisOptions(t, spec, plan, flags, null) });
     return await runGameDay(plan, { spec, driver: t.driver, clock: t.clock, injector: createDriverInjector(t.driver), dryRun: true });
   } catch (err) {
     if (err instanceof GameDayError) throw new GameDayRefusedError(err.code, err.message);
-    throw err;
+    throw fisRefusal(err);
   }
 }
 
@@ -209,7 +292,7 @@ export async function runGameDayCommand(
   io: { readonly signal?: AbortSignal | undefined; note(line: string): void },
 ): Promise<GameDayOutcome> {
   // No import and no file I/O in here: under a simulation, real I/O lets virtual time race on.
-  const { runGameDay, createDriverInjector, createTimelineRecorder } = chaos;
+  const { runGameDay, runFisGameDay, createDriverInjector, createTimelineRecorder, fisExperimentTemplate } = chaos;
   const kill = killSwitch(t, flags);
   const stop = new AbortController();
   const signal = io.signal ? AbortSignal.any([io.signal, stop.signal]) : stop.signal;
@@ -245,7 +328,15 @@ export async function runGameDayCommand(
 
   let report: GameDayReport | null = null;
   try {
-    report = await runGameDay(plan, { spec, driver, clock: t.clock, injector, signal });
+    if (flags.engine === 'fis') {
+      // The faults come from the experiment: each action is recorded when FIS is seen running it.
+      const options = fisOptions(t, spec, plan, flags, null);
+      const actionIds = Object.values(fisExperimentTemplate(plan, { ...options, spec }).actions).map((a) => a.actionId);
+      const fis: FisGameDay = { ...fisOptions(t, spec, plan, flags, { actionIds }), onAction: (a) => recorder.fault(a.fault) };
+      report = await runFisGameDay(plan, { spec, driver, clock: t.clock, signal, fis }).catch((err: unknown): never => {
+        throw fisRefusal(err);
+      });
+    } else report = await runGameDay(plan, { spec, driver, clock: t.clock, injector, signal });
     // Watch the cluster come back (the report's last lanes), unless stopped.
     const until = t.clock.now() + flags.settle;
     while (!report.stopped && t.clock.now() < until) {
@@ -271,9 +362,14 @@ export async function runGameDayCommand(
     title: `Game-day '${plan.name}' on ${spec.name}`,
     target: t.label,
     stopped,
-    notes: [`${injected} of ${outcome.actions.length} steps injected by ${outcome.injector}; blast radius ${outcome.blastRadius} (tolerance ${outcome.tolerance})`],
+    notes: [`${injected} of ${outcome.actions.length} steps ${injectedBy(outcome)}; blast radius ${outcome.blastRadius} (tolerance ${outcome.tolerance})`],
   });
   return { report: outcome, data, files: null };
+}
+
+/** Who injected: `injected by driver(aws)`, `injected by fis (experiment EXP…)`. */
+function injectedBy(r: GameDayReport): string {
+  return r.fis ? `injected by fis (experiment ${r.fis.experimentId ?? 'not started'})` : `injected by ${r.injector}`;
 }
 
 /** Writes report.json (the ReportData) and report.html (`renderHtmlReport`) into `dir`. */
@@ -292,8 +388,9 @@ export function formatGameDay(o: GameDayOutcome, spec: ClusterSpec): string {
   const injected = r.actions.filter((a) => a.status === 'injected').length;
   const end = o.data ? ` in ${formatDuration(o.data.endMs)}` : '';
   return [
-    `Game-day '${r.plan}' on ${r.clusterName}: ${injected} of ${r.actions.length} steps injected${end}; ${r.stopped ? `stopped at ${formatRollTime(r.stopped.atMs)}: ${r.stopped.reason} (${r.stopped.detail})` : 'ran to the end'}`,
+    `Game-day '${r.plan}' on ${r.clusterName}: ${injected} of ${r.actions.length} steps ${r.fis ? injectedBy(r) : 'injected'}${end}; ${r.stopped ? `stopped at ${formatRollTime(r.stopped.atMs)}: ${r.stopped.reason} (${r.stopped.detail})` : 'ran to the end'}`,
     ...stepLines(r, spec),
+    ...(r.fis ? [`FIS experiment ${r.fis.experimentId ?? '(not started)'} from template ${r.fis.templateId ?? '(not created)'}: ${r.fis.status ?? 'unknown'}${r.fis.reason ? ` (${r.fis.reason})` : ''}`] : []),
     ...(o.data ? [`Quorum margin: lowest ${Math.min(...o.data.quorumMargin.map((m) => m.margin))}, at the end ${o.data.quorumMargin.at(-1)?.margin ?? '?'}.`] : []),
     ...(o.files ? [`Report: ${o.files.html} (timeline), ${o.files.json}`] : []),
   ].join('\n');

@@ -13,7 +13,7 @@ import { CheckFailedError, RollStoppedError, UsageError } from './cli-errors.js'
 import { parseDuration } from './duration.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { GameDayReport } from '@berth/chaos';
-import { dryRunGameDay, formatDryRun, formatGameDay, GAME_DAY_ENGINES, parseGameDayPlan, POLL_BOUNDS_MS, runGameDayCommand, throwIfStopped, writeGameDayReport, type GameDayFlags } from './gameday.js';
+import { checkFisFlags, dryRunGameDay, formatDryRun, formatGameDay, GAME_DAY_ENGINES, parseGameDayPlan, POLL_BOUNDS_MS, runGameDayCommand, throwIfStopped, writeGameDayReport, type GameDayFlags } from './gameday.js';
 import { formatApply, formatPreflight, formatStatus, preflightMessage, summarizeApply } from './format-result.js';
 import { describeHold, holdApproval, type PromptInput } from './hold-approval.js';
 import { rollProgress, type ProgressStream, type ProgressView } from './progress.js';
@@ -378,9 +378,17 @@ export function buildProgram(io: CliIo): Command {
     )
     .addOption(new Option('--settle <duration>', 'after the last step, watch until every node is healthy again, at most this long').argParser((v) => parseDuration(v, '--settle')).default(600_000, '10m'))
     .addOption(new Option('--report <dir>', 'write report.json and report.html (the timeline) into this directory').default(null, 'none'))
-    .addOption(new Option('--engine <name>', 'who injects the faults: berth (driver calls)').choices(GAME_DAY_ENGINES).default('berth'))
+    .addOption(new Option('--engine <name>', 'who injects the faults: berth (driver calls) or fis (one AWS FIS experiment)').choices(GAME_DAY_ENGINES).default('berth'))
+    .addOption(new Option('--fis-role <arn>', 'with --engine fis (required): the IAM role FIS assumes to run the experiment').default(null, 'none'))
+    .addOption(
+      new Option('--stop-alarm <arn>', 'with --engine fis: a CloudWatch alarm whose ALARM state stops the experiment (repeatable, at most 5)')
+        .argParser((v: string, prev: string[]) => [...prev, v])
+        .default([], 'none'),
+    )
+    .addOption(new Option('--fis-api-role <arn>', 'with --engine fis: the role whose EC2 API calls api-throttle / api-5xx steps fail (the controller\'s)').default(null, 'none'))
     .action(async (planFile: string, opts: CloudFlags & GameDayFlags & { spec: string | null }) => {
       if (!opts.spec) throw new UsageError('gameday needs the spec of the cluster it targets: --spec SPEC.json.');
+      checkFisFlags(opts);
       if (opts.dryRun && (opts.killFile || opts.killParameter || opts.report)) throw new UsageError('--dry-run injects nothing: --kill-file, --kill-parameter and --report apply to a run.');
       const spec = loadSpec(opts.spec);
       const plan = parseGameDayPlan(readJson(planFile, 'game-day plan'), spec, planFile, (await import('@berth/chaos')).FAULT_CATALOGUE);
@@ -389,7 +397,7 @@ export function buildProgram(io: CliIo): Command {
       // Refusals come before any cloud call (and, with --sim, before the simulated cluster is set up).
       let dry: GameDayReport;
       try {
-        dry = await dryRunGameDay(t, spec, plan);
+        dry = await dryRunGameDay(t, spec, plan, opts);
       } catch (err) {
         t.destroy();
         throw err;

@@ -6,8 +6,9 @@
 import { hostname } from 'node:os';
 import { createController, formatDuration, type Clock, type ClusterSpec, type Phase, type RollHooks } from '@berth/core';
 import type * as Ssm from '@aws-sdk/client-ssm';
-import type { AwsDriver } from '@berth/aws-driver';
+import type { AwsDriver, AwsFisEngine } from '@berth/aws-driver';
 import type { Simulation } from '@berth/sim-driver';
+import { FisUnavailableError } from './cli-errors.js';
 
 export interface CloudOptions {
   readonly region: string | null;
@@ -40,9 +41,26 @@ export interface Target {
    * simulated account's SSM.
    */
   readParameter(name: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * The AWS FIS engine of `gameday --engine fis` (no call is made until the game-day uses it).
+   * On AWS, FIS and CloudWatch clients of the driver's region and endpoint; in a simulation, the
+   * simulated account's FIS and CloudWatch, and — with `grant` (a run, inside `run`) — the
+   * account set up as docs/cli.md asks of yours: the controller role gets `fisCallerPolicy`, the
+   * experiment role `fisExperimentRolePolicy` for the template's actions. `accountId`: the
+   * account the cluster's resources live in (null: the experiment role's).
+   */
+  fis(grant: FisGrant | null): { readonly engine: AwsFisEngine; readonly accountId: string | null };
   /** While this promise is pending, a simulation's virtual time stands still (an open prompt). */
   holdTime(wait: () => Promise<void> | null): void;
   destroy(): void;
+}
+
+/** What a FIS game-day's roles may do: the experiment role, the template's actions, the role API faults hit. */
+export interface FisGrant {
+  readonly clusterName: string;
+  readonly roleArn: string;
+  readonly actionIds: readonly string[];
+  readonly apiRoleArn: string | null;
 }
 
 export interface SimSetup {
@@ -72,7 +90,7 @@ function ssmLoaded(): SsmModule {
 // The drivers load only when a command needs one: the AWS SDK takes a while to load, and
 // --help, --version, validate and usage errors should not wait for it.
 export async function awsTarget(spec: ClusterSpec, opts: CloudOptions): Promise<Target> {
-  const { createAwsDriver, createSystemClock } = await import('@berth/aws-driver');
+  const { createAwsDriver, createSystemClock, createFisEngine } = await import('@berth/aws-driver');
   const region = opts.region ?? spec.region;
   let ssm: { send(c: unknown, o?: { abortSignal?: AbortSignal }): Promise<unknown>; destroy(): void } | null = null;
   const driver = createAwsDriver({
@@ -92,6 +110,25 @@ export async function awsTarget(spec: ClusterSpec, opts: CloudOptions): Promise<
       ssm ??= new SSMClient({ region, ...(opts.endpoint && { endpoint: opts.endpoint }) });
       const out = (await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: signal })) as { Parameter?: { Value?: string } };
       return out.Parameter?.Value ?? '';
+    },
+    fis() {
+      const engine = createFisEngine({ region, ...(opts.endpoint && { endpoint: opts.endpoint }) });
+      if (opts.emulator !== 'moto') return { engine, accountId: null };
+      // moto 5.2.1 stores templates but has no experiments: StartExperiment answers with an HTML
+      // 404 page the SDK cannot read. Say so, after the template was made.
+      return {
+        accountId: null,
+        engine: {
+          ...engine,
+          async startExperiment(templateId, o) {
+            try {
+              return await engine.startExperiment(templateId, o);
+            } catch (err) {
+              throw new FisUnavailableError(`moto has no FIS experiments (StartExperiment is not implemented in moto 5.2.1): template ${templateId} was created, nothing was injected. Rehearse the run in the simulator (--sim) or run it on AWS.`, { cause: err });
+            }
+          },
+        },
+      };
     },
     run: (fn) => fn(),
     holdTime: () => {},
@@ -114,8 +151,14 @@ function grantKillParameter(sim: Simulation, controllerRole: string, name: strin
   sim.account.setRolePolicies(controllerRole, { ...policies, [policy]: { Version: '2012-10-17', Statement: [{ Sid: 'GameDayKillSwitch', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: resource }] } });
 }
 
+/** Adds a policy to a simulated role's (replacing one of the same name). */
+function addRolePolicy(sim: Simulation, role: string, name: string, doc: unknown): void {
+  sim.account.setRolePolicies(role, { ...sim.account.rolePolicies(role), [name]: doc });
+}
+
 export async function simTarget(spec: ClusterSpec, opts: CloudOptions, setup: SimSetup): Promise<Target> {
   const { createSimulation, CONTROLLER_ROLE } = await import('@berth/sim-driver');
+  const { createFisEngine, fisCallerPolicy, fisExperimentRolePolicy } = await import('@berth/aws-driver');
   const sim = createSimulation({ seed: opts.simSeed, profile: opts.simProfile, region: spec.region, changeQueue: opts.changeQueue });
   let hold: (() => Promise<void> | null) | null = null;
   return {
@@ -133,6 +176,20 @@ export async function simTarget(spec: ClusterSpec, opts: CloudOptions, setup: Si
       const { GetParameterCommand } = ssmLoaded();
       const out = (await sim.aws.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: signal })) as { Parameter?: { Value?: string } };
       return out.Parameter?.Value ?? '';
+    },
+    fis(grant) {
+      const engine = createFisEngine({ region: spec.region, clients: { fis: sim.aws.fis, cloudWatch: sim.aws.cloudWatch } });
+      const accountId = sim.account.accountId;
+      if (grant) {
+        // The rehearsal's account is set up as docs/cli.md asks of yours, and no more: the
+        // controller role may run FIS game-days on this cluster (and pass the experiment role),
+        // the experiment role may do what the template's actions do.
+        const o = { region: sim.options.region, accountId, clusterName: grant.clusterName, experimentRoleArn: grant.roleArn };
+        addRolePolicy(sim, CONTROLLER_ROLE, 'berth-gameday-fis-caller', fisCallerPolicy(o));
+        const role = grant.roleArn.slice(grant.roleArn.indexOf(':role/') + ':role/'.length).split('/').pop() as string;
+        addRolePolicy(sim, role, 'berth-gameday-fis-experiment', fisExperimentRolePolicy(grant.actionIds, { ...o, ...(grant.apiRoleArn && { apiRoleArns: [grant.apiRoleArn] }) }));
+      }
+      return { engine, accountId };
     },
     holdTime: (wait) => {
       hold = wait;

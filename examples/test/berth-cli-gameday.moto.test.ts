@@ -5,6 +5,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { DeleteExperimentTemplateCommand, FisClient } from '@aws-sdk/client-fis';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ReportData } from '@berth/chaos';
 import { simulatedClusterInput } from '@berth/sim-driver';
@@ -110,6 +112,48 @@ describe('berth-cli gameday on moto', () => {
       expect(missing.stderr).toMatch(/not starting the game-day: cannot read the kill parameter \/gameday\/none: .*ParameterNotFound|not starting the game-day: cannot read the kill parameter \/gameday\/none/);
     } finally {
       ssm.destroy();
+    }
+  }, 30_000);
+
+  // moto 5.2.1 stores FIS templates (CreateExperimentTemplate, DeleteExperimentTemplate) but has
+  // no experiments: StartExperiment answers with an HTML 404 page. So on moto a FIS game-day's
+  // template is made (and checked here) and the run then stops, saying why; runs are tested on
+  // the simulator's FIS (berth-cli-gameday.test.ts).
+  it('--engine fis: the dry run prints the template; a run creates it through the endpoint, then fails clearly (moto has no experiments)', async () => {
+    const ROLE = 'arn:aws:iam::123456789012:role/berth-fis';
+    const ALARM = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:kafka-errors';
+    const spec = file('kafka.json', clusterInput(aws.world, 3));
+    const plan = file('plan-fis.json', { name: 'fis loss', targetTags: { team: 'data' }, steps: [kill('n2', 0), kill('n3', 120_000)] });
+    const fis = ['--engine', 'fis', '--fis-role', ROLE, '--stop-alarm', ALARM];
+    const dry = await cli('gameday', plan, '--spec', spec, ...onMoto(), ...fis, '--dry-run');
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(EXIT.ok);
+    expect(dry.stdout).toMatch(/injector aws-fis:\n/);
+    expect(dry.stdout).toContain(`  stop conditions: aws:cloudwatch:alarm ${ALARM}\nDry run: nothing was injected.\n`);
+
+    // The alarm must exist before a template names it (checked with DescribeAlarms).
+    const missing = await cli('gameday', plan, '--spec', spec, ...onMoto(), ...fis);
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stderr).toMatch(/^error USAGE: --stop-alarm: CloudWatch has no alarm arn:aws:cloudwatch:us-east-1:123456789012:alarm:kafka-errors/);
+
+    const cw = new CloudWatchClient(clientConfig(aws.moto.endpoint));
+    const client = new FisClient(clientConfig(aws.moto.endpoint));
+    try {
+      await cw.send(new PutMetricAlarmCommand({ AlarmName: 'kafka-errors', MetricName: 'Errors', Namespace: 'App', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }));
+      const r = await cli('gameday', plan, '--spec', spec, ...onMoto(), ...fis, '--report', join(dir, 'fis'));
+      expect(r.code).toBe(EXIT.error);
+      expect(r.stdout).toBe('');
+      const m = /^error FIS_UNAVAILABLE: moto has no FIS experiments \(StartExperiment is not implemented in moto 5\.2\.1\): template (\S+) was created, nothing was injected\. Rehearse the run in the simulator \(--sim\) or run it on AWS\.\n/.exec(r.stderr);
+      expect(m, r.stderr).not.toBeNull();
+      // The template moto stored (DeleteExperimentTemplate returns it): the plan's actions, the role, the alarm.
+      const stored = (await client.send(new DeleteExperimentTemplateCommand({ id: m![1] }))).experimentTemplate!;
+      expect(stored.roleArn).toBe(ROLE);
+      expect(stored.stopConditions).toEqual([{ source: 'aws:cloudwatch:alarm', value: ALARM }]);
+      expect(Object.values(stored.actions ?? {}).map((a) => a.actionId).sort()).toEqual(['aws:ec2:terminate-instances', 'aws:ec2:terminate-instances', 'aws:fis:wait']);
+      expect(stored.tags).toMatchObject({ 'berth:cluster': 'kafka' });
+    } finally {
+      cw.destroy();
+      client.destroy();
     }
   }, 30_000);
 });

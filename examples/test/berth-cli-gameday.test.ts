@@ -3,8 +3,9 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ReportData } from '@berth/chaos';
-import { simulatedClusterInput } from '@berth/sim-driver';
+import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import type { GameDayReport, ReportData } from '@berth/chaos';
+import { CONTROLLER_ROLE, simulatedClusterInput, type Simulation } from '@berth/sim-driver';
 import { describe, expect, it } from 'vitest';
 import { EXIT, main, type CliIo } from '../berth-cli.js';
 
@@ -175,5 +176,102 @@ describe('berth-cli gameday --sim', () => {
     expect(noSpec).toMatchObject({ code: EXIT.usage, stderr: expect.stringMatching(/gameday needs the spec of the cluster it targets: --spec SPEC\.json/) });
     expect(poll).toMatchObject({ code: EXIT.usage, stderr: expect.stringMatching(/--poll must be from 1s to 1m; got '100ms'/) });
     expect(existsSync(join(dir, 'run-none'))).toBe(false);
+  });
+});
+
+describe('berth-cli gameday --engine fis --sim (the simulator\'s FIS)', () => {
+  const ROLE = 'arn:aws:iam::123456789012:role/berth-fis';
+  const REGION = (JSON.parse(readFileSync(SPEC, 'utf8')) as { region: string }).region;
+  const ALARM = `arn:aws:cloudwatch:${REGION}:123456789012:alarm:kafka-errors`;
+  const FIS = ['--engine', 'fis', '--fis-role', ROLE];
+  /** Terminated, or already forgotten by the world. */
+  const gone = (sim: Simulation, id: string) => !/^(Pending|InService)/.test(sim.world.instance(id)?.lifecycleState ?? 'Terminated');
+
+  it('--dry-run prints the steps, the blast radius and the FIS template; --json has the template; nothing is created', async () => {
+    const r = await cli(['gameday', PLAN, '--spec', SPEC, '--dry-run', ...SIM, ...FIS, '--stop-alarm', ALARM]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toContain("Game-day 'broker loss' on cluster kafka (3 nodes; tags env=staging match), injector aws-fis:\n  +0s     kill-instance  node kafka-2              would inject\n");
+    expect(r.stdout).toContain(`FIS experiment template (created by a run, not by the dry run); FIS acts as ${ROLE}:\n  actions:\n`);
+    expect(r.stdout.match(/ aws:ec2:terminate-instances /g)).toHaveLength(3);
+    expect(r.stdout).toMatch(/\n {2}targets:\n {4}\S+ +aws:ec2:instance {2}/);
+    expect(r.stdout).toContain(`  stop conditions: aws:cloudwatch:alarm ${ALARM}\nDry run: nothing was injected.\n`);
+    const json = JSON.parse((await cli(['gameday', PLAN, '--spec', SPEC, '--dry-run', '--json', ...SIM, ...FIS])).stdout) as GameDayReport;
+    expect(json.fis).toMatchObject({ templateId: null, experimentId: null, template: { roleArn: ROLE, stopConditions: [{ source: 'none' }] } });
+    expect(Object.values(json.fis!.template.actions).filter((a) => a.actionId === 'aws:ec2:terminate-instances')).toHaveLength(3);
+  });
+
+  it('runs the plan as one FIS experiment: kills at the right times, the faults in the live report, exit 0', async () => {
+    const out = join(dir, 'fis-run');
+    const ids: Record<string, string> = {};
+    const seen: Record<string, boolean[]> = {};
+    const r = await cli(['gameday', PLAN, '--spec', SPEC, ...SIM, ...FIS, '--report', out], {
+      onSimulation: (sim) => {
+        for (const n of ['kafka-1', 'kafka-2', 'kafka-3']) ids[n] = sim.world.currentInstance(n)!.id;
+        // Just before +1 min and +2 min: kafka-3 is still up at +55 s, kafka-1 at +115 s.
+        void sim.clock.sleep(55_000).then(() => (seen['55'] = ['kafka-2', 'kafka-3'].map((n) => gone(sim, ids[n]!))));
+        void sim.clock.sleep(115_000).then(() => (seen['115'] = ['kafka-3', 'kafka-1'].map((n) => gone(sim, ids[n]!))));
+      },
+    });
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(EXIT.ok);
+    expect(seen).toEqual({ '55': [true, false], '115': [true, false] });
+    expect(r.stdout).toMatch(/^Game-day 'broker loss' on kafka: 3 of 3 steps injected by fis \(experiment EXP\w+\) in \S+; ran to the end\n/);
+    expect(r.stdout).toMatch(/\nFIS experiment EXP\w+ from template EXT\w+: completed \(Experiment completed\.\)\n/);
+    const data = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ReportData;
+    expect(data).toMatchObject({ source: 'live', ok: true, stopped: null });
+    expect(data.notes.join('\n')).toMatch(/3 of 3 steps injected by fis \(experiment EXP\w+\)/);
+    expect(data.faults.map((f) => f.detail.replace(/^\S+ /, ''))).toEqual(['kill-instance kafka-2', 'kill-instance kafka-3', 'kill-instance kafka-1']);
+    // Recorded when FIS was seen running each action: within a poll (1 s) and FIS's start-up of the plan's times.
+    for (const [i, f] of data.faults.entries()) expect(f.atMs - i * 60_000, f.detail).toBeGreaterThanOrEqual(0);
+    for (const [i, f] of data.faults.entries()) expect(f.atMs - i * 60_000, f.detail).toBeLessThan(10_000);
+  }, 20_000);
+
+  it('a --stop-alarm going to ALARM at +60 s stops the experiment: exit 6, stop-condition, the report written', async () => {
+    const out = join(dir, 'fis-alarm');
+    const r = await cli(['gameday', PLAN, '--spec', SPEC, ...SIM, ...FIS, '--stop-alarm', ALARM, '--report', out], {
+      onSimulation: async (sim) => {
+        // The test's own calls go as the controller role: it may manage the alarm.
+        sim.account.setRolePolicies(CONTROLLER_ROLE, { ...sim.account.rolePolicies(CONTROLLER_ROLE), testAlarms: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['cloudwatch:PutMetricAlarm', 'cloudwatch:SetAlarmState'], Resource: '*' }] } });
+        await sim.aws.cloudWatch.send(new PutMetricAlarmCommand({ AlarmName: 'kafka-errors', MetricName: 'Errors', Namespace: 'App', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }));
+        void sim.clock.sleep(60_000).then(() => sim.aws.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: 'kafka-errors', StateValue: 'ALARM', StateReason: 'errors up' })));
+      },
+    });
+    expect(r.code).toBe(EXIT.gameDayStopped);
+    expect(r.stdout).toMatch(/^Game-day 'broker loss' on kafka: 1 of 3 steps injected by fis \(experiment EXP\w+\) in \S+; stopped at \+1m(0\ds)?: stop-condition \(FIS stopped the experiment EXP\w+: .*kafka-errors.*\)\n/);
+    expect(r.stdout).toMatch(/\nFIS experiment EXP\w+ from template EXT\w+: stopped \(.*kafka-errors.*\)\n/);
+    expect(r.stderr).toMatch(/error GAME_DAY_STOPPED: The game-day stopped at \+1m(0\ds)?: stop-condition/);
+    const data = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ReportData;
+    expect(data.stopped).toMatchObject({ reason: 'stop-condition' });
+    expect(data.faults.map((f) => f.kind)).toEqual(['kill-instance']);
+    // An alarm CloudWatch does not have: refused, naming the flag, nothing injected.
+    const missing = await cli(['gameday', PLAN, '--spec', SPEC, ...SIM, ...FIS, '--stop-alarm', ALARM.replace('kafka-errors', 'nope')]);
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stderr).toMatch(/error USAGE: --stop-alarm: CloudWatch has no alarm arn:aws:cloudwatch:.*:alarm:nope/);
+  }, 20_000);
+
+  it('usage errors name the flag before anything runs (exit 2); faults FIS cannot play are refused (exit 3)', async () => {
+    const stuck = file('stuck.json', { name: 'stuck', targetTags: { env: 'staging' }, steps: [{ kind: 'stuck-attach', nodeId: 'kafka-1', durationMs: 60_000, atMs: 0 }] });
+    const throttle = file('throttle.json', { name: 'throttle', targetTags: { env: 'staging' }, steps: [{ kind: 'api-throttle', rate: 0.5, durationMs: 60_000, atMs: 0 }] });
+    const cases: [string[], number, RegExp][] = [
+      [['--fis-role', ROLE], EXIT.usage, /^error USAGE: --fis-role applies to --engine fis .*this game-day's engine is berth\.\n$/],
+      [['--stop-alarm', ALARM, '--fis-api-role', ROLE], EXIT.usage, /^error USAGE: --stop-alarm, --fis-api-role apply to --engine fis/],
+      [['--engine', 'fis'], EXIT.usage, /^error USAGE: --engine fis needs --fis-role ARN/],
+      [['--engine', 'fis', '--fis-role', 'berth-fis'], EXIT.usage, /^error USAGE: --fis-role: not an IAM role ARN .*'berth-fis'\.\n$/],
+      [[...FIS, '--stop-alarm', 'kafka-errors'], EXIT.usage, /^error USAGE: --stop-alarm: not a CloudWatch alarm ARN .*'kafka-errors'\.\n$/],
+      [[...FIS, '--fis-api-role', 'arn:aws:iam::1:role/x'], EXIT.usage, /^error USAGE: --fis-api-role: not an IAM role ARN/],
+      [[...FIS, '--stop-alarm', ALARM, '--stop-alarm', ALARM], EXIT.usage, /^error USAGE: --stop-alarm: the same alarm is given twice/],
+    ];
+    for (const [flags, code, message] of cases) {
+      const r = await cli(['gameday', PLAN, '--spec', SPEC, '--dry-run', ...SIM, ...flags]);
+      expect({ flags, code: r.code, stdout: r.stdout }).toEqual({ flags, code, stdout: '' });
+      expect(r.stderr).toMatch(message);
+    }
+    const refused = await cli(['gameday', stuck, '--spec', SPEC, '--dry-run', ...SIM, ...FIS]);
+    expect(refused.code).toBe(EXIT.checkFailed);
+    expect(refused.stderr).toMatch(/^error UNSUPPORTED_FAULT: steps\[0\]\.kind: FIS has no action for stuck-attach; FIS plays kill-instance, /);
+    const noApiRole = await cli(['gameday', throttle, '--spec', SPEC, '--dry-run', ...SIM, ...FIS]);
+    expect(noApiRole.code).toBe(EXIT.usage);
+    expect(noApiRole.stderr).toMatch(/^error USAGE: --fis-api-role: /);
   });
 });

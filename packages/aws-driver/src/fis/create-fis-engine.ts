@@ -33,6 +33,8 @@ export interface FisExperimentState {
 
 export interface FisEngineOptions {
   readonly region?: string;
+  /** A custom endpoint for both clients (a local emulator: `http://127.0.0.1:5000`). Default: AWS's. */
+  readonly endpoint?: string;
   /** Default: clients for `region` (the SDK's default credentials). */
   readonly clients?: { readonly fis?: SendClient; readonly cloudWatch?: SendClient };
 }
@@ -83,13 +85,15 @@ function alarmName(arn: string): string {
  * @example
  * ```ts
  * const engine = createFisEngine({ region: 'eu-west-1' });
+ * // or on a local emulator: createFisEngine({ region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' })
  * const report = await runGameDay(plan, { spec, driver, clock, injector, fis: { engine, roleArn, stopAlarmArns } });
  * ```
  */
 export function createFisEngine(options: FisEngineOptions = {}): AwsFisEngine {
-  const region = options.region;
-  const fis: SendClient = options.clients?.fis ?? new FisClient(region ? { region } : {});
-  const cw: SendClient = options.clients?.cloudWatch ?? new CloudWatchClient(region ? { region } : {});
+  const { region, endpoint } = options;
+  const config = { ...(region && { region }), ...(endpoint && { endpoint }) };
+  const fis: SendClient = options.clients?.fis ?? new FisClient(config);
+  const cw: SendClient = options.clients?.cloudWatch ?? new CloudWatchClient(config);
   return {
     name: 'aws-fis',
     async createTemplate(input, o = {}) {

@@ -9,6 +9,12 @@ export interface FisGameDay extends Omit<FisTemplateOptions, 'spec'> {
   readonly engine: FisEngine;
   /** How often the experiment and the cluster are looked at (clock ms). Default 5 000. */
   readonly pollMs?: number;
+  /**
+   * Called once per step when FIS is first seen running its action (at that look: within
+   * `pollMs` of its start), with the step's action as the report will hold it and its index in
+   * the report's `actions`. For a live timeline: `recorder.fault(action.fault)`.
+   */
+  readonly onAction?: (action: GameDayAction, index: number) => void;
 }
 
 export type FisGameDayOptions = Omit<GameDayOptions, 'injector' | 'fis'> & { readonly fis: FisGameDay };
@@ -91,7 +97,12 @@ export async function runFisGameDay(plan: GameDayPlan, options: FisGameDayOption
     record.reason = x.reason;
     for (const [i, n] of names.entries()) {
       const st = x.actions[n]?.status;
-      if (st === 'running' || st === 'completed' || st === 'stopping' || (st === 'stopped' && actions[i]?.status === 'injected')) actions[i] = { ...(actions[i] as GameDayAction), status: 'injected' };
+      if (actions[i]?.status === 'injected') continue;
+      if (st === 'running' || st === 'completed' || st === 'stopping') {
+        const a: GameDayAction = { ...(actions[i] as GameDayAction), status: 'injected' };
+        actions[i] = a;
+        fis.onAction?.(a, i);
+      }
     }
   };
   // Stops the experiment (without the kill switch's signal: the stop must go out) and waits for FIS to say it stopped.
