@@ -48,3 +48,5 @@ export type { ReportData, PhaseSegment } from './report/report-data.js';
 export { renderHtmlReport } from './report/render-html-report.js';
 export { runGameDay, blastRadius, GameDayError } from './game-day/run-game-day.js';
 export type { GameDayPlan, GameDayOptions, GameDayReport, GameDayAction, GameDayStatus, GameDayErrorCode } from './game-day/run-game-day.js';
+export { explorePool, mergeExploreSummaries } from './pool/explore-pool.js';
+export type { ExplorePoolOptions, PoolProgress } from './pool/explore-pool.js';

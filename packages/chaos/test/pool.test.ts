@@ -1,0 +1,57 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { explore, explorePool, mergeExploreSummaries, type ExploreSummary } from '../src/index.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+// Fast profile, 3 nodes: the pool's start-up (a worker thread loading the sources through tsx) dominates.
+const gen = { profile: 'fast', sizes: [3], maxFaults: 2 } as const;
+
+describe('explorePool', () => {
+  it('two workers over a seed range give the sequential summary, with progress for every scenario; a strategy module loads in each', async () => {
+    const range = { ...gen, runs: 5, seed: 40, exclude: new Set([42]) };
+    const progress: number[] = [];
+    const indices: number[] = [];
+    const pooled = await explorePool({
+      ...range,
+      workers: 2,
+      chunkSize: 2,
+      strategyModule: fixture('fixture-strategy.ts'),
+      onProgress: (p) => progress.push(p.done),
+      onResult: (_r, i) => indices.push(i),
+    });
+    const sequential = await explore(range);
+    expect(pooled).toEqual(sequential);
+    expect(pooled.runs).toBe(4);
+    expect(progress).toEqual([1, 2, 3, 4]);
+    expect(indices.sort()).toEqual([0, 1, 3, 4]);
+  }, 30_000);
+
+  it('refuses a strategy module without a strategy export (imported in the worker)', async () => {
+    await expect(explorePool({ ...gen, runs: 1, seed: 7, workers: 1, strategyModule: fixture('no-strategy.ts') })).rejects.toThrow(/neither a default export nor an export named 'strategy'/);
+  }, 30_000);
+
+  it('refuses bad options before starting a worker, naming the field', async () => {
+    await expect(explorePool({ runs: 2, seed: 1, workers: 0 })).rejects.toThrow(/workers must be a positive integer/);
+    await expect(explorePool({ runs: -1, seed: 1 })).rejects.toThrow(/runs must be a non-negative integer/);
+    await expect(explorePool({ runs: 1, seed: 1.5 })).rejects.toThrow(/seed must be an integer/);
+    await expect(explorePool({ runs: 1, seed: 1, chunkSize: 0 })).rejects.toThrow(/chunkSize must be a positive integer/);
+    await expect(explorePool({ runs: 1, seed: 1, roll: async () => undefined })).rejects.toThrow(/roll is a function/);
+    await expect(explorePool({ runs: 1, seed: 1, strategyModule: fixture('missing.ts') })).rejects.toThrow(/strategyModule .*missing\.ts does not exist/);
+  });
+
+  it('an aborted signal runs nothing', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    expect(await explorePool({ runs: 3, seed: 1, signal: ac.signal })).toEqual({ runs: 0, failures: [], faultsInjected: 0, virtualMs: 0, livenessOutcomes: {} });
+  });
+
+  it('merges chunk summaries in seed order', () => {
+    const f = (seed: number) => ({ scenario: { seed, nodes: 3, profile: 'fast' as const, maxUnavailable: 1, faults: [] }, violations: [], replay: `r${seed}` });
+    const a: ExploreSummary = { runs: 2, failures: [f(1)], faultsInjected: 3, virtualMs: 10, livenessOutcomes: { completed: 1, halted: 1 } };
+    const b: ExploreSummary = { runs: 3, failures: [f(3), f(4)], faultsInjected: 1, virtualMs: 5, livenessOutcomes: { timeout: 1, completed: 2 } };
+    const m = mergeExploreSummaries([a, b]);
+    expect(m.failures.map((x) => x.replay)).toEqual(['r1', 'r3', 'r4']);
+    expect(m).toMatchObject({ runs: 5, faultsInjected: 4, virtualMs: 15 });
+    expect(Object.entries(m.livenessOutcomes)).toEqual([['completed', 3], ['halted', 1], ['timeout', 1]]);
+  });
+});
