@@ -1,29 +1,36 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { explore, explorePool, mergeExploreSummaries, type ExploreSummary } from '../src/index.js';
+import { mutantRoll } from './support/mutants.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 // Fast profile, 3 nodes: the pool's start-up (a worker thread loading the sources through tsx) dominates.
 const gen = { profile: 'fast', sizes: [3], maxFaults: 2 } as const;
 
 describe('explorePool', () => {
-  it('two workers over a seed range give the sequential summary, with progress for every scenario; a strategy module loads in each', async () => {
-    const range = { ...gen, runs: 5, seed: 40, exclude: new Set([42]) };
+  it('two workers over a seed range give the sequential summary (failures in seed order), with progress for every scenario; strategy and roll modules load in each', async () => {
+    const range = { ...gen, runs: 4, seed: 40, exclude: new Set([42]) };
+    // A broken roll (every node at once): every scenario fails, so the failures' order shows.
     const progress: number[] = [];
     const indices: number[] = [];
-    const pooled = await explorePool({
-      ...range,
-      workers: 2,
-      chunkSize: 2,
-      strategyModule: fixture('fixture-strategy.ts'),
-      onProgress: (p) => progress.push(p.done),
-      onResult: (_r, i) => indices.push(i),
-    });
-    const sequential = await explore(range);
+    // The sequential run shares the wait for the workers' start-up.
+    const [pooled, sequential] = await Promise.all([
+      explorePool({
+        ...range,
+        workers: 2,
+        chunkSize: 2,
+        strategyModule: fixture('fixture-strategy.ts'),
+        rollModule: fixture('broken-roll.ts'),
+        onProgress: (p) => progress.push(p.done),
+        onResult: (_r, i) => indices.push(i),
+      }),
+      explore({ ...range, roll: mutantRoll({ batchAll: true }) }),
+    ]);
     expect(pooled).toEqual(sequential);
-    expect(pooled.runs).toBe(4);
-    expect(progress).toEqual([1, 2, 3, 4]);
-    expect(indices.sort()).toEqual([0, 1, 3, 4]);
+    expect(pooled.runs).toBe(3);
+    expect(pooled.failures.map((f) => f.scenario.seed)).toEqual([40, 41, 43]);
+    expect(progress).toEqual([1, 2, 3]);
+    expect(indices.sort()).toEqual([0, 1, 3]);
   }, 30_000);
 
   it('refuses a strategy module without a strategy export (imported in the worker)', async () => {
@@ -35,9 +42,17 @@ describe('explorePool', () => {
     await expect(explorePool({ runs: -1, seed: 1 })).rejects.toThrow(/runs must be a non-negative integer/);
     await expect(explorePool({ runs: 1, seed: 1.5 })).rejects.toThrow(/seed must be an integer/);
     await expect(explorePool({ runs: 1, seed: 1, chunkSize: 0 })).rejects.toThrow(/chunkSize must be a positive integer/);
-    await expect(explorePool({ runs: 1, seed: 1, roll: async () => undefined })).rejects.toThrow(/roll is a function/);
+    await expect(explorePool({ runs: 1, seed: 1, roll: async () => undefined })).rejects.toThrow(/roll is a function .* rollModule/);
+    await expect(explorePool({ runs: 1, seed: 1, rollModule: '' })).rejects.toThrow(/rollModule must be a file path/);
     await expect(explorePool({ runs: 1, seed: 1, strategyModule: fixture('missing.ts') })).rejects.toThrow(/strategyModule .*missing\.ts does not exist/);
   });
+
+  it('stops every worker after the scenario in hand when the signal aborts', async () => {
+    const ac = new AbortController();
+    const summary = await explorePool({ ...gen, maxFaults: 0, runs: 6, seed: 50, workers: 1, chunkSize: 3, signal: ac.signal, onProgress: () => ac.abort() });
+    expect(summary.runs).toBeGreaterThanOrEqual(1);
+    expect(summary.runs).toBeLessThan(6);
+  }, 20_000);
 
   it('an aborted signal runs nothing', async () => {
     const ac = new AbortController();

@@ -27,6 +27,11 @@ export interface ExplorePoolOptions extends ExploreOptions {
    * its default export, or its export `strategy`, is explore's `strategy`.
    */
   readonly strategyModule?: string;
+  /**
+   * A module exporting the roll under test (a `RollFn`: default export, or its export `roll`),
+   * imported in every worker: `roll` itself is a function and cannot cross to a thread.
+   */
+  readonly rollModule?: string;
   /** Scenarios per chunk (default: the range cut in about four chunks per worker). */
   readonly chunkSize?: number;
   /** Called after every scenario, from whichever worker finished it. */
@@ -47,8 +52,17 @@ function isInt(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n);
 }
 
-/** Refuses what cannot work in a pool, naming the field. Returns the strategy module's absolute path. */
-function validate(options: ExplorePoolOptions): string | undefined {
+/** A module path option: absolute, existing, or a clear error naming the field. */
+function modulePath(field: 'strategyModule' | 'rollModule', value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new TypeError(`explorePool: ${field} must be a file path`);
+  const path = value.startsWith('file:') ? fileURLToPath(value) : resolve(value);
+  if (!existsSync(path)) throw new Error(`explorePool: ${field} ${value} does not exist (resolved to ${path})`);
+  return path;
+}
+
+/** Refuses what cannot work in a pool, naming the field. Returns the modules' absolute paths. */
+function validate(options: ExplorePoolOptions): { strategyModule?: string; rollModule?: string } {
   if (!isInt(options.runs) || options.runs < 0) throw new TypeError(`explorePool: runs must be a non-negative integer (got ${String(options.runs)})`);
   if (!isInt(options.seed)) throw new TypeError(`explorePool: seed must be an integer (got ${String(options.seed)})`);
   if (options.workers !== undefined && (!isInt(options.workers) || options.workers < 1)) {
@@ -58,16 +72,14 @@ function validate(options: ExplorePoolOptions): string | undefined {
     throw new TypeError(`explorePool: chunkSize must be a positive integer (got ${String(options.chunkSize)})`);
   }
   if (options.roll !== undefined) {
-    throw new TypeError('explorePool: roll is a function and cannot be sent to a worker thread; put the roll in a module and pass its path as strategyModule, or use explore()');
+    throw new TypeError('explorePool: roll is a function and cannot be sent to a worker thread; export it from a module and pass its path as rollModule, or use explore()');
   }
   if ((options as { strategy?: unknown }).strategy !== undefined) {
     throw new TypeError('explorePool: strategy is an object in this thread and cannot be sent to a worker; pass the path of its module as strategyModule');
   }
-  if (options.strategyModule === undefined) return undefined;
-  if (typeof options.strategyModule !== 'string' || options.strategyModule === '') throw new TypeError('explorePool: strategyModule must be a file path');
-  const path = options.strategyModule.startsWith('file:') ? fileURLToPath(options.strategyModule) : resolve(options.strategyModule);
-  if (!existsSync(path)) throw new Error(`explorePool: strategyModule ${options.strategyModule} does not exist (resolved to ${path})`);
-  return path;
+  const strategyModule = modulePath('strategyModule', options.strategyModule);
+  const rollModule = modulePath('rollModule', options.rollModule);
+  return { ...(strategyModule && { strategyModule }), ...(rollModule && { rollModule }) };
 }
 
 /**
@@ -111,8 +123,8 @@ export function mergeExploreSummaries(parts: readonly ExploreSummary[]): Explore
  * ```
  */
 export async function explorePool(options: ExplorePoolOptions): Promise<ExploreSummary> {
-  const strategyModule = validate(options);
-  const { workers: wanted, chunkSize: size, onProgress, onResult, signal, strategyModule: _s, roll: _r, ...rest } = options;
+  const modules = validate(options);
+  const { workers: wanted, chunkSize: size, onProgress, onResult, signal, strategyModule: _s, rollModule: _m, roll: _r, ...rest } = options;
   const workers = wanted ?? Math.max(1, availableParallelism());
   const chunkSize = size ?? Math.max(1, Math.ceil(options.runs / (workers * 4)));
   const chunks: { offset: number; runs: number }[] = [];
@@ -142,7 +154,7 @@ export async function explorePool(options: ExplorePoolOptions): Promise<ExploreS
           if (received >= expected) allReceived();
         });
         const workerOptions: WorkerExploreOptions = { ...rest, seed: options.seed + c.offset, runs: c.runs };
-        const task: PoolTask = { options: workerOptions, offset: c.offset, fullResults: onResult !== undefined, abortFlag, port: port2, ...(strategyModule && { strategyModule }) };
+        const task: PoolTask = { options: workerOptions, offset: c.offset, fullResults: onResult !== undefined, abortFlag, port: port2, ...modules };
         try {
           const summary = (await pool.run(task, { transferList: [port2] })) as PoolTaskResult;
           // Progress messages travel on their own channel: wait for this chunk's last one.

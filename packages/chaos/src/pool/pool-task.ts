@@ -13,6 +13,8 @@ export interface PoolTask {
   readonly offset: number;
   /** An absolute path or file URL of the strategy module, imported in the worker. */
   readonly strategyModule?: string;
+  /** An absolute path or file URL of a module exporting a `RollFn` (default export or `roll`). */
+  readonly rollModule?: string;
   /** Post each scenario's full result (the caller has `onResult`), or only its seed and outcome. */
   readonly fullResults: boolean;
   /** One Int32 on shared memory: non-zero once the caller aborted (stop after the scenario in hand). */

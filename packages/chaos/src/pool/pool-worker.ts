@@ -4,9 +4,10 @@
  */
 import { pathToFileURL } from 'node:url';
 import { explore, type ExploreOptions } from '../scenario/explore.js';
+import type { RollFn } from '../scenario/run-scenario.js';
 import type { PoolProgressMessage, PoolTask, PoolTaskResult } from './pool-task.js';
 
-const strategies = new Map<string, Promise<unknown>>();
+const modules = new Map<string, Promise<unknown>>();
 
 /** Registers tsx in this thread once, so that a `.ts` strategy module can be imported. */
 let tsxReady: Promise<void> | null = null;
@@ -23,18 +24,20 @@ function ensureTsx(): Promise<void> {
   return tsxReady;
 }
 
-/** Imports the strategy module (its default export, or its export `strategy`), once per worker. */
-function loadStrategyModule(path: string): Promise<unknown> {
-  let p = strategies.get(path);
+/** Imports a module's default export, or its export `name`, once per worker (`field` names the option in errors). */
+function loadExport(path: string, name: 'strategy' | 'roll', field: string): Promise<unknown> {
+  const key = `${name} ${path}`;
+  let p = modules.get(key);
   if (!p) {
     p = (async () => {
       if (/\.[cm]?tsx?$/.test(path)) await ensureTsx();
-      const mod = (await import(path.startsWith('file:') ? path : pathToFileURL(path).href)) as { default?: unknown; strategy?: unknown };
-      const strategy = mod.default ?? mod.strategy;
-      if (strategy === undefined || strategy === null) throw new Error(`explorePool: strategyModule ${path} has neither a default export nor an export named 'strategy'`);
-      return strategy;
+      const mod = (await import(path.startsWith('file:') ? path : pathToFileURL(path).href)) as Record<string, unknown>;
+      const value = mod['default'] ?? mod[name];
+      if (value === undefined || value === null) throw new Error(`explorePool: ${field} ${path} has neither a default export nor an export named '${name}'`);
+      if (name === 'roll' && typeof value !== 'function') throw new Error(`explorePool: ${field} ${path} exports a ${typeof value}, not a roll function`);
+      return value;
     })();
-    strategies.set(path, p);
+    modules.set(key, p);
   }
   return p;
 }
@@ -48,10 +51,12 @@ export default async function runChunk(task: PoolTask): Promise<PoolTaskResult> 
     checkAbort();
     // merge: ExploreOptions.strategy (scenario/strategy.ts, `loadStrategy(path)`) arrives with the
     // user-strategies branch; until then the module's export is passed through untyped.
-    const strategy = task.strategyModule ? await loadStrategyModule(task.strategyModule) : undefined;
+    const strategy = task.strategyModule ? await loadExport(task.strategyModule, 'strategy', 'strategyModule') : undefined;
+    const roll = task.rollModule ? ((await loadExport(task.rollModule, 'roll', 'rollModule')) as RollFn) : undefined;
     const options = {
       ...task.options,
       ...(strategy !== undefined && { strategy }),
+      ...(roll && { roll }),
       signal: abort.signal,
       onResult: (result, i) => {
         const msg: PoolProgressMessage = { index: task.offset + i, seed: result.scenario.seed, ok: result.ok, ...(task.fullResults && { result }) };
