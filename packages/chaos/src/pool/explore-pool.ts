@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
-import Tinypool from 'tinypool';
+// The named export: the CJS build's require() of this ESM-only package has no usable default.
+import { Tinypool } from 'tinypool';
 import type { ExploreFailure, ExploreOptions, ExploreSummary } from '../scenario/explore.js';
 import type { PoolProgressMessage, PoolTask, PoolTaskResult, WorkerExploreOptions } from './pool-task.js';
 
