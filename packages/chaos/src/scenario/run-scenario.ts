@@ -18,6 +18,7 @@ import { recordingDriver, type RecordingDriver } from '../recording/recording-dr
 import { haltRecord } from './halt-record.js';
 import { instrumentHooks, type SlowHookWindow } from './instrument-hooks.js';
 import { pending } from './pending.js';
+import { waitUntilProvisioned } from './provisioned-world.js';
 import type { Scenario } from './scenario.js';
 
 /** What a roll function gets: a controller's whole world. */
@@ -314,9 +315,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       // Provision and wait until the application is healthy.
       const setup = createController({ spec: spec0, driver: recordingDriver(sim.driver, { holder: 'setup', clock: sim.clock, log: calls }), clock: sim.clock, holderId: 'setup', sessionId: 'setup' });
       await setup.apply();
-      const setupDeadline = sim.clock.now() + 3_600_000;
-      const ready = () => sim.app.clusterHealthy() && spec0.nodes.every((n) => sim.world.currentInstance(n.id)?.lifecycleState === 'InService');
-      while (!ready() && sim.clock.now() < setupDeadline) await sim.clock.sleep(1_000);
+      await waitUntilProvisioned(sim, spec0);
       rollStartMs = sim.clock.now();
 
       const cp = scenario.crashPoint ?? null;
