@@ -20,6 +20,17 @@ export interface PoolProgress {
   readonly ok: boolean;
 }
 
+/**
+ * `explore`'s options for a pool: the seed range and generator options go to the workers;
+ * `onResult`, `onProgress` and `signal` stay in the calling thread; `roll` cannot cross to a
+ * thread (use `rollModule`).
+ *
+ * @example
+ * ```ts
+ * const options: ExplorePoolOptions = { runs: 500, seed: 1, workers: 2, rollModule: './my-roll.ts' };
+ * const summary = await explorePool(options);
+ * ```
+ */
 export interface ExplorePoolOptions extends ExploreOptions {
   /** Worker threads (default: the machine's available cores, at most one per chunk). */
   readonly workers?: number;
