@@ -10,6 +10,7 @@
  * 2: bad usage), so tests run the command lines of the CI recipes in-process.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -17,6 +18,7 @@ import {
   buildReportData,
   chaosSummaryFile,
   explore,
+  explorePool,
   formatFailure,
   loadStrategy,
   mergeChaosSummaries,
@@ -61,7 +63,11 @@ const int = (name: string, min = 0) => (text: string): number => {
   return Number(text);
 };
 
+/** `--workers`: a whole number ≥ 1, or `auto` (the machine's available parallelism). */
+const workersArg = (text: string): number => (text === 'auto' ? availableParallelism() : int('--workers', 1)(text));
+
 interface ShardFlags {
+  readonly workers?: number;
   readonly shard?: string;
   readonly shardIndexEnv?: string;
   readonly shards?: number;
@@ -109,7 +115,8 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
     c
       .option('--shard <i/n>', 'explore shard i of n (1-based) of the seed range, e.g. 3/8')
       .option('--shard-index-env <VAR>', 'read the 0-based shard index from this environment variable (Kubernetes Indexed Job: JOB_COMPLETION_INDEX); needs --shards')
-      .option('--shards <n>', 'how many shards in all, with --shard-index-env', int('--shards', 1));
+      .option('--shards <n>', 'how many shards in all, with --shard-index-env', int('--shards', 1))
+      .option('--workers <n|auto>', "worker threads to run scenarios on (auto: every core; 1: in this process). The summary is the same for any number", workersArg, 1);
 
   shardOptions(
     program
@@ -122,7 +129,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
       .option('--report <dir>', 'where summary.json and failure reports go ({shard} is replaced by the shard index)', 'reports/chaos'),
   ).action(async (module: string, o: { runs: number; seed: number; shrink: number; report: string } & ShardFlags) => {
     const strategy = await loadStrategy(at(module), io.importer);
-    code = await exploreRange(io, env, { ...o, report: at(o.report), strategy, module });
+    code = await exploreRange(io, env, { ...o, report: at(o.report), strategy, module, moduleFile: at(module) });
   });
 
   shardOptions(
@@ -235,6 +242,8 @@ interface RangeOptions extends ShardFlags {
   /** A strategy run: the strategy and the module path it came from. */
   readonly strategy?: ChaosStrategy;
   readonly module?: string;
+  /** The module's absolute path (what a worker imports). */
+  readonly moduleFile?: string;
 }
 
 /** Explores this process's shard of a seed range, prints the failures and writes the report directory. */
@@ -243,23 +252,37 @@ async function exploreRange(io: CliIo, env: Readonly<Record<string, string | und
   const { seed, runs } = shard ? shardRange(o.seed, o.runs, shard) : { seed: o.seed, runs: o.runs };
   const reportDir = o.report.replaceAll('{shard}', String(shard?.index ?? 0));
   const what = o.strategy ? `strategy ${o.strategy.name} (${o.module})` : `built-in scenarios (${o.gen!.profile} profile, sizes ${o.gen!.sizes.join('/')}, up to ${o.gen!.maxFaults} faults, swarm mode)`;
-  io.out(`berth-chaos: ${runs} scenarios from seed ${seed}${shard ? ` (shard ${shard.index}/${shard.count} of seeds ${o.seed}…${o.seed + o.runs - 1})` : ''}: ${what}`);
+  io.out(`berth-chaos: ${runs} scenarios from seed ${seed}${shard ? ` (shard ${shard.index}/${shard.count} of seeds ${o.seed}…${o.seed + o.runs - 1})` : ''}: ${what}${(o.workers ?? 1) > 1 ? ` on ${o.workers} workers` : ''}`);
   const showBar = io.progress ?? process.stdout.isTTY === true;
   const bar = showBar ? new cliProgress.SingleBar({ format: 'chaos [{bar}] {value}/{total} | {failures} failures | {rate} scenarios/s | eta {eta}s', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   const started = performance.now();
   let failures = 0;
   bar?.start(runs, 0, { failures: 0, rate: '0.0' });
-  const summary: ExploreSummary = await explore({
-    runs,
-    seed,
-    ...(o.gen ?? {}),
-    ...(o.strategy && { strategy: o.strategy, ...(o.module && { strategyModule: o.module }) }),
-    shrinkTries: o.shrink,
-    onResult: (r, i) => {
-      if (!r.ok) failures++;
-      bar?.update(i + 1, { failures, rate: ((i + 1) / ((performance.now() - started) / 1000)).toFixed(1) });
-    },
-  });
+  const tick = (done: number, ok: boolean) => {
+    if (!ok) failures++;
+    bar?.update(done, { failures, rate: (done / ((performance.now() - started) / 1000)).toFixed(1) });
+  };
+  const workers = o.workers ?? 1;
+  const summary: ExploreSummary =
+    workers > 1
+      ? await explorePool({
+          runs,
+          seed,
+          workers,
+          ...(o.gen ?? {}),
+          // Each worker imports the module itself (a strategy cannot cross a thread); replays name it as given.
+          ...(o.strategy && { strategyModule: o.moduleFile ?? o.module ?? '' }),
+          shrinkTries: o.shrink,
+          onProgress: (p) => tick(p.done, p.ok),
+        }).then((s) => (o.strategy && o.moduleFile && o.module ? { ...s, failures: s.failures.map((f) => ({ ...f, replay: f.replay.replaceAll(o.moduleFile!, o.module!) })) } : s))
+      : await explore({
+          runs,
+          seed,
+          ...(o.gen ?? {}),
+          ...(o.strategy && { strategy: o.strategy, ...(o.module && { strategyModule: o.module }) }),
+          shrinkTries: o.shrink,
+          onResult: (r, i) => tick(i + 1, r.ok),
+        });
   bar?.stop();
   const seconds = (performance.now() - started) / 1000;
   const rate = summary.runs / Math.max(seconds, 1e-9);

@@ -66,3 +66,5 @@ export { liveMonitor, LIVE_INVARIANTS } from './invariants/live-monitor.js';
 export type { LiveMonitor, LiveHit } from './invariants/live-monitor.js';
 export { quorumSafetyAt } from './invariants/check-quorum-safety.js';
 export { singleAttachTracker } from './invariants/check-single-attach.js';
+export { explorePool, mergeExploreSummaries } from './pool/explore-pool.js';
+export type { ExplorePoolOptions, PoolProgress } from './pool/explore-pool.js';

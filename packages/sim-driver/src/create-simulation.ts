@@ -84,6 +84,21 @@ export interface Simulation {
   readonly hooks: ClusterHooks;
   /** Runs `fn` under virtual time and returns (or throws) what it does. Loads the IAM evaluator first. */
   run<T>(fn: () => T | Promise<T>, options?: RunOptions): Promise<T>;
+  /**
+   * Waits (under `run`) until `predicate()` holds, checking it now and then every `everyMs` of
+   * virtual time, for at most `timeoutMs` (default: no limit); resolves true when it held, false
+   * at the timeout. Same instants and same trace as a loop of `sim.clock.sleep(everyMs)`, but the
+   * checks run inside the world's events: the caller wakes once, not once per check.
+   *
+   * @example
+   * ```ts
+   * await sim.run(async () => {
+   *   await sim.driver.ensureNode(spec, 'n1');
+   *   const healthy = await sim.waitUntil(() => sim.app.clusterHealthy(), { everyMs: 1_000, timeoutMs: 3_600_000 });
+   * });
+   * ```
+   */
+  waitUntil(predicate: () => boolean, options: { readonly everyMs: number; readonly timeoutMs?: number }): Promise<boolean>;
   /** Called with every new trace entry (e.g. continuous invariant checks). Returns an unsubscribe. */
   onTrace(listener: TraceListener): () => void;
   /**
@@ -233,6 +248,10 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     run: async (fn, runOptions) => {
       await ensureIam();
       return scheduler.run(fn, runOptions);
+    },
+    waitUntil: (predicate, o) => {
+      if (!(o.everyMs > 0)) throw new RangeError(`waitUntil: everyMs must be a positive number of milliseconds (got ${String(o.everyMs)})`);
+      return scheduler.pollUntil(predicate, o.everyMs, scheduler.nowMs + (o.timeoutMs ?? Infinity), 'waitUntil');
     },
     onTrace: (l) => trace.subscribe(l),
     onApiCall: (l) => c.gateway.onApiCall(l),

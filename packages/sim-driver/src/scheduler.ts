@@ -187,6 +187,25 @@ export class Scheduler {
   }
 
   /**
+   * Resolves once `predicate()` holds (true) or virtual time reaches `deadlineMs` (false),
+   * checking it now and then every `everyMs`: the instants, and the order of events, of
+   * `while (!predicate() && now < deadlineMs) await sleep(everyMs)`, but each check runs inside
+   * its world event, so user code wakes once instead of once per check.
+   */
+  pollUntil(predicate: () => boolean, everyMs: number, deadlineMs: number, label = 'poll'): Promise<boolean> {
+    if (predicate()) return Promise.resolve(true);
+    if (this.#nowMs >= deadlineMs) return Promise.resolve(false);
+    const w = this.waiter<boolean>(`${label} (every ${everyMs} ms)`);
+    const tick = (): void => {
+      if (predicate()) w.resolve(true);
+      else if (this.#nowMs >= deadlineMs) w.resolve(false);
+      else this.after(everyMs, label, tick);
+    };
+    this.after(everyMs, label, tick);
+    return w.promise;
+  }
+
+  /**
    * Moves virtual time forward by `ms`, firing every event due by then (outside `run`; for
    * code that drives the simulation from outside, like the AWS CLI bridge's `sleep`).
    */

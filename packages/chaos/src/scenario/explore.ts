@@ -108,6 +108,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreSummary> 
 function strategyOf(o: ExploreOptions): ChaosStrategy | null {
   if (o.strategy) {
     if (o.cluster !== undefined) throw new Error('explore: give either strategy or cluster (with roll/hooks/faults), not both');
+    if (o.roll !== undefined || o.hooks !== undefined || o.faults !== undefined) throw new Error('explore: a strategy carries its own roll, hooks and faults; give them in the strategy, not beside it');
     return o.strategy;
   }
   if (o.cluster === undefined) {

@@ -2,6 +2,7 @@ import { createController, type ClusterSpec } from '@berth/core';
 import type { Simulation } from '@berth/sim-driver';
 import type { DriverCall } from '../recording/driver-call.js';
 import { recordingDriver } from '../recording/recording-driver.js';
+import { waitUntilProvisioned } from './provisioned-world.js';
 
 /** How long provisioning may take (virtual time) before the roll starts anyway. */
 export const PROVISION_DEADLINE_MS = 3_600_000;
@@ -19,8 +20,6 @@ export const PROVISION_DEADLINE_MS = 3_600_000;
 export async function provision(sim: Simulation, spec0: ClusterSpec, calls: DriverCall[]): Promise<number> {
   const setup = createController({ spec: spec0, driver: recordingDriver(sim.driver, { holder: 'setup', clock: sim.clock, log: calls }), clock: sim.clock, holderId: 'setup', sessionId: 'setup' });
   await setup.apply();
-  const deadline = sim.clock.now() + PROVISION_DEADLINE_MS;
-  const ready = () => sim.app.clusterHealthy() && spec0.nodes.every((n) => sim.world.currentInstance(n.id)?.lifecycleState === 'InService');
-  while (!ready() && sim.clock.now() < deadline) await sim.clock.sleep(1_000);
+  await waitUntilProvisioned(sim, spec0, PROVISION_DEADLINE_MS);
   return sim.clock.now();
 }
