@@ -21,9 +21,12 @@ export interface FisTemplateRequest {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** The states of a FIS experiment (FIS API `ExperimentStatus`). */
 export type FisExperimentStatusName = 'pending' | 'initiating' | 'running' | 'completed' | 'stopping' | 'stopped' | 'failed' | 'cancelled';
+/** The states of one action of a FIS experiment (FIS API `ExperimentActionStatus`). */
 export type FisActionStatusName = 'pending' | 'initiating' | 'running' | 'completed' | 'cancelled' | 'stopping' | 'stopped' | 'failed' | 'skipped';
 
+/** An experiment as `GetExperiment` describes it: its status, the reason, and each action's status. */
 export interface FisExperimentState {
   readonly id: string;
   readonly status: FisExperimentStatusName;
@@ -31,6 +34,7 @@ export interface FisExperimentState {
   readonly actions: Readonly<Record<string, { readonly status: FisActionStatusName; readonly reason: string | null }>>;
 }
 
+/** Options of `createFisEngine`: the region, a local endpoint (moto), or clients of your own (the simulator's `sim.aws.fis` / `sim.aws.cloudWatch`). */
 export interface FisEngineOptions {
   readonly region?: string;
   /** A custom endpoint for both clients (a local emulator: `http://127.0.0.1:5000`). Default: AWS's. */
@@ -39,6 +43,7 @@ export interface FisEngineOptions {
   readonly clients?: { readonly fis?: SendClient; readonly cloudWatch?: SendClient };
 }
 
+/** Why the FIS engine refused: a stop-condition alarm CloudWatch does not have, or an answer FIS should not give. */
 export type FisEngineErrorCode = 'ALARM_NOT_FOUND' | 'BAD_RESPONSE';
 
 /**

@@ -7,6 +7,7 @@ import { partitionOf } from '../partition.js';
 // Actions' permissions: https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html
 // iam:PassRole to fis.amazonaws.com: https://docs.aws.amazon.com/fis/latest/userguide/getting-started-iam-service-role.html
 
+/** What the FIS policies are scoped to: the account, region, cluster and experiment role. */
 export interface FisPolicyOptions {
   readonly region: string;
   readonly accountId: string;

@@ -87,6 +87,7 @@ export interface FisExperimentTemplateInput {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** Options of `fisExperimentTemplate`: the cluster, the experiment role, stop alarms and where the template lives. */
 export interface FisTemplateOptions {
   readonly spec: ClusterSpec;
   /** The experiment role FIS assumes to act (its policy: aws-driver `fisExperimentRolePolicy`). */
@@ -111,6 +112,7 @@ export interface FisStepNames {
   readonly target: string;
 }
 
+/** Why a template could not be built: a bad field, a fault FIS cannot play, or a FIS quota exceeded. */
 export type FisTemplateErrorCode = 'INVALID_FIELD' | 'UNSUPPORTED_FAULT' | 'QUOTA';
 
 /**

@@ -17,6 +17,7 @@ export interface FisGameDay extends Omit<FisTemplateOptions, 'spec'> {
   readonly onAction?: (action: GameDayAction, index: number) => void;
 }
 
+/** Options of `runFisGameDay`: those of `runGameDay`, with `fis` required and no injector (FIS injects). */
 export type FisGameDayOptions = Omit<GameDayOptions, 'injector' | 'fis'> & { readonly fis: FisGameDay };
 
 /** What the report says of the experiment. */

@@ -21,6 +21,7 @@ export interface LiveHit {
   readonly violations: readonly Violation[];
 }
 
+/** Checks the state-based safety invariants after every trace entry (`liveMonitor`); the first violation is kept as a `LiveHit`. */
 export interface LiveMonitor {
   /** Feed every trace entry, in order (e.g. `sim.onTrace(monitor.onTrace)`). */
   readonly onTrace: (e: TraceEntry) => void;

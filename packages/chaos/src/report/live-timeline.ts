@@ -7,6 +7,7 @@ import type { PhaseSegment, ReportData } from './report-data.js';
 /** What a live recording sees: a controller's events (`on`/`off`), as `Controller` has them. */
 export type EventSource = Pick<Controller, 'on' | 'off'>;
 
+/** Options of `createTimelineRecorder`: the cluster, the clock, and what time 0 is. */
 export interface TimelineRecorderOptions {
   readonly spec: ClusterSpec;
   /** The clock of the controller and the driver (the simulation's, or the system clock on AWS). */
@@ -28,6 +29,7 @@ export interface LiveResolution {
   readonly note: string;
 }
 
+/** Options of `TimelineRecorder.toReportData`: the title, the verdict, why it stopped, notes and the target's label. */
 export interface ToReportOptions {
   readonly title?: string;
   /** The verdict. Default: no roll failed, halted or was aborted, and nothing stopped the recording early. */
