@@ -19,6 +19,7 @@ const SLOW_FIRST = [
   'packages/chaos/test/crash-points.test.ts',
   'examples/test/demo.test.ts',
   'packages/chaos/test/scenarios-5-nodes.prop.test.ts',
+  'packages/chaos/test/pool.test.ts',
   'packages/chaos/test/berth-chaos-bin.test.ts',
   'packages/chaos/test/strategy.test.ts',
   'packages/chaos/test/ci-recipes.test.ts',
