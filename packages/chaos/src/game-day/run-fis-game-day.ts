@@ -1,8 +1,8 @@
-import { clusterStatuses, isAbortError, quorumOf } from '@berth/core';
+import { isAbortError, quorumOf } from '@berth/core';
 import { describeFault } from '../faults/fault.js';
 import type { FisEngine, FisExperimentStatus, FisExperimentView } from './fis-engine.js';
 import { fisExperimentTemplate, fisStepNames, FisTemplateError, GAME_DAY_TAG, type FisExperimentTemplateInput, type FisTemplateOptions } from './fis-template.js';
-import { blastRadius, GameDayError, nodesHit, type GameDayAction, type GameDayOptions, type GameDayPlan, type GameDayReport, type GameDayStatus } from './run-game-day.js';
+import { blastRadius, GameDayError, lookAtCluster, nodesHit, type GameDayAction, type GameDayOptions, type GameDayPlan, type GameDayReport, type GameDayStatus } from './run-game-day.js';
 
 /** How a game-day runs on AWS FIS (`runGameDay`'s `fis` option, or `runFisGameDay`). */
 export interface FisGameDay extends Omit<FisTemplateOptions, 'spec'> {
@@ -50,7 +50,7 @@ const TERMINAL = new Set<FisExperimentStatus>(['completed', 'stopped', 'failed',
  * ```
  */
 export async function runFisGameDay(plan: GameDayPlan, options: FisGameDayOptions): Promise<GameDayReport> {
-  const { spec, driver, clock, fis } = options;
+  const { spec, clock, fis } = options;
   const dryRun = options.dryRun ?? false;
   const missing = Object.entries(plan.targetTags).filter(([k, v]) => spec.tags[k] !== v);
   if (missing.length > 0) {
@@ -85,14 +85,7 @@ export async function runFisGameDay(plan: GameDayPlan, options: FisGameDayOption
 
   const start = clock.now();
   const minMargin = options.minQuorumMargin ?? 1;
-  const look = async (): Promise<GameDayStatus> => {
-    const obs = await driver.observe(spec, { scope: 'instances', signal: options.signal });
-    const st = clusterStatuses(spec, obs);
-    const healthy = st.filter((s) => s.healthy).map((s) => s.nodeId);
-    const s = { atMs: clock.now() - start, healthy, down: st.filter((x) => !x.healthy).map((x) => x.nodeId), margin: healthy.length - quorum };
-    statuses.push(s);
-    return s;
-  };
+  const look = () => lookAtCluster(options, start, statuses);
   const seen = (x: FisExperimentView): void => {
     record.status = x.status;
     record.reason = x.reason;

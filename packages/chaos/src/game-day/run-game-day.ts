@@ -83,6 +83,20 @@ export class GameDayError extends Error {
   }
 }
 
+/**
+ * One look at the cluster for a game-day: its nodes' health from a fresh observation, and the
+ * quorum margin; appended to `statuses`.
+ */
+export async function lookAtCluster(options: Pick<GameDayOptions, 'spec' | 'driver' | 'clock' | 'signal'>, startMs: number, statuses: GameDayStatus[]): Promise<GameDayStatus> {
+  const { spec, driver, clock } = options;
+  const obs = await driver.observe(spec, { scope: 'instances', signal: options.signal });
+  const st = clusterStatuses(spec, obs);
+  const healthy = st.filter((s) => s.healthy).map((s) => s.nodeId);
+  const s = { atMs: clock.now() - startMs, healthy, down: st.filter((x) => !x.healthy).map((x) => x.nodeId), margin: healthy.length - quorumOf(spec.nodes.length).quorum };
+  statuses.push(s);
+  return s;
+}
+
 /** Nodes a step disrupts (an AZ outage: every node in the AZ). */
 export function nodesHit(f: Fault, spec: ClusterSpec): string[] {
   if (f.kind === 'az-outage') {
@@ -123,7 +137,7 @@ export function blastRadius(steps: readonly Fault[], spec: ClusterSpec): number 
  */
 export async function runGameDay(plan: GameDayPlan, options: GameDayOptions): Promise<GameDayReport> {
   if (options.fis) return runFisGameDay(plan, { ...options, fis: options.fis });
-  const { spec, driver, clock, injector } = options;
+  const { spec, clock, injector } = options;
   const dryRun = options.dryRun ?? false;
   const missing = Object.entries(plan.targetTags).filter(([k, v]) => spec.tags[k] !== v);
   if (missing.length > 0) {
@@ -146,14 +160,7 @@ export async function runGameDay(plan: GameDayPlan, options: GameDayOptions): Pr
 
   const start = clock.now();
   const minMargin = options.minQuorumMargin ?? 1;
-  const look = async (): Promise<GameDayStatus> => {
-    const obs = await driver.observe(spec, { scope: 'instances', signal: options.signal });
-    const st = clusterStatuses(spec, obs);
-    const healthy = st.filter((s) => s.healthy).map((s) => s.nodeId);
-    const s = { atMs: clock.now() - start, healthy, down: st.filter((x) => !x.healthy).map((x) => x.nodeId), margin: healthy.length - quorum };
-    statuses.push(s);
-    return s;
-  };
+  const look = () => lookAtCluster(options, start, statuses);
   const stop = (reason: NonNullable<GameDayReport['stopped']>['reason'], detail: string): GameDayReport => ({ ...base, stopped: { reason, atMs: clock.now() - start, detail } });
   let lastEnd = 0;
   try {
