@@ -1,7 +1,7 @@
 // Simulated CloudWatch alarms, as far as FIS game-days use them (stop conditions): PutMetricAlarm,
 // DescribeAlarms, SetAlarmState (to trip an alarm, as AWS documents it for testing), DeleteAlarms.
 // Alarms hold the state they are set to: no metrics are simulated, so an alarm leaves
-// INSUFFICIENT_DATA only through SetAlarmState. Rules CW-1…CW-8 (docs/aws-behaviour.md).
+// INSUFFICIENT_DATA only through SetAlarmState. Rules CW-1…CW-7 (docs/aws-behaviour.md).
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html
 

@@ -105,6 +105,8 @@ export class SimFis {
   readonly templates = new Map<string, Template>();
   readonly experiments = new Map<string, Experiment>();
   readonly #tokens = new Map<string, string>();
+  /** StartExperiment's client tokens → experiment id (FIS-7). */
+  readonly #experimentTokens = new Map<string, string>();
   readonly #ctx: SimContext;
   readonly #cw: SimCloudWatch;
   readonly #faults: SimFaults;
@@ -262,7 +264,12 @@ export class SimFis {
       StartExperiment: (input, ctx) => {
         const t = this.templates.get(String(input['experimentTemplateId']));
         if (!t) throw notFound(`Experiment template not found: ${String(input['experimentTemplateId'])}`);
+        // FIS-7: a retry with the same client token returns the experiment the first call started.
+        const token = typeof input['clientToken'] === 'string' ? input['clientToken'] : null;
+        const known = token === null ? undefined : this.experiments.get(this.#experimentTokens.get(token) ?? '');
+        if (known) return { experiment: this.#experimentView(known) };
         const x = this.#start(t, { ...((input['tags'] ?? {}) as Record<string, string>) }, ctx);
+        if (token !== null) this.#experimentTokens.set(token, x.id);
         return { experiment: this.#experimentView(x) };
       },
       GetExperiment: (input) => {
