@@ -314,7 +314,7 @@ describe('FIS and CloudWatch rules on the simulator', () => {
   });
 
   it('FIS-13: a malformed template is a ValidationException, over a quota ServiceQuotaExceededException, an unknown id ResourceNotFoundException (404)', async () => {
-    const s = bare('off');
+    const s = bare();
     const kill = (to: string) => ({ k: { actionId: 'aws:ec2:terminate-instances', targets: { Instances: to } } });
     const inst = { t: { resourceType: 'aws:ec2:instance', resourceArns: [instanceArn('i-0123456789abcdef0')], selectionMode: 'ALL' } };
     const cases: [In, RegExp][] = [
@@ -377,7 +377,7 @@ describe('FIS and CloudWatch rules on the simulator', () => {
   });
 
   it('CW-1: a missing required parameter is MissingParameter, a bad value InvalidParameterValue', async () => {
-    const s = bare('off');
+    const s = bare();
     for (const field of ['AlarmName', 'EvaluationPeriods', 'ComparisonOperator', 'MetricName']) {
       const { [field]: _dropped, ...input } = alarm('x');
       const e = await failure(cw(s, new PutMetricAlarm(input)));
@@ -388,6 +388,7 @@ describe('FIS and CloudWatch rules on the simulator', () => {
     await cw(s, new PutMetricAlarm(alarm('x')));
     expect((await failure(cw(s, new SetAlarmState({ AlarmName: 'x', StateValue: 'RED', StateReason: 'r' })))).name).toBe('InvalidParameterValue');
     expect((await failure(cw(s, new SetAlarmState({ AlarmName: 'x', StateValue: 'ALARM' })))).name).toBe('MissingParameter');
+    expect((await failure(cw(s, new SetAlarmState({ StateValue: 'ALARM', StateReason: 'r' })))).name).toBe('MissingParameter');
   });
 
   const describeAlarms = async (s: Simulation, names: string[]) => ((await cw(s, new DescribeAlarms({ AlarmNames: names }))) as { MetricAlarms: In[] }).MetricAlarms;

@@ -19,6 +19,9 @@ function tagsOf(input: Input, field: string): Record<string, string> {
   return out;
 }
 
+/** An IAM role's ARN (any partition); what iam:PassRole can be evaluated on. */
+const IAM_ROLE_ARN = /^arn:[a-z-]+:iam::\d{12}:role\/.+/;
+
 export const FIS_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
   CreateExperimentTemplate(input, ctx) {
     const tags = requestTagKeys(tagsOf(input, 'tags'));
@@ -27,7 +30,9 @@ export const FIS_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
     return [
       check('fis:CreateExperimentTemplate', regionalArn(ctx, 'fis', 'experiment-template/*'), tags),
       ...[...new Set(actions)].map((id) => check('fis:CreateExperimentTemplate', regionalArn(ctx, 'fis', `action/${id}`), tags)),
-      check('iam:PassRole', roleArn, { 'iam:PassedToService': 'fis.amazonaws.com' }),
+      // A roleArn that is no IAM role ARN names nothing to pass: the request is malformed, and the
+      // service answers ValidationException (FIS-13).
+      ...(IAM_ROLE_ARN.test(roleArn) ? [check('iam:PassRole', roleArn, { 'iam:PassedToService': 'fis.amazonaws.com' })] : []),
     ];
   },
   GetExperimentTemplate(input, ctx) {
@@ -65,6 +70,8 @@ export const CLOUDWATCH_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
     const tags: Record<string, string> = {};
     for (const t of (input['Tags'] as { Key?: string; Value?: string }[] | undefined) ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
     const name = str(input, 'AlarmName') ?? '';
+    // Without a name there is no alarm to authorize: the service answers MissingParameter (CW-1).
+    if (name === '') return [];
     const out = [check('cloudwatch:PutMetricAlarm', alarm(ctx, name), requestTagKeys(tags))];
     if (Object.keys(tags).length > 0) out.push(check('cloudwatch:TagResource', alarm(ctx, name), requestTagKeys(tags)));
     return out;
@@ -73,7 +80,8 @@ export const CLOUDWATCH_AUTHORIZERS: Readonly<Record<string, Authorizer>> = {
     return [check('cloudwatch:DescribeAlarms', alarm(ctx, '*'), {})];
   },
   SetAlarmState(input, ctx) {
-    return [check('cloudwatch:SetAlarmState', alarm(ctx, str(input, 'AlarmName') ?? ''), {})];
+    const name = str(input, 'AlarmName') ?? '';
+    return name === '' ? [] : [check('cloudwatch:SetAlarmState', alarm(ctx, name), {})];
   },
   DeleteAlarms(input, ctx) {
     return strs(input, 'AlarmNames').map((n) => check('cloudwatch:DeleteAlarms', alarm(ctx, n), {}));
