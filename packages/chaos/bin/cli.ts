@@ -242,7 +242,7 @@ interface RangeOptions extends ShardFlags {
   /** A strategy run: the strategy and the module path it came from. */
   readonly strategy?: ChaosStrategy;
   readonly module?: string;
-  /** The module's absolute path (what a worker imports). */
+  /** The module's path resolved from `io.cwd`. */
   readonly moduleFile?: string;
 }
 
@@ -270,11 +270,12 @@ async function exploreRange(io: CliIo, env: Readonly<Record<string, string | und
           seed,
           workers,
           ...(o.gen ?? {}),
-          // Each worker imports the module itself (a strategy cannot cross a thread); replays name it as given.
-          ...(o.strategy && { strategyModule: o.moduleFile ?? o.module ?? '' }),
+          // Each worker imports the module itself (a strategy cannot cross a thread), resolved from
+          // the process's directory; replays name it as given (absolute when `io.cwd` moved it).
+          ...(o.strategy && o.moduleFile && { strategyModule: o.moduleFile === resolve(o.module ?? '') ? o.module : o.moduleFile }),
           shrinkTries: o.shrink,
           onProgress: (p) => tick(p.done, p.ok),
-        }).then((s) => (o.strategy && o.moduleFile && o.module ? { ...s, failures: s.failures.map((f) => ({ ...f, replay: f.replay.replaceAll(o.moduleFile!, o.module!) })) } : s))
+        })
       : await explore({
           runs,
           seed,

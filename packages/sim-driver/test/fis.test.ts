@@ -1,6 +1,7 @@
 import { createController, defineCluster } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { createSimulation, simulatedClusterInput, type Simulation } from '../src/index.js';
+import { CreateExperimentTemplateCommand, DeleteAlarmsCommand, DescribeAlarmsCommand, GetExperimentCommand, PutMetricAlarmCommand, SetAlarmStateCommand, StartExperimentCommand, StopExperimentCommand } from './support/sdk-commands.js';
 
 /*
  * The simulated FIS and CloudWatch themselves (the game-day through them, with the production
@@ -8,21 +9,6 @@ import { createSimulation, simulatedClusterInput, type Simulation } from '../src
  * SDK's (the simulator's clients read the operation from the class name); the simulator does not
  * depend on the FIS and CloudWatch SDK clients.
  */
-
-const cmd = (op: string) =>
-  ({
-    [op]: class {
-      constructor(readonly input: Record<string, unknown>) {}
-    },
-  })[op] as new (input: Record<string, unknown>) => { input: Record<string, unknown> };
-const CreateExperimentTemplateCommand = cmd('CreateExperimentTemplateCommand');
-const StartExperimentCommand = cmd('StartExperimentCommand');
-const GetExperimentCommand = cmd('GetExperimentCommand');
-const StopExperimentCommand = cmd('StopExperimentCommand');
-const SetAlarmStateCommand = cmd('SetAlarmStateCommand');
-const DeleteAlarmsCommand = cmd('DeleteAlarmsCommand');
-const PutMetricAlarmCommand = cmd('PutMetricAlarmCommand');
-const DescribeAlarmsCommand = cmd('DescribeAlarmsCommand');
 
 const ROLE = 'arn:aws:iam::123456789012:role/berth-fis';
 const template = (actions: Record<string, unknown>, targets: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({ clientToken: `t-${JSON.stringify(actions).length}`, roleArn: ROLE, actions, targets, stopConditions: [{ source: 'none' }], ...extra });

@@ -36,7 +36,8 @@ export interface ExplorePoolOptions extends ExploreOptions {
   readonly workers?: number;
   /**
    * A module every worker imports (absolute or relative to the working directory; `.ts` works):
-   * its default export, or its export `strategy`, is explore's `strategy`.
+   * its default export, or its export `strategy`, is explore's `strategy`. Replay commands name
+   * it as given here, as `explore({ strategyModule })` does.
    */
   readonly strategyModule?: string;
   /**
@@ -74,7 +75,7 @@ function modulePath(field: 'strategyModule' | 'rollModule', value: string | unde
 }
 
 /** Refuses what cannot work in a pool, naming the field. Returns the modules' absolute paths. */
-function validate(options: ExplorePoolOptions): { strategyModule?: string; rollModule?: string } {
+function validate(options: ExplorePoolOptions): { strategyModule?: string; strategyModuleName?: string; rollModule?: string } {
   if (!isInt(options.runs) || options.runs < 0) throw new TypeError(`explorePool: runs must be a non-negative integer (got ${String(options.runs)})`);
   if (!isInt(options.seed)) throw new TypeError(`explorePool: seed must be an integer (got ${String(options.seed)})`);
   if (options.workers !== undefined && (!isInt(options.workers) || options.workers < 1)) {
@@ -91,7 +92,7 @@ function validate(options: ExplorePoolOptions): { strategyModule?: string; rollM
   }
   const strategyModule = modulePath('strategyModule', options.strategyModule);
   const rollModule = modulePath('rollModule', options.rollModule);
-  return { ...(strategyModule && { strategyModule }), ...(rollModule && { rollModule }) };
+  return { ...(strategyModule && { strategyModule, strategyModuleName: options.strategyModule }), ...(rollModule && { rollModule }) };
 }
 
 /**

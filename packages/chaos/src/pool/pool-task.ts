@@ -13,6 +13,8 @@ export interface PoolTask {
   readonly offset: number;
   /** An absolute path or file URL of the strategy module, imported in the worker. */
   readonly strategyModule?: string;
+  /** The strategy module as the caller named it: what replay commands say. */
+  readonly strategyModuleName?: string;
   /** An absolute path or file URL of a module exporting a `RollFn` (default export or `roll`). */
   readonly rollModule?: string;
   /** Post each scenario's full result (the caller has `onResult`), or only its seed and outcome. */

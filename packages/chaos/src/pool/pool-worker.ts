@@ -57,7 +57,7 @@ export default async function runChunk(task: PoolTask): Promise<PoolTaskResult> 
     const roll = task.rollModule ? ((await loadExport(task.rollModule, 'roll', 'rollModule')) as RollFn) : undefined;
     const options = {
       ...task.options,
-      ...(strategy !== undefined && { strategy, strategyModule: task.strategyModule }),
+      ...(strategy !== undefined && { strategy, strategyModule: task.strategyModuleName ?? task.strategyModule }),
       ...(roll && { roll }),
       signal: abort.signal,
       onResult: (result, i) => {

@@ -3,6 +3,7 @@ import { createController, defineCluster, type ClusterSpec } from '@berth/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, simulatedClusterInput, type Simulation } from '../../src/index.js';
 import { failure } from './account-fixture.js';
+import * as commands from '../support/sdk-commands.js';
 
 /*
  * The rules FIS-1…FIS-15 and CW-1…CW-7 (docs/aws-behaviour.md) on the simulated FIS and
@@ -13,22 +14,18 @@ import { failure } from './account-fixture.js';
  */
 
 type In = Record<string, unknown>;
-const cmd = (op: string) =>
-  ({
-    [op]: class {
-      constructor(readonly input: In) {}
-    },
-  })[op] as new (input: In) => { input: In };
-const CreateExperimentTemplate = cmd('CreateExperimentTemplateCommand');
-const GetExperimentTemplate = cmd('GetExperimentTemplateCommand');
-const StartExperiment = cmd('StartExperimentCommand');
-const GetExperiment = cmd('GetExperimentCommand');
-const StopExperiment = cmd('StopExperimentCommand');
-const ListExperiments = cmd('ListExperimentsCommand');
-const PutMetricAlarm = cmd('PutMetricAlarmCommand');
-const DescribeAlarms = cmd('DescribeAlarmsCommand');
-const SetAlarmState = cmd('SetAlarmStateCommand');
-const DeleteAlarms = cmd('DeleteAlarmsCommand');
+const {
+  CreateExperimentTemplateCommand: CreateExperimentTemplate,
+  GetExperimentTemplateCommand: GetExperimentTemplate,
+  StartExperimentCommand: StartExperiment,
+  GetExperimentCommand: GetExperiment,
+  StopExperimentCommand: StopExperiment,
+  ListExperimentsCommand: ListExperiments,
+  PutMetricAlarmCommand: PutMetricAlarm,
+  DescribeAlarmsCommand: DescribeAlarms,
+  SetAlarmStateCommand: SetAlarmState,
+  DeleteAlarmsCommand: DeleteAlarms,
+} = commands;
 
 const ACCT = '123456789012';
 const REGION = 'eu-west-1';
