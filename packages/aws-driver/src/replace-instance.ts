@@ -3,6 +3,7 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { BerthDriverError, type ClusterSpec } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { nodeSpecOf } from './discover-node.js';
+import { isAwsCode } from './map-aws-error.js';
 import { groupName, LAUNCH_HOOK_NAME } from './names.js';
 
 /**
@@ -16,6 +17,18 @@ import { groupName, LAUNCH_HOOK_NAME } from './names.js';
 export async function replaceInstance(ctx: AwsContext, spec: ClusterSpec, nodeId: string, instanceId: string, signal?: AbortSignal): Promise<void> {
   nodeSpecOf(spec, nodeId);
   const group = groupName(spec.name, nodeId);
+  // The controller's fresh look just saw it InService in this group: no describe of our own
+  // (instance-sightings.ts). Taken once, so a retry describes; a refusal from AWS (it left the
+  // group since: ValidationError) falls through to the describe, which says what happened.
+  const seen = ctx.sightings.take(instanceId, ctx.clock.now(), ctx.config.groupSightingMaxAgeMs);
+  if (seen && seen.groupName === group && seen.lifecycleState === 'InService') {
+    try {
+      await terminateInGroup(ctx, instanceId, signal);
+      return;
+    } catch (err) {
+      if (!isAwsCode(err, 'ValidationError')) throw err;
+    }
+  }
   const found = await ctx.call('DescribeAutoScalingInstances', (abortSignal) =>
     ctx.asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal }),
   { signal });
@@ -43,7 +56,11 @@ export async function replaceInstance(ctx: AwsContext, spec: ClusterSpec, nodeId
     );
   }
   if (row.LifecycleState?.startsWith('Terminat')) return;
-  await ctx.call('TerminateInstanceInAutoScalingGroup', (abortSignal) =>
+  await terminateInGroup(ctx, instanceId, signal);
+}
+
+function terminateInGroup(ctx: AwsContext, instanceId: string, signal?: AbortSignal): Promise<unknown> {
+  return ctx.call('TerminateInstanceInAutoScalingGroup', (abortSignal) =>
     ctx.asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: false }), { abortSignal }),
   { signal });
 }
