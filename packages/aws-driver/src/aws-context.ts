@@ -11,6 +11,7 @@ import { BerthTimeoutError, throwIfAborted, type Clock } from '@berth/core';
 import type { AwsDriverOptions, ClientLike, ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { DisruptionNotices } from './disruption-notices.js';
 import { InstanceSightings } from './instance-sightings.js';
+import { TemplateCache } from './template-cache.js';
 import { mapAwsError } from './map-aws-error.js';
 import { route53SigningRegion } from './partition.js';
 
@@ -34,6 +35,8 @@ export interface AwsContext {
   readonly notices: DisruptionNotices;
   /** Which group each instance was in, per the driver's own DescribeAutoScalingGroups answers (replace-instance.ts). */
   readonly sightings: InstanceSightings;
+  /** The clusters' launch templates as this driver knows them (template-cache.ts). */
+  readonly templates: TemplateCache;
   /**
    * Runs one SDK call, counting it under `operation` and mapping its failure to a
    * BerthDriverError. `afterCreate` marks calls that follow a create, where NotFound means
@@ -112,6 +115,7 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     rootDevices: new Map(),
     notices: new DisruptionNotices(),
     sightings,
+    templates: new TemplateCache(),
     async call(operation, fn, opts = {}) {
       throwIfAborted(opts.signal);
       counts.set(operation, (counts.get(operation) ?? 0) + 1);

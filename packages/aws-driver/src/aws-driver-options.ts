@@ -68,6 +68,15 @@ export interface AwsDriverOptions {
    * describe. Default 30 000 ms (the controller's look is at most `freshnessMs`, 10 s, old then).
    */
   readonly groupSightingMaxAgeMs?: number;
+  /**
+   * A roll's template-only update (a node whose launch template alone changes) finds the node's
+   * templates in what the driver knows of the cluster's: one `DescribeLaunchTemplates` of the
+   * whole cluster (by its tag, 200 a page), kept up to date with the driver's own creates and
+   * deletes and described again when AWS disagrees (template-cache.ts). Known templates older
+   * than this are described again. 0: describe the node's templates every time. Default
+   * 3 600 000 ms (an hour: one describe per roll).
+   */
+  readonly templateCacheMaxAgeMs?: number;
 }
 
 /**
@@ -107,6 +116,7 @@ export interface ResolvedAwsDriverConfig {
   readonly waitTimeoutMs: number;
   readonly pageSize: number | null;
   readonly groupSightingMaxAgeMs: number;
+  readonly templateCacheMaxAgeMs: number;
   /** Null when change notifications are off; `queueName` null means `berth-<cluster>-changes`. */
   readonly changeQueue: { readonly queueName: string | null } | null;
 }
@@ -136,6 +146,8 @@ export function resolveAwsDriverConfig(options: AwsDriverOptions): ResolvedAwsDr
   if (pageSize !== null && (!Number.isInteger(pageSize) || pageSize < 5)) issues.push({ path: 'pageSize', message: 'must be a whole number ≥ 5 (the smallest page EC2 accepts)' });
   const groupSightingMaxAgeMs = options.groupSightingMaxAgeMs ?? 30_000;
   if (!Number.isFinite(groupSightingMaxAgeMs) || groupSightingMaxAgeMs < 0) issues.push({ path: 'groupSightingMaxAgeMs', message: `must be a number of ms ≥ 0; got ${String(options.groupSightingMaxAgeMs)}` });
+  const templateCacheMaxAgeMs = options.templateCacheMaxAgeMs ?? 3_600_000;
+  if (!Number.isFinite(templateCacheMaxAgeMs) || templateCacheMaxAgeMs < 0) issues.push({ path: 'templateCacheMaxAgeMs', message: `must be a number of ms ≥ 0; got ${String(options.templateCacheMaxAgeMs)}` });
   if (options.endpoint !== undefined && !/^https?:\/\//.test(options.endpoint)) issues.push({ path: 'endpoint', message: `must be a URL like http://127.0.0.1:5000; got '${options.endpoint}'` });
   const changeQueue = options.changeQueue === undefined || options.changeQueue === false ? null : { queueName: options.changeQueue === true ? null : (options.changeQueue.queueName ?? null) };
   if (changeQueue !== null && changeQueue.queueName !== null && !/^[A-Za-z0-9_-]{1,80}$/.test(changeQueue.queueName)) {
@@ -159,6 +171,7 @@ export function resolveAwsDriverConfig(options: AwsDriverOptions): ResolvedAwsDr
     waitTimeoutMs: options.waitTimeoutMs ?? (moto ? 10_000 : 30 * 60_000),
     pageSize,
     groupSightingMaxAgeMs,
+    templateCacheMaxAgeMs,
     changeQueue: changeQueue === null ? null : Object.freeze(changeQueue),
   });
 }
