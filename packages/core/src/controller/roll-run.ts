@@ -110,6 +110,8 @@ export class RollRun {
   #started = false;
   #lastWaitReason = '';
   #lastObservation: ClusterObservation | null = null;
+  /** The last batch was done at the first poll after the wait's sleep: look at once next time. */
+  #lookFirst = false;
 
   constructor(deps: RollDeps, settings: RollSettings, signal: AbortSignal) {
     this.#d = deps;
@@ -404,6 +406,12 @@ export class RollRun {
       relevant,
       done: isSettled,
       probe,
+      // Without notifications, the probe (one call) saves looks while a replacement is under way;
+      // when the last batch was already done at the first poll (moto, say), it only adds a call.
+      lookFirst: this.#lookFirst,
+      settled: (polls) => {
+        this.#lookFirst = polls === 1;
+      },
       // Sleep through 60% of the fastest replacement so far: it is unlikely to finish sooner. (At 80%
       // the simulator's makespan reached 1.06x its lower bound at p95; at 60%, 1.013x.)
       ...(estimateMs !== null && { notBeforeMs: startedAtMs + Math.floor(estimateMs * 0.6) }),
