@@ -8,8 +8,10 @@ import { groupName, LAUNCH_HOOK_NAME } from './names.js';
 
 /**
  * Terminates the node's instance inside its group without decrementing capacity, so the group
- * launches a replacement into the same node. Refuses an instance of another group, and one
- * that is in no group but still running. An instance already terminating, or gone from every
+ * launches a replacement into the same node. The call names no group, so the instance's group
+ * is checked first: with DescribeAutoScalingInstances, unless the driver's own look saw it
+ * InService in the node's group at most `groupSightingMaxAgeMs` ago. Refuses an instance of
+ * another group, and one that is in no group but still running. An instance already terminating, or gone from every
  * group and terminated, is a no-op (a retry after success). An id EC2 does not know is an
  * error (`InvalidInstanceID.NotFound`), not a silent success: the caller would otherwise wait
  * for a replacement that never comes.
