@@ -1,6 +1,7 @@
 import { DeleteLaunchTemplateCommand } from '@aws-sdk/client-ec2';
-import { createAwsDriver, launchTemplateName } from '@berth/aws-driver';
-import { computeRevision, createController, defineCluster, type ClusterSpec } from '@berth/core';
+import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { changeQueueName, createAwsDriver, groupName, launchTemplateName } from '@berth/aws-driver';
+import { computeRevision, createController, defineCluster, type ClusterHooks, type ClusterSpec } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { createSimulation, simulatedClusterInput, type Simulation } from '../src/index.js';
 import { provision, retrying, setup } from './helpers.js';
@@ -116,5 +117,50 @@ describe('AWS driver: calls a roll saves', () => {
     expect(calls.DescribeLaunchTemplates).toBe(1);
     // Acquire and release, and a renewal each time 150 s (a quarter of the TTL) is left.
     expect(calls.UpdateItem).toBe(2 + Math.floor(report.durationMs / 450_000));
+  });
+
+  it('the look that verified a batch stands for the next fresh look only while the change queue brought nothing but boot progress: a termination on the queue makes the controller look again', async () => {
+    /** Controller calls and hook markers, in order, for a 3-node roll; `inject`: a termination event of another node on the queue during demo-x's beforeReplace. */
+    const roll = async (inject: boolean) => {
+      const sim = createSimulation({ seed: 1, profile: 'fast' });
+      const input = simulatedClusterInput({ nodes: 3 });
+      const spec = defineCluster(input);
+      const log: string[] = [];
+      sim.onApiCall((c) => {
+        if (c.callerKind === 'controller' && c.service !== 'sqs') log.push(c.operation);
+      });
+      sim.account.setRolePolicies('admin', { all: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } });
+      let hooked = 0;
+      const hooks: ClusterHooks = {
+        ...sim.hooks,
+        beforeReplace: async (nodeId, ctx) => {
+          await sim.hooks.beforeReplace?.(nodeId, ctx);
+          // The second node of the roll: its batch starts right after the look that verified the first.
+          if (++hooked !== 2) return;
+          log.push(`beforeReplace:${nodeId}`);
+          if (!inject) return;
+          const other = spec.nodes.map((n) => n.id).find((id) => id !== nodeId && sim.world.currentInstance(id)?.lifecycleState === 'InService') as string;
+          const admin = sim.awsAs('admin');
+          const { QueueUrl } = await admin.sqs.send(new GetQueueUrlCommand({ QueueName: changeQueueName(spec.name) }));
+          const event = { source: 'aws.autoscaling', 'detail-type': 'EC2 Instance Terminate Successful', time: new Date(sim.clock.now()).toISOString(), detail: { AutoScalingGroupName: groupName(spec.name, other), EC2InstanceId: sim.world.currentInstance(other)!.id } };
+          await admin.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(event) }));
+        },
+      };
+      const report = await sim.run(async () => {
+        const p = createController({ spec, driver: sim.driver, clock: sim.clock, hooks, holderId: 'provisioner' });
+        await p.apply();
+        while (!(await p.status()).converged || !sim.app.clusterHealthy()) await sim.clock.sleep(1_000);
+        return createController({ spec: defineCluster({ ...input, image: NEW_IMAGE }), driver: sim.driver, clock: sim.clock, hooks, holderId: 'roller' }).roll({ maxUnavailable: 1 });
+      });
+      expect(report.outcome).toBe('completed');
+      const from = log.findIndex((e) => e.startsWith('beforeReplace:'));
+      return log.slice(from, log.indexOf('TerminateInstanceInAutoScalingGroup', from));
+    };
+    // Quiet queue: no look between the hook and the terminate (the verify look stands).
+    const quiet = await roll(false);
+    expect(quiet).toEqual(expect.arrayContaining(['CreateLaunchTemplate', 'UpdateAutoScalingGroup']));
+    expect(quiet).not.toContain('DescribeInstances');
+    // A termination on the queue since that look: a fresh look before the terminate.
+    expect(await roll(true)).toContain('DescribeInstances');
   });
 });
