@@ -83,7 +83,7 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
   // Counted here, not by a client middleware: a client passed in may be any object with `send`.
   const counts = new Map<string, number>();
 
-  const sightings = new InstanceSightings();
+  const sightings = new InstanceSightings(config.groupSightingMaxAgeMs);
   const recent = new Map<string, number>();
   const recentlyCreated = (message: string): boolean => {
     const now = clock.now();

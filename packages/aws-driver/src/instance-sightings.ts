@@ -8,7 +8,7 @@ export interface InstanceSighting {
   readonly atMs: number;
 }
 
-/** Above this many remembered instances, those older than the bound asked for last are dropped. */
+/** Above this many remembered instances, those older than the bound are dropped. */
 const PRUNE_ABOVE = 4096;
 
 /**
@@ -20,7 +20,12 @@ const PRUNE_ABOVE = 4096;
  */
 export class InstanceSightings {
   readonly #byInstance = new Map<string, InstanceSighting>();
-  #lastMaxAgeMs = 0;
+  readonly #maxAgeMs: number;
+
+  /** `maxAgeMs`: the oldest sighting `take` returns (`groupSightingMaxAgeMs`). */
+  constructor(maxAgeMs: number) {
+    this.#maxAgeMs = maxAgeMs;
+  }
 
   /** Records every instance listed in these groups, as seen by a describe sent at `atMs`. */
   learn(groups: readonly AutoScalingGroup[] | undefined, atMs: number): void {
@@ -32,7 +37,7 @@ export class InstanceSightings {
       }
     }
     if (this.#byInstance.size > PRUNE_ABOVE) {
-      for (const [id, s] of this.#byInstance) if (atMs - s.atMs > this.#lastMaxAgeMs) this.#byInstance.delete(id);
+      for (const [id, s] of this.#byInstance) if (atMs - s.atMs > this.#maxAgeMs) this.#byInstance.delete(id);
     }
   }
 
@@ -40,11 +45,10 @@ export class InstanceSightings {
    * Takes (and forgets) the instance's sighting when it is no older than `maxAgeMs` at `nowMs`;
    * null otherwise (none, or too old — forgotten too).
    */
-  take(instanceId: string, nowMs: number, maxAgeMs: number): InstanceSighting | null {
-    this.#lastMaxAgeMs = maxAgeMs;
+  take(instanceId: string, nowMs: number): InstanceSighting | null {
     const s = this.#byInstance.get(instanceId);
     if (!s) return null;
     this.#byInstance.delete(instanceId);
-    return nowMs - s.atMs <= maxAgeMs ? s : null;
+    return this.#maxAgeMs > 0 && nowMs - s.atMs <= this.#maxAgeMs ? s : null;
   }
 }

@@ -22,7 +22,7 @@ export async function replaceInstance(ctx: AwsContext, spec: ClusterSpec, nodeId
   // The controller's fresh look just saw it InService in this group: no describe of our own
   // (instance-sightings.ts). Taken once, so a retry describes; a refusal from AWS (it left the
   // group since: ValidationError) falls through to the describe, which says what happened.
-  const seen = ctx.sightings.take(instanceId, ctx.clock.now(), ctx.config.groupSightingMaxAgeMs);
+  const seen = ctx.sightings.take(instanceId, ctx.clock.now());
   if (seen && seen.groupName === group && seen.lifecycleState === 'InService') {
     try {
       await terminateInGroup(ctx, instanceId, signal);
