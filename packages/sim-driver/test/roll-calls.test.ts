@@ -22,6 +22,12 @@ function otherDriver(sim: Simulation, spec: ClusterSpec) {
 }
 
 describe('AWS driver: calls a roll saves', () => {
+  it('refuses a negative groupSightingMaxAgeMs or templateCacheMaxAgeMs, naming the option, before any call', () => {
+    for (const field of ['groupSightingMaxAgeMs', 'templateCacheMaxAgeMs'] as const) {
+      expect(() => createAwsDriver({ region: 'eu-west-1', [field]: -1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', issues: [expect.objectContaining({ path: field })] }));
+    }
+  });
+
   it('replaceInstance makes no DescribeAutoScalingInstances right after a look saw the instance InService in the node group; it describes for a retry, after groupSightingMaxAgeMs, and for another node’s instance (refused)', async () => {
     const { sim, spec } = setup();
     await sim.run(async () => {
