@@ -1,4 +1,4 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -10,6 +10,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { BerthTimeoutError, throwIfAborted, type Clock } from '@berth/core';
 import type { AwsDriverOptions, ClientLike, ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { DisruptionNotices } from './disruption-notices.js';
+import { InstanceSightings } from './instance-sightings.js';
+import { TemplateCache } from './template-cache.js';
 import { mapAwsError } from './map-aws-error.js';
 import { route53SigningRegion } from './partition.js';
 
@@ -31,6 +33,10 @@ export interface AwsContext {
   readonly rootDevices: Map<string, string>;
   /** Disruptions AWS announced for the driver's instances, and which instances are whose. */
   readonly notices: DisruptionNotices;
+  /** Which group each instance was in, per the driver's own DescribeAutoScalingGroups answers (replace-instance.ts). */
+  readonly sightings: InstanceSightings;
+  /** The clusters' launch templates as this driver knows them (template-cache.ts). */
+  readonly templates: TemplateCache;
   /**
    * Runs one SDK call, counting it under `operation` and mapping its failure to a
    * BerthDriverError. `afterCreate` marks calls that follow a create, where NotFound means
@@ -77,6 +83,7 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
   // Counted here, not by a client middleware: a client passed in may be any object with `send`.
   const counts = new Map<string, number>();
 
+  const sightings = new InstanceSightings(config.groupSightingMaxAgeMs);
   const recent = new Map<string, number>();
   const recentlyCreated = (message: string): boolean => {
     const now = clock.now();
@@ -107,11 +114,17 @@ export function createAwsContext(options: AwsDriverOptions, config: ResolvedAwsD
     config,
     rootDevices: new Map(),
     notices: new DisruptionNotices(),
+    sightings,
+    templates: new TemplateCache(),
     async call(operation, fn, opts = {}) {
       throwIfAborted(opts.signal);
       counts.set(operation, (counts.get(operation) ?? 0) + 1);
+      const sentAtMs = clock.now();
       try {
-        return await fn(opts.signal);
+        const result = await fn(opts.signal);
+        // Every group describe, whoever made it (observe, ensureNode), tells where instances are.
+        if (operation === 'DescribeAutoScalingGroups') sightings.learn((result as { AutoScalingGroups?: AutoScalingGroup[] }).AutoScalingGroups, sentAtMs);
+        return result;
       } catch (err) {
         throw mapAwsError(operation, err, { recentlyCreated, afterCreate: opts.afterCreate ?? false });
       }

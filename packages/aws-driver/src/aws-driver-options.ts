@@ -60,6 +60,23 @@ export interface AwsDriverOptions {
    * ~100 nodes cost one call per API. Lower it to exercise pagination.
    */
   readonly pageSize?: number;
+  /**
+   * `replaceInstance` must know the instance is in the node's group (TerminateInstanceInAutoScalingGroup
+   * takes no group name). When one of the driver's own group describes (a controller's look)
+   * showed it there, InService, at most this long ago, that sighting stands for the
+   * `DescribeAutoScalingInstances` it would otherwise make; each sighting serves once. 0: always
+   * describe. Default 30 000 ms (the controller's look is at most `freshnessMs`, 10 s, old then).
+   */
+  readonly groupSightingMaxAgeMs?: number;
+  /**
+   * A roll's template-only update (a node whose launch template alone changes) finds the node's
+   * templates in what the driver knows of the cluster's: one `DescribeLaunchTemplates` of the
+   * whole cluster (by its tag, 200 a page), kept up to date with the driver's own creates and
+   * deletes and described again when AWS disagrees (template-cache.ts). Known templates older
+   * than this are described again. 0: describe the node's templates every time. Default
+   * 3 600 000 ms (an hour: one describe per roll).
+   */
+  readonly templateCacheMaxAgeMs?: number;
 }
 
 /**
@@ -98,6 +115,8 @@ export interface ResolvedAwsDriverConfig {
   readonly pollIntervalMs: number;
   readonly waitTimeoutMs: number;
   readonly pageSize: number | null;
+  readonly groupSightingMaxAgeMs: number;
+  readonly templateCacheMaxAgeMs: number;
   /** Null when change notifications are off; `queueName` null means `berth-<cluster>-changes`. */
   readonly changeQueue: { readonly queueName: string | null } | null;
 }
@@ -125,6 +144,10 @@ export function resolveAwsDriverConfig(options: AwsDriverOptions): ResolvedAwsDr
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) issues.push({ path: 'maxAttempts', message: 'must be a whole number ≥ 1' });
   const pageSize = options.pageSize ?? null;
   if (pageSize !== null && (!Number.isInteger(pageSize) || pageSize < 5)) issues.push({ path: 'pageSize', message: 'must be a whole number ≥ 5 (the smallest page EC2 accepts)' });
+  const groupSightingMaxAgeMs = options.groupSightingMaxAgeMs ?? 30_000;
+  if (!Number.isFinite(groupSightingMaxAgeMs) || groupSightingMaxAgeMs < 0) issues.push({ path: 'groupSightingMaxAgeMs', message: `must be a number of ms ≥ 0; got ${String(options.groupSightingMaxAgeMs)}` });
+  const templateCacheMaxAgeMs = options.templateCacheMaxAgeMs ?? 3_600_000;
+  if (!Number.isFinite(templateCacheMaxAgeMs) || templateCacheMaxAgeMs < 0) issues.push({ path: 'templateCacheMaxAgeMs', message: `must be a number of ms ≥ 0; got ${String(options.templateCacheMaxAgeMs)}` });
   if (options.endpoint !== undefined && !/^https?:\/\//.test(options.endpoint)) issues.push({ path: 'endpoint', message: `must be a URL like http://127.0.0.1:5000; got '${options.endpoint}'` });
   const changeQueue = options.changeQueue === undefined || options.changeQueue === false ? null : { queueName: options.changeQueue === true ? null : (options.changeQueue.queueName ?? null) };
   if (changeQueue !== null && changeQueue.queueName !== null && !/^[A-Za-z0-9_-]{1,80}$/.test(changeQueue.queueName)) {
@@ -147,6 +170,8 @@ export function resolveAwsDriverConfig(options: AwsDriverOptions): ResolvedAwsDr
     pollIntervalMs: options.pollIntervalMs ?? (moto ? 20 : 5000),
     waitTimeoutMs: options.waitTimeoutMs ?? (moto ? 10_000 : 30 * 60_000),
     pageSize,
+    groupSightingMaxAgeMs,
+    templateCacheMaxAgeMs,
     changeQueue: changeQueue === null ? null : Object.freeze(changeQueue),
   });
 }

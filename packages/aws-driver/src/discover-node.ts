@@ -64,14 +64,34 @@ export async function findNodeVolumes(ctx: AwsContext, spec: ClusterSpec, nodeId
     .sort((a, b) => (a.CreateTime?.getTime() ?? 0) - (b.CreateTime?.getTime() ?? 0));
 }
 
+/** The node's templates as AWS lists them now (and what the driver knows of the cluster's follows it). */
 export async function findNodeTemplates(ctx: AwsContext, spec: ClusterSpec, nodeId: string, signal?: AbortSignal): Promise<LaunchTemplate[]> {
+  const out = await describeTemplates(ctx, nodeFilters(spec, nodeId), signal);
+  ctx.templates.nodeDescribed(spec.name, nodeId, out);
+  return out;
+}
+
+/**
+ * The node's templates from what the driver knows of the cluster's (template-cache.ts): when it
+ * knows nothing recent, one describe of the whole cluster's (its tag, LT-9) fills it.
+ */
+export async function knownNodeTemplates(ctx: AwsContext, spec: ClusterSpec, nodeId: string, signal?: AbortSignal): Promise<LaunchTemplate[]> {
+  const maxAgeMs = ctx.config.templateCacheMaxAgeMs;
+  if (maxAgeMs === 0) return findNodeTemplates(ctx, spec, nodeId, signal);
+  const known = ctx.templates.nodeTemplates(spec.name, nodeId, ctx.clock.now(), maxAgeMs);
+  if (known) return known;
+  const atMs = ctx.clock.now();
+  const all = await describeTemplates(ctx, [{ Name: `tag:${TAG.cluster}`, Values: [spec.name] }], signal);
+  ctx.templates.filled(spec.name, all, atMs);
+  return ctx.templates.nodeTemplates(spec.name, nodeId, atMs, maxAgeMs) ?? [];
+}
+
+async function describeTemplates(ctx: AwsContext, Filters: { Name: string; Values: string[] }[], signal?: AbortSignal): Promise<LaunchTemplate[]> {
   const out: LaunchTemplate[] = [];
   let NextToken: string | undefined;
   do {
-    // MaxResults explicitly: moto truncates at its default of 15 without returning a NextToken.
-    const page = await ctx.call('DescribeLaunchTemplates', (abortSignal) =>
-      ctx.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: nodeFilters(spec, nodeId), NextToken, MaxResults: 200 }), { abortSignal }),
-    { signal });
+    // MaxResults explicitly (the largest page, LT-9): moto truncates at its default of 15 without returning a NextToken.
+    const page = await ctx.call('DescribeLaunchTemplates', (abortSignal) => ctx.ec2.send(new DescribeLaunchTemplatesCommand({ Filters, NextToken, MaxResults: 200 }), { abortSignal }), { signal });
     out.push(...(page.LaunchTemplates ?? []));
     NextToken = page.NextToken;
   } while (NextToken);

@@ -80,7 +80,7 @@ export async function ensureNode(ctx: AwsContext, spec: ClusterSpec, nodeId: str
   // Keep the template the group used until now (its instance may still be running from it, and
   // a failed replacement goes back to it) and the one before that; older ones go
   // (retire-templates.ts). A re-run, whose group is already on the new template, keeps the same.
-  await retireTemplates(ctx, templates, template.id, previousTemplateId, changes, signal);
+  await retireTemplates(ctx, spec.name, templates, template.id, previousTemplateId, changes, signal);
   await ensureDns(ctx, spec, node, changes, signal);
   return Object.freeze({ nodeId, revision, changes: Object.freeze(changes) });
 }
@@ -379,11 +379,14 @@ export async function createTemplate(
     const id = created.LaunchTemplate?.LaunchTemplateId;
     if (!id) throw new BerthDriverError('CreateLaunchTemplate', 'EmptyResponse', `no launch template id returned for node ${node.id}`, { retryable: true });
     ctx.created(id);
+    ctx.templates.created(spec.name, { LaunchTemplateId: id, LaunchTemplateName: name, CreateTime: new Date(ctx.clock.now()), Tags: tags });
     changes.push({ resource: 'launch-template', action: 'created', id, detail: `${name} (user data ${userData.sizeBytes} bytes)` });
     return id;
   } catch (err) {
-    // Created by a concurrent or crashed run whose tags were not visible yet: retry discovers it.
+    // Created by a concurrent or crashed run whose tags were not visible yet (or that the
+    // driver's known templates missed): the retry describes again and finds it.
     if (isAwsCode(err, 'InvalidLaunchTemplateName.AlreadyExistsException')) {
+      ctx.templates.forget(spec.name);
       throw new BerthDriverError('CreateLaunchTemplate', 'InvalidLaunchTemplateName.AlreadyExistsException', `${name} exists but is not visible by its tags yet`, { retryable: true, cause: err });
     }
     throw err;

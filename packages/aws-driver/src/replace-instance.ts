@@ -3,12 +3,15 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { BerthDriverError, type ClusterSpec } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { nodeSpecOf } from './discover-node.js';
+import { isAwsCode } from './map-aws-error.js';
 import { groupName, LAUNCH_HOOK_NAME } from './names.js';
 
 /**
  * Terminates the node's instance inside its group without decrementing capacity, so the group
- * launches a replacement into the same node. Refuses an instance of another group, and one
- * that is in no group but still running. An instance already terminating, or gone from every
+ * launches a replacement into the same node. The call names no group, so the instance's group
+ * is checked first: with DescribeAutoScalingInstances, unless the driver's own look saw it
+ * InService in the node's group at most `groupSightingMaxAgeMs` ago. Refuses an instance of
+ * another group, and one that is in no group but still running. An instance already terminating, or gone from every
  * group and terminated, is a no-op (a retry after success). An id EC2 does not know is an
  * error (`InvalidInstanceID.NotFound`), not a silent success: the caller would otherwise wait
  * for a replacement that never comes.
@@ -16,6 +19,18 @@ import { groupName, LAUNCH_HOOK_NAME } from './names.js';
 export async function replaceInstance(ctx: AwsContext, spec: ClusterSpec, nodeId: string, instanceId: string, signal?: AbortSignal): Promise<void> {
   nodeSpecOf(spec, nodeId);
   const group = groupName(spec.name, nodeId);
+  // The controller's fresh look just saw it InService in this group: no describe of our own
+  // (instance-sightings.ts). Taken once, so a retry describes; a refusal from AWS (it left the
+  // group since: ValidationError) falls through to the describe, which says what happened.
+  const seen = ctx.sightings.take(instanceId, ctx.clock.now());
+  if (seen && seen.groupName === group && seen.lifecycleState === 'InService') {
+    try {
+      await terminateInGroup(ctx, instanceId, signal);
+      return;
+    } catch (err) {
+      if (!isAwsCode(err, 'ValidationError')) throw err;
+    }
+  }
   const found = await ctx.call('DescribeAutoScalingInstances', (abortSignal) =>
     ctx.asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal }),
   { signal });
@@ -43,7 +58,11 @@ export async function replaceInstance(ctx: AwsContext, spec: ClusterSpec, nodeId
     );
   }
   if (row.LifecycleState?.startsWith('Terminat')) return;
-  await ctx.call('TerminateInstanceInAutoScalingGroup', (abortSignal) =>
+  await terminateInGroup(ctx, instanceId, signal);
+}
+
+function terminateInGroup(ctx: AwsContext, instanceId: string, signal?: AbortSignal): Promise<unknown> {
+  return ctx.call('TerminateInstanceInAutoScalingGroup', (abortSignal) =>
     ctx.asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: false }), { abortSignal }),
   { signal });
 }

@@ -1,6 +1,7 @@
 import { DeleteLaunchTemplateCommand, type LaunchTemplate } from '@aws-sdk/client-ec2';
 import type { ResourceChange } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
+import { isAwsCode } from './map-aws-error.js';
 import { TAG, tagsToRecord } from './names.js';
 
 /** How many templates a node keeps: the one its group is on and two it may go back to. */
@@ -36,9 +37,13 @@ export function templatesToRetire(templates: readonly LaunchTemplate[], newId: s
   return [...byId.values()].filter((t) => !kept.includes(t.LaunchTemplateId as string));
 }
 
-/** Deletes what {@link templatesToRetire} names, recording each deletion. */
+/**
+ * Deletes what {@link templatesToRetire} names, recording each deletion. One already gone (a
+ * retry, another process, LT-8) counts as deleted.
+ */
 export async function retireTemplates(
   ctx: AwsContext,
+  clusterName: string,
   templates: readonly LaunchTemplate[],
   newId: string,
   previousId: string | null,
@@ -47,7 +52,12 @@ export async function retireTemplates(
 ): Promise<void> {
   for (const old of templatesToRetire(templates, newId, previousId)) {
     const id = old.LaunchTemplateId as string;
-    await ctx.call('DeleteLaunchTemplate', (abortSignal) => ctx.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id }), { abortSignal }), { signal });
+    try {
+      await ctx.call('DeleteLaunchTemplate', (abortSignal) => ctx.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id }), { abortSignal }), { signal });
+    } catch (err) {
+      if (!isAwsCode(err, 'InvalidLaunchTemplateId.NotFound')) throw err;
+    }
+    ctx.templates.deleted(clusterName, id);
     changes.push({ resource: 'launch-template', action: 'deleted', id, detail: `${old.LaunchTemplateName} (superseded)` });
   }
 }

@@ -26,9 +26,12 @@ export const REPLAYS: readonly Replay[] = [
     // is mid-batch, before the controller's fresh look): it now lands between the fresh look and the
     // leader's replacement (after the step-down), on another node. Moved from +6.930s to +6.940s on
     // 2026-12-03 for the issue-9 controller, which looks again right before each replacement
-    // (look +6.936…6.939s, replace +6.947s); the controller before it replaces at +6.942s.
+    // (look +6.936…6.939s, replace +6.947s); the controller before it replaces at +6.942s. Moved to
+    // +6.923s for the issue-13 controller, whose look that verified the batch before stands for the
+    // fresh look (look +6.902…6.906s, the queue quiet and the health hook yes at +6.921s, replace
+    // +6.926s): at +6.915s the health hook sees the partition and the batch waits.
     name: 'partition after the last observation is a fault dip, not a controller bug',
-    scenario: { seed: 11, nodes: 3, profile: 'fast', maxUnavailable: 1, faults: [{ kind: 'partition', nodeId: 'chaos-2', durationMs: 20_000, atMs: 6_940, stabilityMs: 300 }] },
+    scenario: { seed: 11, nodes: 3, profile: 'fast', maxUnavailable: 1, faults: [{ kind: 'partition', nodeId: 'chaos-2', durationMs: 20_000, atMs: 6_923, stabilityMs: 300 }] },
     situation: (r) => (r.notes.some((n) => n.invariant === 'quorum-safety' && n.message.includes("after the controller's look")) ? null : 'no quorum dip was noted at a disruption: the partition no longer lands between the look and the call'),
   },
   {
@@ -43,7 +46,8 @@ export const REPLAYS: readonly Replay[] = [
     // Moved to +810.5s when chaos runs a spot world for spot faults (the driver now hears the
     // warnings): a notice the controller sees makes it wait for the node, so only one landing
     // after its last look (the roll completes at +811.0s) still plays this situation. Moved to
-    // +808.7s for the issue-10 controller (the roll completes at +809.2s).
+    // +808.7s for the issue-10 controller (the roll completes at +809.2s). Moved to +807.245s for
+    // the issue-13 controller (last look +806.858…807.238s, the roll completes at +807.259s).
     name: 'spot interruption that lands after the roll completed (bench seed 152)',
     scenario: {
       seed: 152,
@@ -52,7 +56,7 @@ export const REPLAYS: readonly Replay[] = [
       maxUnavailable: 2,
       faults: [
         { kind: 'spot-interruption', atMs: 58555, stabilityMs: 30000, nodeId: 'chaos-1' },
-        { kind: 'spot-interruption', atMs: 808_700, stabilityMs: 30000, nodeId: 'chaos-3' },
+        { kind: 'spot-interruption', atMs: 807_245, stabilityMs: 30000, nodeId: 'chaos-3' },
         { kind: 'spot-interruption', atMs: 102857, stabilityMs: 30000, nodeId: 'chaos-4' },
       ],
     },

@@ -259,6 +259,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
       holder: this.holderId,
       session: this.sessionId,
       ttlMs: this.#lockTtlMs,
+      // Renew only when the next mutating call could need it (or a quarter of the TTL is left).
+      renewAheadMs: Math.max(Math.min(this.#runtimeTimeoutMs, this.#lockTtlMs / 2), this.#lockTtlMs / 4),
       onAcquired: (lease) => this.emit('lock.acquired', { holder: lease.holder, session: lease.session, token: lease.token, expiresAtMs: lease.expiresAtMs, atMs: this.clock.now() }),
       onReleased: (lease) => this.emit('lock.released', { holder: lease.holder, session: lease.session, atMs: this.clock.now() }),
       onLost: (err) => this.emit('lock.lost', { holder: this.holderId, session: this.sessionId, reason: err.message, atMs: this.clock.now() }),

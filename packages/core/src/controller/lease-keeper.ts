@@ -11,6 +11,13 @@ export interface LeaseKeeperOptions {
   readonly holder: string;
   readonly session: string;
   readonly ttlMs: number;
+  /**
+   * Renew once the lease has less than this left (default: half the TTL; at most half of it).
+   * The controller gives the longer of one call's lease (`callLeaseMs`) and a quarter of the
+   * TTL: a renewal is due only when the next mutating call could need it, yet early enough for
+   * a failed renewal to be tried again (every ≤ 30 s) before the lease runs out.
+   */
+  readonly renewAheadMs?: number;
   readonly onAcquired?: (lease: Lease) => void;
   readonly onReleased?: (lease: Lease) => void;
   /** Called once when the lease is lost (renewal refused or expired): stop everything. */
@@ -20,10 +27,12 @@ export interface LeaseKeeperOptions {
 /**
  * The controller's hold on the cluster's lease while it acts:
  * - `acquire()` takes it for this session (the same holder id in another controller is another owner);
- * - while held, a keeper renews it in the background when half of the TTL is left — through hooks,
- *   gates, waits and a paused roll alike;
+ * - while held, a keeper renews it in the background when `renewAheadMs` is left — through hooks,
+ *   gates, waits and a paused roll alike — and not before: each renewal is a write (DynamoDB
+ *   UpdateItem), so a roll renews about once per TTL less `renewAheadMs`;
  * - `ensure(neededMs)` is the check at the moment of use, before every mutating call: the lease
- *   must have at least `neededMs` left (renewing now if not), or the call is not made;
+ *   must have at least `neededMs` left (renewing now if not, or when the keeper's renewal is due),
+ *   or the call is not made;
  * - a lost lease (renewal refused, or expiry seen) is final: `onLost` fires and every later
  *   `ensure` throws `LOCK_LOST`.
  */
@@ -34,8 +43,11 @@ export class LeaseKeeper {
   #renewing: Promise<void> | null = null;
   #keeper: AbortController | null = null;
 
+  readonly #renewAheadMs: number;
+
   constructor(options: LeaseKeeperOptions) {
     this.#o = options;
+    this.#renewAheadMs = Math.min(options.ttlMs / 2, options.renewAheadMs ?? options.ttlMs / 2);
   }
 
   get lease(): Lease | null {
@@ -57,8 +69,8 @@ export class LeaseKeeper {
   }
 
   /**
-   * Before a mutating call: at least `neededMs` of lease left (and no less than half the TTL,
-   * renewing when short). Throws `LOCK_LOST` when the lease is gone or cannot be renewed.
+   * Before a mutating call: at least `neededMs` of lease left (renewing when short, or when the
+   * keeper's renewal is due). Throws `LOCK_LOST` when the lease is gone or cannot be renewed.
    */
   async ensure(signal: AbortSignal | undefined, neededMs = 0): Promise<Lease> {
     this.#throwIfLost();
@@ -66,7 +78,7 @@ export class LeaseKeeper {
     if (!lease) throw new BerthLockError('LOCK_LOST', `No lease is held on cluster ${this.#o.spec.name}; acquire it before mutating anything.`);
     const left = lease.expiresAtMs - this.#o.clock.now();
     if (left <= 0) throw this.#markLost(lease, 'expired before it was renewed');
-    if (left >= Math.max(neededMs, this.#o.ttlMs / 2)) return lease;
+    if (left >= Math.max(neededMs, this.#renewAheadMs)) return lease;
     await this.#renew(signal);
     this.#throwIfLost();
     const renewed = this.#lease as Lease;
@@ -137,14 +149,14 @@ export class LeaseKeeper {
     return p;
   }
 
-  /** Renews in the background when half of the TTL is left, until released or lost. */
+  /** Renews in the background when `renewAheadMs` is left, until released or lost. */
   #startKeeper(): void {
     this.#keeper?.abort();
     const stop = new AbortController();
     this.#keeper = stop;
     const loop = async () => {
       while (!stop.signal.aborted && this.#lease && !this.#lost) {
-        const dueInMs = this.#lease.expiresAtMs - this.#o.ttlMs / 2 - this.#o.clock.now();
+        const dueInMs = this.#lease.expiresAtMs - this.#renewAheadMs - this.#o.clock.now();
         if (dueInMs > 0) {
           await this.#o.clock.sleep(dueInMs, stop.signal);
           continue;

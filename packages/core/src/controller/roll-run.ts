@@ -110,6 +110,8 @@ export class RollRun {
   #started = false;
   #lastWaitReason = '';
   #lastObservation: ClusterObservation | null = null;
+  /** The last batch was done at the first poll after the wait's sleep: look at once next time. */
+  #lookFirst = false;
 
   constructor(deps: RollDeps, settings: RollSettings, signal: AbortSignal) {
     this.#d = deps;
@@ -319,7 +321,7 @@ export class RollRun {
    */
   async #checkAtMomentOfUse(nodeId: string, instanceId: string, disrupted: ReadonlySet<string>): Promise<{ ok: boolean; reason: string; view: ClusterObservation }> {
     const check = (view: ClusterObservation) => checkDisruption(view, this.#d.spec, this.#policy(), { nodeId, instanceId, disrupted, maxUnavailable: this.#maxUnavailable });
-    let view = await this.look();
+    let view = (await this.#standingLook()) ?? (await this.look());
     const verdict = check(view);
     if (!verdict.ok) return { ok: false, reason: verdict.reason, view };
     const healthy = this.#d.hooks.clusterHealthy;
@@ -330,6 +332,27 @@ export class RollRun {
     view = await this.look();
     const again = check(view);
     return again.ok ? { ok: true, reason: '', view } : { ok: false, reason: again.reason, view };
+  }
+
+  /**
+   * The last look, when it may stand for a fresh one at the moment of use: it is no older than
+   * `freshnessMs` (the bound every disruption is held to: `replaceInstance` gets `notAfterMs`
+   * from it) and, with change notifications, the queue, drained now with a short poll, brought
+   * nothing since it but boot progress — no termination, launch failure, announced disruption,
+   * failed or stopping phase, lifecycle change. Otherwise null, and the caller looks again.
+   * Saves the second look of a batch that starts right after the look that verified the batch
+   * before it (or the roll's first look).
+   */
+  async #standingLook(): Promise<ClusterObservation | null> {
+    const { driver, spec, clock } = this.#d;
+    const last = this.#lastObservation;
+    if (!last || clock.now() - last.observedAtMs > this.#s.freshnessMs) return null;
+    if (!driver.capabilities.changeNotifications || !driver.waitForChange) return last;
+    const changes = await driver.waitForChange(spec, { timeoutMs: 0, signal: this.signal });
+    this.tracker.notified(changes);
+    const quiet = changes.every((c) => c.kind === 'phase' && c.phase !== 'failed' && c.phase !== 'stopping');
+    // The short poll took time too: the look must still be within the bound.
+    return quiet && clock.now() - last.observedAtMs <= this.#s.freshnessMs ? last : null;
   }
 
   #trimmed(nodeId: string, reason: string, disrupted: ReadonlySet<string>): void {
@@ -359,10 +382,16 @@ export class RollRun {
         return done || failed || clock.now() - r.startedAtMs > s.replacementTimeoutMs;
       });
     const oldIds = new Set(batch.map((id) => inFlight.get(id)?.oldInstanceId));
-    // Only news about the new instances ends the wait early: InService, or gone (failed).
-    const relevant = (c: ClusterChange) =>
-      !oldIds.has(c.instanceId ?? '') && (c.kind === 'terminated' || (c.kind === 'lifecycle' && c.detail === 'InService') || c.phase === 'failed');
     const startedAtMs = Math.min(...batch.map((id) => inFlight.get(id)?.startedAtMs ?? clock.now()));
+    // Event times are whole seconds: anything stamped before the batch's second is older news.
+    const batchSecondMs = Math.floor(startedAtMs / 1000) * 1000;
+    // Only news about the batch's new instances ends the wait early: InService, or gone (failed).
+    // Not what the queue still held from before the batch (provisioning's launches, other nodes).
+    const relevant = (c: ClusterChange) =>
+      batch.includes(c.nodeId) &&
+      c.atMs >= batchSecondMs &&
+      !oldIds.has(c.instanceId ?? '') &&
+      (c.kind === 'terminated' || (c.kind === 'lifecycle' && c.detail === 'InService') || c.phase === 'failed');
     const estimateMs = this.recorder.shortestReplacementMs();
     // Polling: worth a real look once every batch node has a new instance InService, or
     // one of them lost its new instance (a failure), or a replacement ran out of time.
@@ -377,6 +406,12 @@ export class RollRun {
       relevant,
       done: isSettled,
       probe,
+      // Without notifications, the probe (one call) saves looks while a replacement is under way;
+      // when the last batch was already done at the first poll (moto, say), it only adds a call.
+      lookFirst: this.#lookFirst,
+      settled: (polls) => {
+        this.#lookFirst = polls === 1;
+      },
       // Sleep through 60% of the fastest replacement so far: it is unlikely to finish sooner. (At 80%
       // the simulator's makespan reached 1.06x its lower bound at p95; at 60%, 1.013x.)
       ...(estimateMs !== null && { notBeforeMs: startedAtMs + Math.floor(estimateMs * 0.6) }),

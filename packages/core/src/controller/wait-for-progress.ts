@@ -20,6 +20,13 @@ export interface ProgressWait {
   readonly notBeforeMs?: number;
   /** Without notifications: a one-call `groups` probe must say yes before a real look. */
   readonly probe?: (groupsOnly: ClusterObservation) => boolean;
+  /**
+   * Without notifications: the first poll looks at once, without the probe (the caller expects
+   * it to be done by then: its previous wait ended at its first poll). Later polls probe.
+   */
+  readonly lookFirst?: boolean;
+  /** Called with the number of polls the wait took (0 with notifications) when it ends done. */
+  readonly settled?: (polls: number) => void;
 }
 
 export interface ProgressDeps {
@@ -34,7 +41,8 @@ export interface ProgressDeps {
 /**
  * Waits for progress: with change notifications, sleeps on `waitForChange` and observes
  * (the cheap `instances` scope) only when a relevant change arrives or `SAFETY_POLL_MS`
- * passed; without them, polls with backoff. Sleeps through `notBeforeMs` first. The lease
+ * passed; without them, polls with backoff (each poll a one-call probe first, when given, unless
+ * `lookFirst` says the first poll is likely to find it done). Sleeps through `notBeforeMs` first. The lease
  * is kept alive meanwhile by the controller's lease keeper, not here.
  */
 export async function waitForProgress(deps: ProgressDeps, signal: AbortSignal, wait: ProgressWait): Promise<ClusterObservation> {
@@ -43,6 +51,7 @@ export async function waitForProgress(deps: ProgressDeps, signal: AbortSignal, w
   if (notBefore !== undefined && clock.now() < notBefore) await clock.sleep(notBefore - clock.now(), signal);
   let delayMs = Math.min(2_000, deps.pollIntervalMs);
   let lastObservedMs = clock.now(); // a deliberate sleep counts as looked-at
+  let polls = 0;
   for (;;) {
     if (driver.capabilities.changeNotifications && driver.waitForChange) {
       const changes = await driver.waitForChange(spec, { timeoutMs: MAX_WAIT_MS, signal });
@@ -51,13 +60,17 @@ export async function waitForProgress(deps: ProgressDeps, signal: AbortSignal, w
     } else {
       await clock.sleep(delayMs, signal);
       delayMs = Math.min(delayMs * 2, deps.pollIntervalMs);
-      if (wait.probe && clock.now() - lastObservedMs < SAFETY_POLL_MS) {
+      polls++;
+      if (wait.probe && !(polls === 1 && wait.lookFirst) && clock.now() - lastObservedMs < SAFETY_POLL_MS) {
         const groups = await driver.observe(spec, { scope: 'groups', signal });
         if (!wait.probe(groups)) continue;
       }
     }
     const obs = await driver.observe(spec, { scope: 'instances', signal });
     lastObservedMs = clock.now();
-    if (wait.done(deps.observed(obs))) return obs;
+    if (wait.done(deps.observed(obs))) {
+      wait.settled?.(polls);
+      return obs;
+    }
   }
 }

@@ -107,6 +107,9 @@ async function everything(sim: Simulation): Promise<void> {
   await step('complete a lifecycle action before the bootstrap does', async () => {
     const node = next.nodes[2]!.id;
     const before = sim.world.currentInstance(node)!.id;
+    // Past the bound within which the driver's last look stands for the group check: this
+    // replaceInstance checks with DescribeAutoScalingInstances (the roll's never need to).
+    await sim.clock.sleep(driver.config.groupSightingMaxAgeMs + 1);
     await driver.replaceInstance(next, node, before);
     await until(() => { const c = sim.world.currentInstance(node); return !!c && c.id !== before && c.lifecycleState === 'Pending:Wait'; }, 'a new instance in Pending:Wait');
     await driver.completeLifecycle(next, node, sim.world.currentInstance(node)!.id, 'CONTINUE');
