@@ -26,6 +26,8 @@ interface RollRecord {
   readonly seed: number;
   readonly rollWallMs: number;
   readonly scenarioWallMs: number;
+  /** CPU time of the whole scenario (user + system), less sensitive than wall time to a busy machine. */
+  readonly scenarioCpuMs: number;
   readonly fingerprint: string;
 }
 
@@ -45,15 +47,18 @@ async function child(root: string): Promise<void> {
   const { runRollScenario } = (await import(resolve(root, 'examples/demo/roll-scenario.ts'))) as { runRollScenario: typeof RunRollScenario };
   const one = async (seed: number): Promise<RollRecord> => {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const r = await runRollScenario({ seed, nodes: 5, profile: 'realistic', kill: false, instrument: false });
     const scenarioWallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
+    const scenarioCpuMs = (cpu.user + cpu.system) / 1000;
     if (r.outcome !== 'completed') throw new Error(`seed ${seed}: roll ${r.outcome}: ${r.haltReason}`);
     const calls = Object.entries(r.report.apiCalls)
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([op, n]) => `${op}=${n}`)
       .join(',');
     const fingerprint = `${r.outcome} roll=${r.rollMs}ms replaced=${r.replacements} events=${r.eventsFired} iam=${r.iam.checks}/${r.iam.denied} ${calls}`;
-    return { seed, rollWallMs: r.rollWallMs, scenarioWallMs, fingerprint };
+    return { seed, rollWallMs: r.rollWallMs, scenarioWallMs, scenarioCpuMs, fingerprint };
   };
   const send = (m: FromChild) => process.send?.(m);
   process.on('message', (m: ToChild) => {
@@ -138,7 +143,7 @@ async function parent(): Promise<void> {
   console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}; two child processes run alternately (one core at a time)`);
   for (const r of runners) await r.ask({ kind: 'warmup', runs: warmup });
 
-  const perRunner = runners.map(() => ({ rates: [] as number[], scenarioRates: [] as number[], records: new Map<number, RollRecord>(), rollMs: 0, scenarioMs: 0, rolls: 0 }));
+  const perRunner = runners.map(() => ({ rates: [] as number[], scenarioRates: [] as number[], records: new Map<number, RollRecord>(), rollMs: 0, scenarioMs: 0, cpuMs: 0, rolls: 0 }));
   for (let b = 0; b < batches; b++) {
     const seeds = Array.from({ length: batchSize }, (_, i) => 1 + b * batchSize + i);
     // Alternate which copy goes first, so neither always follows the other.
@@ -152,6 +157,7 @@ async function parent(): Promise<void> {
       acc.scenarioRates.push((1000 * records.length) / scenarioMs);
       acc.rollMs += rollMs;
       acc.scenarioMs += scenarioMs;
+      acc.cpuMs += records.reduce((a, r) => a + r.scenarioCpuMs, 0);
       acc.rolls += records.length;
       for (const r of records) acc.records.set(r.seed, r);
     }
@@ -165,16 +171,17 @@ async function parent(): Promise<void> {
   const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
   const pairRatios = base.rates.map((x, i) => cur.rates[i]! / x);
   console.log('');
-  console.log(`| copy | rolls | wall per roll | rolls / wall-s (batches) | scenarios / wall-s (provision + roll) |`);
-  console.log('|---|---|---|---|---|');
+  console.log(`| copy | rolls | wall per roll | rolls / wall-s (batches) | scenarios / wall-s (provision + roll) | CPU per scenario |`);
+  console.log('|---|---|---|---|---|---|');
   for (const [i, a] of perRunner.entries()) {
-    console.log(`| ${runners[i]!.label} | ${a.rolls} | ${(a.rollMs / a.rolls).toFixed(1)} ms | ${rate(a).toFixed(0)} (${range(a.rates)}) | ${srate(a).toFixed(1)} (${range(a.scenarioRates)}) |`);
+    console.log(`| ${runners[i]!.label} | ${a.rolls} | ${(a.rollMs / a.rolls).toFixed(1)} ms | ${rate(a).toFixed(0)} (${range(a.rates)}) | ${srate(a).toFixed(1)} (${range(a.scenarioRates)}) | ${(a.cpuMs / a.rolls).toFixed(1)} ms |`);
   }
-  console.log(`| ratio | | | ${(rate(cur) / rate(base)).toFixed(2)}× (batch pairs ${Math.min(...pairRatios).toFixed(2)}–${Math.max(...pairRatios).toFixed(2)}) | ${(srate(cur) / srate(base)).toFixed(2)}× |`);
+  console.log(`| ratio | | | ${(rate(cur) / rate(base)).toFixed(2)}× (batch pairs ${Math.min(...pairRatios).toFixed(2)}–${Math.max(...pairRatios).toFixed(2)}) | ${(srate(cur) / srate(base)).toFixed(2)}× | ${(base.cpuMs / base.rolls / (cur.cpuMs / cur.rolls)).toFixed(2)}× less |`);
 
   const differing = [...base.records.keys()].filter((s) => base.records.get(s)!.fingerprint !== cur.records.get(s)?.fingerprint);
   console.log('');
-  if (differing.length === 0) console.log(`Same rolls: seeds ${[...base.records.keys()].sort((a, b) => a - b).join(',')} give identical fingerprints (outcome, simulated duration, calls by operation, IAM checks, events) in both copies.`);
+  const seedList = [...base.records.keys()].sort((a, b) => a - b);
+  if (differing.length === 0) console.log(`Same rolls: seeds ${seedList[0]}–${seedList.at(-1)} (${seedList.length}) give identical fingerprints (outcome, simulated duration, calls by operation, IAM checks, events) in both copies.`);
   else {
     console.log(`Fingerprints differ for ${differing.length} seed(s) (expected only where the calls a roll makes were changed on purpose):`);
     for (const s of differing.slice(0, 3)) console.log(`  seed ${s}\n    baseline ${base.records.get(s)!.fingerprint}\n    current  ${cur.records.get(s)?.fingerprint}`);
