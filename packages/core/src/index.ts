@@ -101,7 +101,7 @@ export type { VolumeChange, VolumeField, VolumeTarget, VolumeModificationRecord 
 export { nodeMachine } from './machines/node-machine.js';
 export type { NodeMachineContext, NodeMachineEvent, NodeMachineEmitted } from './machines/node-machine.js';
 export { rollMachine } from './controller/roll-machine.js';
-export type { RollMachineContext, RollMachineEvent } from './controller/roll-machine.js';
+export type { RollMachineContext, RollMachineEvent, RollSteps } from './controller/roll-machine.js';
 export { RuntimeDriver } from './runtime/runtime-driver.js';
 export type { RuntimeOptions, RetryOptions, OperationStats } from './runtime/runtime-driver.js';
 export { TokenBucket } from './runtime/token-bucket.js';

@@ -1,6 +1,7 @@
 import { BerthAbortError } from '@berth/core';
 import { describe, expect, it } from 'vitest';
 import { createSimulation, SimulationError } from '../src/index.js';
+import { simContext } from '../src/internal.js';
 
 describe('virtual time', () => {
   it('advances the clock to each wake-up without wall time passing', async () => {
@@ -28,6 +29,24 @@ describe('virtual time', () => {
       return p.then(() => null, (e: unknown) => e);
     });
     expect(err).toBeInstanceOf(BerthAbortError);
+  });
+
+  it('lets a woken continuation run to its end, however many promise hops it takes, before the next event fires', async () => {
+    const sim = createSimulation({ seed: 1, profile: 'fast' });
+    const order: string[] = [];
+    await sim.run(async () => {
+      const deep = sim.clock.sleep(1_000).then(async () => {
+        // A long chain of microtasks after the wake-up, then a sleep scheduled at its end.
+        for (let i = 0; i < 200; i++) await Promise.resolve();
+        order.push('woken chain done');
+        simContext(sim).scheduler.at(sim.clock.now(), 'after chain', () => order.push('event scheduled by the chain'));
+      });
+      // Another event at the same instant, scheduled earlier: it fires after the chain has run.
+      simContext(sim).scheduler.at(sim.clock.now() + 1_000, 'same instant', () => order.push('same-instant event'));
+      await deep;
+      await sim.clock.sleep(1);
+    });
+    expect(order).toEqual(['woken chain done', 'same-instant event', 'event scheduled by the chain']);
   });
 
   it('reports a deadlock, naming what was pending, when nothing is scheduled', async () => {

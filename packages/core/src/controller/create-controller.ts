@@ -1,5 +1,5 @@
 import EventEmitter from 'eventemitter3';
-import { createActor, fromPromise, toPromise } from 'xstate';
+import { createActor, toPromise } from 'xstate';
 import type { Clock } from '../clock.js';
 import type { DeleteNodeResult, Driver, EnsureNodeResult } from '../driver.js';
 import { BerthAbortError, BerthCapabilityError, BerthConfigError, BerthError, BerthLockError, BerthMembershipError, BerthRollHaltedError, isAbortError, throwIfAborted, type ConfigIssue } from '../errors.js';
@@ -14,7 +14,7 @@ import { clusterStatuses, type NodeStatus } from '../plan/node-status.js';
 import { planCluster, type ClusterPlan } from '../plan/plan-cluster.js';
 import { planRoll, type RollPlan } from '../plan/plan-roll.js';
 import { quorumOf, type QuorumMath } from '../plan/quorum.js';
-import { resolveHoldPolicy, type HoldDue, type HoldPolicy } from '../plan/roll-holds.js';
+import { resolveHoldPolicy, type HoldPolicy } from '../plan/roll-holds.js';
 import type { Lease } from '../lock.js';
 import { createPrng } from '../prng.js';
 import { RuntimeDriver, type RuntimeOptions } from '../runtime/runtime-driver.js';
@@ -25,7 +25,7 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { adoptNode, pendingAdoption, type AdoptDeps, type AdoptOptions, type AdoptResult } from './adopt-node.js';
 import { NodeTracker } from './node-tracker.js';
 import { ABORT_SETTLE_BOUND_MS, DEFAULT_FRESHNESS_MS, type HookName } from './roll-defaults.js';
-import { rollMachine } from './roll-machine.js';
+import { rollMachine, type RollSteps } from './roll-machine.js';
 import { diffCounts, type RollRecorder, type RollReport } from './roll-report.js';
 import { leaderOf, RollRun, type RollProgress } from './roll-run.js';
 import { MAX_WAIT_MS } from './wait-for-progress.js';
@@ -574,25 +574,22 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const lostListener = (e: { reason: string }) => controller.abort(new BerthLockError('LOCK_LOST', e.reason));
     this.on('lock.lost', lostListener);
 
-    const machine = rollMachine.provide({
-      actors: {
-        lock: fromPromise(async () => {
-          await lease.acquire(signal);
-        }),
-        observe: fromPromise(() => run.look()),
-        decide: fromPromise(({ input }) => run.decide(input.observation)),
-        updateTemplates: fromPromise(({ input }) => run.updateTemplates(input.nodeIds, input.observation)),
-        startBatch: fromPromise(({ input }) => run.startBatch(input.plan, input.observation)),
-        verify: fromPromise(() => run.verify()),
-        // Its own signal too: resume() ends the hold by stopping this actor.
-        hold: fromPromise<ClusterObservation, { hold: HoldDue }>(({ input, signal: stepSignal }) => run.hold(input.hold, AbortSignal.any([signal, stepSignal]))),
-        wait: fromPromise(() => run.wait()),
-        // The lease is released once the halt (and its rollback) is dealt with: #finishRoll.
-        release: fromPromise<void, void>(async () => {}),
+    const steps: RollSteps = {
+      lock: async () => {
+        await lease.acquire(signal);
       },
-    });
-
-    const actor = createActor(machine);
+      observe: () => run.look(),
+      decide: (observation) => run.decide(observation),
+      updateTemplates: (nodeIds, observation) => run.updateTemplates(nodeIds, observation),
+      startBatch: (plan, observation) => run.startBatch(plan, observation),
+      verify: () => run.verify(),
+      // Its own signal too: resume() ends the hold by stopping its actor.
+      hold: (hold, stepSignal) => run.hold(hold, AbortSignal.any([signal, stepSignal])),
+      wait: () => run.wait(),
+      // The lease is released once the halt (and its rollback) is dealt with: #finishRoll.
+      release: async () => {},
+    };
+    const actor = createActor(rollMachine, { input: { steps } });
     this.#rollActor = actor;
     this.#rollRun = run;
     let lastState: unknown = null;

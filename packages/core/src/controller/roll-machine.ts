@@ -1,10 +1,27 @@
 import { assign, fromPromise, setup } from 'xstate';
-import { BerthError } from '../errors.js';
 import type { ClusterObservation } from '../observation.js';
 import type { RollAction, RollPlan } from '../plan/plan-roll.js';
 import type { HoldDue } from '../plan/roll-holds.js';
 
+/**
+ * The I/O of one roll, which the machine sequences (the controller's `RollRun`): handed to the
+ * actor as its input, so the machine itself is built once, at module level.
+ */
+export interface RollSteps {
+  lock(): Promise<void>;
+  observe(): Promise<ClusterObservation>;
+  decide(observation: ClusterObservation): Promise<RollPlan>;
+  updateTemplates(nodeIds: readonly string[], observation: ClusterObservation): Promise<ClusterObservation>;
+  startBatch(plan: RollPlan, observation: ClusterObservation): Promise<void>;
+  verify(): Promise<{ observation: ClusterObservation; hold: HoldDue | null }>;
+  /** `signal` aborts when the hold ends early (resume()). */
+  hold(hold: HoldDue, signal: AbortSignal): Promise<ClusterObservation>;
+  wait(): Promise<ClusterObservation>;
+  release(): Promise<void>;
+}
+
 export interface RollMachineContext {
+  readonly steps: RollSteps;
   readonly observation: ClusterObservation | null;
   readonly plan: RollPlan | null;
   readonly pauseRequested: boolean;
@@ -16,36 +33,34 @@ export interface RollMachineContext {
 
 export type RollMachineEvent = { readonly type: 'pause' } | { readonly type: 'resume' };
 
-/** A step the controller must provide; calling it unprovided is a programming error. */
-function step<TOutput, TInput>(name: string) {
-  return fromPromise<TOutput, TInput>(async () => {
-    throw new BerthError('DRIVER_ERROR', `roll machine step '${name}' was not provided`);
-  });
-}
+type WithSteps<T = object> = T & { readonly steps: RollSteps };
 
 /**
  * The cluster machine for one roll: `locking → observing → planning → (updating templates |
  * replacing → verifying [→ holding] | waiting) → planning … → releasing → finished`, with
  * `paused` (pause() before the next batch) and `holding` (after the canary, at a checkpoint).
- * It only sequences; each step's I/O is an actor the controller provides
- * (`rollMachine.provide({ actors })`), and every decision comes from the pure planner.
+ * It only sequences; each step's I/O is a {@link RollSteps} method the controller passes as the
+ * actor's input (`createActor(rollMachine, { input: { steps } })`: one machine for every roll,
+ * no `provide()` per roll), and every decision comes from the pure planner.
  */
 export const rollMachine = setup({
   types: {
     context: {} as RollMachineContext,
     events: {} as RollMachineEvent,
+    input: {} as { steps: RollSteps },
     output: {} as RollMachineContext,
   },
   actors: {
-    lock: step<void, void>('lock'),
-    observe: step<ClusterObservation, void>('observe'),
-    decide: step<RollPlan, { observation: ClusterObservation }>('decide'),
-    updateTemplates: step<ClusterObservation, { nodeIds: readonly string[]; observation: ClusterObservation }>('updateTemplates'),
-    startBatch: step<void, { plan: RollPlan; observation: ClusterObservation }>('startBatch'),
-    verify: step<{ observation: ClusterObservation; hold: HoldDue | null }, { plan: RollPlan }>('verify'),
-    hold: step<ClusterObservation, { hold: HoldDue }>('hold'),
-    wait: step<ClusterObservation, { plan: RollPlan }>('wait'),
-    release: step<void, void>('release'),
+    lock: fromPromise<void, WithSteps>(({ input }) => input.steps.lock()),
+    observe: fromPromise<ClusterObservation, WithSteps>(({ input }) => input.steps.observe()),
+    decide: fromPromise<RollPlan, WithSteps<{ observation: ClusterObservation }>>(({ input }) => input.steps.decide(input.observation)),
+    updateTemplates: fromPromise<ClusterObservation, WithSteps<{ nodeIds: readonly string[]; observation: ClusterObservation }>>(({ input }) => input.steps.updateTemplates(input.nodeIds, input.observation)),
+    startBatch: fromPromise<void, WithSteps<{ plan: RollPlan; observation: ClusterObservation }>>(({ input }) => input.steps.startBatch(input.plan, input.observation)),
+    verify: fromPromise<{ observation: ClusterObservation; hold: HoldDue | null }, WithSteps>(({ input }) => input.steps.verify()),
+    // Its own signal: resume() ends the hold by stopping this actor.
+    hold: fromPromise<ClusterObservation, WithSteps<{ hold: HoldDue }>>(({ input, signal }) => input.steps.hold(input.hold, signal)),
+    wait: fromPromise<ClusterObservation, WithSteps>(({ input }) => input.steps.wait()),
+    release: fromPromise<void, WithSteps>(({ input }) => input.steps.release()),
   },
   guards: {
     pauseRequested: ({ context }) => context.pauseRequested,
@@ -54,18 +69,19 @@ export const rollMachine = setup({
   },
 }).createMachine({
   id: 'roll',
-  context: { observation: null, plan: null, pauseRequested: false, hold: null, outcome: null, error: null },
+  context: ({ input }) => ({ steps: input.steps, observation: null, plan: null, pauseRequested: false, hold: null, outcome: null, error: null }),
   initial: 'locking',
   on: {
     pause: { actions: assign({ pauseRequested: true }) },
   },
   states: {
     locking: {
-      invoke: { src: 'lock', onDone: 'observing', onError: { target: 'finished', actions: assign({ error: ({ event }) => event.error }) } },
+      invoke: { src: 'lock', input: ({ context }) => ({ steps: context.steps }), onDone: 'observing', onError: { target: 'finished', actions: assign({ error: ({ event }) => event.error }) } },
     },
     observing: {
       invoke: {
         src: 'observe',
+        input: ({ context }) => ({ steps: context.steps }),
         onDone: { target: 'planning', actions: assign({ observation: ({ event }) => event.output }) },
         onError: 'failing',
       },
@@ -73,7 +89,7 @@ export const rollMachine = setup({
     planning: {
       invoke: {
         src: 'decide',
-        input: ({ context }) => ({ observation: context.observation as ClusterObservation }),
+        input: ({ context }) => ({ steps: context.steps, observation: context.observation as ClusterObservation }),
         onDone: { target: 'routing', actions: assign({ plan: ({ event }) => event.output }) },
         onError: 'failing',
       },
@@ -96,7 +112,7 @@ export const rollMachine = setup({
     holding: {
       invoke: {
         src: 'hold',
-        input: ({ context }) => ({ hold: context.hold as HoldDue }),
+        input: ({ context }) => ({ steps: context.steps, hold: context.hold as HoldDue }),
         onDone: { target: 'planning', actions: assign({ observation: ({ event }) => event.output, hold: null }) },
         onError: 'failing',
       },
@@ -107,7 +123,7 @@ export const rollMachine = setup({
         src: 'updateTemplates',
         input: ({ context }) => {
           const a = context.plan?.action;
-          return { nodeIds: a?.type === 'update-templates' ? a.nodeIds : [], observation: context.observation as ClusterObservation };
+          return { steps: context.steps, nodeIds: a?.type === 'update-templates' ? a.nodeIds : [], observation: context.observation as ClusterObservation };
         },
         // The step returns the observation with the new template revisions: no need to look again.
         onDone: { target: 'planning', actions: assign({ observation: ({ event }) => event.output }) },
@@ -117,7 +133,7 @@ export const rollMachine = setup({
     replacing: {
       invoke: {
         src: 'startBatch',
-        input: ({ context }) => ({ plan: context.plan as RollPlan, observation: context.observation as ClusterObservation }),
+        input: ({ context }) => ({ steps: context.steps, plan: context.plan as RollPlan, observation: context.observation as ClusterObservation }),
         onDone: 'verifying',
         onError: 'failing',
       },
@@ -125,7 +141,7 @@ export const rollMachine = setup({
     verifying: {
       invoke: {
         src: 'verify',
-        input: ({ context }) => ({ plan: context.plan as RollPlan }),
+        input: ({ context }) => ({ steps: context.steps }),
         onDone: { target: 'afterBatch', actions: assign({ observation: ({ event }) => event.output.observation, hold: ({ event }) => event.output.hold }) },
         onError: 'failing',
       },
@@ -136,7 +152,7 @@ export const rollMachine = setup({
     waiting: {
       invoke: {
         src: 'wait',
-        input: ({ context }) => ({ plan: context.plan as RollPlan }),
+        input: ({ context }) => ({ steps: context.steps }),
         onDone: { target: 'planning', actions: assign({ observation: ({ event }) => event.output }) },
         onError: 'failing',
       },
@@ -146,7 +162,7 @@ export const rollMachine = setup({
       always: 'releasing',
     },
     releasing: {
-      invoke: { src: 'release', onDone: 'finished', onError: 'finished' },
+      invoke: { src: 'release', input: ({ context }) => ({ steps: context.steps }), onDone: 'finished', onError: 'finished' },
     },
     finished: { type: 'final' },
   },

@@ -207,20 +207,43 @@ export class RuntimeDriver implements Driver {
     return Object.fromEntries([...this.#stats].map(([k, v]) => [k, { ...v }]));
   }
 
-  async #call<T>(operation: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, timeoutMs = this.#timeoutMs, notAfterMs = Infinity): Promise<T> {
+  /**
+   * One operation: its attempts, each after a token of the bucket, retried with backoff while
+   * the error is retryable. The first attempt, when a token is there at once (the usual case),
+   * starts synchronously; only a failure or an empty bucket takes the slower path.
+   */
+  #call<T>(operation: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, timeoutMs = this.#timeoutMs, notAfterMs = Infinity): Promise<T> {
     const stats = this.#statsFor(operation);
     stats.calls++;
-    for (let attempt = 1; ; attempt++) {
-      throwIfAborted(signal);
-      if (this.#bucket) await this.#bucket.take(signal);
-      if (attempt === 1 && this.#clock.now() > notAfterMs) {
-        stats.failures++;
-        throw new BerthTimeoutError(`${operation} was not started: its caller's deadline (${notAfterMs}) passed while it waited for the rate limiter`);
-      }
-      stats.attempts++;
-      try {
-        return await this.#attempt(operation, signal, fn, timeoutMs);
-      } catch (err) {
+    if (signal?.aborted || (this.#bucket !== null && !this.#bucket.tryTake())) return this.#attempts(operation, signal, fn, timeoutMs, notAfterMs, stats, 1, null);
+    if (this.#clock.now() > notAfterMs) return Promise.reject(this.#notStarted(operation, notAfterMs, stats));
+    stats.attempts++;
+    return this.#attempt(operation, signal, fn, timeoutMs).then(undefined, (err: unknown) => this.#attempts(operation, signal, fn, timeoutMs, notAfterMs, stats, 1, err));
+  }
+
+  #notStarted(operation: string, notAfterMs: number, stats: OperationStats): BerthTimeoutError {
+    stats.failures++;
+    return new BerthTimeoutError(`${operation} was not started: its caller's deadline (${notAfterMs}) passed while it waited for the rate limiter`);
+  }
+
+  /**
+   * The attempts from `attempt` on. With `failed` set, attempt `attempt` has just failed with
+   * it: decide whether to retry (and wait the backoff) before the next one.
+   */
+  async #attempts<T>(
+    operation: string,
+    signal: AbortSignal | undefined,
+    fn: (signal: AbortSignal) => Promise<T>,
+    timeoutMs: number,
+    notAfterMs: number,
+    stats: OperationStats,
+    first: number,
+    failed: unknown,
+  ): Promise<T> {
+    let attempt = first;
+    let err = failed;
+    for (;;) {
+      if (err !== null) {
         if (err instanceof BerthDriverError && err.throttling) stats.throttled++;
         const retryable = (err instanceof BerthDriverError && err.retryable) || err instanceof BerthTimeoutError;
         const capMs = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
@@ -237,39 +260,69 @@ export class RuntimeDriver implements Driver {
           error: err instanceof BerthDriverError ? err : new BerthDriverError(operation, 'Timeout', (err as Error).message, { retryable: true, cause: err }),
         });
         await this.#clock.sleep(delayMs, signal);
+        attempt++;
+        err = null;
+      }
+      throwIfAborted(signal);
+      if (this.#bucket) await this.#bucket.take(signal);
+      if (attempt === 1 && this.#clock.now() > notAfterMs) throw this.#notStarted(operation, notAfterMs, stats);
+      stats.attempts++;
+      try {
+        return await this.#attempt(operation, signal, fn, timeoutMs);
+      } catch (e) {
+        err = e;
       }
     }
   }
 
-  async #attempt<T>(operation: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
+  /**
+   * One attempt under its timeout: the driver gets a signal that aborts on the caller's abort
+   * or when the timeout fires, and the attempt settles at the timeout even when the driver
+   * ignores its signal. One AbortController, one promise and one clock timer per attempt; no
+   * race, no second timer.
+   */
+  #attempt<T>(operation: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
     const inner = new AbortController();
-    const onAbort = () => inner.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    // The race keeps a driver that ignores its signal from holding us past the timeout.
-    let fail!: (err: unknown) => void;
-    const timeout = new Promise<never>((_, reject) => (fail = reject));
-    const fire = () => {
-      const err = new BerthTimeoutError(`${operation} took longer than ${timeoutMs} ms and was abandoned; it is retried if attempts remain`);
-      inner.abort(err);
-      fail(err);
-    };
-    let cancel: () => void;
-    if (this.#clock.setTimer) {
-      cancel = this.#clock.setTimer(timeoutMs, fire);
-    } else {
-      const timer = new AbortController();
-      this.#clock.sleep(timeoutMs, timer.signal).then(fire, () => undefined);
-      cancel = () => timer.abort(TIMER_NOT_NEEDED);
-    }
-    try {
-      return await Promise.race([fn(inner.signal), timeout]);
-    } catch (err) {
-      if (signal?.aborted && !(err instanceof BerthAbortError)) throw new BerthAbortError(`${operation} was aborted`, { cause: err });
-      throw err;
-    } finally {
-      cancel();
-      signal?.removeEventListener('abort', onAbort);
-    }
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      // The caller's abort wins over what the attempt failed with.
+      const aborted = (err: unknown): unknown => (signal?.aborted && !(err instanceof BerthAbortError) ? new BerthAbortError(`${operation} was aborted`, { cause: err }) : err);
+      const onAbort = signal ? () => inner.abort(signal.reason) : null;
+      if (onAbort) signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        cancel();
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const fire = () => {
+        const err = new BerthTimeoutError(`${operation} took longer than ${timeoutMs} ms and was abandoned; it is retried if attempts remain`);
+        inner.abort(err);
+        if (settle()) reject(aborted(err));
+      };
+      let cancel: () => void;
+      if (this.#clock.setTimer) cancel = this.#clock.setTimer(timeoutMs, fire);
+      else {
+        const timer = new AbortController();
+        this.#clock.sleep(timeoutMs, timer.signal).then(fire, () => undefined);
+        cancel = () => timer.abort(TIMER_NOT_NEEDED);
+      }
+      let p: Promise<T>;
+      try {
+        p = fn(inner.signal);
+      } catch (err) {
+        p = Promise.reject(err);
+      }
+      p.then(
+        (v) => {
+          if (settle()) resolve(v);
+        },
+        (err: unknown) => {
+          if (settle()) reject(aborted(err));
+        },
+      );
+    });
   }
 
   #statsFor(operation: string): OperationStats {

@@ -29,6 +29,14 @@ export class TokenBucket {
     this.#updatedAtMs = now;
   }
 
+  /** Takes one token if one is available now (no promise, no wait); false when the bucket is empty. */
+  tryTake(): boolean {
+    this.#refill();
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
   /** Takes one token, waiting as long as needed. Returns how long it waited (ms). */
   async take(signal?: AbortSignal): Promise<number> {
     let waitedMs = 0;

@@ -82,7 +82,7 @@ class SimServiceClient {
 
   send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown> {
     const input = ((command as CommandLike).input ?? {}) as Record<string, unknown>;
-    return this.#gateway.request(this.#caller(), this.#service, operationOf(command), input, options?.abortSignal).then(withMetadata);
+    return this.#gateway.request(this.#caller(), this.#service, operationOf(command), input, options?.abortSignal, withMetadata);
   }
 
   destroy(): void {

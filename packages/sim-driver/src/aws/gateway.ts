@@ -109,11 +109,15 @@ export class AwsGateway {
     return Object.hasOwn(this.#services[service].operations, operation);
   }
 
-  /** A request from user code (an SDK client's `send`): resolves with the output or rejects with the SDK error. */
-  request(caller: Caller, service: ServiceName, operation: string, input: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
+  /**
+   * A request from user code (an SDK client's `send`): resolves with the output (passed through
+   * `output` first, when given: the client's `$metadata`, without a promise hop of its own) or
+   * rejects with the SDK error.
+   */
+  request(caller: Caller, service: ServiceName, operation: string, input: Record<string, unknown>, signal?: AbortSignal, output?: (out: unknown) => unknown): Promise<unknown> {
     const w = this.#ctx.scheduler.waiter<unknown>(`${service}:${operation}`, signal);
     if (w.settled) return w.promise;
-    this.#dispatch(caller, service, operation, input, (err, out) => (err ? w.reject(err) : w.resolve(out)), signal);
+    this.#dispatch(caller, service, operation, input, (err, out) => (err ? w.reject(err) : w.resolve(output ? output(out) : out)), signal);
     return w.promise;
   }
 

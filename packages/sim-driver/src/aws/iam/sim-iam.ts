@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SimAccountInfo } from '../../sim-context.js';
 import type { SimInstanceProfile, SimRole } from '../../world/entities.js';
 import type { AuthorizationCheck, Caller } from '../service.js';
-import type { IamDecision, IamDenial, IamEvaluator } from './iam-decision.js';
+import type { IamDecision, IamDenial, IamEvaluationRequest, IamEvaluator } from './iam-decision.js';
 
 /** The role Berth's controller runs as in the simulated account (and `sim.aws` calls as). */
 export const CONTROLLER_ROLE = 'berth-controller';
@@ -19,8 +19,8 @@ export class SimIam {
   readonly serviceLinkedRoles = new Set<string>();
   evaluator: IamEvaluator | null = null;
   readonly #account: SimAccountInfo;
-  /** role → the memo key of its policy set (recomputed when a policy changes). */
-  readonly #keys = new Map<string, string>();
+  /** role → its policy set as the evaluator takes it, with its memo key (rebuilt when a policy changes). */
+  readonly #policySets = new Map<string, IamEvaluationRequest['policies']>();
   /** Decisions asked for, allowed and denied (for inspection). */
   readonly stats = { checks: 0, denied: 0 };
   /** Every denied request, in order (the first denied check of each). */
@@ -51,7 +51,7 @@ export class SimIam {
     const role = this.ensureRole(roleName);
     if (document === null) role.policies.delete(policyName);
     else role.policies.set(policyName, structuredClone(document));
-    this.#keys.delete(roleName);
+    this.#policySets.delete(roleName);
   }
 
   ensureInstanceProfile(name: string, roleName: string): SimInstanceProfile {
@@ -99,35 +99,46 @@ export class SimIam {
   authorize(caller: Caller, checks: readonly AuthorizationCheck[]): IamDenial | null | Promise<IamDenial | null> {
     const evaluator = this.evaluator;
     if (evaluator === null || checks.length === 0) return null;
-    const role = this.roles.get(caller.roleName);
-    const documents = role ? [...role.policies].map(([name, document]) => ({ name, document })) : [];
-    const policies = { key: this.#policyKey(caller.roleName, documents), documents };
+    const policies = this.#policySet(caller.roleName);
+    if (checks.length === 1) {
+      // The usual request: one check, decided from the memo.
+      const d = evaluator.evaluate(this.#request(caller, checks[0] as AuthorizationCheck, policies));
+      this.stats.checks++;
+      if (d instanceof Promise) return d.then((x) => this.#firstDenied(caller, checks, [x]));
+      return d === 'Allowed' ? null : this.#firstDenied(caller, checks, [d]);
+    }
     const decisions: (IamDecision | Promise<IamDecision>)[] = [];
     let pending = false;
     for (const c of checks) {
-      const d = evaluator.evaluate({
-        principalArn: caller.principalArn,
-        accountId: this.#account.accountId,
-        action: c.action,
-        resource: c.resource,
-        context: this.#withCaller(caller, c.context),
-        policies,
-        ...(c.resourcePolicy !== undefined && { resourcePolicy: c.resourcePolicy }),
-      });
+      const d = evaluator.evaluate(this.#request(caller, c, policies));
       if (d instanceof Promise) pending = true;
       decisions.push(d);
     }
     this.stats.checks += checks.length;
-    const first = (ds: readonly IamDecision[]): IamDenial | null => {
-      const i = ds.findIndex((d) => d !== 'Allowed');
-      if (i < 0) return null;
-      this.stats.denied++;
-      const c = checks[i] as AuthorizationCheck;
-      this.denials.push({ atMs: this.now(), principalArn: caller.principalArn, action: c.action, resource: c.resource, explicit: ds[i] === 'ExplicitlyDenied' });
-      return { action: c.action, resource: c.resource, explicit: ds[i] === 'ExplicitlyDenied', ...(c.onBehalfOf !== undefined && { onBehalfOf: c.onBehalfOf }) };
+    if (!pending) return this.#firstDenied(caller, checks, decisions as IamDecision[]);
+    return Promise.all(decisions).then((ds) => this.#firstDenied(caller, checks, ds));
+  }
+
+  #request(caller: Caller, c: AuthorizationCheck, policies: IamEvaluationRequest['policies']): IamEvaluationRequest {
+    return {
+      principalArn: caller.principalArn,
+      accountId: this.#account.accountId,
+      action: c.action,
+      resource: c.resource,
+      context: this.#withCaller(caller, c.context),
+      policies,
+      ...(c.resourcePolicy !== undefined && { resourcePolicy: c.resourcePolicy }),
     };
-    if (!pending) return first(decisions as IamDecision[]);
-    return Promise.all(decisions).then(first);
+  }
+
+  /** The first check denied (logged and counted), or null when every decision allows. */
+  #firstDenied(caller: Caller, checks: readonly AuthorizationCheck[], ds: readonly IamDecision[]): IamDenial | null {
+    const i = ds.findIndex((d) => d !== 'Allowed');
+    if (i < 0) return null;
+    this.stats.denied++;
+    const c = checks[i] as AuthorizationCheck;
+    this.denials.push({ atMs: this.now(), principalArn: caller.principalArn, action: c.action, resource: c.resource, explicit: ds[i] === 'ExplicitlyDenied' });
+    return { action: c.action, resource: c.resource, explicit: ds[i] === 'ExplicitlyDenied', ...(c.onBehalfOf !== undefined && { onBehalfOf: c.onBehalfOf }) };
   }
 
   /**
@@ -166,12 +177,29 @@ export class SimIam {
     return out;
   }
 
-  #policyKey(roleName: string, documents: readonly { name: string; document: unknown }[]): string {
-    let k = this.#keys.get(roleName);
-    if (k === undefined) {
-      k = createHash('sha256').update(JSON.stringify(documents)).digest('base64url');
-      this.#keys.set(roleName, k);
+  /** A role's policy set (the same object while its policies stay: the memo reads it by key). */
+  #policySet(roleName: string): IamEvaluationRequest['policies'] {
+    let set = this.#policySets.get(roleName);
+    if (set === undefined) {
+      const role = this.roles.get(roleName);
+      const documents = role ? [...role.policies].map(([name, document]) => ({ name, document })) : [];
+      set = { key: policySetKey(documents), documents };
+      this.#policySets.set(roleName, set);
     }
-    return k;
+    return set;
   }
+}
+
+/** Policy-set keys by their documents' JSON, process-wide: every simulation gives its roles the same policies. */
+const policySetKeys = new Map<string, string>();
+
+function policySetKey(documents: readonly { name: string; document: unknown }[]): string {
+  const json = JSON.stringify(documents);
+  let k = policySetKeys.get(json);
+  if (k === undefined) {
+    k = createHash('sha256').update(json).digest('base64url');
+    if (policySetKeys.size >= 1_000) policySetKeys.clear();
+    policySetKeys.set(json, k);
+  }
+  return k;
 }
