@@ -1,4 +1,4 @@
-import { DescribeAutoScalingGroupsCommand, DescribeScalingActivitiesCommand, type Activity } from '@aws-sdk/client-auto-scaling';
+import { DescribeAutoScalingGroupsCommand, DescribeScalingActivitiesCommand, type Activity, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
@@ -12,7 +12,8 @@ import {
 import type { ClusterObservation, ClusterSpec, DnsRecordObservation, InstanceDisruption, ObserveScope } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { clusterRecordNames, listARecords } from './dns-records.js';
-import { TAG } from './names.js';
+import { groupName, TAG } from './names.js';
+import { GROUP_REFRESH_MS, ObservationCache, type ClusterGroups } from './observe-cache.js';
 import { assembleObservation, withDisruptions } from './observe-assemble.js';
 
 export { assembleObservation, parsePhase, pausedAtOf, withDisruptions, type ClusterRecords } from './observe-assemble.js';
@@ -28,86 +29,229 @@ export const SCHEDULED_EVENT_KINDS: Readonly<Record<string, InstanceDisruption['
 
 /**
  * One snapshot of the whole cluster in a number of calls that does not depend on the node
- * count: every describe is filtered by the `berth:cluster` tag and paginated. With the default
- * page sizes, `instances` scope costs 3 calls and `full` scope 7 (with DNS) for up to ~100
- * nodes: DescribeAutoScalingGroups, DescribeInstances, DescribeScalingActivities, then
- * DescribeNetworkInterfaces, DescribeVolumes, ListResourceRecordSets and DescribeInstanceStatus (the region's instances with a scheduled
- * event — it takes no tag filter —, not on moto). Instances carry the disruption AWS announced
- * for them (`disruption`): a spot interruption warning the change queue brought, or a scheduled
- * event the last full look found. A volume's modification history (DescribeVolumesModifications)
- * is not looked at here: apply() asks for it only when it plans a volume change.
+ * count (docs/aws-driver.md "Observation"): every describe is filtered by the `berth:cluster`
+ * tag at the largest page. An `instances` look is two DescribeInstances (the live instances,
+ * EC2-13, and the failed ones of any state, EC2-14) plus one DescribeAutoScalingGroups by name
+ * for the groups whose node is in flight (ASG-33; none when every node is settled; every group
+ * by tag on the first look, a `full` one, or once the last such describe is older than
+ * GROUP_REFRESH_MS) plus, only when a group looks stuck, one DescribeScalingActivities (ASG-34).
+ * `full` adds DescribeNetworkInterfaces, DescribeVolumes, ListResourceRecordSets and
+ * DescribeInstanceStatus (the region's instances with a scheduled event — it takes no tag
+ * filter —, not on moto). `groups` describes the groups in flight at the last look (or every
+ * group) and nothing else. Instances carry the disruption AWS announced for them
+ * (`disruption`): a spot interruption warning the change queue brought, or a scheduled event
+ * the last full look found. A volume's modification history (DescribeVolumesModifications) is
+ * not looked at here: apply() asks for it only when it plans a volume change. `cache` is the
+ * driver's memory of the groups (without it, every look describes every group).
  */
-export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: ObserveScope, signal?: AbortSignal): Promise<ClusterObservation> {
+export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: ObserveScope, signal?: AbortSignal, cache?: ObservationCache): Promise<ClusterObservation> {
   const clusterFilter = [{ Name: `tag:${TAG.cluster}`, Values: [spec.name] }];
   const size = ctx.config.pageSize;
+  const remembered = (cache ?? new ObservationCache()).cluster(`${spec.region}/${spec.name}`);
+  const changed = cache?.takeChanged() ?? new Set<string>();
+  try {
+    let instances: Instance[] = [];
+    let groups: AutoScalingGroup[];
+    if (scope === 'groups') {
+      // The probe: the groups alone (instances come from what the groups report).
+      const names = probeNames(spec, remembered, changed);
+      groups = await describeGroups(ctx, spec, remembered, names, signal, cache);
+    } else {
+      // EC2-13: the live instances in one page up to 1,000; EC2-14: the failed ones of any state
+      // (a terminated instance that reported `failed` is the node's failure for about an hour).
+      const [live, failed] = await Promise.all([
+        describeInstances(ctx, [...clusterFilter, { Name: 'instance-state-name', Values: [...LIVE_STATES] }], size, signal),
+        describeInstances(ctx, [...clusterFilter, { Name: `tag:${TAG.phase}`, Values: ['failed', 'failed:*'] }], size, signal),
+      ]);
+      const seen = new Set(live.map((i) => i.InstanceId));
+      instances = [...live, ...failed.filter((i) => !seen.has(i.InstanceId))];
+      const names = scope === 'full' ? null : inFlightNames(spec, remembered, live, changed, ctx.clock.now());
+      groups = await describeGroups(ctx, spec, remembered, names, signal, cache);
+      remembered.inFlight = new Set(inFlightNames(spec, remembered, live, new Set(), null) ?? []);
+    }
+    const activities = scope === 'groups' ? [] : await stuckActivities(ctx, groups, signal);
+    let enis: NetworkInterface[] = [];
+    let volumes: Volume[] = [];
+    let dnsRecords: DnsRecordObservation[] | null = null;
+    let statuses: InstanceStatus[] | null = null;
+    if (scope === 'full') {
+      [enis, volumes, dnsRecords, statuses] = await Promise.all([
+        pages(async (NextToken) => {
+          const r = await ctx.call('DescribeNetworkInterfaces', (abortSignal) =>
+            ctx.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: clusterFilter, MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
+          { signal });
+          return [r.NetworkInterfaces ?? [], r.NextToken];
+        }),
+        pages(async (NextToken) => {
+          const r = await ctx.call('DescribeVolumes', (abortSignal) =>
+            ctx.ec2.send(
+              new DescribeVolumesCommand({ Filters: [...clusterFilter, { Name: `tag:${TAG.volume}`, Values: ['data'] }], MaxResults: Math.min(size ?? 500, 500), NextToken }),
+              { abortSignal },
+            ),
+          { signal });
+          return [r.Volumes ?? [], r.NextToken];
+        }),
+        spec.dns
+          ? listARecords(ctx, spec.dns.hostedZoneId, clusterRecordNames(spec), Math.min(size ?? 300, 300), signal).then((rs) =>
+              rs.map((r) => ({ name: r.name, type: 'A' as const, ttl: r.ttl, values: r.values })),
+            )
+          : Promise.resolve(null),
+        // moto 5.2.1 implements no event.* filter (HTTP 500): no scheduled events there.
+        ctx.config.emulator === 'moto'
+          ? Promise.resolve(null)
+          : pages(async (NextToken) => {
+              const r = await ctx.call('DescribeInstanceStatus', (abortSignal) =>
+                ctx.ec2.send(
+                  new DescribeInstanceStatusCommand({ Filters: [{ Name: 'event.code', Values: Object.keys(SCHEDULED_EVENT_KINDS) }], MaxResults: Math.min(size ?? 1000, 1000), NextToken }),
+                  { abortSignal },
+                ),
+              { signal });
+              return [r.InstanceStatuses ?? [], r.NextToken];
+            }),
+      ]);
+    }
 
-  // The `groups` probe makes the first call only: instances come from what the groups report.
-  const probe = scope === 'groups';
-  const [groups, instances, activities] = await Promise.all([
-    pages(async (NextToken) => {
+    const base = assembleObservation(spec.name, scope, { groups, instances, activities, networkInterfaces: enis, volumes, dnsRecords }, { nowMs: ctx.clock.now() });
+    noteDisruptions(ctx, spec, scope, base, statuses);
+    return withDisruptions(base, (id) => ctx.notices.disruptionOf(id));
+  } catch (err) {
+    // The groups this driver changed are described by the next look instead.
+    cache?.unchanged(changed);
+    throw err;
+  }
+}
+
+/** EC2 states of an instance that is not gone (everything but `terminated`). */
+const LIVE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] as const;
+
+/** A group whose node is settled has one instance, InService, Healthy, and EC2 running. */
+function settled(g: AutoScalingGroup, live: readonly Instance[]): boolean {
+  const members = (g.Instances ?? []).filter((i) => !(i.LifecycleState ?? '').startsWith('Terminat'));
+  if (members.length !== (g.DesiredCapacity ?? 0) || members.length !== live.length) return false;
+  for (const m of members) {
+    if (m.LifecycleState !== 'InService' || m.HealthStatus !== 'Healthy') return false;
+    const i = live.find((x) => x.InstanceId === m.InstanceId);
+    if (!i || i.State?.Name !== 'running') return false;
+  }
+  return true;
+}
+
+/**
+ * The groups an `instances` look describes by name (ASG-33): those whose node is in flight — a
+ * spec node or live instance with no group remembered, a group whose instances differ from the
+ * live ones DescribeInstances shows or are not all InService, Healthy and running, a group this
+ * driver changed since the last look. Null: describe every group of the cluster by tag instead
+ * (nothing remembered yet, or the last such describe is older than {@link GROUP_REFRESH_MS};
+ * `nowMs` null: never).
+ */
+function inFlightNames(spec: ClusterSpec, c: ClusterGroups, live: readonly Instance[], changed: ReadonlySet<string>, nowMs: number | null): string[] | null {
+  if (nowMs !== null && (c.describedAllAtMs === null || nowMs - c.describedAllAtMs >= GROUP_REFRESH_MS)) return null;
+  const byGroup = new Map<string, Instance[]>();
+  for (const i of live) {
+    const nodeId = tagValue(i.Tags, TAG.node);
+    if (!nodeId) continue;
+    const name = groupName(spec.name, nodeId);
+    let list = byGroup.get(name);
+    if (!list) byGroup.set(name, (list = []));
+    list.push(i);
+  }
+  const out = new Set<string>(changed);
+  for (const n of spec.nodes) if (!c.groups.has(groupName(spec.name, n.id))) out.add(groupName(spec.name, n.id));
+  for (const name of byGroup.keys()) if (!c.groups.has(name)) out.add(name);
+  for (const [name, g] of c.groups) if (!settled(g, byGroup.get(name) ?? [])) out.add(name);
+  return [...out].sort();
+}
+
+/** The probe's groups: those in flight at the last look and those changed since; every group when none (or nothing remembered). */
+function probeNames(spec: ClusterSpec, c: ClusterGroups, changed: ReadonlySet<string>): string[] | null {
+  if (c.describedAllAtMs === null) return null;
+  const out = new Set([...c.inFlight, ...changed]);
+  for (const n of spec.nodes) if (!c.groups.has(groupName(spec.name, n.id))) out.add(groupName(spec.name, n.id));
+  return out.size === 0 ? null : [...out].sort();
+}
+
+function tagValue(tags: readonly { Key?: string; Value?: string }[] | undefined, key: string): string | undefined {
+  for (const t of tags ?? []) if (t.Key === key) return t.Value;
+  return undefined;
+}
+
+/**
+ * The cluster's groups: `names` described by name (ASG-33: up to 100 a call with MaxRecords
+ * 100), the others as remembered; or, with `names` null, every group by tag (ASG-13, pages of
+ * 100). Either way the result is remembered; a named group not returned is gone.
+ */
+async function describeGroups(ctx: AwsContext, spec: ClusterSpec, c: ClusterGroups, names: readonly string[] | null, signal: AbortSignal | undefined, cache: ObservationCache | undefined): Promise<AutoScalingGroup[]> {
+  const size = Math.min(ctx.config.pageSize ?? 100, 100);
+  const remember = cache ?? new ObservationCache();
+  if (names === null) {
+    const all = await pages(async (NextToken) => {
       const r = await ctx.call('DescribeAutoScalingGroups', (abortSignal) =>
-        ctx.asg.send(new DescribeAutoScalingGroupsCommand({ Filters: clusterFilter, MaxRecords: Math.min(size ?? 100, 100), NextToken }), { abortSignal }),
+        ctx.asg.send(new DescribeAutoScalingGroupsCommand({ Filters: [{ Name: `tag:${TAG.cluster}`, Values: [spec.name] }], MaxRecords: size, NextToken }), { abortSignal }),
       { signal });
       return [r.AutoScalingGroups ?? [], r.NextToken];
-    }),
-    probe ? Promise.resolve([] as Instance[]) : pages(async (NextToken) => {
-      const r = await ctx.call('DescribeInstances', (abortSignal) =>
-        ctx.ec2.send(new DescribeInstancesCommand({ Filters: clusterFilter, MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
-      { signal });
-      return [(r.Reservations ?? []).flatMap((res) => res.Instances ?? []), r.NextToken];
-    }),
-    // Without a group name: the latest activities of the region, newest first, one page. The
-    // latest failed launch of each of our groups (e.g. ENI still in use) is in there unless
-    // more than a page of other activity happened since; it is a hint, not a source of truth.
-    probe ? Promise.resolve([] as Activity[]) : ctx
-      .call('DescribeScalingActivities', (abortSignal) => ctx.asg.send(new DescribeScalingActivitiesCommand({ MaxRecords: 100 }), { abortSignal }), { signal })
-      .then((r) => r.Activities ?? []),
-  ]);
-
-  let enis: NetworkInterface[] = [];
-  let volumes: Volume[] = [];
-  let dnsRecords: DnsRecordObservation[] | null = null;
-  let statuses: InstanceStatus[] | null = null;
-  if (scope === 'full') {
-    [enis, volumes, dnsRecords, statuses] = await Promise.all([
-      pages(async (NextToken) => {
-        const r = await ctx.call('DescribeNetworkInterfaces', (abortSignal) =>
-          ctx.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: clusterFilter, MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
-        { signal });
-        return [r.NetworkInterfaces ?? [], r.NextToken];
-      }),
-      pages(async (NextToken) => {
-        const r = await ctx.call('DescribeVolumes', (abortSignal) =>
-          ctx.ec2.send(
-            new DescribeVolumesCommand({ Filters: [...clusterFilter, { Name: `tag:${TAG.volume}`, Values: ['data'] }], MaxResults: Math.min(size ?? 500, 500), NextToken }),
-            { abortSignal },
-          ),
-        { signal });
-        return [r.Volumes ?? [], r.NextToken];
-      }),
-      spec.dns
-        ? listARecords(ctx, spec.dns.hostedZoneId, clusterRecordNames(spec), Math.min(size ?? 300, 300), signal).then((rs) =>
-            rs.map((r) => ({ name: r.name, type: 'A' as const, ttl: r.ttl, values: r.values })),
-          )
-        : Promise.resolve(null),
-      // moto 5.2.1 implements no event.* filter (HTTP 500): no scheduled events there.
-      ctx.config.emulator === 'moto'
-        ? Promise.resolve(null)
-        : pages(async (NextToken) => {
-            const r = await ctx.call('DescribeInstanceStatus', (abortSignal) =>
-              ctx.ec2.send(
-                new DescribeInstanceStatusCommand({ Filters: [{ Name: 'event.code', Values: Object.keys(SCHEDULED_EVENT_KINDS) }], MaxResults: Math.min(size ?? 1000, 1000), NextToken }),
-                { abortSignal },
-              ),
-            { signal });
-            return [r.InstanceStatuses ?? [], r.NextToken];
-          }),
-    ]);
+    });
+    c.groups.clear();
+    for (const g of all) remember.described(c, g);
+    c.describedAllAtMs = ctx.clock.now();
+    return all;
   }
+  const chunks: string[][] = [];
+  for (let i = 0; i < names.length; i += size) chunks.push(names.slice(i, i + size));
+  const fresh = (
+    await Promise.all(
+      chunks.map((AutoScalingGroupNames) =>
+        pages(async (NextToken) => {
+          const r = await ctx.call('DescribeAutoScalingGroups', (abortSignal) =>
+            ctx.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames, MaxRecords: size, NextToken }), { abortSignal }),
+          { signal });
+          return [r.AutoScalingGroups ?? [], r.NextToken];
+        }),
+      ),
+    )
+  ).flat();
+  for (const n of names) c.groups.delete(n);
+  // Another cluster's group of the same name cannot be: the name carries the cluster's (names.ts).
+  for (const g of fresh) if (tagValue(g.Tags, TAG.cluster) === spec.name) remember.described(c, g);
+  return [...c.groups.values()];
+}
 
-  const base = assembleObservation(spec.name, scope, { groups, instances, activities, networkInterfaces: enis, volumes, dnsRecords }, { nowMs: ctx.clock.now() });
-  noteDisruptions(ctx, spec, scope, base, statuses);
-  return withDisruptions(base, (id) => ctx.notices.disruptionOf(id));
+/** Whether a group looks stuck: it wants an instance and has none that is not on its way out. */
+function stuck(g: AutoScalingGroup): boolean {
+  return (g.DesiredCapacity ?? 0) > 0 && !(g.Instances ?? []).some((i) => !(i.LifecycleState ?? '').startsWith('Terminat'));
+}
+
+/** Stuck groups asked by name (one call each); more than this, one region-wide page instead: a look makes at most one such call. */
+const PER_GROUP_ACTIVITIES = 1;
+
+/**
+ * ASG-34: the scaling activities of the groups that look stuck ({@link stuck}) — what their
+ * `lastActivityError` and spot failures come from; none (no call) when no group is. Up to
+ * {@link PER_GROUP_ACTIVITIES} groups are asked by name, newest first, a page of 100 each;
+ * more, the region's latest 100 in one call (a hint: other groups' activity can push a group's
+ * latest failure off the page). A group not asked has no activity error in the observation.
+ */
+async function stuckActivities(ctx: AwsContext, groups: readonly AutoScalingGroup[], signal: AbortSignal | undefined): Promise<Activity[]> {
+  const names = groups.filter(stuck).map((g) => g.AutoScalingGroupName ?? '').filter(Boolean);
+  if (names.length === 0) return [];
+  const ask = (AutoScalingGroupName?: string) =>
+    ctx
+      .call('DescribeScalingActivities', (abortSignal) => ctx.asg.send(new DescribeScalingActivitiesCommand({ ...(AutoScalingGroupName && { AutoScalingGroupName }), MaxRecords: 100 }), { abortSignal }), { signal })
+      .then((r) => r.Activities ?? []);
+  if (names.length > PER_GROUP_ACTIVITIES) {
+    const wanted = new Set(names);
+    return (await ask()).filter((a) => wanted.has(a.AutoScalingGroupName ?? ''));
+  }
+  return (await Promise.all(names.map((n) => ask(n)))).flat();
+}
+
+/** DescribeInstances by filters, at the largest page (EC2-13: 1,000), every page. */
+function describeInstances(ctx: AwsContext, Filters: { Name: string; Values: string[] }[], size: number | null, signal: AbortSignal | undefined): Promise<Instance[]> {
+  return pages(async (NextToken) => {
+    const r = await ctx.call('DescribeInstances', (abortSignal) => ctx.ec2.send(new DescribeInstancesCommand({ Filters, MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }), {
+      signal,
+    });
+    return [(r.Reservations ?? []).flatMap((res) => res.Instances ?? []), r.NextToken];
+  });
 }
 
 /**

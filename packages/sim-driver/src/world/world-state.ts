@@ -56,6 +56,8 @@ export class WorldState {
   readonly buckets = new Map<string, SimBucket>();
   /** Idempotency: `<operation>:<ClientToken>` → its first use. */
   readonly clientTokens = new Map<string, ClientTokenUse>();
+  /** Auto Scaling groups the region may hold (the default quota, or a granted increase: `SimAccount.setGroupQuota`). */
+  groupQuota = 500; // QUOTA-1: the default (world/autoscaling.ts GROUP_QUOTA)
   readonly #counters = new Map<string, number>();
 
   /** A deterministic AWS-shaped id: `prefix-` + 17 hex digits. */
