@@ -3,6 +3,8 @@
  * simulator, rolled in part through the production AWS driver, with the roll's CPU and the
  * describe calls of each observation.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createController, defineCluster, type ClusterInput } from '@berth/core';
 import { createSimulation, simulatedClusterInput } from '@berth/sim-driver';
 
@@ -44,7 +46,7 @@ export interface ScaleRow {
  * `full` look of the converged cluster, then rolls the first min(nodes, ROLLED) nodes to a new
  * image (maxUnavailable 1) measuring the roll's CPU and the describe calls of each look.
  */
-export async function measureScale(nodes: number, seed: number): Promise<ScaleRow> {
+export async function measureScale(nodes: number, seed: number, options: { readonly rolled?: number; readonly profile?: string } = {}): Promise<ScaleRow> {
   // Rate limits out of the way: apply() provisions every node at once, and 999 nodes' creates
   // would spend their retries throttled. The figures here are CPU and calls, not throttling.
   const big = { capacity: 1_000_000, refillPerSec: 1_000_000 };
@@ -54,7 +56,7 @@ export async function measureScale(nodes: number, seed: number): Promise<ScaleRo
   const input = scaleClusterInput(nodes);
   const spec = defineCluster(input);
   const next = defineCluster({ ...input, image: NEW_IMAGE });
-  const toRoll = Math.min(nodes, ROLLED);
+  const toRoll = Math.min(nodes, options.rolled ?? ROLLED);
   const skip = next.nodes.slice(toRoll).map((n) => n.id);
 
   // Observation calls: the driver's describe calls between observe()'s entry and exit (its
@@ -90,6 +92,7 @@ export async function measureScale(nodes: number, seed: number): Promise<ScaleRo
       let out: Awaited<ReturnType<typeof observe>> | undefined;
       const diff = await lookDiff(async () => (out = await observe(s, o)));
       looks++;
+      if (process.env['SCALE_TRACE']) console.log(`look ${o?.scope} at ${sim.clock.now()} ${new Error().stack?.split('\n').slice(2, 6).map((l) => l.trim().replace(/\(.*\/(.*?)\)/, '$1')).join(' < ')}`);
       lookCalls += Object.values(diff).reduce((a, b) => a + b, 0);
       return out as Awaited<ReturnType<typeof observe>>;
     };
@@ -106,14 +109,32 @@ export async function measureScale(nodes: number, seed: number): Promise<ScaleRo
     looks = 0;
     lookCalls = 0;
     const roller = createController({ spec: next, driver, clock: sim.clock, hooks: sim.hooks, holderId: 'bench-roll' });
+    const profiler = options.profile ? await startProfile() : null;
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
     const report = await roller.roll({ maxUnavailable: 1, skip });
     rollWallMs = performance.now() - w0;
     const cpu = process.cpuUsage(cpu0);
+    if (profiler && options.profile) await profiler.stop(options.profile);
     rollCpuMs = (cpu.user + cpu.system) / 1000;
     if (report.outcome !== 'completed') throw new Error(`${nodes} nodes: roll ${report.outcome}: ${report.haltReason}`);
   });
   return { nodes, replaced: toRoll, provisionWallMs, rollCpuMs, rollWallMs, looks, callsPerLook: lookCalls / Math.max(1, looks), instancesLook, fullLook };
 }
 
+
+/** A V8 CPU profile of what runs until `stop(path)`, written as a .cpuprofile (Chrome DevTools, speedscope). */
+async function startProfile(): Promise<{ stop(path: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return {
+    async stop(path) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(path, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}

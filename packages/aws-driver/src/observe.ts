@@ -85,7 +85,7 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
         pages(async (NextToken) => {
           const r = await ctx.call('DescribeVolumes', (abortSignal) =>
             ctx.ec2.send(
-              new DescribeVolumesCommand({ Filters: [...clusterFilter, { Name: `tag:${TAG.volume}`, Values: ['data'] }], MaxResults: Math.min(size ?? 500, 500), NextToken }),
+              new DescribeVolumesCommand({ Filters: [...clusterFilter, { Name: `tag:${TAG.volume}`, Values: ['data'] }], MaxResults: Math.min(size ?? 1000, 1000), NextToken }),
               { abortSignal },
             ),
           { signal });
