@@ -1,5 +1,5 @@
 import { AutoScalingServiceException, CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateCommand, CreateTagsCommand, DescribeInstancesCommand, EC2ServiceException, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateLaunchTemplateCommand, CreateTagsCommand, DeleteTagsCommand, DescribeInstancesCommand, EC2ServiceException, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import type { Simulation } from '../../src/index.js';
 import { AZ, createEni, createNode, expectAwsError, IMAGE, instanceIn, rulesAccount, SUBNET, until } from './account-fixture.js';
@@ -113,6 +113,26 @@ describe('describes at scale', () => {
       const starts = all.map((a) => a.StartTime?.getTime() ?? 0);
       expect(starts).toEqual([...starts].sort((x, y) => y - x));
       await expectAwsError(of('g-000', 101), 'ValidationError', 400, AutoScalingServiceException, /less than or equal to 100/);
+    });
+  });
+
+  it("a tag-filtered DescribeInstances reads the world's tag index, which follows CreateTags, DeleteTags and the instances EC2 forgets", async () => {
+    const { sim } = rulesAccount();
+    await sim.run(async () => {
+      const [a1, a2] = await launch(sim, 2, { 'berth:cluster': 'a' });
+      const [b1] = await launch(sim, 1, { 'berth:cluster': 'b' });
+      const of = async (cluster: string) => ids(await sim.aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:berth:cluster', Values: [cluster] }] })));
+      expect(await of('a')).toEqual([a1, a2].sort());
+      await sim.aws.ec2.send(new CreateTagsCommand({ Resources: [a2 as string], Tags: [{ Key: 'berth:cluster', Value: 'b' }] }));
+      expect(await of('a')).toEqual([a1]);
+      expect(await of('b')).toEqual([a2, b1].sort());
+      await sim.aws.ec2.send(new DeleteTagsCommand({ Resources: [b1 as string], Tags: [{ Key: 'berth:cluster' }] }));
+      expect(await of('b')).toEqual([a2]);
+      // The same answer as a scan: a wildcard value is not looked up in the index.
+      expect(await of('?')).toEqual([a1, a2].sort());
+      await sim.aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [a1 as string] }));
+      await until(sim, () => !sim.world.instances.some((i) => i.id === a1), 'EC2 forgets the terminated instance', 60_000);
+      expect(sim.world.instances.filter((i) => i.tags['berth:cluster'] === 'a').map((i) => i.id)).toEqual(await of('a'));
     });
   });
 });
