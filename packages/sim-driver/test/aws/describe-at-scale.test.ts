@@ -135,4 +135,18 @@ describe('describes at scale', () => {
       expect(sim.world.instances.filter((i) => i.tags['berth:cluster'] === 'a').map((i) => i.id)).toEqual(await of('a'));
     });
   });
+
+  it('API-8: an EC2 describe with more than 200 filter values, or a value longer than 255 characters, fails with FilterLimitExceeded', async () => {
+    const { sim } = rulesAccount();
+    await sim.run(async () => {
+      const [mine] = await launch(sim, 1, { 'berth:cluster': 'c-0' });
+      const names = Array.from({ length: 195 }, (_, i) => `c-${i}`);
+      const states = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
+      const describe = (clusters: string[]) => sim.aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:berth:cluster', Values: clusters }, { Name: 'instance-state-name', Values: states }] }));
+      expect(ids(await describe(names))).toEqual([mine]);
+      await expectAwsError(describe([...names, 'one-more']), 'FilterLimitExceeded', 400, EC2ServiceException, /200/);
+      await expectAwsError(describe(['x'.repeat(256)]), 'FilterLimitExceeded', 400, EC2ServiceException, /255/);
+      expect(ids(await describe(['x'.repeat(255)]))).toEqual([]);
+    });
+  });
 });
