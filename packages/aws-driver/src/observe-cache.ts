@@ -27,8 +27,8 @@ export interface ClusterGroups {
  */
 export class ObservationCache {
   readonly #clusters = new Map<string, ClusterGroups>();
-  /** Group names changed by this driver since the looks that cleared them. */
-  #changed = new Set<string>();
+  /** Group names changed by this driver since the looks that took them. */
+  readonly #changed = new Set<string>();
   /** Instance id → its group, from the groups described (TerminateInstanceInAutoScalingGroup names only the instance). */
   readonly #groupOfInstance = new Map<string, string>();
 
@@ -47,10 +47,14 @@ export class ObservationCache {
     for (const i of g.Instances ?? []) if (i.InstanceId) this.#groupOfInstance.set(i.InstanceId, name);
   }
 
-  /** Takes the groups changed since the last call (a look describes them; see {@link unchanged} on failure). */
-  takeChanged(): Set<string> {
-    const out = this.#changed;
-    this.#changed = new Set();
+  /** Takes the groups whose name starts with `prefix` changed since they were last taken (a look describes them; see {@link unchanged} on failure). */
+  takeChanged(prefix: string): Set<string> {
+    const out = new Set<string>();
+    for (const n of this.#changed) {
+      if (!n.startsWith(prefix)) continue;
+      out.add(n);
+      this.#changed.delete(n);
+    }
     return out;
   }
 

@@ -12,7 +12,7 @@ import {
 import type { ClusterObservation, ClusterSpec, DnsRecordObservation, InstanceDisruption, ObserveScope } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { clusterRecordNames, listARecords } from './dns-records.js';
-import { groupName, TAG } from './names.js';
+import { groupName, groupNamePrefix, TAG } from './names.js';
 import { GROUP_REFRESH_MS, ObservationCache, type ClusterGroups } from './observe-cache.js';
 import { assembleObservation, withDisruptions } from './observe-assemble.js';
 
@@ -45,57 +45,93 @@ export const SCHEDULED_EVENT_KINDS: Readonly<Record<string, InstanceDisruption['
  * driver's memory of the groups (without it, every look describes every group).
  */
 export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: ObserveScope, signal?: AbortSignal, cache?: ObservationCache): Promise<ClusterObservation> {
-  const clusterFilter = [{ Name: `tag:${TAG.cluster}`, Values: [spec.name] }];
+  return (await observeClusters(ctx, [spec], scope, signal, cache))[0] as ClusterObservation;
+}
+
+/** Clusters a shared EC2 describe names at once: their names and the five states stay within 200 filter values (API-8). */
+const CLUSTERS_PER_CALL = 150;
+
+/**
+ * {@link observeCluster} for several clusters of the driver's region and account at once, with
+ * one set of describes: each filter names every cluster (`tag:berth:cluster`, up to
+ * {@link CLUSTERS_PER_CALL} a call), the groups in flight of all of them are described together
+ * by name, and the answers are split by the `berth:cluster` tag. Each cluster gets the
+ * observation it would get alone, in the order given (a spec given twice is observed once).
+ */
+export async function observeClusters(ctx: AwsContext, specs: readonly ClusterSpec[], scope: ObserveScope, signal?: AbortSignal, cache?: ObservationCache): Promise<ClusterObservation[]> {
+  const memory = cache ?? new ObservationCache();
+  const byName = new Map<string, ClusterSpec>();
+  for (const sp of specs) if (!byName.has(sp.name)) byName.set(sp.name, sp);
+  const clusters = [...byName.values()];
+  const keyOf = (name: string) => `${ctx.config.region}/${name}`;
+  const remembered = new Map(clusters.map((sp) => [sp.name, memory.cluster(keyOf(sp.name))]));
+  const changed = new Map(clusters.map((sp) => [sp.name, cache?.takeChanged(groupNamePrefix(sp.name)) ?? new Set<string>()]));
   const size = ctx.config.pageSize;
-  const remembered = (cache ?? new ObservationCache()).cluster(`${spec.region}/${spec.name}`);
-  const changed = cache?.takeChanged() ?? new Set<string>();
+  const chunks: string[][] = [];
+  for (let i = 0; i < clusters.length; i += CLUSTERS_PER_CALL) chunks.push(clusters.slice(i, i + CLUSTERS_PER_CALL).map((sp) => sp.name));
+  const clusterFilter = (names: string[]) => ({ Name: `tag:${TAG.cluster}`, Values: names });
+  const each = async <T>(fetch: (names: string[]) => Promise<T[]>): Promise<T[]> => (await Promise.all(chunks.map(fetch))).flat();
+  const split = <T>(items: readonly T[], tags: (item: T) => readonly { Key?: string; Value?: string }[] | undefined): Map<string, T[]> => {
+    const out = new Map<string, T[]>(clusters.map((sp) => [sp.name, []]));
+    for (const item of items) out.get(tagValue(tags(item), TAG.cluster) ?? '')?.push(item);
+    return out;
+  };
   try {
-    let instances: Instance[] = [];
-    let groups: AutoScalingGroup[];
+    const instancesOf = new Map<string, Instance[]>(clusters.map((sp) => [sp.name, []]));
+    const groupNames = new Map<string, string[] | null>();
     if (scope === 'groups') {
       // The probe: the groups alone (instances come from what the groups report).
-      const names = probeNames(spec, remembered, changed);
-      groups = await describeGroups(ctx, spec, remembered, names, signal, cache);
+      for (const sp of clusters) groupNames.set(sp.name, probeNames(sp, remembered.get(sp.name)!, changed.get(sp.name)!));
+      await describeGroups(ctx, clusters, remembered, groupNames, signal, memory);
     } else {
       // EC2-13: the live instances in one page up to 1,000; EC2-14: the failed ones of any state
       // (a terminated instance that reported `failed` is the node's failure for about an hour).
       const [live, failed] = await Promise.all([
-        describeInstances(ctx, [...clusterFilter, { Name: 'instance-state-name', Values: [...LIVE_STATES] }], size, signal),
-        describeInstances(ctx, [...clusterFilter, { Name: `tag:${TAG.phase}`, Values: ['failed', 'failed:*'] }], size, signal),
+        each((names) => describeInstances(ctx, [clusterFilter(names), { Name: 'instance-state-name', Values: [...LIVE_STATES] }], size, signal)),
+        each((names) => describeInstances(ctx, [clusterFilter(names), { Name: `tag:${TAG.phase}`, Values: ['failed', 'failed:*'] }], size, signal)),
       ]);
+      const liveOf = split(live, (i) => i.Tags);
       const seen = new Set(live.map((i) => i.InstanceId));
-      instances = [...live, ...failed.filter((i) => !seen.has(i.InstanceId))];
-      const names = scope === 'full' ? null : inFlightNames(spec, remembered, live, changed, ctx.clock.now());
-      groups = await describeGroups(ctx, spec, remembered, names, signal, cache);
-      remembered.inFlight = new Set(inFlightNames(spec, remembered, live, new Set(), null) ?? []);
+      for (const [name, list] of split(failed, (i) => i.Tags)) instancesOf.set(name, [...(liveOf.get(name) ?? []), ...list.filter((i) => !seen.has(i.InstanceId))]);
+      for (const sp of clusters) groupNames.set(sp.name, scope === 'full' ? null : inFlightNames(sp, remembered.get(sp.name)!, liveOf.get(sp.name) ?? [], changed.get(sp.name)!, ctx.clock.now()));
+      await describeGroups(ctx, clusters, remembered, groupNames, signal, memory);
+      for (const sp of clusters) {
+        const c = remembered.get(sp.name)!;
+        c.inFlight = new Set(inFlightNames(sp, c, liveOf.get(sp.name) ?? [], new Set(), null) ?? []);
+      }
     }
-    const activities = scope === 'groups' ? [] : await stuckActivities(ctx, groups, signal);
-    let enis: NetworkInterface[] = [];
-    let volumes: Volume[] = [];
-    let dnsRecords: DnsRecordObservation[] | null = null;
+    const groupsOf = new Map(clusters.map((sp) => [sp.name, [...remembered.get(sp.name)!.groups.values()]]));
+    const activities = scope === 'groups' ? [] : await stuckActivities(ctx, [...groupsOf.values()].flat(), signal);
+    let enisOf = new Map<string, NetworkInterface[]>();
+    let volumesOf = new Map<string, Volume[]>();
+    let dnsOf = new Map<string, DnsRecordObservation[] | null>();
     let statuses: InstanceStatus[] | null = null;
     if (scope === 'full') {
-      [enis, volumes, dnsRecords, statuses] = await Promise.all([
-        pages(async (NextToken) => {
-          const r = await ctx.call('DescribeNetworkInterfaces', (abortSignal) =>
-            ctx.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: clusterFilter, MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
-          { signal });
-          return [r.NetworkInterfaces ?? [], r.NextToken];
-        }),
-        pages(async (NextToken) => {
-          const r = await ctx.call('DescribeVolumes', (abortSignal) =>
-            ctx.ec2.send(
-              new DescribeVolumesCommand({ Filters: [...clusterFilter, { Name: `tag:${TAG.volume}`, Values: ['data'] }], MaxResults: Math.min(size ?? 1000, 1000), NextToken }),
-              { abortSignal },
-            ),
-          { signal });
-          return [r.Volumes ?? [], r.NextToken];
-        }),
-        spec.dns
-          ? listARecords(ctx, spec.dns.hostedZoneId, clusterRecordNames(spec), Math.min(size ?? 300, 300), signal).then((rs) =>
-              rs.map((r) => ({ name: r.name, type: 'A' as const, ttl: r.ttl, values: r.values })),
-            )
-          : Promise.resolve(null),
+      const [enis, volumes, dns, st] = await Promise.all([
+        each((names) =>
+          pages(async (NextToken) => {
+            const r = await ctx.call('DescribeNetworkInterfaces', (abortSignal) =>
+              ctx.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [clusterFilter(names)], MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
+            { signal });
+            return [r.NetworkInterfaces ?? [], r.NextToken];
+          }),
+        ),
+        each((names) =>
+          pages(async (NextToken) => {
+            const r = await ctx.call('DescribeVolumes', (abortSignal) =>
+              ctx.ec2.send(new DescribeVolumesCommand({ Filters: [clusterFilter(names), { Name: `tag:${TAG.volume}`, Values: ['data'] }], MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
+            { signal });
+            return [r.Volumes ?? [], r.NextToken];
+          }),
+        ),
+        Promise.all(
+          clusters.map(async (sp): Promise<[string, DnsRecordObservation[] | null]> => [
+            sp.name,
+            sp.dns
+              ? (await listARecords(ctx, sp.dns.hostedZoneId, clusterRecordNames(sp), Math.min(size ?? 300, 300), signal)).map((r) => ({ name: r.name, type: 'A' as const, ttl: r.ttl, values: r.values }))
+              : null,
+          ]),
+        ),
         // moto 5.2.1 implements no event.* filter (HTTP 500): no scheduled events there.
         ctx.config.emulator === 'moto'
           ? Promise.resolve(null)
@@ -109,14 +145,30 @@ export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: 
               return [r.InstanceStatuses ?? [], r.NextToken];
             }),
       ]);
+      enisOf = split(enis, (e) => e.TagSet);
+      volumesOf = split(volumes, (v) => v.Tags);
+      dnsOf = new Map(dns);
+      statuses = st;
     }
-
-    const base = assembleObservation(spec.name, scope, { groups, instances, activities, networkInterfaces: enis, volumes, dnsRecords }, { nowMs: ctx.clock.now() });
-    noteDisruptions(ctx, spec, scope, base, statuses);
-    return withDisruptions(base, (id) => ctx.notices.disruptionOf(id));
+    const out = new Map<string, ClusterObservation>();
+    const nowMs = ctx.clock.now();
+    for (const sp of clusters) {
+      const records = {
+        groups: groupsOf.get(sp.name) ?? [],
+        instances: instancesOf.get(sp.name) ?? [],
+        activities,
+        networkInterfaces: enisOf.get(sp.name) ?? [],
+        volumes: volumesOf.get(sp.name) ?? [],
+        dnsRecords: dnsOf.get(sp.name) ?? null,
+      };
+      const base = assembleObservation(sp.name, scope, records, { nowMs });
+      noteDisruptions(ctx, sp, scope, base, statuses);
+      out.set(sp.name, withDisruptions(base, (id) => ctx.notices.disruptionOf(id)));
+    }
+    return specs.map((sp) => out.get(sp.name) as ClusterObservation);
   } catch (err) {
     // The groups this driver changed are described by the next look instead.
-    cache?.unchanged(changed);
+    for (const names of changed.values()) cache?.unchanged(names);
     throw err;
   }
 }
@@ -176,43 +228,51 @@ function tagValue(tags: readonly { Key?: string; Value?: string }[] | undefined,
 }
 
 /**
- * The cluster's groups: `names` described by name (ASG-33: up to 100 a call with MaxRecords
- * 100), the others as remembered; or, with `names` null, every group by tag (ASG-13, pages of
- * 100). Either way the result is remembered; a named group not returned is gone.
+ * Brings each cluster's remembered groups up to date: those `names` gives by name (ASG-33: up to
+ * 100 a call with MaxRecords 100), the clusters whose names are null by tag (ASG-13, pages of
+ * 100, every group of theirs). A named group not returned is gone. Groups are remembered under
+ * the cluster their `berth:cluster` tag names.
  */
-async function describeGroups(ctx: AwsContext, spec: ClusterSpec, c: ClusterGroups, names: readonly string[] | null, signal: AbortSignal | undefined, cache: ObservationCache | undefined): Promise<AutoScalingGroup[]> {
+async function describeGroups(
+  ctx: AwsContext,
+  clusters: readonly ClusterSpec[],
+  remembered: ReadonlyMap<string, ClusterGroups>,
+  names: ReadonlyMap<string, readonly string[] | null>,
+  signal: AbortSignal | undefined,
+  memory: ObservationCache,
+): Promise<void> {
   const size = Math.min(ctx.config.pageSize ?? 100, 100);
-  const remember = cache ?? new ObservationCache();
-  if (names === null) {
-    const all = await pages(async (NextToken) => {
-      const r = await ctx.call('DescribeAutoScalingGroups', (abortSignal) =>
-        ctx.asg.send(new DescribeAutoScalingGroupsCommand({ Filters: [{ Name: `tag:${TAG.cluster}`, Values: [spec.name] }], MaxRecords: size, NextToken }), { abortSignal }),
-      { signal });
-      return [r.AutoScalingGroups ?? [], r.NextToken];
-    });
-    c.groups.clear();
-    for (const g of all) remember.described(c, g);
-    c.describedAllAtMs = ctx.clock.now();
-    return all;
-  }
-  const chunks: string[][] = [];
-  for (let i = 0; i < names.length; i += size) chunks.push(names.slice(i, i + size));
+  const byTag = clusters.filter((sp) => names.get(sp.name) === null).map((sp) => sp.name);
+  const byName = [...new Set(clusters.flatMap((sp) => names.get(sp.name) ?? []))].sort();
+  const batches: { Filters?: { Name: string; Values: string[] }[]; AutoScalingGroupNames?: string[] }[] = [];
+  for (let i = 0; i < byTag.length; i += 100) batches.push({ Filters: [{ Name: `tag:${TAG.cluster}`, Values: byTag.slice(i, i + 100) }] });
+  for (let i = 0; i < byName.length; i += size) batches.push({ AutoScalingGroupNames: byName.slice(i, i + size) });
   const fresh = (
     await Promise.all(
-      chunks.map((AutoScalingGroupNames) =>
+      batches.map((input) =>
         pages(async (NextToken) => {
-          const r = await ctx.call('DescribeAutoScalingGroups', (abortSignal) =>
-            ctx.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames, MaxRecords: size, NextToken }), { abortSignal }),
-          { signal });
+          const r = await ctx.call('DescribeAutoScalingGroups', (abortSignal) => ctx.asg.send(new DescribeAutoScalingGroupsCommand({ ...input, MaxRecords: size, NextToken }), { abortSignal }), {
+            signal,
+          });
           return [r.AutoScalingGroups ?? [], r.NextToken];
         }),
       ),
     )
   ).flat();
-  for (const n of names) c.groups.delete(n);
-  // Another cluster's group of the same name cannot be: the name carries the cluster's (names.ts).
-  for (const g of fresh) if (tagValue(g.Tags, TAG.cluster) === spec.name) remember.described(c, g);
-  return [...c.groups.values()];
+  const now = ctx.clock.now();
+  for (const name of byTag) {
+    const c = remembered.get(name)!;
+    c.groups.clear();
+    c.describedAllAtMs = now;
+  }
+  for (const sp of clusters) {
+    const c = remembered.get(sp.name)!;
+    for (const n of names.get(sp.name) ?? []) c.groups.delete(n);
+  }
+  for (const g of fresh) {
+    const c = remembered.get(tagValue(g.Tags, TAG.cluster) ?? '');
+    if (c) memory.described(c, g);
+  }
 }
 
 /** Whether a group looks stuck: it wants an instance and has none that is not on its way out. */
