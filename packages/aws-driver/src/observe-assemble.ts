@@ -39,6 +39,9 @@ export interface ClusterRecords {
   readonly dnsRecords: readonly DnsRecordObservation[] | null;
 }
 
+/** Group records already converted (records are not changed once described: a new describe makes new ones). */
+const converted = new WeakMap<AutoScalingGroup, { readonly group: GroupObservation; readonly nodeId: string; readonly clusterName: string }>();
+
 /**
  * Builds the {@link ClusterObservation} of one cluster from raw AWS records: pure (no call, no
  * clock: `nowMs` is the observation's time and the launch time of an instance its group lists
@@ -57,10 +60,20 @@ export function assembleObservation(clusterName: string, scope: ObserveScope, re
   const spotUnavailable = spotUnavailableSince(records.activities);
   const asgInstance = new Map<string, { state: string; health: string; az: string; nodeId: string }>();
   for (const g of records.groups) {
-    const tags = tagsToRecord(g.Tags);
-    const nodeId = tags[TAG.node];
-    if (!nodeId || tags[TAG.cluster] !== clusterName) continue;
-    slot(nodeId).group = { ...toGroup(g, tags, lastActivity.get(g.AutoScalingGroupName ?? '')), ...capacityOf(tags, spotUnavailable.get(g.AutoScalingGroupName ?? '')) };
+    const name = g.AutoScalingGroupName ?? '';
+    const activity = lastActivity.get(name);
+    const spot = spotUnavailable.get(name);
+    // A group record seen before (the driver keeps a settled node's) with no activity to add converts as it did then.
+    const known = activity === undefined && spot === undefined ? converted.get(g) : undefined;
+    const tags = known ? null : tagsToRecord(g.Tags);
+    const nodeId = known ? known.nodeId : tags?.[TAG.node];
+    if (!nodeId || (known ? known.clusterName : tags?.[TAG.cluster]) !== clusterName) continue;
+    let group = known?.group;
+    if (!group) {
+      group = Object.freeze({ ...toGroup(g, tags as Record<string, string>, activity), ...capacityOf(tags as Record<string, string>, spot) });
+      if (activity === undefined && spot === undefined) converted.set(g, { group, nodeId, clusterName });
+    }
+    slot(nodeId).group = group;
     for (const i of g.Instances ?? []) {
       if (i.InstanceId) asgInstance.set(i.InstanceId, { state: i.LifecycleState ?? 'Pending', health: i.HealthStatus ?? 'Healthy', az: i.AvailabilityZone ?? '', nodeId });
     }

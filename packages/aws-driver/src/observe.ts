@@ -97,7 +97,9 @@ export async function observeClusters(ctx: AwsContext, specs: readonly ClusterSp
       await describeGroups(ctx, clusters, remembered, groupNames, signal, memory);
       for (const sp of clusters) {
         const c = remembered.get(sp.name)!;
-        c.inFlight = new Set(inFlightNames(sp, c, liveOf.get(sp.name) ?? [], new Set(), null) ?? []);
+        const asked = groupNames.get(sp.name);
+        // A group not described now was settled before this look and still is.
+        c.inFlight = new Set(asked === null || asked === undefined ? (inFlightNames(sp, c, liveOf.get(sp.name) ?? [], new Set(), null) ?? []) : stillInFlight(c, asked, liveOf.get(sp.name) ?? []));
       }
     }
     const groupsOf = new Map(clusters.map((sp) => [sp.name, [...remembered.get(sp.name)!.groups.values()]]));
@@ -212,6 +214,21 @@ function inFlightNames(spec: ClusterSpec, c: ClusterGroups, live: readonly Insta
   for (const name of byGroup.keys()) if (!c.groups.has(name)) out.add(name);
   for (const [name, g] of c.groups) if (!settled(g, byGroup.get(name) ?? [])) out.add(name);
   return [...out].sort();
+}
+
+/** Of the groups a look described by name, those whose node is still in flight. */
+function stillInFlight(c: ClusterGroups, names: readonly string[], live: readonly Instance[]): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    const g = c.groups.get(name);
+    if (!g) {
+      out.push(name);
+      continue;
+    }
+    const nodeId = tagValue(g.Tags, TAG.node);
+    if (!settled(g, live.filter((i) => tagValue(i.Tags, TAG.node) === nodeId))) out.push(name);
+  }
+  return out;
 }
 
 /** The probe's groups: those in flight at the last look and those changed since; every group when none (or nothing remembered). */
