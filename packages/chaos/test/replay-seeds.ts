@@ -27,8 +27,10 @@ export const REPLAYS: readonly Replay[] = [
     // leader's replacement (after the step-down), on another node. Moved from +6.930s to +6.940s on
     // 2026-12-03 for the issue-9 controller, which looks again right before each replacement
     // (look +6.936…6.939s, replace +6.947s); the controller before it replaces at +6.942s.
+    // Moved to +6.946s on 2026-12-04 for issue 13's cheaper looks (two DescribeInstances, groups
+    // by name only when in flight): the look before the replacement ends later.
     name: 'partition after the last observation is a fault dip, not a controller bug',
-    scenario: { seed: 11, nodes: 3, profile: 'fast', maxUnavailable: 1, faults: [{ kind: 'partition', nodeId: 'chaos-2', durationMs: 20_000, atMs: 6_940, stabilityMs: 300 }] },
+    scenario: { seed: 11, nodes: 3, profile: 'fast', maxUnavailable: 1, faults: [{ kind: 'partition', nodeId: 'chaos-2', durationMs: 20_000, atMs: 6_946, stabilityMs: 300 }] },
     situation: (r) => (r.notes.some((n) => n.invariant === 'quorum-safety' && n.message.includes("after the controller's look")) ? null : 'no quorum dip was noted at a disruption: the partition no longer lands between the look and the call'),
   },
   {
@@ -43,7 +45,8 @@ export const REPLAYS: readonly Replay[] = [
     // Moved to +810.5s when chaos runs a spot world for spot faults (the driver now hears the
     // warnings): a notice the controller sees makes it wait for the node, so only one landing
     // after its last look (the roll completes at +811.0s) still plays this situation. Moved to
-    // +808.7s for the issue-10 controller (the roll completes at +809.2s).
+    // +808.7s for the issue-10 controller (the roll completes at +809.2s). Moved to +808.0s on
+    // 2026-12-04 for issue 13's cheaper looks (the roll completes at +808.7s).
     name: 'spot interruption that lands after the roll completed (bench seed 152)',
     scenario: {
       seed: 152,
@@ -52,7 +55,7 @@ export const REPLAYS: readonly Replay[] = [
       maxUnavailable: 2,
       faults: [
         { kind: 'spot-interruption', atMs: 58555, stabilityMs: 30000, nodeId: 'chaos-1' },
-        { kind: 'spot-interruption', atMs: 808_700, stabilityMs: 30000, nodeId: 'chaos-3' },
+        { kind: 'spot-interruption', atMs: 808_000, stabilityMs: 30000, nodeId: 'chaos-3' },
         { kind: 'spot-interruption', atMs: 102857, stabilityMs: 30000, nodeId: 'chaos-4' },
       ],
     },
