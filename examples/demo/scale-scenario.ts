@@ -84,6 +84,9 @@ export async function measureScale(nodes: number, seed: number, options: { reado
     const provisioner = createController({ spec, driver: sim.driver, clock: sim.clock, hooks: sim.hooks, holderId: 'bench-provision' });
     await provisioner.apply();
     while (!(await provisioner.status()).converged || !sim.app.clusterHealthy()) await sim.clock.sleep(10_000);
+    // The change queue still holds every node's boot events (attaching … in-service): drain it, so
+    // the roll's looks are the roll's, not a backlog of ~7 messages per node read 10 at a time.
+    if (sim.driver.waitForChange) while ((await sim.driver.waitForChange(spec, { timeoutMs: 1_000 })).length > 0);
     provisionWallMs = performance.now() - t0;
     instancesLook = await countLook('instances');
     fullLook = await countLook('full');
@@ -102,6 +105,14 @@ export async function measureScale(nodes: number, seed: number, options: { reado
       has: (_, prop) => prop in target,
       get(_, prop) {
         if (prop === 'observe') return wrapped;
+        if (prop === 'waitForChange' && process.env['SCALE_TRACE'] && target.waitForChange) {
+          const w = target.waitForChange.bind(target);
+          return async (...a: Parameters<typeof w>) => {
+            const r = await w(...a);
+            console.log(`changes at ${sim.clock.now()}: ${r.map((c) => `${c.kind}:${c.nodeId ?? ''}:${c.detail ?? c.phase ?? ''}`).join(' ')}`);
+            return r;
+          };
+        }
         const v = Reflect.get(target, prop, target) as unknown;
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
