@@ -8,7 +8,8 @@ import { createDynamoDbLock, ensureLockTable } from './dynamodb-lock.js';
 import { ensureNode } from './ensure-node.js';
 import { checkAdoption, takeOverAdoption } from './adopt-node.js';
 import { iamPolicyFor, type IamPolicyDocument, type IamPolicyOptions } from './iam-policy.js';
-import { observeCluster } from './observe.js';
+import { ObserveBatcher } from './observe-batch.js';
+import { ObservationCache } from './observe-cache.js';
 import { preflight, type PreflightReport } from './preflight.js';
 import { completeLifecycle, replaceInstance } from './replace-instance.js';
 import { setNodePaused } from './pause-node.js';
@@ -95,6 +96,10 @@ class AwsDriverImpl implements AwsDriver {
   // `declare`: no field is emitted, so the property exists only when the constructor sets it.
   declare readonly waitForChange?: (spec: ClusterSpec, options: WaitForChangeOptions) => Promise<readonly ClusterChange[]>;
   readonly #ctx: AwsContext;
+  /** The groups last described, and those this driver changed since (observe.ts describes only groups in flight). */
+  readonly #observed = new ObservationCache();
+  /** Concurrent observe() calls share one set of describes (observe-batch.ts). */
+  readonly #looks: ObserveBatcher;
   /** The change feed per queue name, ensured at most once by this driver (dropped on failure, so tried again). */
   readonly #feeds = new Map<string, Promise<ChangeQueueResult>>();
   /** The feeds known to be in place, by queue name (observe() reads them only once they are). */
@@ -105,7 +110,10 @@ class AwsDriverImpl implements AwsDriver {
   constructor(options: AwsDriverOptions) {
     this.config = resolveAwsDriverConfig(options);
     this.capabilities = this.config.capabilities;
-    this.#ctx = createAwsContext(options, this.config, options.clock ?? createSystemClock());
+    const ctx = createAwsContext(options, this.config, options.clock ?? createSystemClock());
+    // Every operation sends Auto Scaling requests through the cache's watch: a group this driver changes is described again by the next look.
+    this.#ctx = Object.create(ctx, { asg: { value: this.#observed.watch(ctx.asg), enumerable: true } }) as AwsContext;
+    this.#looks = new ObserveBatcher(this.#ctx, this.#observed);
     this.lock = createDynamoDbLock(this.#ctx);
     // Only an own property when the option is on: `'waitForChange' in driver` tells the truth.
     if (this.config.changeQueue !== null) {
@@ -146,7 +154,7 @@ class AwsDriverImpl implements AwsDriver {
       const { changes } = await receiveChanges(this.#ctx, spec, feed.queueUrl, 0, options.signal);
       if (changes.length > 0) this.#pending.set(feed.queueName, [...(this.#pending.get(feed.queueName) ?? []), ...changes]);
     }
-    return observeCluster(this.#ctx, spec, scope, options.signal);
+    return this.#looks.observe(spec, scope, options.signal);
   }
 
   async ensureNode(spec: ClusterSpec, nodeId: string, options: EnsureNodeOptions = {}) {

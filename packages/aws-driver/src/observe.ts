@@ -1,4 +1,3 @@
-import { capacityOf, spotUnavailableSince } from './spot-capacity.js';
 import { DescribeAutoScalingGroupsCommand, DescribeScalingActivitiesCommand, type Activity, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeInstanceStatusCommand,
@@ -10,25 +9,14 @@ import {
   type NetworkInterface,
   type Volume,
 } from '@aws-sdk/client-ec2';
-import {
-  PHASE_ORDER,
-  type ClusterObservation,
-  type ClusterSpec,
-  type DnsRecordObservation,
-  type Ec2State,
-  type EniObservation,
-  type GroupObservation,
-  type InstanceDisruption,
-  type InstanceObservation,
-  type LifecycleState,
-  type NodeObservation,
-  type ObserveScope,
-  type Phase,
-  type VolumeObservation,
-} from '@berth/core';
+import type { ClusterObservation, ClusterSpec, DnsRecordObservation, InstanceDisruption, ObserveScope } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { clusterRecordNames, listARecords } from './dns-records.js';
-import { LAUNCH_HOOK_NAME, revisionFromTemplateName, TAG, tagsToRecord } from './names.js';
+import { groupName, groupNamePrefix, TAG } from './names.js';
+import { GROUP_REFRESH_MS, ObservationCache, type ClusterGroups } from './observe-cache.js';
+import { assembleObservation, withDisruptions } from './observe-assemble.js';
+
+export { assembleObservation, parsePhase, pausedAtOf, withDisruptions, type ClusterRecords } from './observe-assemble.js';
 
 /** The scheduled event codes Berth counts as an announced disruption (DescribeInstanceStatus `event.code`). */
 export const SCHEDULED_EVENT_KINDS: Readonly<Record<string, InstanceDisruption['kind']>> = Object.freeze({
@@ -41,174 +29,305 @@ export const SCHEDULED_EVENT_KINDS: Readonly<Record<string, InstanceDisruption['
 
 /**
  * One snapshot of the whole cluster in a number of calls that does not depend on the node
- * count: every describe is filtered by the `berth:cluster` tag and paginated. With the default
- * page sizes, `instances` scope costs 3 calls and `full` scope 7 (with DNS) for up to ~100
- * nodes: DescribeAutoScalingGroups, DescribeInstances, DescribeScalingActivities, then
- * DescribeNetworkInterfaces, DescribeVolumes, ListResourceRecordSets and DescribeInstanceStatus (the region's instances with a scheduled
- * event — it takes no tag filter —, not on moto). Instances carry the disruption AWS announced
- * for them (`disruption`): a spot interruption warning the change queue brought, or a scheduled
- * event the last full look found. A volume's modification history (DescribeVolumesModifications)
- * is not looked at here: apply() asks for it only when it plans a volume change.
+ * count (docs/aws-driver.md "Observation"): every describe is filtered by the `berth:cluster`
+ * tag at the largest page. An `instances` look is two DescribeInstances (the live instances,
+ * EC2-13, and the failed ones of any state, EC2-14) plus one DescribeAutoScalingGroups by name
+ * for the groups whose node is in flight (ASG-33; none when every node is settled; every group
+ * by tag on the first look, a `full` one, or once the last such describe is older than
+ * GROUP_REFRESH_MS) plus, only when a group looks stuck, one DescribeScalingActivities (ASG-34).
+ * `full` adds DescribeNetworkInterfaces, DescribeVolumes, ListResourceRecordSets and
+ * DescribeInstanceStatus (the region's instances with a scheduled event — it takes no tag
+ * filter —, not on moto). `groups` describes the groups in flight at the last look (or every
+ * group) and nothing else. Instances carry the disruption AWS announced for them
+ * (`disruption`): a spot interruption warning the change queue brought, or a scheduled event
+ * the last full look found. A volume's modification history (DescribeVolumesModifications) is
+ * not looked at here: apply() asks for it only when it plans a volume change. `cache` is the
+ * driver's memory of the groups (without it, every look describes every group).
  */
-export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: ObserveScope, signal?: AbortSignal): Promise<ClusterObservation> {
-  const clusterFilter = [{ Name: `tag:${TAG.cluster}`, Values: [spec.name] }];
+export async function observeCluster(ctx: AwsContext, spec: ClusterSpec, scope: ObserveScope, signal?: AbortSignal, cache?: ObservationCache): Promise<ClusterObservation> {
+  return (await observeClusters(ctx, [spec], scope, signal, cache))[0] as ClusterObservation;
+}
+
+/** Clusters a shared EC2 describe names at once: their names and the five states stay within 200 filter values (API-8). */
+const CLUSTERS_PER_CALL = 150;
+
+/**
+ * {@link observeCluster} for several clusters of the driver's region and account at once, with
+ * one set of describes: each filter names every cluster (`tag:berth:cluster`, up to
+ * {@link CLUSTERS_PER_CALL} a call), the groups in flight of all of them are described together
+ * by name, and the answers are split by the `berth:cluster` tag. Each cluster gets the
+ * observation it would get alone, in the order given (a spec given twice is observed once).
+ */
+export async function observeClusters(ctx: AwsContext, specs: readonly ClusterSpec[], scope: ObserveScope, signal?: AbortSignal, cache?: ObservationCache): Promise<ClusterObservation[]> {
+  const memory = cache ?? new ObservationCache();
+  const byName = new Map<string, ClusterSpec>();
+  for (const sp of specs) if (!byName.has(sp.name)) byName.set(sp.name, sp);
+  const clusters = [...byName.values()];
+  const keyOf = (name: string) => `${ctx.config.region}/${name}`;
+  const remembered = new Map(clusters.map((sp) => [sp.name, memory.cluster(keyOf(sp.name))]));
+  const changed = new Map(clusters.map((sp) => [sp.name, cache?.takeChanged(groupNamePrefix(sp.name)) ?? new Set<string>()]));
   const size = ctx.config.pageSize;
-
-  // The `groups` probe makes the first call only: instances come from what the groups report.
-  const probe = scope === 'groups';
-  const [groups, instances, activities] = await Promise.all([
-    pages(async (NextToken) => {
-      const r = await ctx.call('DescribeAutoScalingGroups', (abortSignal) =>
-        ctx.asg.send(new DescribeAutoScalingGroupsCommand({ Filters: clusterFilter, MaxRecords: Math.min(size ?? 100, 100), NextToken }), { abortSignal }),
-      { signal });
-      return [r.AutoScalingGroups ?? [], r.NextToken];
-    }),
-    probe ? Promise.resolve([] as Instance[]) : pages(async (NextToken) => {
-      const r = await ctx.call('DescribeInstances', (abortSignal) =>
-        ctx.ec2.send(new DescribeInstancesCommand({ Filters: clusterFilter, MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
-      { signal });
-      return [(r.Reservations ?? []).flatMap((res) => res.Instances ?? []), r.NextToken];
-    }),
-    // Without a group name: the latest activities of the region, newest first, one page. The
-    // latest failed launch of each of our groups (e.g. ENI still in use) is in there unless
-    // more than a page of other activity happened since; it is a hint, not a source of truth.
-    probe ? Promise.resolve([] as Activity[]) : ctx
-      .call('DescribeScalingActivities', (abortSignal) => ctx.asg.send(new DescribeScalingActivitiesCommand({ MaxRecords: 100 }), { abortSignal }), { signal })
-      .then((r) => r.Activities ?? []),
-  ]);
-
-  let enis: NetworkInterface[] = [];
-  let volumes: Volume[] = [];
-  let dnsRecords: DnsRecordObservation[] | null = null;
-  let statuses: InstanceStatus[] | null = null;
-  if (scope === 'full') {
-    [enis, volumes, dnsRecords, statuses] = await Promise.all([
-      pages(async (NextToken) => {
-        const r = await ctx.call('DescribeNetworkInterfaces', (abortSignal) =>
-          ctx.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: clusterFilter, MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
-        { signal });
-        return [r.NetworkInterfaces ?? [], r.NextToken];
-      }),
-      pages(async (NextToken) => {
-        const r = await ctx.call('DescribeVolumes', (abortSignal) =>
-          ctx.ec2.send(
-            new DescribeVolumesCommand({ Filters: [...clusterFilter, { Name: `tag:${TAG.volume}`, Values: ['data'] }], MaxResults: Math.min(size ?? 500, 500), NextToken }),
-            { abortSignal },
-          ),
-        { signal });
-        return [r.Volumes ?? [], r.NextToken];
-      }),
-      spec.dns
-        ? listARecords(ctx, spec.dns.hostedZoneId, clusterRecordNames(spec), Math.min(size ?? 300, 300), signal).then((rs) =>
-            rs.map((r) => ({ name: r.name, type: 'A' as const, ttl: r.ttl, values: r.values })),
-          )
-        : Promise.resolve(null),
-      // moto 5.2.1 implements no event.* filter (HTTP 500): no scheduled events there.
-      ctx.config.emulator === 'moto'
-        ? Promise.resolve(null)
-        : pages(async (NextToken) => {
-            const r = await ctx.call('DescribeInstanceStatus', (abortSignal) =>
-              ctx.ec2.send(
-                new DescribeInstanceStatusCommand({ Filters: [{ Name: 'event.code', Values: Object.keys(SCHEDULED_EVENT_KINDS) }], MaxResults: Math.min(size ?? 1000, 1000), NextToken }),
-                { abortSignal },
-              ),
-            { signal });
-            return [r.InstanceStatuses ?? [], r.NextToken];
-          }),
-    ]);
-  }
-
-  const nodes = new Map<string, { group: GroupObservation | null; instances: InstanceObservation[]; eni: EniObservation | null; volume: VolumeObservation | null }>();
-  const slot = (id: string) => {
-    let n = nodes.get(id);
-    if (!n) nodes.set(id, (n = { group: null, instances: [], eni: null, volume: null }));
-    return n;
+  const chunks: string[][] = [];
+  for (let i = 0; i < clusters.length; i += CLUSTERS_PER_CALL) chunks.push(clusters.slice(i, i + CLUSTERS_PER_CALL).map((sp) => sp.name));
+  const clusterFilter = (names: string[]) => ({ Name: `tag:${TAG.cluster}`, Values: names });
+  const each = async <T>(fetch: (names: string[]) => Promise<T[]>): Promise<T[]> => (await Promise.all(chunks.map(fetch))).flat();
+  const split = <T>(items: readonly T[], tags: (item: T) => readonly { Key?: string; Value?: string }[] | undefined): Map<string, T[]> => {
+    const out = new Map<string, T[]>(clusters.map((sp) => [sp.name, []]));
+    for (const item of items) out.get(tagValue(tags(item), TAG.cluster) ?? '')?.push(item);
+    return out;
   };
-
-  const lastActivity = latestActivityByGroup(activities);
-  const spotUnavailable = spotUnavailableSince(activities);
-  const asgInstance = new Map<string, { state: string; health: string; az: string; nodeId: string }>();
-  for (const g of groups) {
-    const tags = tagsToRecord(g.Tags);
-    const nodeId = tags[TAG.node];
-    if (!nodeId || tags[TAG.cluster] !== spec.name) continue;
-    slot(nodeId).group = { ...toGroup(g, tags, lastActivity.get(g.AutoScalingGroupName ?? '')), ...capacityOf(tags, spotUnavailable.get(g.AutoScalingGroupName ?? '')) };
-    for (const i of g.Instances ?? []) {
-      if (i.InstanceId) asgInstance.set(i.InstanceId, { state: i.LifecycleState ?? 'Pending', health: i.HealthStatus ?? 'Healthy', az: i.AvailabilityZone ?? '', nodeId });
+  try {
+    const instancesOf = new Map<string, Instance[]>(clusters.map((sp) => [sp.name, []]));
+    const groupNames = new Map<string, string[] | null>();
+    if (scope === 'groups') {
+      // The probe: the groups alone (instances come from what the groups report).
+      for (const sp of clusters) groupNames.set(sp.name, probeNames(sp, remembered.get(sp.name)!, changed.get(sp.name)!));
+      await describeGroups(ctx, clusters, remembered, groupNames, signal, memory);
+    } else {
+      // EC2-13: the live instances in one page up to 1,000; EC2-14: the failed ones of any state
+      // (a terminated instance that reported `failed` is the node's failure for about an hour).
+      const [live, failed] = await Promise.all([
+        each((names) => describeInstances(ctx, [clusterFilter(names), { Name: 'instance-state-name', Values: [...LIVE_STATES] }], size, signal)),
+        each((names) => describeInstances(ctx, [clusterFilter(names), { Name: `tag:${TAG.phase}`, Values: ['failed', 'failed:*'] }], size, signal)),
+      ]);
+      const liveOf = split(live, (i) => i.Tags);
+      const seen = new Set(live.map((i) => i.InstanceId));
+      for (const [name, list] of split(failed, (i) => i.Tags)) instancesOf.set(name, [...(liveOf.get(name) ?? []), ...list.filter((i) => !seen.has(i.InstanceId))]);
+      for (const sp of clusters) groupNames.set(sp.name, scope === 'full' ? null : inFlightNames(sp, remembered.get(sp.name)!, liveOf.get(sp.name) ?? [], changed.get(sp.name)!, ctx.clock.now()));
+      await describeGroups(ctx, clusters, remembered, groupNames, signal, memory);
+      for (const sp of clusters) {
+        const c = remembered.get(sp.name)!;
+        const asked = groupNames.get(sp.name);
+        // A group not described now was settled before this look and still is.
+        c.inFlight = new Set(asked === null || asked === undefined ? (inFlightNames(sp, c, liveOf.get(sp.name) ?? [], new Set(), null) ?? []) : stillInFlight(c, asked, liveOf.get(sp.name) ?? []));
+      }
     }
+    const groupsOf = new Map(clusters.map((sp) => [sp.name, [...remembered.get(sp.name)!.groups.values()]]));
+    const activities = scope === 'groups' ? [] : await stuckActivities(ctx, [...groupsOf.values()].flat(), signal);
+    let enisOf = new Map<string, NetworkInterface[]>();
+    let volumesOf = new Map<string, Volume[]>();
+    let dnsOf = new Map<string, DnsRecordObservation[] | null>();
+    let statuses: InstanceStatus[] | null = null;
+    if (scope === 'full') {
+      const [enis, volumes, dns, st] = await Promise.all([
+        each((names) =>
+          pages(async (NextToken) => {
+            const r = await ctx.call('DescribeNetworkInterfaces', (abortSignal) =>
+              ctx.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [clusterFilter(names)], MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
+            { signal });
+            return [r.NetworkInterfaces ?? [], r.NextToken];
+          }),
+        ),
+        each((names) =>
+          pages(async (NextToken) => {
+            const r = await ctx.call('DescribeVolumes', (abortSignal) =>
+              ctx.ec2.send(new DescribeVolumesCommand({ Filters: [clusterFilter(names), { Name: `tag:${TAG.volume}`, Values: ['data'] }], MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }),
+            { signal });
+            return [r.Volumes ?? [], r.NextToken];
+          }),
+        ),
+        Promise.all(
+          clusters.map(async (sp): Promise<[string, DnsRecordObservation[] | null]> => [
+            sp.name,
+            sp.dns
+              ? (await listARecords(ctx, sp.dns.hostedZoneId, clusterRecordNames(sp), Math.min(size ?? 300, 300), signal)).map((r) => ({ name: r.name, type: 'A' as const, ttl: r.ttl, values: r.values }))
+              : null,
+          ]),
+        ),
+        // moto 5.2.1 implements no event.* filter (HTTP 500): no scheduled events there.
+        ctx.config.emulator === 'moto'
+          ? Promise.resolve(null)
+          : pages(async (NextToken) => {
+              const r = await ctx.call('DescribeInstanceStatus', (abortSignal) =>
+                ctx.ec2.send(
+                  new DescribeInstanceStatusCommand({ Filters: [{ Name: 'event.code', Values: Object.keys(SCHEDULED_EVENT_KINDS) }], MaxResults: Math.min(size ?? 1000, 1000), NextToken }),
+                  { abortSignal },
+                ),
+              { signal });
+              return [r.InstanceStatuses ?? [], r.NextToken];
+            }),
+      ]);
+      enisOf = split(enis, (e) => e.TagSet);
+      volumesOf = split(volumes, (v) => v.Tags);
+      dnsOf = new Map(dns);
+      statuses = st;
+    }
+    const out = new Map<string, ClusterObservation>();
+    const nowMs = ctx.clock.now();
+    for (const sp of clusters) {
+      const records = {
+        groups: groupsOf.get(sp.name) ?? [],
+        instances: instancesOf.get(sp.name) ?? [],
+        activities,
+        networkInterfaces: enisOf.get(sp.name) ?? [],
+        volumes: volumesOf.get(sp.name) ?? [],
+        dnsRecords: dnsOf.get(sp.name) ?? null,
+      };
+      const base = assembleObservation(sp.name, scope, records, { nowMs });
+      noteDisruptions(ctx, sp, scope, base, statuses);
+      out.set(sp.name, withDisruptions(base, (id) => ctx.notices.disruptionOf(id)));
+    }
+    return specs.map((sp) => out.get(sp.name) as ClusterObservation);
+  } catch (err) {
+    // The groups this driver changed are described by the next look instead.
+    for (const names of changed.values()) cache?.unchanged(names);
+    throw err;
   }
-  const seen = new Set<string>();
-  for (const i of instances) {
-    const tags = tagsToRecord(i.Tags);
-    const id = i.InstanceId;
-    const nodeId = tags[TAG.node] ?? (id ? asgInstance.get(id)?.nodeId : undefined);
-    if (!id || !nodeId) continue;
-    seen.add(id);
-    slot(nodeId).instances.push(toInstance(i, tags, asgInstance.get(id)));
-  }
-  // In the group but not yet visible to DescribeInstances (eventual consistency).
-  for (const [id, a] of asgInstance) {
-    if (seen.has(id)) continue;
-    slot(a.nodeId).instances.push({
-      instanceId: id,
-      lifecycleState: a.state as LifecycleState,
-      ec2State: 'pending',
-      revision: null,
-      phase: null,
-      phaseReason: null,
-      az: a.az,
-      launchedAtMs: ctx.clock.now(),
-      healthStatus: a.health === 'Unhealthy' ? 'Unhealthy' : 'Healthy',
-      spot: false,
-    });
-  }
-  for (const e of enis) {
-    const nodeId = tagsToRecord(e.TagSet)[TAG.node];
-    if (!nodeId || !e.NetworkInterfaceId) continue;
-    const n = slot(nodeId);
-    if (n.eni) continue; // several: keep the first, as ensureNode does
-    n.eni = {
-      eniId: e.NetworkInterfaceId,
-      ip: e.PrivateIpAddress ?? '',
-      subnetId: e.SubnetId ?? '',
-      status: (e.Status === 'associated' ? 'in-use' : (e.Status ?? 'available')) as EniObservation['status'],
-      attachedInstanceId: e.Attachment?.InstanceId ?? null,
-    };
-  }
-  for (const v of [...volumes].sort((a, b) => (a.CreateTime?.getTime() ?? 0) - (b.CreateTime?.getTime() ?? 0))) {
-    const nodeId = tagsToRecord(v.Tags)[TAG.node];
-    if (!nodeId || !v.VolumeId || v.State === 'deleted') continue;
-    const n = slot(nodeId);
-    if (n.volume) continue;
-    n.volume = {
-      volumeId: v.VolumeId,
-      az: v.AvailabilityZone ?? '',
-      sizeGiB: v.Size ?? 0,
-      type: v.VolumeType ?? '',
-      state: (v.State ?? 'available') as VolumeObservation['state'],
-      attachments: (v.Attachments ?? []).map((a) => ({ instanceId: a.InstanceId ?? '', state: (a.State ?? 'attached') as VolumeObservation['attachments'][number]['state'] })),
-      iops: v.Iops ?? null,
-      throughputMiBps: v.Throughput ?? null,
-    };
-  }
+}
 
-  noteDisruptions(ctx, spec, scope, nodes, statuses);
-  const out: Record<string, NodeObservation> = {};
-  for (const id of [...nodes.keys()].sort()) {
-    const n = nodes.get(id)!;
-    const instances = n.instances.map((i) => {
-      const disruption = i.ec2State === 'terminated' ? null : ctx.notices.disruptionOf(i.instanceId);
-      return disruption ? Object.freeze({ ...i, disruption }) : i;
-    });
-    instances.sort((a, b) => b.launchedAtMs - a.launchedAtMs || a.instanceId.localeCompare(b.instanceId));
-    out[id] = Object.freeze({ nodeId: id, group: n.group, instances: Object.freeze(instances), eni: n.eni, volume: n.volume });
+/** EC2 states of an instance that is not gone (everything but `terminated`). */
+const LIVE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] as const;
+
+/** A group whose node is settled has one instance, InService, Healthy, and EC2 running. */
+function settled(g: AutoScalingGroup, live: readonly Instance[]): boolean {
+  const members = (g.Instances ?? []).filter((i) => !(i.LifecycleState ?? '').startsWith('Terminat'));
+  if (members.length !== (g.DesiredCapacity ?? 0) || members.length !== live.length) return false;
+  for (const m of members) {
+    if (m.LifecycleState !== 'InService' || m.HealthStatus !== 'Healthy') return false;
+    const i = live.find((x) => x.InstanceId === m.InstanceId);
+    if (!i || i.State?.Name !== 'running') return false;
   }
-  return Object.freeze({
-    clusterName: spec.name,
-    observedAtMs: ctx.clock.now(),
-    scope,
-    nodes: Object.freeze(out),
-    dnsRecords: dnsRecords === null ? null : Object.freeze(dnsRecords),
+  return true;
+}
+
+/**
+ * The groups an `instances` look describes by name (ASG-33): those whose node is in flight — a
+ * spec node or live instance with no group remembered, a group whose instances differ from the
+ * live ones DescribeInstances shows or are not all InService, Healthy and running, a group this
+ * driver changed since the last look. Null: describe every group of the cluster by tag instead
+ * (nothing remembered yet, or the last such describe is older than {@link GROUP_REFRESH_MS};
+ * `nowMs` null: never).
+ */
+function inFlightNames(spec: ClusterSpec, c: ClusterGroups, live: readonly Instance[], changed: ReadonlySet<string>, nowMs: number | null): string[] | null {
+  if (nowMs !== null && (c.describedAllAtMs === null || nowMs - c.describedAllAtMs >= GROUP_REFRESH_MS)) return null;
+  const byGroup = new Map<string, Instance[]>();
+  for (const i of live) {
+    const nodeId = tagValue(i.Tags, TAG.node);
+    if (!nodeId) continue;
+    const name = groupName(spec.name, nodeId);
+    let list = byGroup.get(name);
+    if (!list) byGroup.set(name, (list = []));
+    list.push(i);
+  }
+  const out = new Set<string>(changed);
+  for (const n of spec.nodes) if (!c.groups.has(groupName(spec.name, n.id))) out.add(groupName(spec.name, n.id));
+  for (const name of byGroup.keys()) if (!c.groups.has(name)) out.add(name);
+  for (const [name, g] of c.groups) if (!settled(g, byGroup.get(name) ?? [])) out.add(name);
+  return [...out].sort();
+}
+
+/** Of the groups a look described by name, those whose node is still in flight. */
+function stillInFlight(c: ClusterGroups, names: readonly string[], live: readonly Instance[]): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    const g = c.groups.get(name);
+    if (!g) {
+      out.push(name);
+      continue;
+    }
+    const nodeId = tagValue(g.Tags, TAG.node);
+    if (!settled(g, live.filter((i) => tagValue(i.Tags, TAG.node) === nodeId))) out.push(name);
+  }
+  return out;
+}
+
+/** The probe's groups: those in flight at the last look and those changed since; every group when none (or nothing remembered). */
+function probeNames(spec: ClusterSpec, c: ClusterGroups, changed: ReadonlySet<string>): string[] | null {
+  if (c.describedAllAtMs === null) return null;
+  const out = new Set([...c.inFlight, ...changed]);
+  for (const n of spec.nodes) if (!c.groups.has(groupName(spec.name, n.id))) out.add(groupName(spec.name, n.id));
+  return out.size === 0 ? null : [...out].sort();
+}
+
+function tagValue(tags: readonly { Key?: string; Value?: string }[] | undefined, key: string): string | undefined {
+  for (const t of tags ?? []) if (t.Key === key) return t.Value;
+  return undefined;
+}
+
+/**
+ * Brings each cluster's remembered groups up to date: those `names` gives by name (ASG-33: up to
+ * 100 a call with MaxRecords 100), the clusters whose names are null by tag (ASG-13, pages of
+ * 100, every group of theirs). A named group not returned is gone. Groups are remembered under
+ * the cluster their `berth:cluster` tag names.
+ */
+async function describeGroups(
+  ctx: AwsContext,
+  clusters: readonly ClusterSpec[],
+  remembered: ReadonlyMap<string, ClusterGroups>,
+  names: ReadonlyMap<string, readonly string[] | null>,
+  signal: AbortSignal | undefined,
+  memory: ObservationCache,
+): Promise<void> {
+  const size = Math.min(ctx.config.pageSize ?? 100, 100);
+  const byTag = clusters.filter((sp) => names.get(sp.name) === null).map((sp) => sp.name);
+  const byName = [...new Set(clusters.flatMap((sp) => names.get(sp.name) ?? []))].sort();
+  const batches: { Filters?: { Name: string; Values: string[] }[]; AutoScalingGroupNames?: string[] }[] = [];
+  for (let i = 0; i < byTag.length; i += 100) batches.push({ Filters: [{ Name: `tag:${TAG.cluster}`, Values: byTag.slice(i, i + 100) }] });
+  for (let i = 0; i < byName.length; i += size) batches.push({ AutoScalingGroupNames: byName.slice(i, i + size) });
+  const fresh = (
+    await Promise.all(
+      batches.map((input) =>
+        pages(async (NextToken) => {
+          const r = await ctx.call('DescribeAutoScalingGroups', (abortSignal) => ctx.asg.send(new DescribeAutoScalingGroupsCommand({ ...input, MaxRecords: size, NextToken }), { abortSignal }), {
+            signal,
+          });
+          return [r.AutoScalingGroups ?? [], r.NextToken];
+        }),
+      ),
+    )
+  ).flat();
+  const now = ctx.clock.now();
+  for (const name of byTag) {
+    const c = remembered.get(name)!;
+    c.groups.clear();
+    c.describedAllAtMs = now;
+  }
+  for (const sp of clusters) {
+    const c = remembered.get(sp.name)!;
+    for (const n of names.get(sp.name) ?? []) c.groups.delete(n);
+  }
+  for (const g of fresh) {
+    const c = remembered.get(tagValue(g.Tags, TAG.cluster) ?? '');
+    if (c) memory.described(c, g);
+  }
+}
+
+/** Whether a group looks stuck: it wants an instance and has none that is not on its way out. */
+function stuck(g: AutoScalingGroup): boolean {
+  return (g.DesiredCapacity ?? 0) > 0 && !(g.Instances ?? []).some((i) => !(i.LifecycleState ?? '').startsWith('Terminat'));
+}
+
+/** Stuck groups asked by name (one call each); more than this, one region-wide page instead: a look makes at most one such call. */
+const PER_GROUP_ACTIVITIES = 1;
+
+/**
+ * ASG-34: the scaling activities of the groups that look stuck ({@link stuck}) — what their
+ * `lastActivityError` and spot failures come from; none (no call) when no group is. Up to
+ * {@link PER_GROUP_ACTIVITIES} groups are asked by name, newest first, a page of 100 each;
+ * more, the region's latest 100 in one call (a hint: other groups' activity can push a group's
+ * latest failure off the page). A group not asked has no activity error in the observation.
+ */
+async function stuckActivities(ctx: AwsContext, groups: readonly AutoScalingGroup[], signal: AbortSignal | undefined): Promise<Activity[]> {
+  const names = groups.filter(stuck).map((g) => g.AutoScalingGroupName ?? '').filter(Boolean);
+  if (names.length === 0) return [];
+  const ask = (AutoScalingGroupName?: string) =>
+    ctx
+      .call('DescribeScalingActivities', (abortSignal) => ctx.asg.send(new DescribeScalingActivitiesCommand({ ...(AutoScalingGroupName && { AutoScalingGroupName }), MaxRecords: 100 }), { abortSignal }), { signal })
+      .then((r) => r.Activities ?? []);
+  if (names.length > PER_GROUP_ACTIVITIES) {
+    const wanted = new Set(names);
+    return (await ask()).filter((a) => wanted.has(a.AutoScalingGroupName ?? ''));
+  }
+  return (await Promise.all(names.map((n) => ask(n)))).flat();
+}
+
+/** DescribeInstances by filters, at the largest page (EC2-13: 1,000), every page. */
+function describeInstances(ctx: AwsContext, Filters: { Name: string; Values: string[] }[], size: number | null, signal: AbortSignal | undefined): Promise<Instance[]> {
+  return pages(async (NextToken) => {
+    const r = await ctx.call('DescribeInstances', (abortSignal) => ctx.ec2.send(new DescribeInstancesCommand({ Filters, MaxResults: Math.min(size ?? 1000, 1000), NextToken }), { abortSignal }), {
+      signal,
+    });
+    return [(r.Reservations ?? []).flatMap((res) => res.Instances ?? []), r.NextToken];
   });
 }
 
@@ -221,11 +340,11 @@ function noteDisruptions(
   ctx: AwsContext,
   spec: ClusterSpec,
   scope: ObserveScope,
-  nodes: ReadonlyMap<string, { readonly instances: readonly InstanceObservation[] }>,
+  observation: ClusterObservation,
   statuses: readonly InstanceStatus[] | null,
 ): void {
   const live = new Map<string, string>();
-  for (const [nodeId, n] of nodes) {
+  for (const [nodeId, n] of Object.entries(observation.nodes)) {
     for (const i of n.instances) {
       ctx.notices.learn(spec.name, i.instanceId, nodeId);
       if (i.ec2State !== 'terminated') live.set(i.instanceId, nodeId);
@@ -270,70 +389,3 @@ async function pages<T>(fetch: (token: string | undefined) => Promise<[T[], stri
   return out;
 }
 
-function latestActivityByGroup(activities: Activity[]): Map<string, Activity> {
-  const out = new Map<string, Activity>();
-  for (const a of activities) {
-    const g = a.AutoScalingGroupName;
-    if (!g) continue;
-    const cur = out.get(g);
-    if (!cur || (a.StartTime?.getTime() ?? 0) > (cur.StartTime?.getTime() ?? 0)) out.set(g, a);
-  }
-  return out;
-}
-
-function toGroup(g: AutoScalingGroup, tags: Record<string, string>, activity: Activity | undefined): GroupObservation {
-  const lt = g.LaunchTemplate;
-  return {
-    name: g.AutoScalingGroupName ?? '',
-    minSize: g.MinSize ?? 0,
-    maxSize: g.MaxSize ?? 0,
-    desiredCapacity: g.DesiredCapacity ?? 0,
-    launchTemplateId: lt?.LaunchTemplateId ?? null,
-    launchTemplateVersion: lt?.Version ?? null,
-    revision: revisionFromTemplateName(lt?.LaunchTemplateName),
-    suspendedProcesses: (g.SuspendedProcesses ?? []).map((p) => p.ProcessName ?? '').filter(Boolean),
-    // A marker ensureNode sets once it has verified the hook: DescribeLifecycleHooks is per group.
-    hasLaunchHook: tags[TAG.launchHook] === LAUNCH_HOOK_NAME,
-    lastActivityError:
-      activity && (activity.StatusCode === 'Failed' || activity.StatusCode === 'Cancelled') ? (activity.StatusMessage ?? activity.Description ?? activity.StatusCode) : null,
-    pausedAtMs: pausedAtOf(tags),
-    membership: tags[TAG.membership] === 'joining' ? 'joining' : tags[TAG.membership] === 'member' ? 'member' : null,
-  };
-}
-
-const PHASES = new Set<string>(PHASE_ORDER);
-
-/** `berth:phase` holds a phase, or `failed:<reason>`. */
-export function parsePhase(value: string | undefined): { phase: Phase | null; reason: string | null } {
-  if (!value) return { phase: null, reason: null };
-  if (value === 'failed' || value.startsWith('failed:')) return { phase: 'failed', reason: value.slice('failed:'.length).trim() || null };
-  return PHASES.has(value) || value === 'stopping' ? { phase: value as Phase, reason: null } : { phase: null, reason: null };
-}
-
-function toInstance(i: Instance, tags: Record<string, string>, inGroup: { state: string; health: string } | undefined): InstanceObservation {
-  const ec2State = (i.State?.Name ?? 'pending') as Ec2State;
-  const { phase, reason } = parsePhase(tags[TAG.phase]);
-  const lifecycleState: LifecycleState = inGroup ? (inGroup.state as LifecycleState) : ec2State === 'terminated' ? 'Terminated' : 'Detached';
-  return {
-    instanceId: i.InstanceId ?? '',
-    lifecycleState,
-    ec2State,
-    revision: tags[TAG.revision] ?? null,
-    phase,
-    phaseReason: reason,
-    az: i.Placement?.AvailabilityZone ?? '',
-    launchedAtMs: i.LaunchTime?.getTime() ?? 0,
-    healthStatus: inGroup?.health === 'Unhealthy' ? 'Unhealthy' : 'Healthy',
-    spot: i.InstanceLifecycle === 'spot',
-    imageId: i.ImageId ?? null,
-    instanceType: i.InstanceType ?? null,
-  };
-}
-
-/** The group's `berth:paused` mark (setNodePaused), as clock ms; null when absent. A malformed value still marks it paused (at 0). */
-export function pausedAtOf(tags: Record<string, string>): number | null {
-  const v = tags[TAG.paused];
-  if (v === undefined) return null;
-  const ms = Number(v);
-  return Number.isFinite(ms) && ms >= 0 ? ms : 0;
-}

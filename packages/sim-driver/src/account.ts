@@ -321,6 +321,15 @@ export class SimAccount {
     this.#ctx.state.images.set(imageId, { id: imageId, name: options.name ?? `image ${imageId}`, rootDeviceName: options.rootDeviceName ?? '/dev/xvda', state: 'available' });
   }
 
+  /**
+   * A quota increase AWS granted the account: the most Auto Scaling groups the region holds
+   * (default 500, QUOTA-1: `LimitExceeded` past it). A cluster of more than 500 nodes needs one.
+   */
+  setGroupQuota(groups: number): void {
+    if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`setGroupQuota: groups must be a positive integer, got ${groups}`);
+    this.#ctx.state.groupQuota = groups;
+  }
+
   /** A customer managed KMS key, by key id, ARN or alias. */
   addKmsKey(idOrArnOrAlias: string): void {
     const { state } = this.#ctx;

@@ -97,8 +97,8 @@ export class AutoScaling {
   createGroup(p: CreateGroupRequest): SimGroup {
     const { state } = this.#ctx;
     if (state.groups.has(p.name)) throw fault('AlreadyExists', `AutoScalingGroup by this name already exists - A group with the name ${p.name} already exists`);
-    if (state.groups.size >= GROUP_QUOTA) {
-      throw fault('LimitExceeded', `You have reached your quota of ${GROUP_QUOTA} Auto Scaling groups for this region. (Request a quota increase for "Auto Scaling groups per region".)`);
+    if (state.groups.size >= state.groupQuota) {
+      throw fault('LimitExceeded', `You have reached your quota of ${state.groupQuota} Auto Scaling groups for this region. (Request a quota increase for "Auto Scaling groups per region".)`);
     }
     if (!(p.minSize <= p.desiredCapacity && p.desiredCapacity <= p.maxSize)) {
       throw fault('ValidationError', `Desired capacity:${p.desiredCapacity} must be between the specified min size:${p.minSize} and max size:${p.maxSize}`);

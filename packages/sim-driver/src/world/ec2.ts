@@ -144,6 +144,7 @@ export class Ec2 {
       hookGlobalDeadlineMs: null,
     };
     state.instances.set(id, inst);
+    state.indexInstanceTags(id, inst.tags, true);
     eni.status = 'in-use';
     eni.attachedInstanceId = id;
     // Block devices: the template's TagSpecifications of type `volume` tag every volume the launch creates, the root volume included.
@@ -235,6 +236,7 @@ export class Ec2 {
     this.#ctx.asg.onInstanceTerminated(inst);
     scheduler.after(this.#ctx.options.timings.terminatedVisibleMs, `forget ${inst.id}`, () => {
       state.instances.delete(inst.id);
+      state.indexInstanceTags(inst.id, inst.tags, false);
       this.#trace('instance.forgotten', inst);
     });
   }
@@ -283,7 +285,10 @@ export class Ec2 {
     }
     for (const t of targets) {
       const changed = Object.keys(tags).filter((k) => t.tags[k] !== tags[k]);
+      const instance = t.id.startsWith('i-') && this.#ctx.state.instances.has(t.id);
+      if (instance) this.#ctx.state.indexInstanceTags(t.id, Object.fromEntries(changed.filter((k) => k in t.tags).map((k) => [k, t.tags[k] as string])), false);
       Object.assign(t.tags, tags);
+      if (instance) this.#ctx.state.indexInstanceTags(t.id, Object.fromEntries(changed.map((k) => [k, tags[k] as string])), true);
       const phase = tags[TAG_PHASE];
       if (phase !== undefined && t.id.startsWith('i-')) {
         const inst = this.#ctx.state.instances.get(t.id) as SimInstance;
@@ -297,6 +302,7 @@ export class Ec2 {
     const targets = resourceIds.map((id) => ({ id, tags: this.taggable(id) }));
     for (const t of targets) {
       const changed = keys.filter((k) => k in t.tags);
+      if (t.id.startsWith('i-') && this.#ctx.state.instances.has(t.id)) this.#ctx.state.indexInstanceTags(t.id, Object.fromEntries(changed.map((k) => [k, t.tags[k] as string])), false);
       for (const k of keys) delete t.tags[k];
       this.#tagsChanged(t.id, t.tags, changed);
     }

@@ -98,6 +98,7 @@ export function createUnmanagedInstance(ctx: SimContext, o: UnmanagedInstanceOpt
     hookGlobalDeadlineMs: null,
   };
   state.instances.set(id, inst);
+  state.indexInstanceTags(id, inst.tags, true);
   eni.status = 'in-use';
   eni.attachedInstanceId = id;
   eni.deviceIndex = 0;

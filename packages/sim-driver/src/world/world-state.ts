@@ -56,7 +56,38 @@ export class WorldState {
   readonly buckets = new Map<string, SimBucket>();
   /** Idempotency: `<operation>:<ClientToken>` → its first use. */
   readonly clientTokens = new Map<string, ClientTokenUse>();
+  /**
+   * Instance ids by tag (`key`, NUL, `value`), kept by world/ec2.ts on launch, tag changes and
+   * when EC2 forgets an instance: a describe filtered by a tag reads only the instances that
+   * have it, not every instance of the account (many clusters in one world).
+   */
+  readonly instancesByTag = new Map<string, Set<string>>();
+  /** Auto Scaling groups the region may hold (the default quota, or a granted increase: `SimAccount.setGroupQuota`). */
+  groupQuota = 500; // QUOTA-1: the default (world/autoscaling.ts GROUP_QUOTA)
   readonly #counters = new Map<string, number>();
+
+  /** Adds (or removes) the instance under each of `tags` in {@link instancesByTag}. */
+  indexInstanceTags(instanceId: string, tags: Readonly<Record<string, string>>, add: boolean): void {
+    for (const k in tags) {
+      const key = `${k}\u0000${tags[k] as string}`;
+      let ids = this.instancesByTag.get(key);
+      if (add) {
+        if (!ids) this.instancesByTag.set(key, (ids = new Set()));
+        ids.add(instanceId);
+      } else if (ids) {
+        ids.delete(instanceId);
+        if (ids.size === 0) this.instancesByTag.delete(key);
+      }
+    }
+  }
+
+  /** The instances that have tag `key` with one of `values` (ids in launch order), from {@link instancesByTag}. */
+  instancesTagged(key: string, values: readonly string[]): string[] {
+    const out = new Set<string>();
+    for (const v of values) for (const id of this.instancesByTag.get(`${key}\u0000${v}`) ?? []) out.add(id);
+    // Ids are `i-` and a fixed-width counter: their order is the launch order, as `instances` holds them.
+    return [...out].sort();
+  }
 
   /** A deterministic AWS-shaped id: `prefix-` + 17 hex digits. */
   nextId(prefix: string, digits = 17): string {

@@ -1,7 +1,6 @@
 import { fault } from '../aws-error.js';
 import type { OperationHandler, SimService } from '../service.js';
 import type { SimContext } from '../../sim-context.js';
-import { GROUP_QUOTA } from '../../world/autoscaling.js';
 import type { SimGroup, SimGroupTag, SimLifecycleHook } from '../../world/entities.js';
 import type { FilterInput } from './filters.js';
 
@@ -129,7 +128,14 @@ function operations(): Record<string, OperationHandler> {
       const { sim } = ctx;
       const names = strs(input['AutoScalingGroupNames']);
       const filters = Array.isArray(input['Filters']) ? (input['Filters'] as FilterInput[]) : [];
-      const all = [...sim.state.groups.values()].filter((g) => (names.length === 0 || names.includes(g.name)) && matchesGroupFilters(g, filters));
+      // ASG-33: up to 50 names, or up to MaxRecords (≤ 100, ASG-13) when it is given.
+      const nameLimit = num(input['MaxRecords']) ?? 50;
+      if (names.length > nameLimit) {
+        throw fault('ValidationError', `1 validation error detected: ${names.length} AutoScalingGroupNames exceed the limit of ${nameLimit} (up to 50 names, or up to MaxRecords)`);
+      }
+      // By name: looked up, not scanned (a name that is no group is left out, as AWS does), in the order asked.
+      const candidates = names.length === 0 ? sim.state.groups.values() : [...new Set(names)].flatMap((n) => sim.state.groups.get(n) ?? []);
+      const all = [...candidates].filter((g) => matchesGroupFilters(g, filters));
       const p = paged(all, input, 100, 50, 'DescribeAutoScalingGroups');
       return { AutoScalingGroups: p.items.map((g) => groupOut(sim, g)), ...(p.next !== undefined && { NextToken: p.next }) };
     },
@@ -196,7 +202,7 @@ function operations(): Record<string, OperationHandler> {
     },
 
     DescribeAccountLimits(_input, ctx) {
-      return { MaxNumberOfAutoScalingGroups: GROUP_QUOTA, MaxNumberOfLaunchConfigurations: 200, NumberOfAutoScalingGroups: ctx.sim.state.groups.size, NumberOfLaunchConfigurations: 0 };
+      return { MaxNumberOfAutoScalingGroups: ctx.sim.state.groupQuota, MaxNumberOfLaunchConfigurations: 200, NumberOfAutoScalingGroups: ctx.sim.state.groups.size, NumberOfLaunchConfigurations: 0 };
     },
 
     CreateAutoScalingGroup(input, ctx) {

@@ -75,12 +75,25 @@ function idempotent<T>(ctx: ServiceContext, input: In, make: () => { id: string;
 
 // ---- output shapes (as the SDK deserializes EC2's answers) --------------------------------------
 
-/** Attached volumes by instance id (one pass over the volumes per describe, not one per instance). */
-function volumesByInstance(sim: SimContext): Map<string, SimVolume[]> {
+/**
+ * The instances a DescribeInstances without ids looks at: with a `tag:<key>` filter of literal
+ * values, those the world's tag index holds (what the answer can hold at most); else every
+ * instance. Either way in launch order, and every filter is still applied to them.
+ */
+function instanceCandidates(sim: SimContext, filters: readonly FilterInput[] | undefined): SimInstance[] {
+  const tagFilter = filters?.find((f) => (f.Name ?? '').startsWith('tag:') && (f.Values ?? []).length > 0 && (f.Values ?? []).every((v) => !/[*?\\]/.test(v)));
+  if (!tagFilter) return [...sim.state.instances.values()];
+  return sim.state.instancesTagged((tagFilter.Name as string).slice(4), tagFilter.Values ?? []).flatMap((id) => sim.state.instances.get(id) ?? []);
+}
+
+/** Attached volumes by instance id, for `instances` (one pass over the volumes per describe, not one per instance). */
+function volumesByInstance(sim: SimContext, instances: readonly SimInstance[]): Map<string, SimVolume[]> {
   const out = new Map<string, SimVolume[]>();
+  if (instances.length === 0) return out;
+  const wanted = new Set(instances.map((i) => i.id));
   for (const v of sim.state.volumes.values()) {
     const id = v.attachment?.instanceId;
-    if (id === undefined) continue;
+    if (id === undefined || !wanted.has(id)) continue;
     const list = out.get(id);
     if (list) list.push(v);
     else out.set(id, [v]);
@@ -362,10 +375,11 @@ function operations(): Record<string, OperationHandler> {
       const { sim } = ctx;
       const ids = strs(input['InstanceIds']);
       if (ids.length > 0 && input['MaxResults'] !== undefined) throw fault('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
-      const all = ids.length > 0 ? byIds(ids, (id) => sim.ec2.instance(id, true)) : [...sim.state.instances.values()].filter((i) => sim.ec2.isVisible(i));
-      const matched = applyFilters(all, filtersOf(input), instanceFilters(sim));
+      const filters = filtersOf(input);
+      const all = ids.length > 0 ? byIds(ids, (id) => sim.ec2.instance(id, true)) : instanceCandidates(sim, filters).filter((i) => sim.ec2.isVisible(i));
+      const matched = applyFilters(all, filters, instanceFilters(sim));
       const p = page(matched, input as { MaxResults?: number; NextToken?: string }, { min: 5, max: 1000, defaultAll: true }, 'DescribeInstances');
-      const attached = volumesByInstance(sim);
+      const attached = volumesByInstance(sim, p.items);
       return {
         Reservations: p.items.map((i) => ({ ReservationId: `r-${i.id.slice(2)}`, OwnerId: sim.account.accountId, Groups: [], Instances: [instanceOut(sim, i, attached)] })),
         ...(p.nextToken !== undefined && { NextToken: p.nextToken }),

@@ -82,6 +82,7 @@ export const noTags = (): Readonly<Record<string, string>> => ({});
 export function applyFilters<T>(resources: Iterable<T>, filters: readonly FilterInput[] | undefined, spec: FilterSpec<T>): T[] {
   const list = [...resources];
   if (!filters || filters.length === 0) return list;
+  checkFilterLimits(filters);
   const compiled = filters.map((f) => {
     const name = f.Name ?? '';
     const known = spec.names.has(name) || (spec.tagged && (name.startsWith('tag:') || name === 'tag-key' || name === 'tag-value'));
@@ -95,6 +96,21 @@ export function applyFilters<T>(resources: Iterable<T>, filters: readonly Filter
       return have.some((v) => f.matchers.some((m) => m(v)));
     }),
   );
+}
+
+/** API-8: the most filter values one EC2 call may carry (all its filters together). */
+export const MAX_FILTER_VALUES = 200;
+
+/** API-8: EC2 refuses more than 200 filter values in one call, or a value longer than 255 characters, with `FilterLimitExceeded`. */
+export function checkFilterLimits(filters: readonly FilterInput[]): void {
+  let count = 0;
+  for (const f of filters) {
+    for (const v of f.Values ?? []) {
+      count++;
+      if (v.length > 255) throw fault('FilterLimitExceeded', 'The maximum length for a filter value is 255 characters');
+    }
+  }
+  if (count > MAX_FILTER_VALUES) throw fault('FilterLimitExceeded', `The maximum number of filter values specified on a single call is ${MAX_FILTER_VALUES}`);
 }
 
 /**
