@@ -1,5 +1,5 @@
 import { setCapacityMarket } from './spot-capacity.js';
-import type { AdoptionSource, ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, EnsureNodeResult, LockDriver, ObserveScope, TargetGroupObservation, VolumeModificationRecord, VolumeTarget, WaitForChangeOptions } from '@berth/core';
+import type { AdoptionSource, ClusterChange, ClusterSpec, Driver, DriverCapabilities, EnsureNodeOptions, EnsureNodeResult, LockDriver, LockOptions, ObserveScope, TargetGroupObservation, VolumeModificationRecord, VolumeTarget, WaitForChangeOptions } from '@berth/core';
 import { createAwsContext, type AwsContext } from './aws-context.js';
 import { resolveAwsDriverConfig, type AwsDriverOptions, type ResolvedAwsDriverConfig } from './aws-driver-options.js';
 import { deleteChangeQueue, ensureChangeQueue, queueNameFor, receiveChanges, type ChangeQueueResult, type DeleteChangeQueueResult } from './change-queue.js';
@@ -114,7 +114,19 @@ class AwsDriverImpl implements AwsDriver {
     // Every operation sends Auto Scaling requests through the cache's watch: a group this driver changes is described again by the next look.
     this.#ctx = Object.create(ctx, { asg: { value: this.#observed.watch(ctx.asg), enumerable: true } }) as AwsContext;
     this.#looks = new ObserveBatcher(this.#ctx, this.#observed);
-    this.lock = createDynamoDbLock(this.#ctx);
+    const lock = createDynamoDbLock(this.#ctx);
+    // Taking a cluster's lease ends a time when other processes could change it: what this driver
+    // remembers of its groups and templates is described again before it is used (a hint from
+    // another owner's time would make a template-only update think a group is already moved).
+    this.lock = Object.freeze({
+      ...lock,
+      acquire: async (spec: ClusterSpec, o: LockOptions) => {
+        const lease = await lock.acquire(spec, o);
+        this.#observed.stale(`${this.config.region}/${spec.name}`);
+        this.#ctx.templates.forget(spec.name);
+        return lease;
+      },
+    });
     // Only an own property when the option is on: `'waitForChange' in driver` tells the truth.
     if (this.config.changeQueue !== null) {
       this.waitForChange = async (spec, o) => {

@@ -42,6 +42,15 @@ export class InstanceSightings {
   }
 
   /**
+   * Records one instance an observation placed in a group: a look that did not describe a
+   * settled group (observe.ts) still saw its instance running in EC2 with the group's
+   * `aws:autoscaling:groupName` tag (ASG-37), which is what the controller decided on.
+   */
+  saw(instanceId: string, groupName: string, lifecycleState: string, atMs: number): void {
+    this.#byInstance.set(instanceId, { groupName, lifecycleState, atMs });
+  }
+
+  /**
    * Takes (and forgets) the instance's sighting when it is no older than `maxAgeMs` at `nowMs`;
    * null otherwise (none, or too old — forgotten too).
    */

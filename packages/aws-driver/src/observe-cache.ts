@@ -17,6 +17,8 @@ export interface ClusterGroups {
   describedAllAtMs: number | null;
   /** Groups whose node was in flight at the last look (the `groups` probe describes these). */
   inFlight: Set<string>;
+  /** How many instances (terminated ones included) the cluster's last look returned; 0 before the first. */
+  instancesSeen: number;
 }
 
 /**
@@ -35,8 +37,17 @@ export class ObservationCache {
   /** The cluster's remembered groups (made empty on first use). */
   cluster(key: string): ClusterGroups {
     let c = this.#clusters.get(key);
-    if (!c) this.#clusters.set(key, (c = { groups: new Map(), describedAllAtMs: null, inFlight: new Set() }));
+    if (!c) this.#clusters.set(key, (c = { groups: new Map(), describedAllAtMs: null, inFlight: new Set(), instancesSeen: 0 }));
     return c;
+  }
+
+  /**
+   * Others may have changed the cluster's groups while this driver did not hold its lease: the
+   * next look describes every group again (what it remembers is kept until then).
+   */
+  stale(key: string): void {
+    const c = this.#clusters.get(key);
+    if (c) c.describedAllAtMs = null;
   }
 
   /** Records a group as described (and which instances are its). */

@@ -30,8 +30,9 @@ export const SCHEDULED_EVENT_KINDS: Readonly<Record<string, InstanceDisruption['
 /**
  * One snapshot of the whole cluster in a number of calls that does not depend on the node
  * count (docs/aws-driver.md "Observation"): every describe is filtered by the `berth:cluster`
- * tag at the largest page. An `instances` look is two DescribeInstances (the live instances,
- * EC2-13, and the failed ones of any state, EC2-14) plus one DescribeAutoScalingGroups by name
+ * tag at the largest page. An `instances` look is one DescribeInstances while the clusters'
+ * instances fit in a page (EC2-13), else two (the live instances, EC2-14, and the failed ones
+ * of any state) plus one DescribeAutoScalingGroups by name
  * for the groups whose node is in flight (ASG-33; none when every node is settled; every group
  * by tag on the first look, a `full` one, or once the last such describe is older than
  * GROUP_REFRESH_MS) plus, only when a group looks stuck, one DescribeScalingActivities (ASG-34).
@@ -59,6 +60,7 @@ const CLUSTERS_PER_CALL = 150;
  * observation it would get alone, in the order given (a spec given twice is observed once).
  */
 export async function observeClusters(ctx: AwsContext, specs: readonly ClusterSpec[], scope: ObserveScope, signal?: AbortSignal, cache?: ObservationCache): Promise<ClusterObservation[]> {
+  const startedAtMs = ctx.clock.now();
   const memory = cache ?? new ObservationCache();
   const byName = new Map<string, ClusterSpec>();
   for (const sp of specs) if (!byName.has(sp.name)) byName.set(sp.name, sp);
@@ -76,6 +78,19 @@ export async function observeClusters(ctx: AwsContext, specs: readonly ClusterSp
     for (const item of items) out.get(tagValue(tags(item), TAG.cluster) ?? '')?.push(item);
     return out;
   };
+  // How many instances (terminated ones included) each cluster's last look returned: it picks
+  // one describe or two for the next.
+  const countSeen = (names: readonly string[], instances: readonly Instance[]) => {
+    const per = new Map<string, number>(names.map((n) => [n, 0]));
+    for (const i of instances) {
+      const name = tagValue(i.Tags, TAG.cluster) ?? '';
+      if (per.has(name)) per.set(name, (per.get(name) as number) + 1);
+    }
+    for (const [name, n] of per) {
+      const c = remembered.get(name);
+      if (c) c.instancesSeen = n;
+    }
+  };
   try {
     const instancesOf = new Map<string, Instance[]>(clusters.map((sp) => [sp.name, []]));
     const groupNames = new Map<string, string[] | null>();
@@ -84,12 +99,30 @@ export async function observeClusters(ctx: AwsContext, specs: readonly ClusterSp
       for (const sp of clusters) groupNames.set(sp.name, probeNames(sp, remembered.get(sp.name)!, changed.get(sp.name)!));
       await describeGroups(ctx, clusters, remembered, groupNames, signal, memory);
     } else {
-      // EC2-13: the live instances in one page up to 1,000; EC2-14: the failed ones of any state
-      // (a terminated instance that reported `failed` is the node's failure for about an hour).
-      const [live, failed] = await Promise.all([
-        each((names) => describeInstances(ctx, [clusterFilter(names), { Name: 'instance-state-name', Values: [...LIVE_STATES] }], size, signal)),
-        each((names) => describeInstances(ctx, [clusterFilter(names), { Name: `tag:${TAG.phase}`, Values: ['failed', 'failed:*'] }], size, signal)),
-      ]);
+      // A terminated instance that reported `failed` is the node's failure for about an hour, so
+      // the look needs the live instances and the failed ones of any state. While the clusters'
+      // instances, terminated ones included, fit in one page (EC2-13) one unfiltered describe has
+      // both; past that, the live ones (EC2-14 `instance-state-name`) in pages of 1,000 and the
+      // failed ones (`berth:phase`) apart — two calls, however many terminated instances a big
+      // roll leaves behind.
+      const [live, failed] = (
+        await Promise.all(
+          chunks.map(async (names): Promise<[Instance[], Instance[]]> => {
+            const seenBefore = names.reduce((n, name) => n + (remembered.get(name)?.instancesSeen ?? 0), 0);
+            if (seenBefore <= ONE_CALL_INSTANCES) {
+              const all = await describeInstances(ctx, [clusterFilter(names)], size, signal);
+              countSeen(names, all);
+              return [all.filter((i) => i.State?.Name !== 'terminated'), all.filter((i) => i.State?.Name === 'terminated' && failedPhase(i))];
+            }
+            const pair = await Promise.all([
+              describeInstances(ctx, [clusterFilter(names), { Name: 'instance-state-name', Values: [...LIVE_STATES] }], size, signal),
+              describeInstances(ctx, [clusterFilter(names), { Name: `tag:${TAG.phase}`, Values: ['failed', 'failed:*'] }], size, signal),
+            ]);
+            countSeen(names, [...pair[0], ...pair[1]]);
+            return pair;
+          }),
+        )
+      ).reduce<[Instance[], Instance[]]>((acc, [l, f]) => [acc[0].concat(l), acc[1].concat(f)], [[], []]);
       const liveOf = split(live, (i) => i.Tags);
       const seen = new Set(live.map((i) => i.InstanceId));
       for (const [name, list] of split(failed, (i) => i.Tags)) instancesOf.set(name, [...(liveOf.get(name) ?? []), ...list.filter((i) => !seen.has(i.InstanceId))]);
@@ -164,6 +197,15 @@ export async function observeClusters(ctx: AwsContext, specs: readonly ClusterSp
         dnsRecords: dnsOf.get(sp.name) ?? null,
       };
       const base = assembleObservation(sp.name, scope, records, { nowMs });
+      // The settled nodes' instances, whose groups this look may not have described: running in
+      // EC2 under the group's `aws:autoscaling:groupName` tag (ASG-37), InService as last described.
+      if (scope !== 'groups') {
+        for (const node of Object.values(base.nodes)) {
+          const group = node.group?.name;
+          if (!group) continue;
+          for (const i of node.instances) if (i.lifecycleState === 'InService' && i.ec2State === 'running') ctx.sightings.saw(i.instanceId, group, i.lifecycleState, startedAtMs);
+        }
+      }
       noteDisruptions(ctx, sp, scope, base, statuses);
       out.set(sp.name, withDisruptions(base, (id) => ctx.notices.disruptionOf(id)));
     }
@@ -173,6 +215,19 @@ export async function observeClusters(ctx: AwsContext, specs: readonly ClusterSp
     for (const names of changed.values()) cache?.unchanged(names);
     throw err;
   }
+}
+
+/**
+ * While the instances a look last returned (terminated ones included) are at most this many, the
+ * next look describes them all in one call (a page holds 1,000, EC2-13; the margin is for the
+ * launches of one look's interval).
+ */
+const ONE_CALL_INSTANCES = 800;
+
+/** The instance reported `failed` (its `berth:phase` tag). */
+function failedPhase(i: Instance): boolean {
+  const v = tagValue(i.Tags, TAG.phase);
+  return v !== undefined && (v === 'failed' || v.startsWith('failed:'));
 }
 
 /** EC2 states of an instance that is not gone (everything but `terminated`). */

@@ -84,6 +84,9 @@ describe('AWS driver: calls a roll saves', () => {
       sim.account.prepare(c); // what the simulation's own driver does before its first call about a spec
       await update(other, c, 'demo-1');
       expect(groupTemplate('demo-1')).toBe(launchTemplateName(spec.name, 'demo-1', computeRevision(c, 'demo-1')));
+      // This driver takes the cluster's lease back (as its controller would before it changes
+      // anything): what it remembered of the groups and templates from before is described again.
+      await sim.driver.lock.acquire(spec, { holder: 'roll-calls', session: 'roll-calls-1', ttlMs: 600_000 });
       before = sim.driver.apiCallCounts();
       expect((await update(sim.driver, b, 'demo-1')).revision).toBe(computeRevision(b, 'demo-1'));
       expect(delta(sim, before, 'DescribeLaunchTemplates')).toBe(1);

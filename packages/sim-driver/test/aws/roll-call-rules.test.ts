@@ -1,5 +1,5 @@
 import { AutoScalingServiceException, TerminateInstanceInAutoScalingGroupCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateCommand, DeleteLaunchTemplateCommand, DescribeLaunchTemplatesCommand, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { CreateLaunchTemplateCommand, DeleteLaunchTemplateCommand, DescribeInstancesCommand, DescribeLaunchTemplatesCommand, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { createNode, expectAwsError, IMAGE, instanceIn, rulesAccount, tags } from './account-fixture.js';
 
@@ -34,6 +34,17 @@ describe('rules behind the roll call savings', () => {
       await terminate(id);
       await terminate(id);
       expect(sim.world.instance(id)?.lifecycleState).toMatch(/^Terminat/);
+    });
+  });
+
+  it('ASG-37: an instance a group launched carries aws:autoscaling:groupName = the group, in DescribeInstances', async () => {
+    const { sim } = rulesAccount();
+    await sim.run(async () => {
+      const node = await createNode(sim, 'n1');
+      const id = await instanceIn(sim, node.group, 'InService');
+      const out = await sim.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+      const tagsOf = out.Reservations?.[0]?.Instances?.[0]?.Tags ?? [];
+      expect(tagsOf.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value).toBe(node.group);
     });
   });
 
