@@ -4,6 +4,7 @@ import type { RangeMs } from '../../options.js';
 import { draw, type SimContext } from '../../sim-context.js';
 import { fault } from '../aws-error.js';
 import type { OperationHandler, SimService } from '../service.js';
+import { uuidV4 } from './random-ids.js';
 import {
   applyUpdate,
   copyItem,
@@ -170,8 +171,7 @@ export class SimDynamoDb {
   }
 
   #uuid(): string {
-    const h = (n: number) => Array.from({ length: n }, () => this.#rng.int(0, 15).toString(16)).join('');
-    return `${h(8)}-${h(4)}-4${h(3)}-${(8 + this.#rng.int(0, 3)).toString(16)}${h(3)}-${h(12)}`;
+    return uuidV4(this.#rng);
   }
 
   #newTable(name: string, schema: { keySchema: KeySchemaElement[]; attributeDefinitions: AttributeDefinition[] }, billingMode: Table['billingMode'], provisioned: Table['provisioned'], tags: Table['tags'], deletionProtection: boolean): Table {

@@ -4,6 +4,7 @@ import { draw, type SimContext } from '../../sim-context.js';
 import { fault } from '../aws-error.js';
 import type { OperationHandler, SimService } from '../service.js';
 import { InvalidEventPatternError, matchesEventPattern, parseEventPattern, type EventPattern } from './event-pattern.js';
+import { hexUuid } from './random-ids.js';
 
 /*
  * The simulated EventBridge: the account's default event bus, its rules and their SQS targets.
@@ -118,8 +119,7 @@ export class SimEventBridge {
   }
 
   #uuid(): string {
-    const h = (n: number) => Array.from({ length: n }, () => this.#rng.int(0, 15).toString(16)).join('');
-    return `${h(8)}-${h(4)}-${h(4)}-${h(4)}-${h(12)}`;
+    return hexUuid(this.#rng);
   }
 
   /** The event as EventBridge delivers it: these fields, in this order; `time` to the second. */

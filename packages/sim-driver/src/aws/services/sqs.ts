@@ -3,6 +3,7 @@ import type { Waiter } from '../../scheduler.js';
 import type { SimContext } from '../../sim-context.js';
 import { fault } from '../aws-error.js';
 import type { OperationHandler, ServiceContext, SimService } from '../service.js';
+import { uuidV4 } from './random-ids.js';
 
 /*
  * The simulated SQS: standard queues of the account's region.
@@ -365,9 +366,7 @@ export class SimSqs {
   // --- messages -----------------------------------------------------------------------------
 
   #messageId(): string {
-    const rng = this.#ctx.rng.sqs;
-    const h = (n: number) => Array.from({ length: n }, () => rng.int(0, 15).toString(16)).join('');
-    return `${h(8)}-${h(4)}-4${h(3)}-${(8 + rng.int(0, 3)).toString(16)}${h(3)}-${h(12)}`;
+    return uuidV4(this.#ctx.rng.sqs);
   }
 
   #enqueue(q: Queue, body: string, senderId: string, attributes: Readonly<Record<string, unknown>> | null, delaySeconds: number): Message {
