@@ -13,6 +13,8 @@ export interface FleetScenarioOptions {
   readonly nodes: number;
   readonly minutes: number;
   readonly seed: number;
+  /** Called at the end of the watched time, before the simulation is dropped (memory checks). */
+  readonly inspect?: (sim: Simulation) => void;
 }
 
 let peakRss = 0;
@@ -129,6 +131,8 @@ export async function runFleetScenario(which: 'before' | 'plain' | 'fleet', o: F
     }
     await sim.clock.sleep(Math.max(0, start + minutes * 60_000 - sim.clock.now()));
     counting = false;
+    sampleRss();
+    o.inspect?.(sim);
     stop.abort();
     await running;
   });
