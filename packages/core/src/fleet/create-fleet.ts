@@ -212,7 +212,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     try {
       if (!this.#share) {
         for (const c of this.#clusters) this.#start(c, null, signal);
-        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       } else {
         await this.#shareLoop(this.#share, signal);
       }
