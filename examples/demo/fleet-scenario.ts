@@ -52,7 +52,9 @@ export interface FleetScenarioResult {
   failures: number;
   warnings: string[];
   kills: number;
+  /** Peak RSS while watching (provisioning excluded), and RSS when watching began. */
   peakRssMb: number;
+  rssAtWatchStartMb: number;
   refill: Partial<Record<Bucket, number>>;
 }
 
@@ -83,6 +85,7 @@ export async function runFleetScenario(which: 'before' | 'plain' | 'fleet', o: F
   });
   let failures = 0;
   let kills = 0;
+  let rssAtWatchStart = 0;
   const t0 = performance.now();
   await sim.run(async () => {
     // Provision every cluster, ten at a time (not measured).
@@ -101,6 +104,8 @@ export async function runFleetScenario(which: 'before' | 'plain' | 'fleet', o: F
     for (let i = 0; i < provisioners.length; i += 5) await Promise.all(provisioners.slice(i, i + 5).map(provision));
     await sim.waitUntil(() => specs.every((s) => s.nodes.every((nd) => sim.world.currentInstance(nd.id)?.lifecycleState === 'InService')), { everyMs: 10_000, timeoutMs: 3_600_000 });
     sampleRss();
+    rssAtWatchStart = process.memoryUsage().rss;
+    peakRss = 0;
     console.error(`${which}: ${specs.length} clusters provisioned in ${((performance.now() - t0) / 1000).toFixed(0)} s wall`);
     const stop = new AbortController();
     counting = true;
@@ -138,6 +143,6 @@ export async function runFleetScenario(which: 'before' | 'plain' | 'fleet', o: F
   });
   sampleRss();
   process.off('warning', onWarning);
-  return { refill: { ec2Describe: sim.options.limits.ec2Describe.refillPerSec, ec2Mutate: sim.options.limits.ec2Mutate.refillPerSec, autoscaling: sim.options.limits.autoscaling.refillPerSec, route53: sim.options.limits.route53.refillPerSec }, mode: which, wallS: (performance.now() - t0) / 1000, calls, throttled, byOp, failures, warnings, kills, peakRssMb: peakRss / 1024 / 1024 };
+  return { refill: { ec2Describe: sim.options.limits.ec2Describe.refillPerSec, ec2Mutate: sim.options.limits.ec2Mutate.refillPerSec, autoscaling: sim.options.limits.autoscaling.refillPerSec, route53: sim.options.limits.route53.refillPerSec }, mode: which, wallS: (performance.now() - t0) / 1000, calls, throttled, byOp, failures, warnings, kills, peakRssMb: peakRss / 1024 / 1024, rssAtWatchStartMb: rssAtWatchStart / 1024 / 1024 };
 }
 
