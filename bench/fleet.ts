@@ -30,7 +30,7 @@ for (const m of modes) {
   const r = await runFleetScenario(m, { clusters: clusterCount, nodes: nodeCount, minutes, seed });
   const refill = r.refill;
   const seconds = minutes * 60;
-  console.log(`\n## ${m}: wall ${r.wallS.toFixed(1)} s, ${r.kills} instance kills, watch failures ${r.failures}, RSS ${r.rssAtWatchStartMb.toFixed(0)} MB when watching began, peak RSS while watching ${r.peakRssMb.toFixed(0)} MB`);
+  console.log(`\n## ${m}: wall ${r.wallS.toFixed(1)} s, ${r.kills} instance kills, watch failures ${r.failures}, RSS ${r.rssAtWatchStartMb.toFixed(0)} MB when watching began, peak RSS while watching ${r.peakRssMb.toFixed(0)} MB${r.liveHeapMb > 0 ? `, live heap after a GC at the end ${r.liveHeapMb.toFixed(0)} MB` : ''}`);
   console.log('| service (bucket) | calls | calls / s | refill / s | share of refill | throttled attempts |');
   console.log('|---|---|---|---|---|---|');
   for (const b of ['ec2Describe', 'ec2Mutate', 'autoscaling', 'route53', 'dynamodb', 'sqs'] as const) {

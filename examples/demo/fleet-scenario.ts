@@ -55,6 +55,8 @@ export interface FleetScenarioResult {
   /** Peak RSS while watching (provisioning excluded), and RSS when watching began. */
   peakRssMb: number;
   rssAtWatchStartMb: number;
+  /** Heap in use after a full GC at the end of the hour (0 without node --expose-gc). */
+  liveHeapMb: number;
   refill: Partial<Record<Bucket, number>>;
 }
 
@@ -86,6 +88,7 @@ export async function runFleetScenario(which: 'before' | 'plain' | 'fleet', o: F
   let failures = 0;
   let kills = 0;
   let rssAtWatchStart = 0;
+  let liveHeap = 0;
   const t0 = performance.now();
   await sim.run(async () => {
     // Provision every cluster, ten at a time (not measured).
@@ -137,12 +140,18 @@ export async function runFleetScenario(which: 'before' | 'plain' | 'fleet', o: F
     await sim.clock.sleep(Math.max(0, start + minutes * 60_000 - sim.clock.now()));
     counting = false;
     sampleRss();
+    // With node --expose-gc: the live heap at the end of the hour (what V8 keeps is more).
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) {
+      gc();
+      liveHeap = process.memoryUsage().heapUsed;
+    }
     o.inspect?.(sim);
     stop.abort();
     await running;
   });
   sampleRss();
   process.off('warning', onWarning);
-  return { refill: { ec2Describe: sim.options.limits.ec2Describe.refillPerSec, ec2Mutate: sim.options.limits.ec2Mutate.refillPerSec, autoscaling: sim.options.limits.autoscaling.refillPerSec, route53: sim.options.limits.route53.refillPerSec }, mode: which, wallS: (performance.now() - t0) / 1000, calls, throttled, byOp, failures, warnings, kills, peakRssMb: peakRss / 1024 / 1024, rssAtWatchStartMb: rssAtWatchStart / 1024 / 1024 };
+  return { refill: { ec2Describe: sim.options.limits.ec2Describe.refillPerSec, ec2Mutate: sim.options.limits.ec2Mutate.refillPerSec, autoscaling: sim.options.limits.autoscaling.refillPerSec, route53: sim.options.limits.route53.refillPerSec }, mode: which, wallS: (performance.now() - t0) / 1000, calls, throttled, byOp, failures, warnings, kills, peakRssMb: peakRss / 1024 / 1024, rssAtWatchStartMb: rssAtWatchStart / 1024 / 1024, liveHeapMb: liveHeap / 1024 / 1024 };
 }
 
