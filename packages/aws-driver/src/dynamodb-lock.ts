@@ -5,20 +5,22 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { BerthDriverError, BerthLockError, type ClusterSpec, type Lease, type LockDriver } from '@berth/core';
+import { BerthDriverError, BerthLockError, type ClusterSpec, type Lease, type LeaseScope, type LockDriver } from '@berth/core';
 import type { AwsContext } from './aws-context.js';
 import { isAwsCode } from './map-aws-error.js';
 
 const KEY = 'lockKey';
 
-function lockKey(spec: ClusterSpec): Record<string, AttributeValue> {
-  return { [KEY]: { S: `berth#${spec.name}` } };
+/** The item of the cluster's lease (`berth#<cluster>`), or of its fleet watch lease (`berth#<cluster>#watch`). */
+function lockKey(spec: ClusterSpec, scope: LeaseScope | undefined): Record<string, AttributeValue> {
+  return { [KEY]: { S: scope ? `berth#${spec.name}#${scope}` : `berth#${spec.name}` } };
 }
 
-function toLease(spec: ClusterSpec, item: Record<string, AttributeValue> | undefined): Lease | null {
+function toLease(spec: ClusterSpec, scope: LeaseScope | undefined, item: Record<string, AttributeValue> | undefined): Lease | null {
   if (!item?.holder?.S) return null;
   // An item written by a Berth without sessions has none: '' matches no controller's session.
-  return Object.freeze({ clusterName: spec.name, holder: item.holder.S, session: item.session?.S ?? '', token: Number(item.token?.N ?? 0), expiresAtMs: Number(item.expiresAtMs?.N ?? 0) });
+  const lease = { clusterName: spec.name, holder: item.holder.S, session: item.session?.S ?? '', token: Number(item.token?.N ?? 0), expiresAtMs: Number(item.expiresAtMs?.N ?? 0) };
+  return Object.freeze(scope ? { ...lease, scope } : lease);
 }
 
 /**
@@ -31,6 +33,8 @@ function toLease(spec: ClusterSpec, item: Record<string, AttributeValue> | undef
  *   LOCK_LOST);
  * - release expires the lease (same holder, session and token) rather than deleting it.
  * `session` is a DynamoDB reserved word, hence `#s` in the expressions.
+ * A fleet member's watch lease (`scope: 'watch'`) is another item of the same table, under
+ * the same rules: it never stands in the way of the cluster's own lease.
  * Expiry compares the controllers' clocks: keep them in sync (NTP) and the TTL well above the
  * skew.
  */
@@ -42,16 +46,16 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
       : err;
 
   /** A failed conditional write: who holds the lease now, in the error. Other failures pass through (a missing table explained). */
-  async function conflict(spec: ClusterSpec, err: unknown, signal: AbortSignal | undefined, code: 'LOCK_HELD' | 'LOCK_LOST', message: (cur: Lease | null) => string): Promise<unknown> {
+  async function conflict(spec: ClusterSpec, scope: LeaseScope | undefined, err: unknown, signal: AbortSignal | undefined, code: 'LOCK_HELD' | 'LOCK_LOST', message: (cur: Lease | null) => string): Promise<unknown> {
     if (!isAwsCode(err, 'ConditionalCheckFailedException')) return missingTable(err);
-    const cur = await inspect(spec, signal);
+    const cur = await inspect(spec, scope, signal);
     return new BerthLockError(code, message(cur), { holder: cur?.holder ?? null, expiresAtMs: cur?.expiresAtMs ?? null, cause: err });
   }
 
-  async function inspect(spec: ClusterSpec, signal?: AbortSignal): Promise<Lease | null> {
+  async function inspect(spec: ClusterSpec, scope: LeaseScope | undefined, signal?: AbortSignal): Promise<Lease | null> {
     try {
-      const r = await ctx.call('GetItem', (abortSignal) => ctx.ddb.send(new GetItemCommand({ TableName: table, Key: lockKey(spec), ConsistentRead: true }), { abortSignal }), { signal });
-      return toLease(spec, r.Item);
+      const r = await ctx.call('GetItem', (abortSignal) => ctx.ddb.send(new GetItemCommand({ TableName: table, Key: lockKey(spec, scope), ConsistentRead: true }), { abortSignal }), { signal });
+      return toLease(spec, scope, r.Item);
     } catch (err) {
       throw missingTable(err);
     }
@@ -65,7 +69,7 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
           ctx.ddb.send(
             new UpdateItemCommand({
               TableName: table,
-              Key: lockKey(spec),
+              Key: lockKey(spec, options.scope),
               UpdateExpression: 'SET holder = :h, #s = :s, expiresAtMs = :exp, #t = if_not_exists(#t, :zero) + :one',
               ConditionExpression: 'attribute_not_exists(holder) OR expiresAtMs <= :now OR (holder = :h AND #s = :s)',
               ExpressionAttributeNames: { '#t': 'token', '#s': 'session' },
@@ -82,9 +86,9 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
             { abortSignal },
           ),
         { signal: options.signal });
-        return toLease(spec, r.Attributes) as Lease;
+        return toLease(spec, options.scope, r.Attributes) as Lease;
       } catch (err) {
-        throw await conflict(spec, err, options.signal, 'LOCK_HELD', (cur) =>
+        throw await conflict(spec, options.scope, err, options.signal, 'LOCK_HELD', (cur) =>
           cur?.holder === options.holder
             ? `Cluster ${spec.name} is locked by another controller instance that uses the same holder id '${options.holder}' (session ${cur.session || 'unknown'}, not this one's ${options.session}) until ${new Date(cur.expiresAtMs).toISOString()}; ` +
               `two controllers must not share a holder id. Stop the other one, or wait for its lease to expire.`
@@ -100,7 +104,7 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
           ctx.ddb.send(
             new UpdateItemCommand({
               TableName: table,
-              Key: lockKey(spec),
+              Key: lockKey(spec, lease.scope),
               UpdateExpression: 'SET expiresAtMs = :exp',
               ConditionExpression: 'holder = :h AND #s = :s AND #t = :token',
               ExpressionAttributeNames: { '#t': 'token', '#s': 'session' },
@@ -110,9 +114,9 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
             { abortSignal },
           ),
         { signal: options.signal });
-        return toLease(spec, r.Attributes) as Lease;
+        return toLease(spec, lease.scope, r.Attributes) as Lease;
       } catch (err) {
-        throw await conflict(spec, err, options.signal, 'LOCK_LOST', (cur) =>
+        throw await conflict(spec, lease.scope, err, options.signal, 'LOCK_LOST', (cur) =>
           `The lease on cluster ${spec.name} (token ${lease.token}) was lost to '${cur?.holder ?? '?'}' (token ${cur?.token ?? '?'}); stop mutating the cluster.`,
         );
       }
@@ -124,7 +128,7 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
           ctx.ddb.send(
             new UpdateItemCommand({
               TableName: table,
-              Key: lockKey(spec),
+              Key: lockKey(spec, lease.scope),
               UpdateExpression: 'SET expiresAtMs = :zero',
               ConditionExpression: 'holder = :h AND #s = :s AND #t = :token',
               ExpressionAttributeNames: { '#t': 'token', '#s': 'session' },
@@ -139,7 +143,7 @@ export function createDynamoDbLock(ctx: AwsContext): LockDriver {
       }
     },
 
-    inspect: (spec, options = {}) => inspect(spec, options.signal),
+    inspect: (spec, options = {}) => inspect(spec, options.scope, options.signal),
   } satisfies LockDriver);
 }
 

@@ -312,12 +312,13 @@ export function iamPolicyFor(spec: ClusterSpec, options: IamPolicyOptions = {}):
     );
   }
   controller.push({
-    // The lock (GetItem, UpdateItem) and ensureLockTable (DescribeTable, CreateTable).
+    // The lock (GetItem, UpdateItem) and ensureLockTable (DescribeTable, CreateTable): the
+    // cluster's lease and a fleet member's watch lease on it (createFleet({ share })).
     Sid: 'ClusterLease',
     Effect: 'Allow',
     Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DescribeTable', 'dynamodb:CreateTable'],
     Resource: `arn:${part}:dynamodb:${region}:${acct}:table/${options.lockTable ?? 'berth-locks'}`,
-    Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`berth#${spec.name}`] } },
+    Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`berth#${spec.name}`, `berth#${spec.name}#watch`] } },
   });
   if (options.changeQueue !== undefined && options.changeQueue !== false) {
     const queueName = (options.changeQueue === true ? undefined : options.changeQueue.queueName) ?? changeQueueName(spec.name);

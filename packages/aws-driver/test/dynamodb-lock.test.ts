@@ -95,6 +95,22 @@ describe('DynamoDB lease lock on moto', () => {
     expect(await b.lock.acquire(spec, { holder: 'ci', session: 'run-2', ttlMs: 30_000 })).toMatchObject({ session: 'run-2', token: 3 });
   });
 
+  it("a fleet member's watch lease (scope 'watch') is an item of its own: it neither blocks nor is blocked by the cluster's lease", async () => {
+    const spec = clusterSpec(aws.world, 3);
+    const roll = await a.lock.acquire(spec, { holder: 'ctl-a', session: 'ctl-a-session', ttlMs: 30_000 });
+    const watch = await b.lock.acquire(spec, { holder: 'fleet-b', session: 'fleet-b-1', ttlMs: 30_000, scope: 'watch' });
+    expect(watch).toMatchObject({ clusterName: 'kafka', holder: 'fleet-b', token: 1, scope: 'watch' });
+    expect(await a.lock.inspect(spec)).toEqual(roll);
+    expect(await a.lock.inspect(spec, { scope: 'watch' })).toEqual(watch);
+    // Another member gets LOCK_HELD on the watch lease only; renew and release follow the lease's scope.
+    await expect(a.lock.acquire(spec, { holder: 'fleet-a', session: 'fleet-a-1', ttlMs: 30_000, scope: 'watch' })).rejects.toMatchObject({ code: 'LOCK_HELD', holder: 'fleet-b' });
+    now += 10_000;
+    expect(await b.lock.renew(spec, watch, { ttlMs: 30_000 })).toMatchObject({ scope: 'watch', expiresAtMs: now + 30_000 });
+    await b.lock.release(spec, watch);
+    expect(await a.lock.acquire(spec, { holder: 'fleet-a', session: 'fleet-a-1', ttlMs: 30_000, scope: 'watch' })).toMatchObject({ holder: 'fleet-a', token: 2, scope: 'watch' });
+    expect(await b.lock.inspect(spec)).toEqual(roll);
+  });
+
   it('locks of different clusters are independent; a missing table is a clear error', async () => {
     const k = clusterSpec(aws.world, 3);
     const z = { ...k, name: 'zookeeper' };

@@ -59,7 +59,7 @@ describe('iamPolicyFor', () => {
       'k2.kafka.internal.example.com',
       'k3.kafka.internal.example.com',
     ]);
-    expect(byId(controller, 'ClusterLease').Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['berth#kafka'] } });
+    expect(byId(controller, 'ClusterLease').Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['berth#kafka', 'berth#kafka#watch'] } });
     expect(byId(controller, 'PassInstanceRole').Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
   });
 

@@ -65,7 +65,7 @@ export type {
   TargetHealthObservation,
   TargetGroupObservation,
 } from './driver.js';
-export type { Lease, LockDriver, LockOptions } from './lock.js';
+export type { Lease, LeaseScope, LockDriver, LockOptions } from './lock.js';
 export { PHASE_ORDER, liveInstances } from './observation.js';
 export type {
   ClusterObservation,
@@ -109,6 +109,9 @@ export { createController, Controller } from './controller/create-controller.js'
 export { DEFAULT_FRESHNESS_MS, DEFAULT_HOOK_TIMEOUTS_MS, ABORT_SETTLE_BOUND_MS } from './controller/roll-defaults.js';
 export type { HookName } from './controller/roll-defaults.js';
 export type { ControllerOptions, RollOptions, ApplyResult, ClusterStatus, WatchOptions } from './controller/create-controller.js';
+export { DEFAULT_FULL_LOOK_INTERVAL_MS, DEFAULT_THROTTLE_BASE_MS, DEFAULT_THROTTLE_MAX_MS, DEFAULT_WATCH_INTERVAL_MS, type WatchPacer } from './controller/watch-pacing.js';
+export { createFleet, Fleet, type FleetCluster, type FleetEvents, type FleetOptions, type FleetRunOptions, type FleetShareOptions } from './fleet/create-fleet.js';
+export { LookPacer, type LookPacerOptions } from './fleet/look-pacer.js';
 export type { ApplyOptions } from './controller/create-controller.js';
 export type { ControllerEvents, ControllerEventName } from './controller/events.js';
 export type { AdoptOptions, AdoptResult } from './controller/adopt-node.js';

@@ -13,13 +13,25 @@ export interface Lease {
   /** Grows by one on every acquisition: a fencing token. */
   readonly token: number;
   readonly expiresAtMs: number;
+  /**
+   * Which of the cluster's leases: absent for the cluster's own lease (the one `roll()`,
+   * `apply()` and the other mutating steps take), `'watch'` for a fleet member's claim to watch
+   * the cluster (`createFleet({ share })`). The two are independent items: a fleet member
+   * watching a cluster does not stop a roll from taking the cluster's lease.
+   */
+  readonly scope?: LeaseScope;
 }
+
+/** The leases a cluster has: see {@link Lease.scope}. */
+export type LeaseScope = 'watch';
 
 export interface LockOptions extends DriverCallOptions {
   readonly holder: string;
   /** Unique per controller instance (see {@link Lease.session}). */
   readonly session: string;
   readonly ttlMs: number;
+  /** Which of the cluster's leases (see {@link Lease.scope}). Default: the cluster's own. */
+  readonly scope?: LeaseScope;
 }
 
 /**
@@ -32,5 +44,5 @@ export interface LockDriver {
   renew(spec: ClusterSpec, lease: Lease, options: { ttlMs: number } & DriverCallOptions): Promise<Lease>;
   release(spec: ClusterSpec, lease: Lease, options?: DriverCallOptions): Promise<void>;
   /** The current lease, if any (expired ones included, with their expiry). */
-  inspect(spec: ClusterSpec, options?: DriverCallOptions): Promise<Lease | null>;
+  inspect(spec: ClusterSpec, options?: DriverCallOptions & { readonly scope?: LeaseScope }): Promise<Lease | null>;
 }

@@ -10,7 +10,8 @@ export function traceLeases(ctx: SimContext, lockTable: string): void {
   ctx.dynamodb.onItemChange((c) => {
     if (c.tableName !== lockTable) return;
     const key = c.key['lockKey']?.S;
-    if (!key?.startsWith('berth#')) return;
+    // A fleet member's watch lease (`berth#<cluster>#watch`) guards no mutation: not traced.
+    if (!key?.startsWith('berth#') || key.endsWith('#watch')) return;
     const clusterName = key.slice('berth#'.length);
     const now = c.newItem;
     const old = c.oldItem;

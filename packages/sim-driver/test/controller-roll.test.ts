@@ -374,7 +374,8 @@ describe('controller.watch() on the simulator', () => {
       sim.faults.killInstance('demo-2');
       // Drift: someone points the cluster record elsewhere.
       await sim.driver.setDns(spec, [{ name: spec.dns!.clusterRecord, values: ['10.9.9.9'] }]);
-      await sim.clock.sleep(120_000);
+      // DNS is checked on the full looks, every 5 minutes by default (DEFAULT_FULL_LOOK_INTERVAL_MS).
+      await sim.clock.sleep(320_000);
       ac.abort();
       await watching;
     });

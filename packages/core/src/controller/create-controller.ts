@@ -34,6 +34,7 @@ import { decideVolumeChanges } from './volume-changes.js';
 import { pauseNode, resumeNode, type NodePauseResult, type PauseDeps, type PauseNodeOptions, type ResumeNodeOptions } from './pause-node.js';
 import { abandonStuck, defaultStuckAfterMs, stuckNode, type OnStuck, type StuckNode } from './stuck-nodes.js';
 import { capacityStep } from './capacity-step.js';
+import { DEFAULT_FULL_LOOK_INTERVAL_MS, DEFAULT_THROTTLE_BASE_MS, DEFAULT_THROTTLE_MAX_MS, DEFAULT_WATCH_INTERVAL_MS, throttleBackoffMs, throttlingError, type WatchPacer } from './watch-pacing.js';
 
 export interface ControllerOptions {
   readonly spec: ClusterSpec;
@@ -181,8 +182,29 @@ export interface ClusterStatus {
 
 export interface WatchOptions {
   readonly signal: AbortSignal;
-  /** Pause between observations when the driver has no notifications. Default: pollIntervalMs. */
+  /**
+   * Longest pause between two looks (observations of the groups and instances). With change
+   * notifications (`driver.capabilities.changeNotifications`) the watch looks sooner when a
+   * relevant change arrives — a launch, a termination, a failed boot, a disruption notice —
+   * and takes boot phases from the notifications without a look. Default: 60 s with change
+   * notifications (`DEFAULT_WATCH_INTERVAL_MS`), else the controller's `pollIntervalMs`.
+   */
   readonly intervalMs?: number;
+  /**
+   * How often a look is a full one: the cluster's own DNS records (drift is repaired), network
+   * interfaces, volumes, scheduled events, and instances the load balancer is missing (also
+   * checked after a node recovers). Default 5 minutes (`DEFAULT_FULL_LOOK_INTERVAL_MS`), never
+   * less than `intervalMs`.
+   */
+  readonly fullLookIntervalMs?: number;
+  /**
+   * A look throttled by AWS (after the runtime's own retries) does not end the watch: it waits
+   * `baseMs`, doubling per throttled look up to `maxMs` (with jitter from the controller's
+   * seeded PRNG), emits `watch.throttled` and looks again. Defaults: 5 s and 5 minutes.
+   */
+  readonly throttleBackoff?: { readonly baseMs?: number; readonly maxMs?: number };
+  /** Paces the looks of many watches sharing one API budget (`createFleet()` passes one). Default: none. */
+  readonly pacer?: WatchPacer;
   /**
    * A node down longer than this (its current instance's launch, or since first seen down
    * without one) is reported `node.stuck`, once per instance. Default: the bootstrap's attach,
@@ -685,24 +707,39 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
    * retirement or stop) is replaced before its deadline — `beforeReplace` first, under the
    * lease, on a fresh look — when the other nodes hold a quorum without it. Otherwise the Auto
    * Scaling group replaces lost instances; Berth watches and reports.
+   *
+   * It looks on a relevant change (with change notifications) or after `intervalMs`, takes a
+   * full look (DNS, load balancer) every `fullLookIntervalMs`, and backs off when AWS throttles
+   * it (`watch.throttled`) instead of failing. Many clusters in one process: `createFleet()`.
    */
   async watch(options: WatchOptions): Promise<void> {
-    const { signal } = options;
     const spec = this.spec;
     const stuckAfterMs = options.stuckAfterMs ?? defaultStuckAfterMs(spec);
     const onStuck = options.onStuck ?? 'report';
-    if ((onStuck !== 'report' && onStuck !== 'abandon') || !(stuckAfterMs > 0)) {
-      throw new BerthConfigError([
-        ...(onStuck !== 'report' && onStuck !== 'abandon' ? [{ path: 'onStuck', message: `watch(): onStuck must be 'report' or 'abandon', got ${JSON.stringify(onStuck)}` }] : []),
-        ...(!(stuckAfterMs > 0) ? [{ path: 'stuckAfterMs', message: `watch(): stuckAfterMs must be a positive number of milliseconds, got ${String(options.stuckAfterMs)}` }] : []),
-      ]);
-    }
+    const notifications = this.driver.capabilities.changeNotifications && !!this.driver.waitForChange;
+    const intervalMs = options.intervalMs ?? (notifications ? DEFAULT_WATCH_INTERVAL_MS : this.#pollIntervalMs);
+    const fullLookIntervalMs = Math.max(intervalMs, options.fullLookIntervalMs ?? DEFAULT_FULL_LOOK_INTERVAL_MS);
+    const backoffBaseMs = options.throttleBackoff?.baseMs ?? DEFAULT_THROTTLE_BASE_MS;
+    const backoffMaxMs = options.throttleBackoff?.maxMs ?? DEFAULT_THROTTLE_MAX_MS;
+    const positive = (path: string, v: number, given: unknown) => (v > 0 && Number.isFinite(v) ? [] : [{ path, message: `watch(): ${path} must be a positive number of milliseconds, got ${String(given)}` }]);
+    const issues: ConfigIssue[] = [
+      ...(onStuck !== 'report' && onStuck !== 'abandon' ? [{ path: 'onStuck', message: `watch(): onStuck must be 'report' or 'abandon', got ${JSON.stringify(onStuck)}` }] : []),
+      ...(!(stuckAfterMs > 0) ? [{ path: 'stuckAfterMs', message: `watch(): stuckAfterMs must be a positive number of milliseconds, got ${String(options.stuckAfterMs)}` }] : []),
+      ...(options.intervalMs !== undefined ? positive('intervalMs', options.intervalMs, options.intervalMs) : []),
+      ...(options.fullLookIntervalMs !== undefined ? positive('fullLookIntervalMs', options.fullLookIntervalMs, options.fullLookIntervalMs) : []),
+      ...(options.throttleBackoff?.baseMs !== undefined ? positive('throttleBackoff.baseMs', backoffBaseMs, backoffBaseMs) : []),
+      ...(options.throttleBackoff?.maxMs !== undefined ? positive('throttleBackoff.maxMs', backoffMaxMs, backoffMaxMs) : []),
+    ];
+    if (issues.length > 0) throw new BerthConfigError(issues);
+    // Our own signal, following the caller's without a listener on it: a hundred watches on one
+    // signal add none there (no MaxListenersExceededWarning); the waits below listen on this one.
+    const signal = AbortSignal.any([options.signal]);
+    const prng = createPrng(fnv(`${this.sessionId}/watch`));
     const downSince = new Map<string, number>();
     const lastCurrent = new Map<string, string | null>();
     const abandonAttempted = new Set<string>();
     const abandonDeferred = new Set<string>();
     const pausedNow = new Set<string>();
-    const intervalMs = options.intervalMs ?? this.#pollIntervalMs;
     const repairDns = options.repairDns ?? true;
     const q = quorumOf(spec.nodes.length);
     const lostAt = new Map<string, number>();
@@ -712,6 +749,8 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
     const gate = this.#targetGate();
     let atRisk = false;
     let lastFullMs = -Infinity;
+    let recoveredSinceCheck = false;
+    let throttled = 0;
     const tracker = new NodeTracker(spec.nodes.map((n) => n.id), this.clock.now(), (e) => {
       if (e.type === 'phase') this.emit('node.phase', { nodeId: e.nodeId, instanceId: e.instanceId, phase: e.phase, reason: e.reason, atMs: e.atMs });
       else if (e.type === 'lost') {
@@ -719,86 +758,101 @@ export class Controller extends EventEmitter<{ [K in keyof ControllerEvents]: (e
         lostAt.set(e.nodeId, e.atMs);
         this.emit('node.lost', { nodeId: e.nodeId, instanceId: e.instanceId, atMs: e.atMs });
       } else if (e.type === 'replaced') {
+        recoveredSinceCheck = true;
         const since = lostAt.get(e.nodeId);
         lostAt.delete(e.nodeId);
         if (since !== undefined || e.cause === 'recover') this.emit('node.recovered', { nodeId: e.nodeId, instanceId: e.newInstanceId, downMs: since === undefined ? 0 : e.atMs - since, atMs: e.atMs });
       } else if (e.type === 'failed') this.emit('node.failed', { nodeId: e.nodeId, instanceId: e.instanceId, reason: e.reason, atMs: e.atMs });
     });
+
+    /** One look and what follows from it. */
+    const look = async (): Promise<void> => {
+      if (options.pacer) await options.pacer.look(signal);
+      // A full look now and then: DNS drift, and instances the load balancer is missing.
+      const full = ((repairDns && !!spec.dns) || gate.enabled) && this.clock.now() - lastFullMs >= fullLookIntervalMs;
+      const obs = await this.driver.observe(spec, { scope: full ? 'full' : 'instances', signal });
+      const statuses = clusterStatuses(spec, obs);
+      pausedNow.clear();
+      for (const s of statuses) if (s.paused) pausedNow.add(s.nodeId);
+      tracker.observed(statuses, obs.observedAtMs);
+      const now = this.clock.now();
+      const down = statuses.filter((s) => !s.healthy);
+      // At risk once no further failure is tolerated.
+      if (down.length > 0 && down.length >= q.tolerance) {
+        if (!atRisk) this.emit('quorum.at-risk', { down: down.map((s) => s.nodeId), tolerance: q.tolerance, atMs: now });
+        atRisk = true;
+      } else if (atRisk && down.length < q.tolerance) {
+        atRisk = false;
+        this.emit('quorum.restored', { atMs: now });
+      }
+      for (const s of statuses) if (s.healthy || s.paused) downSince.delete(s.nodeId);
+      for (const s of down) {
+        // Without an instance: down since its last one went (an abandoned launch starts the count again).
+        const current = s.current?.instanceId ?? null;
+        if (!downSince.has(s.nodeId) || lastCurrent.get(s.nodeId) !== current) downSince.set(s.nodeId, now);
+        lastCurrent.set(s.nodeId, current);
+        const stuck = stuckNode(s, now, stuckAfterMs, downSince.get(s.nodeId));
+        if (!stuck) continue;
+        const key = `${s.nodeId}/${stuck.instanceId ?? '-'}`;
+        if (!stuckReported.has(key)) {
+          stuckReported.add(key);
+          this.emit('node.stuck', { ...stuck, atMs: now });
+        }
+        if (onStuck === 'abandon' && stuck.lifecycleState === 'Pending:Wait') {
+          // A failed look or lease take is tried again on the next look (the instance was not abandoned).
+          await abandonStuck(this.#abandonDeps(), stuck, statuses, abandonAttempted, abandonDeferred, signal).catch(() => false);
+        }
+      }
+      const noticed = statuses.find((s) => s.state === 'interrupted' && s.current && !preempted.has(s.current.instanceId));
+      if (noticed?.current) {
+        preempted.add(noticed.current.instanceId);
+        await this.#preempt(noticed, obs, signal).catch((err: unknown) => {
+          if (signal.aborted || isAbortError(err)) return;
+          this.emit('node.failed', { nodeId: noticed.nodeId, instanceId: noticed.current?.instanceId ?? null, reason: `graceful replacement before the announced ${noticed.disruption?.kind ?? 'disruption'} failed: ${err instanceof Error ? err.message : String(err)}`, atMs: this.clock.now() });
+        });
+        return; // look again at once
+      }
+      // Spot nodes: fall back to on-demand, or back to spot (capacity-step.ts).
+      await capacityStep(this.#capacityDeps(spotMissing), obs, signal);
+      if (full) {
+        lastFullMs = now;
+        const drift = repairDns ? planApply(obs, spec).dns : [];
+        if (drift.length > 0) await this.#repairDns(drift, signal);
+      }
+      if (gate.enabled && (full || recoveredSinceCheck)) {
+        recoveredSinceCheck = false;
+        await this.#registerMissing(gate, statuses, signal);
+      }
+      throttled = 0;
+      await waitForNews();
+    };
+
+    /** Until the interval is up or a relevant change arrives (boot phases update the tracker without a look). */
+    const waitForNews = async (): Promise<void> => {
+      if (!notifications || !this.driver.waitForChange) return this.clock.sleep(intervalMs, signal);
+      const until = this.clock.now() + intervalMs;
+      for (let left = intervalMs; left > 0; left = until - this.clock.now()) {
+        const before = this.clock.now();
+        const changes = await this.driver.waitForChange(spec, { timeoutMs: Math.min(left, MAX_WAIT_MS), signal });
+        tracker.notified(changes);
+        if (changes.some((c) => c.kind !== 'phase' || c.phase === 'failed')) return;
+        if (changes.length === 0 && this.clock.now() === before) return; // a driver that cannot wait: look now
+      }
+    };
+
     try {
-      for (;;) {
-        if (signal.aborted) return;
-        // Every fifth look is a full one: DNS drift, and instances the load balancer is missing.
-        const full = ((repairDns && !!spec.dns) || gate.enabled) && this.clock.now() - lastFullMs >= 5 * intervalMs;
-        let obs: ClusterObservation;
+      while (!signal.aborted) {
         try {
-          obs = await this.driver.observe(spec, { scope: full ? 'full' : 'instances', signal });
+          await look();
         } catch (err) {
           if (signal.aborted) return;
-          throw err;
-        }
-        const statuses = clusterStatuses(spec, obs);
-        pausedNow.clear();
-        for (const s of statuses) if (s.paused) pausedNow.add(s.nodeId);
-        tracker.observed(statuses, obs.observedAtMs);
-        const now = this.clock.now();
-        const down = statuses.filter((s) => !s.healthy);
-        // At risk once no further failure is tolerated.
-        if (down.length > 0 && down.length >= q.tolerance) {
-          if (!atRisk) this.emit('quorum.at-risk', { down: down.map((s) => s.nodeId), tolerance: q.tolerance, atMs: now });
-          atRisk = true;
-        } else if (atRisk && down.length < q.tolerance) {
-          atRisk = false;
-          this.emit('quorum.restored', { atMs: now });
-        }
-        for (const s of statuses) if (s.healthy || s.paused) downSince.delete(s.nodeId);
-        for (const s of down) {
-          // Without an instance: down since its last one went (an abandoned launch starts the count again).
-          const current = s.current?.instanceId ?? null;
-          if (!downSince.has(s.nodeId) || lastCurrent.get(s.nodeId) !== current) downSince.set(s.nodeId, now);
-          lastCurrent.set(s.nodeId, current);
-          const stuck = stuckNode(s, now, stuckAfterMs, downSince.get(s.nodeId));
-          if (!stuck) continue;
-          const key = `${s.nodeId}/${stuck.instanceId ?? '-'}`;
-          if (!stuckReported.has(key)) {
-            stuckReported.add(key);
-            this.emit('node.stuck', { ...stuck, atMs: now });
-          }
-          if (onStuck === 'abandon' && stuck.lifecycleState === 'Pending:Wait') {
-            // A failed look or lease take is tried again on the next look (the instance was not abandoned).
-            await abandonStuck(this.#abandonDeps(), stuck, statuses, abandonAttempted, abandonDeferred, signal).catch(() => false);
-          }
-        }
-        const noticed = statuses.find((s) => s.state === 'interrupted' && s.current && !preempted.has(s.current.instanceId));
-        if (noticed?.current) {
-          preempted.add(noticed.current.instanceId);
-          await this.#preempt(noticed, obs, signal).catch((err: unknown) => {
-            if (signal.aborted || isAbortError(err)) return;
-            this.emit('node.failed', { nodeId: noticed.nodeId, instanceId: noticed.current?.instanceId ?? null, reason: `graceful replacement before the announced ${noticed.disruption?.kind ?? 'disruption'} failed: ${err instanceof Error ? err.message : String(err)}`, atMs: this.clock.now() });
-          });
-          continue;
-        }
-        // Spot nodes: fall back to on-demand, or back to spot (capacity-step.ts).
-        await capacityStep(this.#capacityDeps(spotMissing), obs, signal);
-        if (full) {
-          lastFullMs = now;
-          const drift = repairDns ? planApply(obs, spec).dns : [];
-          if (drift.length > 0) await this.#repairDns(drift, signal);
-          if (gate.enabled) await this.#registerMissing(gate, statuses, signal);
-        }
-        try {
-          if (this.driver.capabilities.changeNotifications && this.driver.waitForChange) {
-            for (const until = this.clock.now() + Math.min(intervalMs, MAX_WAIT_MS); ; ) {
-              const changes = await this.driver.waitForChange(spec, { timeoutMs: Math.max(0, until - this.clock.now()), signal });
-              tracker.notified(changes);
-              // Boot phases need no look (the tracker has them): wait on for other news until the interval is up.
-              if (changes.length === 0 || changes.some((c) => c.kind !== 'phase' || c.phase === 'failed') || this.clock.now() >= until) break;
-            }
-          } else {
-            await this.clock.sleep(intervalMs, signal);
-          }
-        } catch (err) {
-          if (signal.aborted) return;
-          throw err;
+          const throttle = throttlingError(err);
+          if (!throttle) throw err;
+          // Throttled (after the runtime's own retries): back off and look again, never give up.
+          throttled++;
+          const delayMs = throttleBackoffMs(throttled, backoffBaseMs, backoffMaxMs, prng);
+          this.emit('watch.throttled', { operation: throttle.operation, code: throttle.awsCode, attempt: throttled, delayMs, atMs: this.clock.now() });
+          await this.clock.sleep(delayMs, signal).catch(() => undefined);
         }
       }
     } finally {

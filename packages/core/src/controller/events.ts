@@ -66,6 +66,11 @@ export interface ControllerEvents {
   'quorum.at-risk': { down: readonly string[]; tolerance: number; atMs: number };
   'quorum.restored': { atMs: number };
   'dns.repaired': { records: readonly string[]; atMs: number };
+  /**
+   * `watch()` was throttled by AWS (after the runtime's own retries): it pauses `delayMs`
+   * (exponential, jittered; `attempt` counts throttled looks in a row) and looks again.
+   */
+  'watch.throttled': { operation: string; code: string; attempt: number; delayMs: number; atMs: number };
   /** `adopt()` checked the node's ENI and volume and set DeleteOnTermination=false; it asks `confirmUnmanagedStopped` next. */
   'node.adopting': { nodeId: string; eniId: string; volumeId: string; instanceId: string | null; atMs: number };
   /** The node took over the ENI and volume and its first instance under Berth is InService and healthy. */

@@ -90,7 +90,7 @@ export class RuntimeDriver implements Driver {
         this.#call('lock.renew', o.signal, (signal) => lock.renew(spec, lease, { ...o, signal })),
       release: (spec: ClusterSpec, lease: Lease, o?: DriverCallOptions) =>
         this.#call('lock.release', o?.signal, (signal) => lock.release(spec, lease, { signal })),
-      inspect: (spec: ClusterSpec, o?: DriverCallOptions) => this.#call('lock.inspect', o?.signal, (signal) => lock.inspect(spec, { signal })),
+      inspect: (spec: ClusterSpec, o?: DriverCallOptions) => this.#call('lock.inspect', o?.signal, (signal) => lock.inspect(spec, { ...o, signal })),
     };
     if (driver.waitForChange) {
       const wait = driver.waitForChange.bind(driver);
