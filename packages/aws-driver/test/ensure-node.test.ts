@@ -275,7 +275,9 @@ describe('ensureNode on moto', () => {
     const live = n1.instances.filter((i) => i.ec2State === 'running');
     expect(live).toHaveLength(1);
     expect(live[0]!.instanceId).not.toBe(old.instanceId);
-    expect(n1.instances.find((i) => i.instanceId === old.instanceId)).toMatchObject({ ec2State: 'terminated', lifecycleState: 'Terminated' });
+    // The old one is gone from the look (terminated and not failed: docs/aws-driver.md, EC2-13/EC2-14), or still shutting down.
+    const oldSeen = n1.instances.find((i) => i.instanceId === old.instanceId);
+    if (oldSeen) expect(oldSeen.ec2State).toBe('shutting-down');
     // Retrying after success is a no-op.
     await aws.driver.replaceInstance(aws.spec, 'n1', old.instanceId);
   });

@@ -365,7 +365,9 @@ describe('FIS and CloudWatch rules on the simulator', () => {
     expect(notices()).toBe(0);
     sim.account.setRolePolicies('berth-fis', { all: ADMIN });
     const x = await start(sim, t.id);
-    await sleep(sim, 5_000);
+    // The action starts a second after the experiment; the simulator interrupts its spot
+    // instances after its own notice time (1.2 s in the fast profile), not durationBeforeInterruption.
+    await sleep(sim, 1_500);
     expect(notices()).toBe(1);
     expect(terminated(sim, victim)).toBe(false);
     expect((await settle(sim, x.id)).state.status).toBe('completed');

@@ -111,6 +111,9 @@ async function everything(sim: Simulation): Promise<void> {
     // replaceInstance checks with DescribeAutoScalingInstances (the roll's never need to).
     await sim.clock.sleep(driver.config.groupSightingMaxAgeMs + 1);
     await driver.replaceInstance(next, node, before);
+    // The group wants an instance and has none that is not leaving: a look asks for its scaling
+    // activities (DescribeScalingActivities, only for groups that look stuck — ASG-34).
+    await driver.observe(next, { scope: 'instances' });
     await until(() => { const c = sim.world.currentInstance(node); return !!c && c.id !== before && c.lifecycleState === 'Pending:Wait'; }, 'a new instance in Pending:Wait');
     await driver.completeLifecycle(next, node, sim.world.currentInstance(node)!.id, 'CONTINUE');
     const fresh = sim.world.currentInstance(node)!.id;

@@ -405,8 +405,12 @@ export class SimFis {
         if (denial) return fail(`${caller.principalArn} is not authorized to perform: ${denial.action} on resource: ${denial.resource}`);
         then();
       };
-      if (d instanceof Promise) d.then(go, (e: unknown) => fail(String(e)));
-      else go(d);
+      if (d instanceof Promise) {
+        // A fresh IAM evaluation is asynchronous in wall time: virtual time stands still until it
+        // is decided (scheduler.hold), or the action could start after its own end.
+        const decided = d.then(go, (e: unknown) => fail(String(e)));
+        this.#ctx.scheduler.hold(decided);
+      } else go(d);
     };
     const sctx = this.#serviceContext(caller);
     switch (a.actionId) {
