@@ -29,9 +29,11 @@ export const REPLAYS: readonly Replay[] = [
     // (look +6.936…6.939s, replace +6.947s); the controller before it replaces at +6.942s. Moved to
     // +6.923s for the issue-13 controller, whose look that verified the batch before stands for the
     // fresh look (look +6.902…6.906s, the queue quiet and the health hook yes at +6.921s, replace
-    // +6.926s): at +6.915s the health hook sees the partition and the batch waits.
+    // +6.926s): at +6.915s the health hook sees the partition and the batch waits. Moved to +6.933s
+    // once issue 13's branches were merged (one DescribeInstances per look, the scheduler's yield):
+    // it plays the situation from +6.931s to +6.935s.
     name: 'partition after the last observation is a fault dip, not a controller bug',
-    scenario: { seed: 11, nodes: 3, profile: 'fast', maxUnavailable: 1, faults: [{ kind: 'partition', nodeId: 'chaos-2', durationMs: 20_000, atMs: 6_923, stabilityMs: 300 }] },
+    scenario: { seed: 11, nodes: 3, profile: 'fast', maxUnavailable: 1, faults: [{ kind: 'partition', nodeId: 'chaos-2', durationMs: 20_000, atMs: 6_933, stabilityMs: 300 }] },
     situation: (r) => (r.notes.some((n) => n.invariant === 'quorum-safety' && n.message.includes("after the controller's look")) ? null : 'no quorum dip was noted at a disruption: the partition no longer lands between the look and the call'),
   },
   {
