@@ -17,6 +17,8 @@ export interface ClusterGroups {
   describedAllAtMs: number | null;
   /** Groups whose node was in flight at the last look (the `groups` probe describes these). */
   inFlight: Set<string>;
+  /** By group name: clock ms of the describe that last returned it (a look re-describes the oldest). */
+  readonly describedAt: Map<string, number>;
   /** How many instances (terminated ones included) the cluster's last look returned; 0 before the first. */
   instancesSeen: number;
 }
@@ -37,7 +39,7 @@ export class ObservationCache {
   /** The cluster's remembered groups (made empty on first use). */
   cluster(key: string): ClusterGroups {
     let c = this.#clusters.get(key);
-    if (!c) this.#clusters.set(key, (c = { groups: new Map(), describedAllAtMs: null, inFlight: new Set(), instancesSeen: 0 }));
+    if (!c) this.#clusters.set(key, (c = { groups: new Map(), describedAllAtMs: null, inFlight: new Set(), describedAt: new Map(), instancesSeen: 0 }));
     return c;
   }
 

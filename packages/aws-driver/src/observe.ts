@@ -34,8 +34,8 @@ export const SCHEDULED_EVENT_KINDS: Readonly<Record<string, InstanceDisruption['
  * instances fit in a page (EC2-13), else two (the live instances, EC2-14, and the failed ones
  * of any state) plus one DescribeAutoScalingGroups by name
  * for the groups whose node is in flight (ASG-33; none when every node is settled; every group
- * by tag on the first look, a `full` one, or once the last such describe is older than
- * GROUP_REFRESH_MS) plus, only when a group looks stuck, one DescribeScalingActivities (ASG-34).
+ * by tag on the first look or a `full` one; settled groups described more than GROUP_REFRESH_MS
+ * ago fill the rest of that one call, oldest first) plus, only when a group looks stuck, one DescribeScalingActivities (ASG-34).
  * `full` adds DescribeNetworkInterfaces, DescribeVolumes, ListResourceRecordSets and
  * DescribeInstanceStatus (the region's instances with a scheduled event — it takes no tag
  * filter —, not on moto). `groups` describes the groups in flight at the last look (or every
@@ -249,12 +249,12 @@ function settled(g: AutoScalingGroup, live: readonly Instance[]): boolean {
  * The groups an `instances` look describes by name (ASG-33): those whose node is in flight — a
  * spec node or live instance with no group remembered, a group whose instances differ from the
  * live ones DescribeInstances shows or are not all InService, Healthy and running, a group this
- * driver changed since the last look. Null: describe every group of the cluster by tag instead
- * (nothing remembered yet, or the last such describe is older than {@link GROUP_REFRESH_MS};
- * `nowMs` null: never).
+ * driver changed since the last look — and, to fill one call, the settled groups described more
+ * than {@link GROUP_REFRESH_MS} ago, oldest first. Null: describe every group of the cluster by
+ * tag instead (nothing remembered yet; `nowMs` null: never).
  */
 function inFlightNames(spec: ClusterSpec, c: ClusterGroups, live: readonly Instance[], changed: ReadonlySet<string>, nowMs: number | null): string[] | null {
-  if (nowMs !== null && (c.describedAllAtMs === null || nowMs - c.describedAllAtMs >= GROUP_REFRESH_MS)) return null;
+  if (nowMs !== null && c.describedAllAtMs === null) return null;
   const byGroup = new Map<string, Instance[]>();
   for (const i of live) {
     const nodeId = tagValue(i.Tags, TAG.node);
@@ -268,8 +268,23 @@ function inFlightNames(spec: ClusterSpec, c: ClusterGroups, live: readonly Insta
   for (const n of spec.nodes) if (!c.groups.has(groupName(spec.name, n.id))) out.add(groupName(spec.name, n.id));
   for (const name of byGroup.keys()) if (!c.groups.has(name)) out.add(name);
   for (const [name, g] of c.groups) if (!settled(g, byGroup.get(name) ?? [])) out.add(name);
+  if (nowMs !== null) {
+    // Settled groups described longer than GROUP_REFRESH_MS ago, oldest first, fill the rest of
+    // one call (100 names, ASG-33): a 1,000-node cluster's groups are all described again within
+    // ten looks, with no look making ten calls.
+    const overdue: [string, number][] = [];
+    for (const name of c.groups.keys()) {
+      const at = c.describedAt.get(name) ?? -Infinity;
+      if (!out.has(name) && nowMs - at >= GROUP_REFRESH_MS) overdue.push([name, at]);
+    }
+    overdue.sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]));
+    for (const [name] of overdue.slice(0, Math.max(0, REFRESH_NAMES - out.size))) out.add(name);
+  }
   return [...out].sort();
 }
+
+/** The groups one DescribeAutoScalingGroups names at most (ASG-33, with MaxRecords 100). */
+const REFRESH_NAMES = 100;
 
 /** Of the groups a look described by name, those whose node is still in flight. */
 function stillInFlight(c: ClusterGroups, names: readonly string[], live: readonly Instance[]): string[] {
@@ -335,6 +350,7 @@ async function describeGroups(
   for (const name of byTag) {
     const c = remembered.get(name)!;
     c.groups.clear();
+    c.describedAt.clear();
     c.describedAllAtMs = now;
   }
   for (const sp of clusters) {
@@ -343,7 +359,9 @@ async function describeGroups(
   }
   for (const g of fresh) {
     const c = remembered.get(tagValue(g.Tags, TAG.cluster) ?? '');
-    if (c) memory.described(c, g);
+    if (!c) continue;
+    memory.described(c, g);
+    if (g.AutoScalingGroupName) c.describedAt.set(g.AutoScalingGroupName, now);
   }
 }
 
