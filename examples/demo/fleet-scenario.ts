@@ -25,17 +25,7 @@ const sampleRss = () => {
 
 /** `count` clusters of `nodes` nodes each with its own addresses in the shared subnets. */
 function fleetSpecs(count: number, nodes: number): ClusterSpec[] {
-  return Array.from({ length: count }, (_, c) => {
-    const input = simulatedClusterInput({ name: `c${String(c + 1).padStart(3, '0')}`, nodes });
-    const azs = input.subnets.length;
-    return defineCluster({
-      ...input,
-      nodes: input.nodes.map((n, j) => {
-        const k = c * nodes + j;
-        return { ...n, subnetId: (input.subnets[k % azs] as { id: string }).id, ip: `10.0.${(k % azs) + 1}.${10 + Math.floor(k / azs)}` };
-      }),
-    });
-  });
+  return Array.from({ length: count }, (_, c) => defineCluster(simulatedClusterInput({ name: `c${String(c + 1).padStart(3, '0')}`, nodes, addressOffset: c * nodes })));
 }
 
 export type Bucket = 'ec2Describe' | 'ec2Mutate' | 'autoscaling' | 'route53' | 'dynamodb' | 'sqs' | 'other';

@@ -15,17 +15,7 @@ const OBSERVE_OPS = new Set(['DescribeAutoScalingGroups', 'DescribeInstances', '
 
 /** simulatedClusterInput with /20 subnets, so 999 nodes' IPs fit in three AZs, and no DNS (a record of 999 values is past Route 53's limit of 1,000 records per change, R53-5). */
 export function scaleClusterInput(nodes: number): ClusterInput {
-  const base = simulatedClusterInput({ nodes, name: 'scale', dns: false });
-  const subnets = base.subnets.map((s, i) => ({ ...s, cidr: `10.0.${i * 16}.0/20` }));
-  return {
-    ...base,
-    subnets,
-    nodes: base.nodes.map((n, i) => {
-      const az = i % subnets.length;
-      const host = 10 + Math.floor(i / subnets.length);
-      return { ...n, ip: `10.0.${az * 16 + Math.floor(host / 256)}.${host % 256}`, subnetId: (subnets[az] as (typeof subnets)[number]).id };
-    }),
-  };
+  return simulatedClusterInput({ nodes, name: 'scale', dns: false, subnetPrefix: 20 });
 }
 
 /** One size's figures. */

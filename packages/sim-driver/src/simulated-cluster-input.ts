@@ -22,6 +22,17 @@ export interface SimulatedClusterOptions {
   readonly allowUnsafeSize?: boolean;
   /** The nodes' instance profile (its role gets `iamPolicyFor(spec).node` in the simulated account). Default `<name>-node`. */
   readonly iamInstanceProfile?: string;
+  /**
+   * Subnet size: `24` (`10.0.<az+1>.0/24`, ~240 nodes per AZ) or `20` (`10.0.<az×16>.0/20`, for
+   * clusters of hundreds to a thousand nodes). Default 24.
+   */
+  readonly subnetPrefix?: 20 | 24;
+  /**
+   * Address slots taken by other clusters in the same subnets: node i gets slot
+   * `addressOffset + i` (its AZ and IP), so several clusters share the subnets without sharing
+   * an address (a fleet). Default 0.
+   */
+  readonly addressOffset?: number;
 }
 
 /**
@@ -40,15 +51,20 @@ export function simulatedClusterInput(options: SimulatedClusterOptions = {}): Cl
   const region = options.region ?? 'eu-west-1';
   const azCount = Math.max(1, Math.min(6, options.azs ?? 3));
   const letters = 'abcdef';
+  const wide = options.subnetPrefix === 20;
   const subnets = Array.from({ length: azCount }, (_, i) => ({
     id: `subnet-${(0xa0000 + i).toString(16).padStart(8, '0')}`,
     az: `${region}${letters[i]}`,
-    cidr: `10.0.${i + 1}.0/24`,
+    cidr: wide ? `10.0.${i * 16}.0/20` : `10.0.${i + 1}.0/24`,
   }));
+  const offset = options.addressOffset ?? 0;
   const nodes = Array.from({ length: count }, (_, i) => {
-    const subnet = subnets[i % azCount] as (typeof subnets)[number];
-    const host = 10 + Math.floor(i / azCount);
-    return { id: `${name}-${i + 1}`.slice(0, 32), ip: `10.0.${(i % azCount) + 1}.${host}`, subnetId: subnet.id };
+    const slot = offset + i;
+    const az = slot % azCount;
+    const subnet = subnets[az] as (typeof subnets)[number];
+    const host = 10 + Math.floor(slot / azCount);
+    const ip = wide ? `10.0.${az * 16 + Math.floor(host / 256)}.${host % 256}` : `10.0.${az + 1}.${host}`;
+    return { id: `${name}-${i + 1}`.slice(0, 32), ip, subnetId: subnet.id };
   });
   return {
     name,

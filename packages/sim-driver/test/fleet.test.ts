@@ -6,17 +6,7 @@ import { provision } from './helpers.js';
 
 /** `count` clusters of `nodes` nodes with addresses of their own in the shared subnets. */
 function clusters(count: number, nodes: number): ClusterSpec[] {
-  return Array.from({ length: count }, (_, c) => {
-    const input = simulatedClusterInput({ name: `f${c + 1}`, nodes });
-    const azs = input.subnets.length;
-    return defineCluster({
-      ...input,
-      nodes: input.nodes.map((n, j) => {
-        const k = c * nodes + j;
-        return { ...n, subnetId: (input.subnets[k % azs] as { id: string }).id, ip: `10.0.${(k % azs) + 1}.${10 + Math.floor(k / azs)}` };
-      }),
-    });
-  });
+  return Array.from({ length: count }, (_, c) => defineCluster(simulatedClusterInput({ name: `f${c + 1}`, nodes, addressOffset: c * nodes })));
 }
 
 function simulation(): Simulation {

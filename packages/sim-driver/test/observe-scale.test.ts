@@ -8,17 +8,7 @@ import { createSimulation, simulatedClusterInput, type Simulation } from '../src
 
 /** simulatedClusterInput with /20 subnets (1,000 nodes' IPs fit in three AZs) and no DNS (R53-5: a record of 1,000 values is past a change's limit). */
 function input(nodes: number): ClusterInput {
-  const base = simulatedClusterInput({ nodes, name: 'big', dns: false, allowUnsafeSize: true });
-  const subnets = base.subnets.map((s, i) => ({ ...s, cidr: `10.0.${i * 16}.0/20` }));
-  return {
-    ...base,
-    subnets,
-    nodes: base.nodes.map((n, i) => {
-      const az = i % subnets.length;
-      const host = 10 + Math.floor(i / subnets.length);
-      return { ...n, ip: `10.0.${az * 16 + Math.floor(host / 256)}.${host % 256}`, subnetId: (subnets[az] as (typeof subnets)[number]).id };
-    }),
-  };
+  return simulatedClusterInput({ nodes, name: 'big', dns: false, allowUnsafeSize: true, subnetPrefix: 20 });
 }
 
 async function calls(sim: Simulation, look: () => Promise<unknown>): Promise<Record<string, number>> {
