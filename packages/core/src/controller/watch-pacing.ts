@@ -3,8 +3,8 @@ import type { Prng } from '../prng.js';
 
 /**
  * Paces the looks of many `watch()` loops in one process: `createFleet()` passes one shared by
- * its clusters so their observations stay within an API budget (and, with `alignLooks`, start
- * together so a driver can serve them with one set of describes).
+ * its clusters so their observations stay within an API budget (and, with `alignLooksMs`, start
+ * on the same ticks; docs/fleet.md says why that does not yet share describes).
  */
 export interface WatchPacer {
   /** Resolves when the watch may look now; rejects with the abort reason when `signal` aborts. */

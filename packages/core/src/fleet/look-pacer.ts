@@ -9,8 +9,9 @@ export interface LookPacerOptions {
   readonly burst: number;
   /**
    * When set, every look starts on a multiple of this many ms of the clock: looks due within
-   * one tick start together, so a driver that serves concurrent observations of one region with
-   * one set of describes can share them. Default: none (looks are spread evenly).
+   * one tick start together. The AWS driver shares describes only among `observe()` calls of one
+   * synchronous run, which watches started together do not make (docs/fleet.md), so this only
+   * bunches looks today. Default: none (looks are spread evenly).
    */
   readonly alignMs?: number;
 }
